@@ -1,0 +1,45 @@
+"""cnn_magic: feature-map sizes, parameters and FLOPs of a CNN, with the formula behind
+every number.
+
+>>> import cnn_magic
+>>> net = cnn_magic.evaluate('''
+... input 32x32x1
+... C1: conv 6 k5 relu
+... S2: avgpool k2 s2
+... ''')
+>>> net.output_shape, net.params
+((14, 14, 6), 156)
+
+In IPython: ``%load_ext cnn_magic``, then a ``%%cnn`` cell.
+"""
+
+from .errors import CNNError
+from .evaluate import evaluate, format_shape, parse_shape
+from .results import Block, Layer, Network, ReceptiveField
+
+__all__ = [
+    "Block",
+    "CNNError",
+    "Layer",
+    "Network",
+    "ReceptiveField",
+    "evaluate",
+    "format_shape",
+    "load_ipython_extension",
+    "parse_shape",
+    "unload_ipython_extension",
+]
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext cnn_magic``: register ``%%cnn`` and ``%cnn``."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    from .magic import unload_ipython_extension as unload
+
+    unload(ipython)

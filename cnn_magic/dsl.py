@@ -1,0 +1,179 @@
+"""The layer language: text → statements. Syntax only; what a word means is ``layers.py``'s.
+
+Grammar (one statement a line; ``;`` also ends a statement)::
+
+    text       := { line }
+    line       := indent statement { ";" statement } [ "#" comment ]
+    statement  := [ LABEL ":" ] WORD { argument } [ ":" ]
+    argument   := token, split on spaces, tabs and commas;
+                  "k = 5" is the one token "k=5"
+
+A statement whose last character is ``:`` opens a block; its body is the following
+lines indented deeper (Python's rule: tabs advance to the next multiple of 8).
+Blocks nest. Nothing here is case-sensitive except labels, which keep their case.
+
+>>> [s.keyword.text for s in parse("input 32x32x1; C1: conv 6 k5  # comment")]
+['input', 'conv']
+>>> body = parse("repeat 2:\\n  conv 8 k3\\n  relu")[0].body
+>>> [s.keyword.text for s in body]
+['conv', 'relu']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import CNNError
+
+MAX_NESTING = 100  # deeper than any real network; keeps recursion far from Python's limit
+
+_TOKEN = re.compile(r"[^\s,=]+(?:[ \t]*=[ \t]*[^\s,=]+)?|=[^\s,]*")
+_LABEL = re.compile(r"[A-Za-z_][\w.\-]*\Z")
+_SPACES_AROUND_EQUALS = re.compile(r"[ \t]*=[ \t]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of the text as written, with its 1-based column on its line."""
+
+    text: str
+    column: int
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement: ``[label:] keyword args...``, with the body if it opens a block."""
+
+    keyword: Token
+    args: tuple[Token, ...]
+    label: Token | None
+    line: int
+    source: str  # the whole physical line, quoted by error messages
+    opens_block: bool = False
+    body: tuple[Statement, ...] = ()
+    indent: int = 0
+
+    @property
+    def text(self) -> str:
+        """The statement as written, without its label: ``conv 6 k5 relu``."""
+        words = " ".join(t.text for t in (self.keyword, *self.args))
+        return words + ":" if self.opens_block else words
+
+    def error(self, message: str, token: Token | None = None, hint: str | None = None):
+        """A :class:`CNNError` pointing at ``token`` (the keyword by default)."""
+        token = token or self.keyword
+        return CNNError(message, line=self.line, column=token.column, source=self.source,
+                        width=len(token.text), hint=hint)
+
+
+def parse(text: str) -> tuple[Statement, ...]:
+    """Split ``text`` into top-level statements, each block holding its body."""
+    flat = list(_statements(text))
+    if not flat:
+        return ()
+    body, end = _block(flat, 0, flat[0].indent, depth=0)
+    if end < len(flat):  # a line less indented than the first one
+        raise _indent_error(flat[end], "this line is indented less than the first statement")
+    return body
+
+
+def _statements(text: str):
+    """Yield flat statements with their indentation, blocks not yet attached."""
+    for number, source in enumerate(text.splitlines(), start=1):
+        code = source.split("#", 1)[0]
+        stripped = code.lstrip(" \t\f")
+        if not stripped.strip():
+            continue
+        indent = len(code[: len(code) - len(stripped)].replace("\f", "").expandtabs(8))
+        offset = 0
+        for piece in code.split(";"):
+            if piece.strip():
+                yield _statement(piece, offset, number, source, indent)
+            offset += len(piece) + 1
+
+
+def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> Statement:
+    tokens = [
+        Token(_SPACES_AROUND_EQUALS.sub("=", m.group()), offset + m.start() + 1)
+        for m in _TOKEN.finditer(piece)
+    ]
+    label = None
+    first = tokens[0]
+    if ":" in first.text[:-1] and not first.text.startswith(":"):
+        # "C1:conv" written without a space
+        name, rest = first.text.split(":", 1)
+        tokens[0:1] = [Token(name + ":", first.column),
+                       Token(rest, first.column + len(name) + 1)]
+        first = tokens[0]
+    opens_block = tokens[-1].text.endswith(":")
+    if first.text.endswith(":") and len(tokens) > 1:
+        label = Token(first.text[:-1], first.column)
+        if not _LABEL.match(label.text):
+            raise CNNError(
+                f"'{label.text}' is not a valid label", line=line, column=first.column,
+                source=source, width=len(first.text),
+                hint="a label is a letter or '_' followed by letters, digits, '_', '.' or '-'",
+            )
+        tokens = tokens[1:]
+    if opens_block:
+        last = tokens[-1]
+        if last.text == ":":
+            tokens.pop()
+        else:
+            tokens[-1] = Token(last.text[:-1], last.column)
+    for token in tokens:
+        if ":" in token.text or not token.text:
+            raise CNNError(
+                f"unexpected '{token.text or ':'}'", line=line, column=token.column,
+                source=source, width=max(1, len(token.text)),
+                hint="':' may only follow a label (C1: conv 6 k5) or end a block (repeat 2:)",
+            )
+    if not tokens:
+        raise CNNError("a label with nothing to name", line=line, column=first.column,
+                       source=source, width=len(first.text),
+                       hint="write the layer after the label: C1: conv 6 k5")
+    return Statement(tokens[0], tuple(tokens[1:]), label, line, source, opens_block,
+                     indent=indent)
+
+
+def _block(flat: list[Statement], pos: int, indent: int, depth: int):
+    """Read statements at ``indent`` from ``pos``; return (statements, next position)."""
+    if depth > MAX_NESTING:
+        raise flat[pos].error(f"blocks nest deeper than {MAX_NESTING} levels")
+    items: list[Statement] = []
+    while pos < len(flat) and flat[pos].indent == indent:
+        statement = flat[pos]
+        pos += 1
+        if statement.opens_block:
+            if pos == len(flat) or flat[pos].indent <= indent:
+                raise statement.error(
+                    f"'{statement.text}' opens a block with nothing in it",
+                    hint="indent the block's lines under it",
+                )
+            body, pos = _block(flat, pos, flat[pos].indent, depth + 1)
+            statement = _with_body(statement, body)
+        items.append(statement)
+    if pos < len(flat):
+        following = flat[pos]
+        if following.indent > indent:
+            raise _indent_error(following, "unexpected indentation",
+                                "only the lines of a block (after a line ending in ':') "
+                                "are indented")
+    return tuple(items), pos
+
+
+def _with_body(statement: Statement, body: tuple[Statement, ...]) -> Statement:
+    return Statement(statement.keyword, statement.args, statement.label, statement.line,
+                     statement.source, True, body, statement.indent)
+
+
+def _indent_error(statement: Statement, message: str, hint: str | None = None) -> CNNError:
+    if hint is None:
+        hint = "indent it like the lines of the block it belongs to"
+    return CNNError(message, line=statement.line, column=1, source=statement.source,
+                    width=max(1, statement.keyword.column - 1), hint=hint)

@@ -1,0 +1,84 @@
+"""The one error users see.
+
+Every mistake in a network text, or in an option, raises :class:`CNNError`. It is a
+``ValueError`` (the value the user gave is wrong), carries the 1-based ``line`` and
+``column`` of the offending token, and its ``str()`` quotes the line with a caret
+under the token:
+
+>>> err = CNNError("unknown layer 'cnov'", line=2, column=5, source="C1: cnov 6 k5",
+...                hint="did you mean 'conv'?")
+>>> print(err)
+line 2: unknown layer 'cnov'
+    C1: cnov 6 k5
+        ^^^^
+did you mean 'conv'?
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class CNNError(ValueError):
+    """A mistake in a network description or an option.
+
+    ``line`` and ``column`` are 1-based (``None`` when the mistake is not in the text,
+    e.g. a bad ``rounding=`` argument); ``width`` is the length of the token to mark.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        source: str | None = None,
+        width: int = 1,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        self.source = source
+        self.width = max(1, width)
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        head = f"line {self.line}: {self.message}" if self.line else self.message
+        parts = [head]
+        if self.source is not None:
+            text = self.source.expandtabs(1)
+            parts.append("    " + text)
+            if self.column:
+                parts.append("    " + " " * (self.column - 1) + "^" * self.width)
+        if self.hint:
+            parts.append(self.hint)
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self._render()
+
+    def __reduce__(self):  # keep the keyword-only constructor picklable
+        return (_rebuild, (self.message, self.line, self.column, self.source, self.width,
+                           self.hint))
+
+
+def _rebuild(message, line, column, source, width, hint) -> CNNError:
+    return CNNError(message, line=line, column=column, source=source, width=width, hint=hint)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint naming the closest valid choice, or listing the choices.
+
+    >>> did_you_mean("maxpol", ["maxpool", "avgpool", "conv"])
+    "did you mean 'maxpool'?"
+    >>> did_you_mean("zzz", ["floor", "ceil"])
+    'valid: ceil, floor'
+    """
+    choices = sorted(set(choices))
+    close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "valid: " + ", ".join(choices)

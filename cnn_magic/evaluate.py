@@ -1,0 +1,304 @@
+"""Walk the statements, apply each layer's rule, and return a frozen :class:`Network`.
+
+>>> net = evaluate("input 32x32x1; conv 6 k5 relu; avgpool k2 s2")
+>>> [layer.out_shape for layer in net.layers]
+[(28, 28, 6), (14, 14, 6)]
+>>> net.params, net.macs
+(156, 117600)
+"""
+
+from __future__ import annotations
+
+import re
+
+from .conventions import ROUNDINGS
+from .dsl import Statement, parse
+from .errors import CNNError, did_you_mean
+from .layers import BLOCKS, Shape, Step, activation_ops, lookup, read_args, whole
+from .results import Block, Layer, Network, ReceptiveField
+
+MAX_LAYERS = 100_000
+
+_MAP = re.compile(r"(\d+)x(\d+)x(\d+)\Z", re.ASCII)
+_PAPER = re.compile(r"(\d+)@(\d+)x(\d+)\Z", re.ASCII)
+_PLANE = re.compile(r"(\d+)x(\d+)\Z", re.ASCII)
+_VECTOR = re.compile(r"\d+\Z", re.ASCII)
+_INPUT_HINT = "write input HxWxC (32x32x1), C@HxW (1@32x32) or N for a vector (784)"
+
+Field = tuple[ReceptiveField, ReceptiveField] | None
+
+
+def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None) -> Network:
+    """Evaluate a network written in the layer language.
+
+    ``rounding`` is ``"textbook"`` (conv rounds down, pooling up), ``"floor"`` or
+    ``"ceil"``; ``input`` (e.g. ``"224x224x3"``) replaces or supplies the ``input``
+    line. Every mistake raises :class:`CNNError`; the text is never run as Python.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"evaluate() takes the network as a str, not {type(text).__name__}")
+    if rounding not in ROUNDINGS:
+        raise CNNError(f"unknown rounding {rounding!r}", hint=did_you_mean(str(rounding),
+                                                                            ROUNDINGS))
+    statements = parse(text)
+    if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
+        shape = _input_shape(statements[0])
+        statements = statements[1:]
+    elif input is None:
+        where = statements[0] if statements else None
+        if where is None:
+            raise CNNError("the network is empty", hint="start with an input line: "
+                           "input 32x32x1")
+        raise where.error("the network needs an input shape first", hint=_INPUT_HINT)
+    if input is not None:
+        shape = parse_shape(input)
+    _check_size(statements)
+    walker = _Walker(rounding)
+    walker.sequence(statements, shape, _start_field(shape), 0, "", "")
+    return Network(text, rounding, shape, tuple(walker.layers), tuple(walker.blocks))
+
+
+def parse_shape(text: str) -> Shape:
+    """An input shape written ``HxWxC``, ``C@HxW`` or ``N``.
+
+    >>> parse_shape("32x32x1"), parse_shape("1@32x32"), parse_shape("784")
+    ((32, 32, 1), (32, 32, 1), (784,))
+    """
+    statement = parse(f"input {text}")
+    if len(statement) != 1:
+        raise CNNError(f"{text!r} is not a shape", hint=_INPUT_HINT)
+    return _input_shape(statement[0])
+
+
+def _input_shape(statement: Statement) -> Shape:
+    args = statement.args
+    if not args:
+        raise statement.error("input needs a shape", hint=_INPUT_HINT)
+    words = [t.lower for t in args]
+    token = args[0]
+    shape: Shape | None = None
+    if len(args) == 3 and all(_VECTOR.match(w) for w in words):   # "input 32, 32, 1"
+        shape = tuple(whole(statement, t, w) for t, w in zip(args, words, strict=True))
+    elif len(args) == 1:
+        word = words[0]
+        if m := _MAP.match(word):
+            shape = tuple(whole(statement, token, v) for v in m.groups())
+        elif m := _PAPER.match(word):
+            c, h, w = (whole(statement, token, v) for v in m.groups())
+            shape = (h, w, c)
+        elif _VECTOR.match(word):
+            shape = (whole(statement, token, word),)
+        elif m := _PLANE.match(word):
+            raise statement.error(
+                f"'{token.text}' has no channel count", token,
+                hint=f"shapes are H×W×C: did you mean {token.text}x1 (grey) "
+                     f"or {token.text}x3 (colour)?",
+            )
+    if shape is None:
+        bad = args[0] if len(args) == 1 else args[min(len(args) - 1, 3)]
+        raise statement.error(f"'{' '.join(t.text for t in args)}' is not a shape", bad,
+                              hint=_INPUT_HINT)
+    if min(shape) < 1:
+        raise statement.error("every input dimension must be at least 1", token)
+    return shape
+
+
+def _start_field(shape: Shape) -> Field:
+    return (ReceptiveField(1, 1, 0.0),) * 2 if len(shape) == 3 else None
+
+
+def _check_size(statements: tuple[Statement, ...]) -> int:
+    """Count the layers the text expands to, refusing more than MAX_LAYERS up front."""
+    total = 0
+    for statement in statements:
+        if statement.opens_block:
+            inner = _check_size(statement.body)
+            if statement.keyword.lower == "repeat":
+                inner *= _repeat_count(statement)
+            else:
+                inner += 1   # the merge row of residual, concat and add
+            total += inner
+        else:
+            total += 1
+        if total > MAX_LAYERS:
+            raise statement.error(
+                f"the network expands to more than {MAX_LAYERS:,} layers",
+                hint="is a repeat count too large?",
+            )
+    return total
+
+
+def _repeat_count(statement: Statement) -> int:
+    args = statement.args
+    if len(args) != 1 or not _VECTOR.match(args[0].lower) or int(args[0].lower) < 1:
+        raise statement.error("repeat needs one whole number, at least 1",
+                              args[0] if args else None, hint="for example repeat 3:")
+    return whole(statement, args[0], args[0].lower)
+
+
+class _Walker:
+    """Applies the rules in execution order, naming layers and recording blocks."""
+
+    def __init__(self, rounding: str) -> None:
+        self.rounding = rounding
+        self.layers: list[Layer] = []
+        self.blocks: list[Block] = []
+        self.counters: dict[str, int] = {}
+
+    def name(self, statement: Statement, family: str, suffix: str) -> str:
+        number = self.counters.get(family, 0) + 1
+        self.counters[family] = number
+        if statement.label is not None:
+            return statement.label.text + suffix
+        return f"{family}{number}"
+
+    def sequence(self, statements, shape: Shape, field: Field, depth: int, path: str,
+                 suffix: str) -> tuple[Shape, Field]:
+        for statement in statements:
+            if statement.opens_block:
+                shape, field = self.block(statement, shape, field, depth, path, suffix)
+            else:
+                shape, field = self.layer(statement, shape, field, depth, path, suffix)
+        return shape, field
+
+    def layer(self, statement, shape, field, depth, path, suffix):
+        op, rule = lookup(statement)
+        args = read_args(statement, op, rule.accepts)
+        step: Step = rule.compute(statement, args, shape, self.rounding)
+        weights, ops = step.weights, step.ops
+        if args.activation is not None:
+            weights += args.activation == "prelu"
+            ops += activation_ops(args.activation, step.out_shape)
+        field = _advance(field, step.window)
+        self.layers.append(Layer(
+            self.name(statement, rule.family, suffix), op, statement.text, statement.line,
+            depth, path, shape, step.out_shape, weights, step.biases, step.macs, step.exact,
+            ops, args.activation, step.axes, field,
+        ))
+        return step.out_shape, field
+
+    def block(self, statement, shape, field, depth, path, suffix):
+        kind = statement.keyword.lower
+        if kind not in BLOCKS:
+            if kind in ("shortcut", "branch"):
+                home = "residual:" if kind == "shortcut" else "concat: or add:"
+                raise statement.error(f"'{kind}:' belongs directly inside {home}")
+            raise statement.error(f"unknown block '{statement.keyword.text}:'",
+                                  hint=did_you_mean(kind, BLOCKS))
+        name = self.name(statement, kind, suffix)
+        inner = f"{path}/{name}" if path else name
+        first = len(self.layers)
+        if kind == "repeat":
+            count = _repeat_count(statement)
+            out = shape
+            for i in range(1, count + 1):
+                out, field = self.sequence(statement.body, out, field, depth + 1, inner,
+                                           f"{suffix}.{i}")
+        else:
+            out, field = self.merge(statement, kind, name, shape, field, depth, inner, suffix)
+        self.blocks.append(Block(name, kind, statement.line, depth, path, shape, out, first,
+                                 len(self.layers)))
+        return out, field
+
+    def merge(self, statement, kind, name, shape, field, depth, inner, suffix):
+        if statement.args:
+            raise statement.error(f"{kind}: takes no arguments", statement.args[0])
+        paths = self.branches(statement, kind)
+        results = [self.sequence(body, shape, field, depth + 1,
+                                 f"{inner}/{label}" if label else inner, suffix)
+                   for label, body in paths]
+        shapes = tuple(out for out, _ in results)
+        out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
+        ops = (len(shapes) - 1) * _elements(out) if kind != "concat" else 0
+        merged = _union([f for _, f in results])
+        self.layers.append(Layer(
+            name, "concat" if kind == "concat" else "add", statement.text, statement.line,
+            depth + 1, inner, shapes[0], out, 0, 0, 0, 0, ops, None, None, merged, shapes,
+        ))
+        return out, merged
+
+    @staticmethod
+    def branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statement, ...]]]:
+        """The parallel paths of a block, each as (label, statements)."""
+        if kind == "residual":
+            shortcuts = [s for s in statement.body
+                         if s.opens_block and s.keyword.lower == "shortcut"]
+            if len(shortcuts) > 1:
+                raise shortcuts[1].error("a residual block has one shortcut")
+            main = tuple(s for s in statement.body if not (
+                s.opens_block and s.keyword.lower == "shortcut"))
+            if not main:
+                raise statement.error("residual: needs layers besides its shortcut")
+            return [("", main), ("shortcut", shortcuts[0].body if shortcuts else ())]
+        paths = []
+        for child in statement.body:
+            if not (child.opens_block and child.keyword.lower == "branch"):
+                raise child.error(f"only branch: blocks go directly inside {kind}:",
+                                  hint="indent the layers under a 'branch:' line")
+            if child.args:
+                raise child.error("branch: takes no arguments", child.args[0])
+            paths.append((f"branch{len(paths) + 1}", child.body))
+        return paths
+
+
+def _merged_shape(statement: Statement, kind: str, shapes, labels) -> Shape:
+    first = shapes[0]
+    for label, shape in zip(labels[1:], shapes[1:], strict=True):
+        if kind == "concat":
+            agree = len(shape) == len(first) and shape[:-1] == first[:-1]
+            what = "height and width"
+        else:
+            agree = shape == first
+            what = "shape"
+        if not agree:
+            first_name = labels[0] or "the body"
+            raise statement.error(
+                f"{kind}: {first_name} gives {format_shape(first)} but {label} gives "
+                f"{format_shape(shape)}; they must agree in {what}",
+            )
+    if kind == "concat":
+        return (*first[:-1], sum(s[-1] for s in shapes))
+    return first
+
+
+def _elements(shape: Shape) -> int:
+    total = 1
+    for v in shape:
+        total *= v
+    return total
+
+
+def format_shape(shape: Shape) -> str:
+    """``28×28×6`` for maps (H×W×C), ``84`` for vectors.
+
+    >>> format_shape((28, 28, 6)), format_shape((84,))
+    ('28×28×6', '84')
+    """
+    return "×".join(str(v) for v in shape)
+
+
+def _advance(field: Field, window) -> Field:
+    """Receptive field after a layer: size' = size + (k_eff − 1)·jump, jump' = jump·S,
+    start' = start + ((k_eff − 1)/2 − P)·jump."""
+    if window is None or field is None:
+        return field
+    if window == "lost":
+        return None
+    return tuple(
+        ReceptiveField(f.size + (k - 1) * f.jump, f.jump * s, f.start + ((k - 1) / 2 - p) * f.jump)
+        for f, (k, s, p) in zip(field, window, strict=True)
+    )
+
+
+def _union(fields: list[Field]) -> Field:
+    """The receptive field of a merge: the union of its branches' fields."""
+    if any(f is None for f in fields):
+        return None
+    merged = []
+    for axis in zip(*fields, strict=True):
+        if len({f.jump for f in axis}) != 1:
+            return None
+        lo = min(f.start - (f.size - 1) / 2 for f in axis)
+        hi = max(f.start + (f.size - 1) / 2 for f in axis)
+        merged.append(ReceptiveField(int(hi - lo) + 1, axis[0].jump, (lo + hi) / 2))
+    return tuple(merged)

@@ -1,0 +1,123 @@
+"""The example networks against torchvision's published figures and their PyTorch twins.
+
+Each ``cnn_magic/examples/*.cnn`` file declares the rounding mode under which it
+reproduces its reference; evaluated in that mode it must give torchvision's parameter
+count exactly and its "GFLOPS" (which are MACs) to the published decimals. Its twin in
+``torch_zoo`` must agree with it on the total parameter count and, layer by layer, on
+the output shape, parameters and MACs of every convolution, linear and pooling layer.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import pytest
+import torch_zoo
+
+import cnn_magic
+
+EXAMPLES = Path(cnn_magic.__file__).parent / "examples"
+
+# name: (parameters, MACs at the table's precision, decimals of that precision in G)
+# Figures from torchvision's model docs (params, "GFLOPS" at 224×224×3) and, for
+# LeNet-5, the course notes (parameters worked out term by term; MACs exact).
+REFERENCE: dict[str, tuple[int, float, int | None]] = {
+    "lenet5": (61_706, 416_520, None),
+    "alexnet": (61_100_840, 0.714, 3),
+    "vgg16": (138_357_544, 15.47, 2),
+    "resnet18": (11_689_512, 1.814, 3),
+    "resnet50": (25_557_032, 4.089, 3),
+    "mobilenet_v2": (3_504_872, 0.301, 3),
+}
+NAMES = list(REFERENCE)
+
+# Our ops that the traced torch modules correspond to, by kind.
+KIND_OF_OP = {
+    "conv": "conv",
+    "dwconv": "conv",
+    "fc": "fc",
+    "maxpool": "pool",
+    "avgpool": "pool",
+    "adaptiveavgpool": "pool",
+    "gap": "pool",
+}
+KIND_OF_MODULE = {
+    torch_zoo.nn.Conv2d: "conv",
+    torch_zoo.nn.Linear: "fc",
+    torch_zoo.nn.MaxPool2d: "pool",
+    torch_zoo.nn.AvgPool2d: "pool",
+    torch_zoo.nn.AdaptiveAvgPool2d: "pool",
+}
+
+HEADER = re.compile(r"# (?P<title>[^—]+) — (?P<paper>[^;]+); (?P<ref>.+)")
+
+
+def source(name: str) -> str:
+    return (EXAMPLES / f"{name}.cnn").read_text(encoding="utf-8")
+
+
+def declared_rounding(text: str) -> str:
+    match = re.fullmatch(r"# rounding: (textbook|floor|ceil)", text.splitlines()[1])
+    assert match, f"second line should declare the rounding: {text.splitlines()[1]!r}"
+    return match[1]
+
+
+@functools.cache
+def evaluated(name: str):
+    text = source(name)
+    return cnn_magic.evaluate(text, rounding=declared_rounding(text))
+
+
+@functools.cache
+def traced(name: str) -> tuple[int, list[torch_zoo.Traced]]:
+    model = torch_zoo.BUILDERS[name]()
+    return torch_zoo.count_params(model), torch_zoo.trace(model, torch_zoo.INPUTS[name])
+
+
+def hwc(torch_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """PyTorch's (C, H, W) or (N,) in our order: (H, W, C) or (N,)."""
+    return (*torch_shape[1:], torch_shape[0]) if len(torch_shape) == 3 else torch_shape
+
+
+def test_every_example_file_is_covered() -> None:
+    assert sorted(p.stem for p in EXAMPLES.glob("*.cnn")) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_header(name: str) -> None:
+    first, _, third = source(name).splitlines()[:3]
+    assert HEADER.fullmatch(first), first
+    assert declared_rounding(source(name)) == ("textbook" if name == "lenet5" else "floor")
+    assert third == ("input 32x32x1" if name == "lenet5" else "input 224x224x3")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_figures(name: str) -> None:
+    params, macs, decimals = REFERENCE[name]
+    net = evaluated(name)
+    assert net.params == params
+    assert net.params == net.weights + net.biases
+    if decimals is None:
+        assert net.macs == macs
+    else:
+        assert round(net.macs / 1e9, decimals) == macs
+    assert net.flops == 2 * net.macs
+    assert net.output_shape == ((10,) if name == "lenet5" else (1000,))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_matches_torch_twin(name: str) -> None:
+    torch_params, modules = traced(name)
+    net = evaluated(name)
+    assert net.params == torch_params
+    assert sum(m.macs for m in modules) == net.macs
+
+    ours = [
+        (KIND_OF_OP[layer.op], layer.out_shape, layer.params, layer.macs)
+        for layer in net.layers
+        if layer.op in KIND_OF_OP
+    ]
+    theirs = [(KIND_OF_MODULE[m.module], hwc(m.out_shape), m.params, m.macs) for m in modules]
+    assert ours == theirs
