@@ -211,9 +211,10 @@ class _Walker:
         out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
         ops = (len(shapes) - 1) * _elements(out) if kind != "concat" else 0
         merged = _union([f for _, f in results])
+        op = "concat" if kind == "concat" else "add"
         self.layers.append(Layer(
-            name, "concat" if kind == "concat" else "add", statement.text, statement.line,
-            depth + 1, inner, shapes[0], out, 0, 0, 0, 0, ops, None, None, merged, shapes,
+            f"{name}.{op}", op, _merge_text(kind, paths), statement.line, depth + 1, inner,
+            shapes[0], out, 0, 0, 0, 0, ops, None, None, merged, shapes,
         ))
         return out, merged
 
@@ -239,6 +240,13 @@ class _Walker:
                 raise child.error("branch: takes no arguments", child.args[0])
             paths.append((f"branch{len(paths) + 1}", child.body))
         return paths
+
+
+def _merge_text(kind: str, paths) -> str:
+    """What a merge row shows in the layer column: ``add: body + shortcut``."""
+    if kind == "residual":
+        return "add: body + " + ("shortcut" if paths[1][1] else "input")
+    return f"{kind}: " + " + ".join(label for label, _ in paths)
 
 
 def _merged_shape(statement: Statement, kind: str, shapes, labels) -> Shape:

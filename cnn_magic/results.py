@@ -150,6 +150,16 @@ class Network:
 
         return to_frame(self, convention=convention, all_ops=all_ops)
 
+    def _repr_html_(self) -> str:
+        from .table import to_html
+
+        return to_html(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        from .table import to_text
+
+        printer.text(repr(self) if cycle else to_text(self))
+
     def __repr__(self) -> str:
         return (f"<Network {len(self.layers)} layers, input {self.input_shape}, "
                 f"output {self.output_shape}, {self.params:,} params, "

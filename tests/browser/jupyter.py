@@ -157,7 +157,7 @@ class JupyterServer:
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
-            "--LanguageServerManager.autodetect=False",
+            "--LanguageServerManager.autodetect=False", "--ServerApp.bogus_trait=[",
         ]  # fmt: skip
         cmd.append(
             "--LabApp.expose_app_in_browser=True"
