@@ -24,7 +24,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import CNNError
+from .errors import CNNError, did_you_mean
+
+BLOCK_WORDS = ("repeat", "residual", "shortcut", "concat", "add", "branch")
+"""The words that open a block; what each block does is ``evaluate.py``'s."""
 
 MAX_NESTING = 100  # deeper than any real network; keeps recursion far from Python's limit
 
@@ -150,6 +153,7 @@ def _block(flat: list[Statement], pos: int, indent: int, depth: int):
         statement = flat[pos]
         pos += 1
         if statement.opens_block:
+            _check_block_word(statement)
             if pos == len(flat) or flat[pos].indent <= indent:
                 raise statement.error(
                     f"'{statement.text}' opens a block with nothing in it",
@@ -165,6 +169,20 @@ def _block(flat: list[Statement], pos: int, indent: int, depth: int):
                                 "only the lines of a block (after a line ending in ':') "
                                 "are indented")
     return tuple(items), pos
+
+
+def _check_block_word(statement: Statement) -> None:
+    word = statement.keyword.lower
+    if word in BLOCK_WORDS:
+        return
+    if not statement.args and statement.label is None:
+        raise statement.error(
+            f"unknown block '{statement.keyword.text}:'",
+            hint=f"{did_you_mean(word, BLOCK_WORDS)} (a label goes before a layer on the "
+                 "same line: C1: conv 6 k5)",
+        )
+    raise statement.error(f"unknown block '{statement.keyword.text}:'",
+                          hint=did_you_mean(word, BLOCK_WORDS))
 
 
 def _with_body(statement: Statement, body: tuple[Statement, ...]) -> Statement:

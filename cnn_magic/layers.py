@@ -587,7 +587,8 @@ ALIASES = {
 }
 
 BLOCKS = ("repeat", "residual", "concat", "add")
-"""Block keywords; ``shortcut:`` lives in ``residual:``, ``branch:`` in concat/add."""
+"""Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
+``concat:`` and ``add:``."""
 
 
 def lookup(statement: Statement) -> tuple[str, Rule]:
