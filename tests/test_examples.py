@@ -71,9 +71,8 @@ def evaluated(name: str):
 
 
 @functools.cache
-def traced(name: str) -> tuple[int, list[torch_zoo.Traced]]:
-    model = torch_zoo.BUILDERS[name]()
-    return torch_zoo.count_params(model), torch_zoo.trace(model, torch_zoo.INPUTS[name])
+def twin(name: str) -> torch_zoo.nn.Module:
+    return torch_zoo.BUILDERS[name]()
 
 
 def hwc(torch_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -109,10 +108,11 @@ def test_reference_figures(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_matches_torch_twin(name: str) -> None:
-    torch_params, modules = traced(name)
+    model = twin(name)
+    modules = torch_zoo.trace(model, torch_zoo.INPUTS[name])
     net = evaluated(name)
-    assert net.params == torch_params
-    assert sum(m.macs for m in modules) == net.macs
+    assert net.params == torch_zoo.count_params(model)
+    assert net.macs == sum(m.macs for m in modules)
 
     ours = [
         (KIND_OF_OP[layer.op], layer.out_shape, layer.params, layer.macs)
@@ -121,3 +121,10 @@ def test_matches_torch_twin(name: str) -> None:
     ]
     theirs = [(KIND_OF_MODULE[m.module], hwc(m.out_shape), m.params, m.macs) for m in modules]
     assert ours == theirs
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_residual_adds_match_torch_twin(name: str) -> None:
+    adds = [layer for layer in evaluated(name).layers if layer.op == "add"]
+    assert len(adds) == torch_zoo.residual_adds(twin(name))
+    assert all(len(set(layer.branches)) == 1 for layer in adds)

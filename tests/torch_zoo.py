@@ -377,5 +377,14 @@ def trace(model: nn.Module, input_shape: tuple[int, ...]) -> list[Traced]:
     return rows
 
 
+def residual_adds(model: nn.Module) -> int:
+    """How many blocks add a shortcut to their output (``out + identity``)."""
+    return sum(
+        isinstance(m, BasicBlock | Bottleneck)
+        or (isinstance(m, InvertedResidual) and m.use_res_connect)
+        for m in model.modules()
+    )
+
+
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
