@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Error, Page, Playwright, expect, sync_playwright
 
 from .jupyter import (
     CHROMIUM,
@@ -24,6 +24,9 @@ from .jupyter import (
 )
 
 APPS: tuple[App, ...] = ("lab", "notebook")
+
+# expect()'s own default is 5 s; a widget's first render can take longer on a busy CI.
+expect.set_options(timeout=WAIT_MS // 2)
 
 # What the failure report should show: titles and how to get the text, read
 # only when a report fails, so a server log is as fresh as the failure.
@@ -56,7 +59,11 @@ def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) ->
             env=browser_env(home),
         )
     except Error as exc:
-        pytest.fail(f"Chromium could not start ({CHROMIUM}): {exc}", pytrace=False)
+        failure = f"Chromium could not start ({CHROMIUM}): {exc}"
+    else:
+        failure = ""
+    if failure:  # outside the except block, so the report doesn't show it twice
+        pytest.fail(failure, pytrace=False)
     yield browser
     browser.close()
 
@@ -75,7 +82,11 @@ def jupyter_server(
     try:
         server.start()
     except ServerError as exc:
-        pytest.fail(f"Jupyter server could not start: {exc}", pytrace=False)
+        failure = f"Jupyter server could not start: {exc}"
+    else:
+        failure = ""
+    if failure:
+        pytest.fail(failure, pytrace=False)
     try:
         yield server
     finally:

@@ -66,7 +66,9 @@ CODE_CELL = ".jp-Notebook .jp-Cell.jp-CodeCell"
 PROMPT = ".jp-InputArea-prompt"
 OUTPUT = ".jp-OutputArea-output"
 TOGGLE_BUTTONS = ".widget-toggle-buttons"
+ACTIVE = re.compile(r"\bmod-active\b")  # class of the pressed toggle button
 WIDGET_TABLE = ".widget-html-content table"
+WIDGET_BOX = ".widget-vbox"
 # JupyterLab 4.6 marks a traceback as stderr, older versions as error.
 ERROR_OUTPUT = (
     '[data-mime-type="application/vnd.jupyter.stderr"],'
@@ -157,7 +159,7 @@ class JupyterServer:
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
-            "--LanguageServerManager.autodetect=False", "--ServerApp.bogus_trait=[",
+            "--LanguageServerManager.autodetect=False",
         ]  # fmt: skip
         cmd.append(
             "--LabApp.expose_app_in_browser=True"
@@ -173,6 +175,7 @@ class JupyterServer:
         env = isolated_env(self.base)
         for _ in range(attempts):
             self.port = free_port()
+            log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
             with self.log_path.open("ab") as log:
                 self.proc = subprocess.Popen(
                     self.command(),
@@ -187,7 +190,8 @@ class JupyterServer:
                 self._wait_ready(timeout)
                 return self
             except ServerError:
-                if "address already in use" not in self.log().lower():
+                this_try = self.log_path.read_bytes()[log_start:].decode(errors="replace")
+                if "address already in use" not in this_try.lower():
                     raise
         raise ServerError(f"jupyter {self.app}: no free port after {attempts} tries\n{self.log()}")
 
@@ -351,20 +355,30 @@ class NotebookPage:
         match = re.fullmatch(r"\[(\d+)\]:?", text)
         return int(match.group(1)) if match else None
 
+    def outputs_of_type(self, n: int, mime_type: str) -> Locator:
+        """Outputs of code cell ``n`` rendered as ``mime_type`` (a widget view has none)."""
+        return self.outputs(n).and_(self.page.locator(f'[data-mime-type="{mime_type}"]'))
+
     def error_output(self, n: int) -> Locator:
         return self.outputs(n).and_(self.page.locator(ERROR_OUTPUT))
 
     # -- widgets ----------------------------------------------------------------
 
+    def widget_box(self, cell: int) -> Locator:
+        """The outermost box of the widget view in code cell ``cell``."""
+        return self.outputs(cell).locator(WIDGET_BOX).first
+
+    def toggle_rows(self, cell: int) -> Locator:
+        return self.outputs(cell).locator(TOGGLE_BUTTONS)
+
     def toggle_button(self, label: str, cell: int, row: int = 0) -> Locator:
         """The button ``label`` in the ``row``-th ToggleButtons of code cell ``cell``."""
-        buttons = self.outputs(cell).locator(TOGGLE_BUTTONS).nth(row)
-        return buttons.get_by_role("button", name=label, exact=True)
+        return self.toggle_rows(cell).nth(row).get_by_role("button", name=label, exact=True)
 
     def click_toggle(self, label: str, cell: int, row: int = 0) -> None:
         button = self.toggle_button(label, cell, row)
         button.click()
-        expect(button).to_have_class(re.compile(r"\bmod-active\b"))
+        expect(button).to_have_class(ACTIVE)
 
     def table(self, cell: int) -> Locator:
         return self.outputs(cell).locator(WIDGET_TABLE)

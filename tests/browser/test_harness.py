@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
-from .jupyter import JupyterServer, NotebookPage, is_png
+from .jupyter import ACTIVE, JupyterServer, NotebookPage, is_png
 
 pytestmark = pytest.mark.browser
 
@@ -58,9 +58,11 @@ def test_stand_in_widget(page: Page, jupyter_server: JupyterServer, artifacts: P
     nb = NotebookPage(page, jupyter_server, name).open()
     nb.run_all()
 
-    outputs = nb.outputs(WIDGET_CELL)
-    expect(outputs.locator(".widget-toggle-buttons")).to_be_visible()
-    expect(outputs.filter(has_text="VBox(")).to_have_count(0)  # not the text fallback
+    expect(nb.toggle_rows(WIDGET_CELL)).to_be_visible()
+    # The live view, not the text/plain repr shown when widgets fail to render.
+    expect(nb.outputs_of_type(WIDGET_CELL, "text/plain")).to_have_count(0)
+    expect(nb.outputs(WIDGET_CELL).filter(has_text="VBox(")).to_have_count(0)
+    expect(nb.toggle_button("FLOPs", cell=WIDGET_CELL)).to_have_class(ACTIVE)
     expect(nb.table(WIDGET_CELL)).to_contain_text("833,040")
     count = nb.execution_count(WIDGET_CELL)
 
@@ -71,7 +73,5 @@ def test_stand_in_widget(page: Page, jupyter_server: JupyterServer, artifacts: P
 
     expect(nb.error_output(ERROR_CELL)).to_contain_text("ValueError")
 
-    shot = nb.screenshot(
-        outputs.locator(".widget-vbox").first, artifacts / f"{jupyter_server.app}-widget.png"
-    )
+    shot = nb.screenshot(nb.widget_box(WIDGET_CELL), artifacts / f"{jupyter_server.app}.png")
     assert is_png(shot), f"{shot} is not a PNG"
