@@ -16,7 +16,6 @@ did you mean 'conv'?
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -77,6 +76,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     >>> did_you_mean("zzz", ["floor", "ceil"])
     'valid: ceil, floor'
     """
+    import difflib  # only on the error path: keeps the import of cnn_magic light
+
     choices = sorted(set(choices))
     close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
     if close:

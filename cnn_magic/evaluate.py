@@ -144,6 +144,7 @@ class _Walker:
         self.layers: list[Layer] = []
         self.blocks: list[Block] = []
         self.counters: dict[str, int] = {}
+        self.prepared: dict[int, tuple] = {}   # id(statement) → (op, rule, args)
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -162,8 +163,12 @@ class _Walker:
         return shape, field
 
     def layer(self, statement, shape, field, depth, path, suffix):
-        op, rule = lookup(statement)
-        args = read_args(statement, op, rule.accepts)
+        prepared = self.prepared.get(id(statement))
+        if prepared is None:  # a repeated statement is read once
+            op, rule = lookup(statement)
+            prepared = self.prepared[id(statement)] = (op, rule,
+                                                       read_args(statement, op, rule.accepts))
+        op, rule, args = prepared
         step: Step = rule.compute(statement, args, shape, self.rounding)
         weights, ops = step.weights, step.ops
         if args.activation is not None:
@@ -292,9 +297,12 @@ def _advance(field: Field, window) -> Field:
         return field
     if window == "lost":
         return None
-    return tuple(
-        ReceptiveField(f.size + (k - 1) * f.jump, f.jump * s, f.start + ((k - 1) / 2 - p) * f.jump)
-        for f, (k, s, p) in zip(field, window, strict=True)
+    (fh, fw), ((kh, sh, ph), (kw, sw, pw)) = field, window
+    return (
+        ReceptiveField(fh.size + (kh - 1) * fh.jump, fh.jump * sh,
+                       fh.start + ((kh - 1) / 2 - ph) * fh.jump),
+        ReceptiveField(fw.size + (kw - 1) * fw.jump, fw.jump * sw,
+                       fw.start + ((kw - 1) / 2 - pw) * fw.jump),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from .conventions import ACTIVATION_COST, rounding_for
@@ -51,8 +50,7 @@ class Step(NamedTuple):
     window: tuple[tuple[int, int, int], tuple[int, int, int]] | str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Args:
+class Args(NamedTuple):
     """A statement's arguments, read but not yet checked against a shape."""
 
     size: tuple[float | int, ...] | None = None
@@ -65,7 +63,7 @@ class Args:
     bias: bool = True
     rounding: str | None = None
     activation: str | None = None
-    tokens: dict | None = None   # argument name → the token it came from, for errors
+    tokens: dict = {}   # argument name → the token it came from, for errors  # noqa: RUF012
 
 
 # --------------------------------------------------------------------------- arguments
@@ -121,7 +119,20 @@ def _describe(name: str, token: Token) -> str:
     return f"'{token.text}' ({name})"
 
 
+_READ: dict[str, tuple[str, object]] = {}
+
+
 def _read_token(statement: Statement, token: Token) -> tuple[str, object]:
+    """(argument name, value) of a token; remembered per word, as networks repeat them."""
+    known = _READ.get(token.lower)
+    if known is None:
+        known = _read_new_token(statement, token)
+        if len(_READ) < 4096:
+            _READ[token.lower] = known
+    return known
+
+
+def _read_new_token(statement: Statement, token: Token) -> tuple[str, object]:
     word = token.lower
     if word in _FLAGS:
         return _FLAGS[word]
@@ -283,7 +294,9 @@ def _windows(statement: Statement, args: Args, hw: tuple[int, int], rounding: st
 
 
 def _window_field(axes: tuple[Axis, Axis]):
-    return tuple((a.dilation * (a.kernel - 1) + 1, a.stride, a.pad_before) for a in axes)
+    h, w = axes
+    return ((h.dilation * (h.kernel - 1) + 1, h.stride, h.pad_before),
+            (w.dilation * (w.kernel - 1) + 1, w.stride, w.pad_before))
 
 
 # ------------------------------------------------------------------------- rules

@@ -28,9 +28,12 @@ class ReceptiveField(NamedTuple):
     start: float
 
 
-@dataclass(frozen=True, slots=True)
-class Layer:
-    """One leaf layer, with every count it contributes."""
+class Layer(NamedTuple):
+    """One leaf layer, with every count it contributes.
+
+    A named tuple rather than a frozen dataclass: as immutable, and four times cheaper to
+    create, which a 10,000-layer network notices.
+    """
 
     name: str
     op: str                   # canonical layer name: "conv", "maxpool", "fc", "add", ...
