@@ -1,0 +1,38 @@
+"""The README tells the truth: every layer and alias is documented, and its numbers hold."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import cnn_magic
+from cnn_magic.conventions import ACTIVATION_COST
+from cnn_magic.layers import ALIASES, RULES
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("word", sorted({*RULES, *ALIASES}))
+def test_every_layer_and_alias_is_in_the_readme(word):
+    assert f"`{word}`" in README or f"`{word} " in README, word
+
+
+def test_readme_cost_table_matches_the_code():
+    for name, cost in ACTIVATION_COST.items():
+        if name != "softmax":
+            assert f"{name} {cost}" in README, name
+
+
+def test_first_screen_has_the_two_setup_commands():
+    first_block = re.search(r"```bash\n(.*?)```", README, re.S).group(1)
+    commands = [line for line in first_block.splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert commands[0].startswith("pip install . && cnn-magic --example lenet5")
+    assert commands[1].startswith("bash .ci/run")
+
+
+def test_readme_lenet_numbers():
+    text = re.search(r"%%cnn\n(.*?)```", README, re.S).group(1)
+    net = cnn_magic.evaluate(text)
+    assert (net.params, net.flops, net.macs) == (61_706, 833_040, 416_520)
+    assert "61,706" in README and "833,040" in README and "416,520" in README
