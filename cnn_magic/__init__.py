@@ -24,12 +24,42 @@ __all__ = [
     "Network",
     "ReceptiveField",
     "evaluate",
+    "example",
+    "example_names",
+    "example_text",
     "format_shape",
     "load_ipython_extension",
     "parse_shape",
     "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
+
+
+def example(name: str, rounding: str | None = None) -> Network:
+    """A network of the zoo (:func:`example_names`), evaluated under the rounding its file
+    declares unless ``rounding`` is given.
+
+    >>> net = example("lenet5")
+    >>> net.params, net.macs, net.rounding
+    (61706, 416520, 'textbook')
+    """
+    from . import examples
+
+    return evaluate(examples.text(name), rounding or examples.rounding(name))
+
+
+def example_text(name: str) -> str:
+    """The layer-language text of the example network ``name``."""
+    from . import examples
+
+    return examples.text(name)
+
+
+def example_names() -> tuple[str, ...]:
+    """The names of the example networks: ``('alexnet', 'lenet5', ...)``."""
+    from . import examples
+
+    return examples.names()
 
 
 def load_ipython_extension(ipython) -> None:
