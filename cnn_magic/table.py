@@ -60,6 +60,11 @@ def rows(net: Network, convention: str = "flops", all_ops: bool = False, *,
 
 def count_label(convention: str, all_ops: bool = False) -> str:
     """The header of the operations column: ``FLOPs``, ``MACs`` or ``exact FLOPs``."""
+    if convention not in CONVENTION_LABEL:   # renderers ask for the header first
+        from .errors import CNNError, did_you_mean
+
+        raise CNNError(f"unknown FLOPs convention {convention!r}",
+                       hint=did_you_mean(str(convention), CONVENTION_LABEL))
     label = CONVENTION_LABEL[convention]
     return f"{label} (all ops)" if all_ops else label
 
@@ -88,7 +93,9 @@ def format_count(value: int | None, units: bool = False) -> str:
 
 
 def format_share(share: float | None) -> str:
-    """>>> format_share(0.2823), format_share(None)
+    """A share of the total as a percentage with one decimal.
+
+    >>> format_share(0.2823), format_share(None)
     ('28.2%', '')
     """
     return "" if share is None else f"{share:.1%}"
@@ -212,3 +219,169 @@ def to_frame(net: Network, convention: str = "flops", all_ops: bool = False):
     frame = pd.DataFrame.from_records(records(net), columns=list(FRAME_COLUMNS))
     frame["count"] = [layer.count(convention, all_ops) for layer in net.layers]
     return frame
+
+
+# ------------------------------------------------------------------ export formats
+# Markdown and LaTeX show the table as printed (block headings, formatted numbers);
+# CSV and JSON are data for programs: raw integers unless ``units``.
+
+_NUMERIC = range(4, 9)   # the right-aligned columns of HEADERS + count + share
+
+
+def _headers(convention: str, all_ops: bool) -> list[str]:
+    return [*HEADERS, count_label(convention, all_ops), "share"]
+
+
+def _aligned(table: list[list[str]]) -> list[list[str]]:
+    """Pad every cell to its column's width: text to the left, numbers to the right."""
+    widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
+    return [[c.rjust(w) if i in _NUMERIC else c.ljust(w)
+             for i, (c, w) in enumerate(zip(cells, widths, strict=True))] for cells in table]
+
+
+_MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_|<>[]&"})
+
+
+def to_markdown(net: Network, convention: str = "flops", all_ops: bool = False, *,
+                units: bool = False) -> str:
+    """A GitHub-flavoured Markdown table, totals in bold, the conventions listed under it;
+    numbers exact with thousands separators (``units=True``: k/M/G).
+
+    >>> from cnn_magic import evaluate
+    >>> print(to_markdown(evaluate("input 8; fc 2"), "macs"))  # doctest: +ELLIPSIS
+    | name      | layer | input | output | weights | biases | params |   MACs |      share |
+    | :-------- | :---- | :---- | :----- | ------: | -----: | -----: | -----: | ---------: |
+    | fc1       | fc 2  | 8     | 2      |      16 |      2 |     18 |     16 |     100.0% |
+    | **total** |       | 8     | 2      |  **16** |  **2** | **18** | **16** | **100.0%** |
+    <BLANKLINE>
+    - MACs: one multiply-add is one operation; conv k_h·k_w·(C_in/g)·H_out·W_out·C_out, ...
+    - totals count conv, deconv and fc layers only (...)
+    - textbook rounding: ...
+    """
+    body = []
+    for row in rows(net, convention, all_ops):
+        cells = [c.translate(_MARKDOWN_ESCAPES) for c in _cells(row, units)]
+        cells[0] = "&nbsp;&nbsp;" * row.depth + cells[0].lstrip()
+        if row.kind == "total":
+            cells = [f"**{c}**" if c and (i == 0 or i in _NUMERIC) else c
+                     for i, c in enumerate(cells)]
+        body.append(cells)
+    header, *table = _aligned([_headers(convention, all_ops), *body])
+    rule = [f"{'-' * (len(c) - 1)}:" if i in _NUMERIC else f":{'-' * (len(c) - 1)}"
+            for i, c in enumerate(header)]
+    lines = ["| " + " | ".join(cells) + " |" for cells in (header, rule, *table)]
+    # our own sentences: their underscores sit inside words, which Markdown leaves alone
+    notes = [f"- {t}" for t in conventions_text(net, convention, all_ops)]
+    return "\n".join([*lines, "", *notes])
+
+
+_LATEX_ESCAPES = str.maketrans({
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "×": r"$\times$", "·": r"$\cdot$", "−": "$-$",
+})
+
+
+def to_latex(net: Network, convention: str = "flops", all_ops: bool = False, *,
+             units: bool = False) -> str:
+    r"""A ``tabular`` in the booktabs style, as a paper prints it (needs
+    ``\usepackage{booktabs}``); nested layers indented with ``\quad``, block headings in
+    italics, the totals under a rule. The conventions follow as ``%`` comments, so the
+    source keeps them while the caption stays the author's.
+
+    >>> from cnn_magic import evaluate
+    >>> print(to_latex(evaluate("input 120; F6: fc 84 relu")))  # doctest: +ELLIPSIS
+    \begin{tabular}{@{}llllrrrrr@{}}
+    \toprule
+    name  & layer      & input & output & weights & biases & params &  FLOPs &   share \\
+    \midrule
+    F6    & fc 84 relu & 120   & 84     &  10,080 &     84 & 10,164 & 20,160 & 100.0\% \\
+    \midrule
+    total &            & 120   & 84     &  10,080 &     84 & 10,164 & 20,160 & 100.0\% \\
+    \bottomrule
+    \end{tabular}
+    % FLOPs = 2 × MACs: ...
+    ...
+    """
+    body = []
+    for row in rows(net, convention, all_ops):
+        cells = [c.translate(_LATEX_ESCAPES) for c in _cells(row, units)]
+        if row.kind == "block":
+            cells[:2] = [rf"\textit{{{c}}}" for c in (cells[0].lstrip(), cells[1])]
+        cells[0] = r"\quad " * row.depth + cells[0].lstrip()
+        body.append(cells)
+    header, *table = _aligned([[h.translate(_LATEX_ESCAPES) for h in
+                                _headers(convention, all_ops)], *body])
+    lines = [" & ".join(cells) + r" \\" for cells in (header, *table)]
+    return "\n".join([
+        r"\begin{tabular}{@{}llllrrrrr@{}}", r"\toprule", lines[0], r"\midrule",
+        *lines[1:-1], r"\midrule", lines[-1], r"\bottomrule", r"\end{tabular}",
+        *(f"% {t}" for t in conventions_text(net, convention, all_ops)),
+    ])
+
+
+def to_csv(net: Network, convention: str = "flops", all_ops: bool = False, *,
+           units: bool = False) -> str:
+    """CSV with the table's columns: one line per layer (no block headings), then the
+    totals. Counts are raw integers without separators (``units=True``: k/M/G text) and
+    the share is a fraction of the total, rounded to 6 decimals.
+
+    >>> from cnn_magic import evaluate
+    >>> print(to_csv(evaluate("input 120; F6: fc 84 relu")), end="")
+    name,layer,input,output,weights,biases,params,FLOPs,share
+    F6,fc 84 relu,120,84,10080,84,10164,20160,1.0
+    total,,120,84,10080,84,10164,20160,1.0
+    """
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_headers(convention, all_ops))
+    for row in rows(net, convention, all_ops, blocks=False):
+        counts = (row.weights, row.biases, row.params, row.count)
+        writer.writerow([row.name, row.layer, row.input, row.output,
+                         *(format_count(v, True) if units else v for v in counts),
+                         round(row.share, 6)])
+    return out.getvalue()
+
+
+_JSON_COUNTS = ("weights", "biases", "params", "macs", "flops", "exact", "ops", "elements",
+                "count")
+
+
+def to_json(net: Network, convention: str = "flops", all_ops: bool = False, *,
+            units: bool = False) -> str:
+    """JSON for programs: the per-layer :func:`records` (shapes as lists, receptive field
+    as ``[height, width]``) with ``count`` (under ``convention``) and ``share``, the
+    ``totals`` and the ``conventions`` sentences. Counts are raw integers
+    (``units=True``: k/M/G strings).
+
+    >>> import json
+    >>> from cnn_magic import evaluate
+    >>> data = json.loads(to_json(evaluate("input 32x32x1; conv 6 k5"), "macs"))
+    >>> data["layers"][0]["output"], data["totals"]["count"], data["count_label"]
+    ([28, 28, 6], 117600, 'MACs')
+    """
+    import json
+
+    total = net.total(convention, all_ops)
+    number = (lambda v: format_count(v, True)) if units else (lambda v: v)
+    layers = []
+    for record, layer in zip(records(net), net.layers, strict=True):
+        count = layer.count(convention, all_ops)
+        field = layer.receptive_field
+        record |= {"input": list(layer.in_shape), "output": list(layer.out_shape),
+                   "receptive_field": [field[0].size, field[1].size] if field else None,
+                   "count": count, "share": round(count / total, 6) if total else 0.0}
+        layers.append({k: number(v) if k in _JSON_COUNTS else v for k, v in record.items()})
+    totals = {"weights": net.weights, "biases": net.biases, "params": net.params,
+              "macs": net.macs, "flops": net.flops, "exact": net.exact, "ops": net.ops,
+              "count": total}
+    return json.dumps({
+        "input": list(net.input_shape), "output": list(net.output_shape),
+        "rounding": net.rounding, "convention": convention, "all_ops": all_ops,
+        "count_label": count_label(convention, all_ops), "layers": layers,
+        "totals": {k: number(v) for k, v in totals.items()},
+        "conventions": conventions_text(net, convention, all_ops),
+    }, indent=2, ensure_ascii=False)
