@@ -192,6 +192,14 @@ class Network:
 
         return to_latex(self, convention, all_ops, units=units)
 
+    def to_torch(self):
+        """An equivalent ``torch.nn.Module`` (in eval mode), to check the numbers against
+        PyTorch; it takes NCHW input: ``torch.zeros(1, C, H, W)``. See
+        :mod:`cnn_magic.torch_export`."""
+        from .torch_export import to_torch
+
+        return to_torch(self)
+
     def _repr_html_(self) -> str:
         from .table import to_html
 
