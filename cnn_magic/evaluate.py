@@ -64,10 +64,13 @@ def parse_shape(text: str) -> Shape:
     >>> parse_shape("32x32x1"), parse_shape("1@32x32"), parse_shape("784")
     ((32, 32, 1), (32, 32, 1), (784,))
     """
-    statement = parse(f"input {text}")
-    if len(statement) != 1:
-        raise CNNError(f"{text!r} is not a shape", hint=_INPUT_HINT)
-    return _input_shape(statement[0])
+    try:
+        statement = parse(f"input {text}")
+        if len(statement) != 1 or statement[0].opens_block:
+            raise CNNError(f"{text!r} is not a shape", hint=_INPUT_HINT)
+        return _input_shape(statement[0])
+    except CNNError as err:  # the option is not a line of the user's text: no caret
+        raise CNNError(f"input shape {text!r}: {err.message}", hint=err.hint) from None
 
 
 def _input_shape(statement: Statement) -> Shape:

@@ -250,7 +250,8 @@ def _windows(statement: Statement, args: Args, hw: tuple[int, int], rounding: st
 
     ``k_eff = d·(k − 1) + 1`` and ``x = (H + 2P − k_eff) / S``; floor: ``⌊x⌋ + 1``;
     ceil: ``⌈x⌉ + 1``, minus 1 if ``(out − 1)·S ≥ H + P`` (the last window must start
-    inside the input or the left padding, as PyTorch's ceil_mode and Caffe do);
+    inside the input or the left padding, as PyTorch's ceil_mode and Caffe do) — only
+    when x is fractional, so ceil never gives fewer outputs than floor;
     same: ``⌈H / S⌉``, total padding ``max((out − 1)·S + k_eff − H, 0)``, the odd pixel
     after (TensorFlow).
     """
@@ -268,9 +269,9 @@ def _windows(statement: Statement, args: Args, hw: tuple[int, int], rounding: st
             axes.append(Axis(size, k, s, total // 2, total - total // 2, d, out, "same"))
             continue
         p = 0 if args.padding == "valid" else args.padding[i]
-        if pool and 2 * p > k_eff:
+        if pool and p > k // 2:  # PyTorch compares with the kernel before dilation
             raise statement.error(
-                f"padding {p} is more than half the kernel {k_eff}",
+                f"padding {p} is more than half the kernel {k}",
                 args.tokens.get("padding"),
                 hint="pooling padding must be at most half the kernel (PyTorch refuses it too)",
             )
@@ -288,7 +289,9 @@ def _windows(statement: Statement, args: Args, hw: tuple[int, int], rounding: st
             axes.append(Axis(size, k, s, p, p, d, span // s + 1, "floor"))
         else:
             out = -(-span // s) + 1
-            dropped = (out - 1) * s >= size + p
+            # only a window that ceil added beyond floor's is dropped: a conv whose padding
+            # exceeds its kernel keeps floor's all-padding windows, as PyTorch does
+            dropped = span % s != 0 and (out - 1) * s >= size + p
             axes.append(Axis(size, k, s, p, p, d, out - dropped, "ceil", dropped))
     return axes[0], axes[1]
 

@@ -53,6 +53,18 @@ def test_ceil_correction_is_recorded_only_when_it_applies():
     assert dropped.out == 3 and dropped.dropped_last
 
 
+@given(st.integers(1, 40), st.integers(1, 7), st.integers(1, 5), st.integers(0, 9))
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_ceil_never_gives_fewer_outputs_than_floor(size, k, s, p):
+    text = f"input {size}x{size}x1\nconv 1 k{k} s{s} p{p}"
+    try:
+        floor = evaluate(text, rounding="floor").output_shape
+    except cnn_magic.CNNError:
+        return
+    ceil = evaluate(text, rounding="ceil").output_shape
+    assert floor[0] <= ceil[0] <= floor[0] + 1
+
+
 def test_textbook_rounding_is_floor_for_conv_and_ceil_for_pooling():
     net = evaluate("input 10x10x1\nconv 1 k2 s3\nmaxpool k2 s2")
     assert [a.axes[0].rule for a in net.layers] == ["floor", "ceil"]
