@@ -10,7 +10,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from .conventions import CONVENTION_LABEL, CONVENTION_TEXT, ROUNDING_TEXT, SCOPE_TEXT
+from .conventions import (
+    CONVENTION_LABEL,
+    CONVENTION_TEXT,
+    DTYPE_BYTES,
+    ROUNDING_TEXT,
+    SCOPE_TEXT,
+)
 from .evaluate import format_shape
 from .results import Network
 
@@ -99,6 +105,49 @@ def format_share(share: float | None) -> str:
     ('28.2%', '')
     """
     return "" if share is None else f"{share:.1%}"
+
+
+def activation_bytes(net: Network, dtype: str = "float32") -> int:
+    """Bytes of every layer's output at ``dtype`` (the input not included): the
+    activation memory one forward pass writes, as torchinfo sums it.
+
+    >>> from .evaluate import evaluate
+    >>> activation_bytes(evaluate("input 4x4x1; conv 2 k3; relu"), "float16")
+    32
+    """
+    return DTYPE_BYTES[dtype] * sum(layer.elements for layer in net.layers)
+
+
+def format_bytes(value: int) -> str:
+    """Exact bytes, with binary units beside them once they help.
+
+    >>> format_bytes(39664), format_bytes(44158976)
+    ('39,664 B', '44,158,976 B (42.1 MiB)')
+    """
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
+        if value >= scale:
+            return f"{value:,} B ({value / scale:.1f} {unit})"
+    return f"{value:,} B"
+
+
+def header_lines(net: Network, convention: str = "flops", all_ops: bool = False,
+                 dtype: str = "float32") -> list[str]:
+    """The two lines above a table: the totals, then the active conventions in words.
+
+    >>> from .evaluate import evaluate
+    >>> for line in header_lines(evaluate("input 32x32x1; conv 6 k5"), "macs"):
+    ...     print(line)
+    input 32×32×1 → output 28×28×6 · 156 params · 117,600 MACs · activations 18,816 B as float32
+    MACs: one multiply-add is one operation · totals count conv, deconv and fc layers only \
+· textbook rounding: convolutions round down, pooling rounds up
+    """
+    total = net.total(convention, all_ops)
+    numbers = (f"input {format_shape(net.input_shape)} → output {format_shape(net.output_shape)}"
+               f" · {net.params:,} params · {total:,} {count_label(convention, all_ops)}"
+               f" · activations {format_bytes(activation_bytes(net, dtype))} as {dtype}")
+    words = [CONVENTION_TEXT[convention].split(";")[0], SCOPE_TEXT[all_ops].split(" (")[0],
+             ROUNDING_TEXT[net.rounding].split(" (")[0]]
+    return [numbers, " · ".join(words)]
 
 
 HEADERS = ("name", "layer", "input", "output", "weights", "biases", "params")

@@ -1,0 +1,359 @@
+"""%%cnn and %cnn in a real IPython shell, against the Python API for the same cases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import cnn_magic
+from cnn_magic.magic import CnnMagic, CNNMagicError
+from cnn_magic.widget import WIDGET_VIEW, CNNView
+
+ROOT = Path(__file__).resolve().parents[1]
+
+LENET = textwrap.dedent("""\
+    # LeNet-5, as in the notes
+    input 32x32x1
+    C1: conv 6 k5 relu          # 28x28x6
+    S2: avgpool k2 s2           # 14x14x6
+    C3: conv 16 k5 relu
+    S4: avgpool k2 s2
+    C5: conv 120 k5 relu        # 1x1x120
+    F6: fc 84 relu
+    F7: fc 10 softmax
+""")
+POOL9 = "input 9x9x1\nmaxpool k2 s2"
+
+
+@pytest.fixture
+def ip(shell):
+    """The real shell with the extension loaded."""
+    shell.extension_manager.load_extension("cnn_magic")   # quiet if already loaded
+    yield shell
+    shell.run_cell("%config CnnMagic.rounding = 'textbook'", store_history=False)
+
+
+def run(shell, source: str):
+    """Run a cell; return (its result, the mimebundles it displayed)."""
+    start = len(shell.display_pub.outputs)
+    result = shell.run_cell(source, store_history=True)
+    return result, [out["data"] for out in shell.display_pub.outputs[start:]]
+
+
+def magic(shell, text: str, options: str = "") -> tuple[cnn_magic.Network, dict]:
+    """The magic door: a %%cnn cell with -o, its stored network and displayed bundle."""
+    result, bundles = run(shell, f"%%cnn -o _net {options}\n{text}")
+    result.raise_error()
+    return shell.user_ns.pop("_net"), bundles[0]
+
+
+def api(text: str, rounding: str = "textbook", convention: str = "flops",
+        input: str | None = None) -> tuple[cnn_magic.Network, dict]:
+    """The Python door: evaluate() and the view the magic would display."""
+    net = cnn_magic.evaluate(text, rounding, input=input)
+    view = CNNView(text, rounding=rounding, convention=convention, input=input, static=True)
+    return net, view._repr_mimebundle_()
+
+
+@pytest.fixture(params=["api", "magic"])
+def door(request, ip):
+    """Each case through both doors: (text, rounding, convention, input) → (net, bundle)."""
+    def through(text, rounding="textbook", convention="flops", input=None):
+        if request.param == "api":
+            return api(text, rounding, convention, input)
+        options = f"--rounding {rounding} --flops {convention} --static"
+        options += f" --input {input}" if input else ""
+        return magic(ip, text, options)
+    return through
+
+
+# ------------------------------------------------------------------ both doors
+
+CASES = [
+    # text, rounding, convention, input, output shape, params, count, count in text
+    (LENET, "textbook", "flops", None, (10,), 61_706, 833_040, "833,040 FLOPs"),
+    (LENET, "textbook", "macs", None, (10,), 61_706, 416_520, "416,520 MACs"),
+    (LENET, "floor", "exact", None, (10,), 61_706, 833_040, "833,040 exact FLOPs"),
+    (POOL9, "textbook", "flops", None, (5, 5, 1), 0, 0, "output 5×5×1"),
+    (POOL9, "floor", "flops", None, (4, 4, 1), 0, 0, "output 4×4×1"),
+    (POOL9, "ceil", "flops", None, (5, 5, 1), 0, 0, "output 5×5×1"),
+    ("conv 6 k5\navgpool k2", "textbook", "macs", "32x32x1", (14, 14, 6), 156, 117_600,
+     "117,600 MACs"),
+    ("input 8x8x3\nconv 16 k2", "textbook", "flops", "1@32x32", (31, 31, 16), 80, 123_008,
+     "input 32×32×1"),
+    ("input 16\nfc 133", "textbook", "macs", None, (133,), 2_261, 2_128, "2,261 params"),
+]
+
+
+@pytest.mark.parametrize(("text", "rounding", "convention", "input", "shape", "params", "count",
+                          "words"), CASES)
+def test_both_doors_agree(door, text, rounding, convention, input, shape, params, count, words):
+    net, bundle = door(text, rounding, convention, input)
+    assert net.output_shape == shape
+    assert net.params == params
+    assert net.total(convention) == count
+    assert words in bundle["text/plain"]
+    assert words in bundle["text/html"]
+    assert WIDGET_VIEW not in bundle
+
+
+def test_doors_give_identical_fallbacks(ip):
+    for text, rounding, convention, input, *_ in CASES:
+        _, by_api = api(text, rounding, convention, input)
+        options = f"--rounding {rounding} --flops {convention} --static"
+        _, by_magic = magic(ip, text, options + (f" --input {input}" if input else ""))
+        assert by_magic == by_api
+
+
+ERRORS = [
+    "input 32x32x1\nC1: cnov 6 k5 relu",
+    "input 32x32x1\nconv 6 k5 s0",
+    "input 32x32\nconv 6 k5",
+    "input 4x4x1\nconv 6 k5",
+    "input 32x32x1\nresidual:\n  conv 8 k3\nrelu",
+    "input 32x32x1\n__import__('os').system('echo hacked')",
+    "conv 6 k5",
+]
+
+
+@pytest.mark.parametrize("text", ERRORS)
+def test_both_doors_raise_the_same_error(ip, text, capsys):
+    with pytest.raises(cnn_magic.CNNError) as by_api:
+        cnn_magic.evaluate(text)
+    result, bundles = run(ip, f"%%cnn\n{text}")
+    by_magic = result.error_in_exec
+    assert isinstance(by_magic, CNNMagicError) and isinstance(by_magic, cnn_magic.CNNError)
+    assert not result.success and bundles == []
+    expected = by_api.value
+    assert (by_magic.message, by_magic.column, by_magic.source, by_magic.hint) == (
+        expected.message, expected.column, expected.source, expected.hint)
+    if expected.line is None:
+        assert by_magic.line is None
+    else:   # the magic counts the cell's lines, the %%cnn line being line 1
+        assert by_magic.line == expected.line + 1
+    shown = capsys.readouterr().out
+    assert "Traceback" not in shown
+    assert shown.strip() == "CNNError: " + str(by_magic)
+
+
+def test_error_shows_the_line_and_a_caret(ip, capsys):
+    result, _ = run(ip, "%%cnn\ninput 32x32x1\nC1: cnov 6 k5 relu")
+    assert not result.success
+    assert capsys.readouterr().out.splitlines() == [
+        "CNNError: line 3: unknown layer 'cnov'",
+        "    C1: cnov 6 k5 relu",
+        "        ^^^^",
+        "did you mean 'conv'?",
+    ]
+
+
+def test_line_magic_counts_its_one_line(ip, capsys):
+    result, _ = run(ip, "%cnn input 32x32x1; conv 6 k5; maxpol k2")
+    assert result.error_in_exec.line == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == ["CNNError: line 1: unknown layer 'maxpol'",
+                       "    input 32x32x1; conv 6 k5; maxpol k2",
+                       "                              ^^^^^^"]
+
+
+# ------------------------------------------------------------------ the line
+
+def test_line_magic_one_line_network(ip):
+    result, bundles = run(ip, "%cnn --flops macs input 32x32x1; conv 6 k5  # the notes' C1")
+    result.raise_error()
+    assert "117,600 MACs" in bundles[0]["text/plain"]
+    assert WIDGET_VIEW not in bundles[0]      # no kernel, no widget (nbclient test: with)
+
+
+@pytest.mark.parametrize(("option", "choices"), [
+    ("--flops mac", "'flops', 'macs', 'exact'"),
+    ("--rounding flor", "'textbook', 'floor', 'ceil'"),
+    ("--dtype fp32", "'float32', 'float16'"),
+])
+def test_bad_option_names_the_choices(ip, capsys, option, choices):
+    result, _ = run(ip, f"%%cnn {option}\ninput 4x4x1\nconv 2 k3")
+    assert isinstance(result.error_in_exec, CNNMagicError)
+    out = capsys.readouterr().out
+    assert choices in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("%%cnn --bogus\ninput 4x4x1", "unrecognized arguments: --bogus"),
+    ("%%cnn input 4x4x1\nconv 2 k3", "unexpected 'input 4x4x1' on the %%cnn line"),
+    ("%%cnn --example lenet5\ninput 4x4x1", "the network is given twice: the cell and "
+                                            "--example"),
+    ("%cnn", "no network given"),
+    ("%%cnn\n# only a comment\n", "no network given"),
+    ("%cnn -o 2x input 4x4x1; conv 2 k3", "-o needs a Python variable name, not '2x'"),
+    ("%cnn -f /nonexistent/net.cnn", "cannot read '/nonexistent/net.cnn'"),
+    ("%cnn --example resnet5", "unknown example 'resnet5'"),
+    ("%cnn --input 32x32 conv 6 k5", "'32x32' has no channel count"),
+])
+def test_usage_mistakes_are_short_errors(ip, capsys, cell, message):
+    result, bundles = run(ip, cell)
+    assert isinstance(result.error_in_exec, CNNMagicError)
+    assert bundles == []
+    out = capsys.readouterr().out
+    assert out.startswith("CNNError: ") and message in out and "Traceback" not in out
+
+
+def test_no_variable_expansion(ip, capsys):
+    ip.user_ns["where"] = "2x2x1"
+    result, _ = run(ip, "%cnn --input {where} conv 1 k1")
+    assert isinstance(result.error_in_exec, CNNMagicError)
+    assert "'{where}' is not a shape" in capsys.readouterr().out
+    assert getattr(CnnMagic.cnn, "_ipython_magic_no_var_expand", False)
+
+
+def test_nothing_typed_is_executed(ip, tmp_path):
+    marker = tmp_path / "ran"
+    cell = f"%%cnn\ninput 4x4x1\n__import__('pathlib').Path({str(marker)!r}).touch()"
+    result, _ = run(ip, cell)
+    assert isinstance(result.error_in_exec, CNNMagicError)
+    assert not marker.exists()
+
+
+def test_output_stores_the_network(ip):
+    result, _ = run(ip, f"%%cnn -o lenet --flops macs\n{LENET}")
+    result.raise_error()
+    net = ip.user_ns["lenet"]
+    assert isinstance(net, cnn_magic.Network)
+    assert (net.params, net.macs, net.flops) == (61_706, 416_520, 833_040)
+    assert net == cnn_magic.evaluate(LENET)
+
+
+def test_stored_network_renders_as_a_static_table(ip, capsys):
+    run(ip, f"%%cnn -o lenet\n{LENET}")[0].raise_error()
+    capsys.readouterr()
+    result, _ = run(ip, "lenet")
+    assert result.result is ip.user_ns["lenet"]
+    shown = capsys.readouterr().out
+    assert "833,040" in shown and "F7" in shown and "total" in shown
+    data, _ = ip.display_formatter.format(ip.user_ns["lenet"])
+    assert "833,040" in data["text/html"] and "<table>" in data["text/html"]
+
+
+def test_file_option(ip, tmp_path):
+    path = tmp_path / "lenet.cnn"
+    path.write_text(LENET, encoding="utf-8")
+    result, bundles = run(ip, f"%cnn -f {path} --flops macs")
+    result.raise_error()
+    assert "416,520 MACs" in bundles[0]["text/plain"]
+    result, bundles = run(ip, f"%%cnn -f {path}\n# the cell holds only this comment")
+    result.raise_error()
+    assert "833,040 FLOPs" in bundles[0]["text/plain"]
+
+
+def test_file_errors_count_the_files_lines(ip, tmp_path, capsys):
+    path = tmp_path / "bad.cnn"
+    path.write_text("input 32x32x1\nconv 6 k5\ncnov 3 k3\n", encoding="utf-8")
+    result, _ = run(ip, f"%cnn -f {path}")
+    assert result.error_in_exec.line == 3
+
+
+def test_example_option(ip):
+    """%cnn --example NAME: the file's text under the rounding it declares."""
+    shell = ip
+    assert hasattr(cnn_magic, "example_text")
+    result = shell.run_cell("%cnn --example resnet50 --flops macs --static -o _r50")
+    result.raise_error()
+    net = shell.user_ns.pop("_r50")
+    assert net.text == cnn_magic.example_text("resnet50")
+    assert (net.rounding, net.params, net.macs) == ("floor", 25_557_032, 4_089_184_256)
+    result = shell.run_cell("%cnn --example LeNet-5 --rounding floor -o _l5")
+    result.raise_error()
+    assert shell.user_ns.pop("_l5").rounding == "floor"
+
+
+def test_static_option_and_explain(ip):
+    result, bundles = run(ip, f"%%cnn --static --explain\n{LENET}")
+    result.raise_error()
+    table, explanation = bundles
+    assert set(table) == {"text/plain", "text/html"}
+    assert set(explanation) == {"text/plain", "text/markdown"}
+    assert (r"\left\lfloor\frac{32 - 5 + 2\cdot 0}{1}\right\rfloor + 1 = 28"
+            in explanation["text/markdown"])
+    assert "FLOPs = 2×5×5×1×28×28×6 = 235,200" in explanation["text/plain"]
+
+
+def test_all_ops_and_dtype(ip):
+    result, bundles = run(ip, "%cnn --all-ops --dtype float16 --static input 4x4x1; conv 2 k3 relu")
+    result.raise_error()
+    text = bundles[0]["text/plain"]
+    assert "152 FLOPs (all ops)" in text       # 2·72 + 8 ReLUs
+    assert "activations 16 B as float16" in text
+
+
+def test_config_sets_the_defaults(ip):
+    run(ip, "%config CnnMagic.rounding = 'floor'")
+    result, bundles = run(ip, f"%%cnn\n{POOL9}")
+    result.raise_error()
+    assert "output 4×4×1" in bundles[0]["text/plain"]
+    result, bundles = run(ip, f"%%cnn --rounding textbook\n{POOL9}")
+    assert "output 5×5×1" in bundles[0]["text/plain"]
+
+
+def test_help_documents_the_options(ip):
+    doc = ip.find_cell_magic("cnn").__doc__
+    for option in ("--flops", "--rounding", "--input", "--all-ops", "--dtype", "-o NAME",
+                   "--explain", "--static", "-f PATH", "--example NAME", "{flops,macs,exact}"):
+        assert option in doc
+
+
+def test_unload_and_reload(ip):
+    run(ip, "%unload_ext cnn_magic")[0].raise_error()
+    assert ip.find_line_magic("cnn") is None and ip.find_cell_magic("cnn") is None
+    assert not [c for c in ip.configurables if type(c).__name__ == "CnnMagic"]
+    run(ip, "%load_ext cnn_magic")[0].raise_error()
+    run(ip, "%reload_ext cnn_magic")[0].raise_error()
+    assert len([c for c in ip.configurables if type(c).__name__ == "CnnMagic"]) == 1
+    result, bundles = run(ip, f"%%cnn\n{POOL9}")
+    result.raise_error()
+    assert "output 5×5×1" in bundles[0]["text/plain"]
+
+
+def test_import_stays_light():
+    code = ("import sys, cnn_magic, cnn_magic.widget, cnn_magic.explain, cnn_magic.table\n"
+            "heavy = {'IPython', 'ipywidgets', 'pandas'} & set(sys.modules)\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# ------------------------------------------------------------- a real kernel
+
+def test_failed_cell_is_an_error_output_under_nbclient(tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    cells = ["%load_ext cnn_magic", f"%%cnn\n{LENET}",
+             "%%cnn\ninput 32x32x1\nC1: cnov 6 k5 relu", "%cnn --flops mac conv 1 k1"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    path = tmp_path / "errors.ipynb"
+    nbformat.write(nb, path)
+
+    def client(notebook, allow_errors):
+        return NotebookClient(notebook, kernel_name="python3", timeout=120,
+                              allow_errors=allow_errors,
+                              resources={"metadata": {"path": str(tmp_path)}})
+
+    ran = client(nbformat.read(path, as_version=4), True).execute()
+    good, bad, bad_option = (cell.outputs for cell in ran.cells[1:])
+    assert [o.output_type for o in good] == ["display_data"]
+    assert "833,040 FLOPs" in good[0].data["text/plain"]
+    assert {"text/html", WIDGET_VIEW} <= set(good[0].data)
+    assert [o.output_type for o in bad] == ["error"]
+    assert bad[0].traceback == ["CNNError: line 3: unknown layer 'cnov'",
+                                "    C1: cnov 6 k5 relu", "        ^^^^",
+                                "did you mean 'conv'?"]
+    assert [o.output_type for o in bad_option] == ["error"]
+    assert "'flops', 'macs', 'exact'" in bad_option[0].traceback[0]
+
+    with pytest.raises(CellExecutionError):
+        client(nbformat.read(path, as_version=4), False).execute()
