@@ -96,7 +96,7 @@ def _statements(text: str):
         indent = len(code[: len(code) - len(stripped)].replace("\f", "").expandtabs(8))
         offset = 0
         for piece in code.split(";"):
-            if piece.strip():
+            if piece.replace(",", " ").strip():  # commas count as spaces
                 yield _statement(piece, offset, number, source, indent)
             offset += len(piece) + 1
 

@@ -6,7 +6,7 @@ Every mistake in a network text, or in an option, raises :class:`CNNError`. It i
 under the token:
 
 >>> err = CNNError("unknown layer 'cnov'", line=2, column=5, source="C1: cnov 6 k5",
-...                hint="did you mean 'conv'?")
+...                width=4, hint="did you mean 'conv'?")
 >>> print(err)
 line 2: unknown layer 'cnov'
     C1: cnov 6 k5

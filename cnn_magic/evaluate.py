@@ -148,6 +148,7 @@ class _Walker:
         self.blocks: list[Block] = []
         self.counters: dict[str, int] = {}
         self.prepared: dict[int, tuple] = {}   # id(statement) → (op, rule, args)
+        self.steps: dict[tuple, Step] = {}     # (id(statement), input shape) → Step
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -172,7 +173,10 @@ class _Walker:
             prepared = self.prepared[id(statement)] = (op, rule,
                                                        read_args(statement, op, rule.accepts))
         op, rule, args = prepared
-        step: Step = rule.compute(statement, args, shape, self.rounding)
+        key = (id(statement), shape)
+        step: Step | None = self.steps.get(key)
+        if step is None:  # rules are pure: a repeated statement on the same shape is done
+            step = self.steps[key] = rule.compute(statement, args, shape, self.rounding)
         weights, ops = step.weights, step.ops
         if args.activation is not None:
             weights += args.activation == "prelu"

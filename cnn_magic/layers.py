@@ -276,7 +276,9 @@ def _windows(statement: Statement, args: Args, hw: tuple[int, int], rounding: st
                 hint="pooling padding must be at most half the kernel (PyTorch refuses it too)",
             )
         span = size + 2 * p - k_eff
-        if span < 0:
+        # ceil pooling still has a window when the kernel overhangs by less than a stride
+        # (PyTorch's ceil_mode agrees); anything else needs the kernel to fit
+        if span < 0 and not (pool and rounding == "ceil" and span > -s):
             dim = "height" if i == 0 else "width"
             with_d = f" (effective {k_eff} with dilation {d})" if d > 1 else ""
             raise statement.error(
@@ -521,6 +523,7 @@ def dropout(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
 
 def lrn(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
     """Local response normalisation over 5 channels: 13 operations per element."""
+    feature_map(statement, shape, "lrn")  # PyTorch's LocalResponseNorm refuses vectors
     return Step(shape, ops=13 * math.prod(shape))
 
 
