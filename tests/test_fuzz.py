@@ -1,0 +1,480 @@
+"""Fuzzing ``cnn_magic.evaluate``: for any string it returns a sane result or raises
+``CNNError`` pointing inside the text, never anything else, and always within a second.
+
+Three kinds of input: (a) random text over the language's alphabet plus some unicode
+(line separators included); (b) mutations of a corpus of valid networks that between
+them use every layer, alias, argument form and block kind of SPEC §2; (c) soups of
+valid words in random order. Hypothesis runs derandomized, so CI sees the same inputs
+on every run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+import time
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import cnn_magic
+
+SETTINGS = settings(
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+BUDGET = 1.0  # seconds per evaluate() call
+ROUNDINGS = ("textbook", "floor", "ceil")
+
+# --------------------------------------------------------------------------- corpus
+
+CORPUS = [
+    # 0 LeNet-5 as in the notes: labels, comments, activations after layers
+    """\
+# LeNet-5, as in the notes
+input 32x32x1
+C1: conv 6 k5 relu          # 28x28x6
+S2: avgpool k2 s2           # 14x14x6
+C3: conv 16 k5 relu
+S4: avgpool k2 s2
+C5: conv 120 k5 relu        # 1x1x120
+F6: fc 84 relu
+F7: fc 10 softmax
+""",
+    # 1 the paper's input form, "=" and comma forms, HxW arguments, rounding flags
+    """\
+input 1@64x64
+conv2d 6, k=5, s=1, p=0
+max k2 ceil
+avg k=2 s=2 floor
+maxpool2d k3x1 s2x1 p=1x0
+avgpool2d k = 2, s = 1
+CONV 8 K3 P1 RELU
+conv 16 k=3x1 p=1x0 d2x1 bias=no
+conv 16 k3 p=valid bias=yes
+""",
+    # 2 the SPEC's block example: repeat, residual with shortcut, concat, add
+    """\
+input 56x56x64
+repeat 2:                 # the body twice, in sequence
+  conv 64 k3 p1 relu
+residual:                 # output = body(x) + shortcut(x)
+  conv 128 k3 s2 p1 nobias
+  bn relu
+  conv 128 k3 p1 nobias
+  bn
+  shortcut:               # optional; identity when absent
+    conv 128 k1 s2 nobias
+    bn
+relu
+concat:                   # channel concatenation of parallel branches
+  branch:
+    conv 64 k1 relu
+  branch:
+    conv 96 k1 relu
+    conv 128 k3 p1 relu
+  branch:
+    identity              # a branch may pass its input through
+add:                      # element-wise sum of branches
+  branch:
+    conv 320 k3 p1
+  branch:
+    identity
+""",
+    # 3 MobileNet-like: depthwise, same padding, batch norm aliases, global pools
+    """\
+input 224x224x3
+conv 32 k3 s2 same nobias
+batchnorm relu6
+dwconv k3 same
+depthwise k3 s2 p=same 2
+dwconv2d k3 p1 d1 nobias hardswish
+batchnorm2d swish
+conv 64 k1 silu
+globalavgpool
+gap
+globalmaxpool
+gmp
+flatten
+dense 10 softmax
+""",
+    # 4 transposed convolutions, groups, dilation, output padding
+    """\
+input 7x7x64
+deconv 32 k4 s2 p1
+convtranspose 16 k3 s2 p1 op=1
+tconv 8 k3 d2 g2 op1
+convtranspose2d 8 k=3x2 s=2x1 p=1x0 output_padding=1x0 nobias
+conv 8 k3 g=4 d=2 p=2
+conv 8 k1 groups=2
+""",
+    # 5 adaptive pools in both forms, label characters
+    """\
+input 13x17x8
+adaptiveavgpool 6
+adaptivemaxpool 3x5
+a_1.b-2: adaptiveavgpool2d 7
+adaptivemaxpool2d 20
+fc 4 bias=no
+""",
+    # 6 an MLP on a vector: every activation on its own line, dropout
+    """\
+input 784
+linear 256 relu
+dropout 0.5
+fc 128 gelu
+dropout
+dropout .25
+bn
+fc 64 leakyrelu
+leakyrelu 0.1
+prelu
+elu
+elu 1.0
+selu_is_not_here: identity
+sigmoid
+tanh
+relu6
+silu
+swish
+hardswish
+gelu
+softmax
+""",
+    # 7 a whole network on one line with semicolons (a line magic)
+    "input 28x28x1; conv 8 k3 p=same relu; maxpool k2; flatten; fc 10 softmax",
+    # 8 nesting, tabs and labels on blocks
+    "input 32x32x16\n"
+    "R1: repeat 2:\n"
+    "\tresidual:\n"
+    "\t\tconv 16 k3 p1\n"
+    "\t\tadd:\n"
+    "\t\t\tbranch:\n"
+    "\t\t\t\tconv 16 k1\n"
+    "\t\t\tbranch:\n"
+    "\t\t\t\tidentity\n"
+    "\tconcat:\n"
+    "\t\tbranch:\n"
+    "\t\t\trepeat 3:\n"
+    "\t\t\t\tconv 4 k3 p1 prelu\n"
+    "\t\tbranch:\n"
+    "\t\t\tmaxpool k3 s1 p1\n"
+    "\tconv 16 kernel_size=1 stride=1 padding=0 dilation=1\n",
+    # 9 more argument spellings; lrn and identity on maps; kernel larger than stride
+    """\
+input 32x32x3
+C1:conv 96 kernel=11 stride=4 pad=2 relu
+lrn
+maxpool k=3 s=2 d=1
+identity
+conv 256 k5 p2 g2 relu
+elu
+maxpool k3 s2 ceil
+""",
+]
+
+# Every word of the language, for token soups and token mutations.
+WORDS = sorted({
+    "input", "conv", "conv2d", "dwconv", "depthwise", "dwconv2d", "deconv",
+    "convtranspose", "convtranspose2d", "tconv", "maxpool", "max", "maxpool2d",
+    "avgpool", "avg", "avgpool2d", "gap", "globalavgpool", "gmp", "globalmaxpool",
+    "adaptiveavgpool", "adaptivemaxpool", "adaptiveavgpool2d", "adaptivemaxpool2d",
+    "fc", "linear", "dense", "flatten", "bn", "batchnorm", "batchnorm2d", "dropout",
+    "lrn", "identity", "relu", "relu6", "leakyrelu", "prelu", "elu", "gelu", "silu",
+    "swish", "hardswish", "sigmoid", "tanh", "softmax",
+    "repeat", "residual", "concat", "add", "shortcut", "branch",
+    "repeat 2:", "residual:", "concat:", "add:", "shortcut:", "branch:",
+    "same", "valid", "nobias", "floor", "ceil", "bias=no", "bias=yes", "bias=maybe",
+    "k3", "k=5", "k3x1", "k0", "s2", "s=2x1", "p1", "p=1x2", "p=same", "d2", "g2", "g=3x3",
+    "op=1", "op2", "kernel=3", "stride=2", "padding=valid", "q=1", "k=", "=3", "k==3",
+    "0", "1", "2", "6", "64", "0.5", ".5", "1.5", "3x5", "32x32x3", "1@32x32", "784",
+    "-1", "1e3", "999999999999", "1000000000", "x", "@", ":", ";", ",", "#", "=", "C1:",
+    "_lbl:", "9bad:", "::", "×", "３",
+})
+
+# --------------------------------------------------------------------------- known bugs
+
+# Statements made only of commas (commas count as spaces) once raised IndexError.
+ONCE_BUGS = [",", "input 8x8x3\n,", "input 8x8x3; , ; relu", "input 8x8x3\n  ,, # c"]
+
+
+@pytest.mark.parametrize("text", ONCE_BUGS)
+def test_once_bugs(text: str) -> None:
+    check(text)
+
+
+# --------------------------------------------------------------------------- the property
+
+
+def check(text: str, rounding: str = "textbook") -> str:
+    """Evaluate ``text``; assert the contract; return "result" or "error"."""
+    start = time.perf_counter()
+    try:
+        net = cnn_magic.evaluate(text, rounding=rounding)
+    except cnn_magic.CNNError as err:
+        assert time.perf_counter() - start < BUDGET, f"{text!r} took too long"
+        check_error(text, err)
+        return "error"
+    assert time.perf_counter() - start < BUDGET, f"{text!r} took too long"
+    check_result(net)
+    return "result"
+
+
+def check_error(text: str, err: cnn_magic.CNNError) -> None:
+    assert isinstance(err, ValueError)
+    assert str(err).strip(), repr(text)
+    lines = text.splitlines()
+    if err.line is None:
+        assert err.column is None, (text, err.column)
+        return
+    assert type(err.line) is int and 1 <= err.line <= len(lines), (text, err.line)
+    line = lines[err.line - 1]
+    if err.source is not None:   # the quoted line is the one named
+        assert err.source == line, (text, err.line, err.source)
+    if err.column is not None:   # the caret lies on the line
+        assert type(err.column) is int and 1 <= err.column <= len(line), (text, err.column)
+        assert err.column + err.width - 1 <= len(line), (text, err.column, err.width)
+
+
+def check_result(net: cnn_magic.Network) -> None:
+    totals = (net.params, net.weights, net.biases, net.macs, net.flops, net.exact, net.ops)
+    assert all(type(v) is int and v >= 0 for v in totals), totals
+    assert net.params == net.weights + net.biases
+    assert net.flops == 2 * net.macs
+    assert positive(net.input_shape) and positive(net.output_shape)
+    for layer in net.layers:
+        counts = (layer.weights, layer.biases, layer.params, layer.macs, layer.flops,
+                  layer.exact, layer.ops)
+        assert all(type(v) is int and v >= 0 for v in counts), (layer.name, counts)
+        assert layer.params == layer.weights + layer.biases
+        assert layer.flops == 2 * layer.macs
+        assert positive(layer.in_shape) and positive(layer.out_shape), layer
+        assert layer.elements == math.prod(layer.out_shape)
+
+
+def positive(shape: tuple) -> bool:
+    return len(shape) in (1, 3) and all(type(v) is int and v >= 1 for v in shape)
+
+
+@pytest.mark.parametrize("number", range(len(CORPUS)))
+@pytest.mark.parametrize("rounding", ["textbook", "floor"])
+def test_corpus_is_valid(number: int, rounding: str) -> None:
+    """The mutation corpus is made of valid networks, so mutants start close to valid.
+    (Not all of them under "ceil", which rounds convolutions up and breaks residuals.)"""
+    net = cnn_magic.evaluate(CORPUS[number], rounding=rounding)
+    check_result(net)
+    assert net.layers
+
+
+def test_corpus_covers_the_language() -> None:
+    """Every word of the layer table and every block kind appears in the corpus."""
+    from cnn_magic.layers import ALIASES, BLOCKS, RULES
+
+    words = set(re.findall(r"[a-z_0-9]+", "\n".join(CORPUS).lower()))
+    missing = (set(RULES) | set(ALIASES) | set(BLOCKS) | {"shortcut", "branch"}) - words
+    assert not missing
+
+
+# --------------------------------------------------------------------------- (a) random text
+
+ALPHABET = (
+    string.ascii_letters + string.digits + "x@=:;,#.- \t\n"
+    + "×éß中文٣３\u00a0\u2028\u0085\x0c\r\x00\U0001f600"
+)
+HEADS = st.sampled_from(["", "input 8x8x3\n", "input 32x32x1; ", "input 10\n"])
+
+
+@settings(SETTINGS, max_examples=600)
+@given(HEADS, st.text(alphabet=ALPHABET, max_size=80), st.sampled_from(ROUNDINGS))
+def test_random_text(head: str, text: str, rounding: str) -> None:
+    event(check(head + text, rounding))
+
+
+# --------------------------------------------------------------------------- (b) mutations
+
+TOKEN = re.compile(r"[^\s]+")
+
+
+@st.composite
+def mutants(draw) -> str:
+    text = draw(st.sampled_from(CORPUS))
+    for _ in range(draw(st.integers(1, 4))):
+        text = draw(st.sampled_from(MUTATIONS))(draw, text)
+    return text
+
+
+def insert_char(draw, text: str) -> str:
+    i = draw(st.integers(0, len(text)))
+    return text[:i] + draw(st.sampled_from(ALPHABET)) + text[i:]
+
+
+def delete_char(draw, text: str) -> str:
+    if not text:
+        return text
+    i = draw(st.integers(0, len(text) - 1))
+    return text[:i] + text[i + 1:]
+
+
+def replace_char(draw, text: str) -> str:
+    if not text:
+        return text
+    i = draw(st.integers(0, len(text) - 1))
+    return text[:i] + draw(st.sampled_from(ALPHABET)) + text[i + 1:]
+
+
+def tokens(text: str) -> list[re.Match]:
+    return list(TOKEN.finditer(text))
+
+
+def replace_token(draw, text: str) -> str:
+    found = tokens(text)
+    if not found:
+        return text
+    m = draw(st.sampled_from(found))
+    return text[:m.start()] + draw(st.sampled_from(WORDS)) + text[m.end():]
+
+
+def delete_token(draw, text: str) -> str:
+    found = tokens(text)
+    if not found:
+        return text
+    m = draw(st.sampled_from(found))
+    return text[:m.start()] + text[m.end():]
+
+
+def insert_token(draw, text: str) -> str:
+    found = tokens(text)
+    at = draw(st.sampled_from([0, len(text), *(m.end() for m in found)]))
+    return text[:at] + " " + draw(st.sampled_from(WORDS)) + " " + text[at:]
+
+
+def numbers(draw, text: str) -> str:
+    """Change one number: to 0, 1, huge, or a neighbour."""
+    found = list(re.finditer(r"\d+", text))
+    if not found:
+        return text
+    m = draw(st.sampled_from(found))
+    new = draw(st.sampled_from(["0", "1", "2", "7", "1000000000", "1000000001",
+                                str(int(m.group()) + 1), str(max(0, int(m.group()) - 1))]))
+    return text[:m.start()] + new + text[m.end():]
+
+
+def shuffle_lines(draw, text: str) -> str:
+    return "\n".join(draw(st.permutations(text.split("\n"))))
+
+
+def move_line(draw, text: str) -> str:
+    lines = text.split("\n")
+    line = lines.pop(draw(st.integers(0, len(lines) - 1)))
+    lines.insert(draw(st.integers(0, len(lines))), line)
+    return "\n".join(lines)
+
+
+def duplicate_line(draw, text: str) -> str:
+    lines = text.split("\n")
+    i = draw(st.integers(0, len(lines) - 1))
+    return "\n".join([*lines[:i + 1], *lines[i:]])
+
+
+def delete_line(draw, text: str) -> str:
+    lines = text.split("\n")
+    del lines[draw(st.integers(0, len(lines) - 1))]
+    return "\n".join(lines)
+
+
+def indent(draw, text: str) -> str:
+    """Indent or dedent one line by spaces, a tab or a form feed."""
+    lines = text.split("\n")
+    i = draw(st.integers(0, len(lines) - 1))
+    if draw(st.booleans()):
+        lines[i] = draw(st.sampled_from([" ", "  ", "\t", "    ", "\x0c", " \t"])) + lines[i]
+    else:
+        lines[i] = lines[i][draw(st.integers(1, 4)):]
+    return "\n".join(lines)
+
+
+def swap_separators(draw, text: str) -> str:
+    """Newlines to semicolons (losing the indentation), or commas to spaces."""
+    old, new = draw(st.sampled_from([("\n", "; "), (" ", ","), (";", "\n"), ("\n", "\r\n"),
+                                     ("\n", "\r")]))
+    return text.replace(old, new)
+
+
+def crlf(draw, text: str) -> str:
+    return text.replace("\n", draw(st.sampled_from(["\r\n", "\r", "\u2028", "\x0c"])))
+
+
+MUTATIONS = [insert_char, delete_char, replace_char, replace_token, delete_token,
+             insert_token, numbers, shuffle_lines, move_line, duplicate_line, delete_line,
+             indent, swap_separators, crlf]
+
+
+@settings(SETTINGS, max_examples=800)
+@given(mutants(), st.sampled_from(ROUNDINGS))
+def test_mutated_networks(text: str, rounding: str) -> None:
+    event(check(text, rounding))
+
+
+# --------------------------------------------------------------------------- (c) token soup
+
+SEPARATORS = st.sampled_from([" ", " ", " ", "\n", "\n  ", "\n    ", "; ", ", ", "\t"])
+
+
+@st.composite
+def soups(draw) -> str:
+    parts = [draw(st.sampled_from(["", "input 16x16x4\n", "input 64\n", "input 1@8x8\n"]))]
+    for word in draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=24)):
+        parts += [word, draw(SEPARATORS)]
+    return "".join(parts)
+
+
+@settings(SETTINGS, max_examples=600)
+@given(soups(), st.sampled_from(ROUNDINGS))
+def test_token_soup(text: str, rounding: str) -> None:
+    event(check(text, rounding))
+
+
+# --------------------------------------------------------------------------- edges
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    " ",
+    "\n\n",
+    "# only a comment",
+    ";;;",
+    ":",
+    "input",
+    "input 0x0x0",
+    "input 8x8x3\nrepeat 0:\n  relu",
+    "input 8x8x3\nrepeat 1000000000:\n  repeat 1000000000:\n    relu",
+    "input 8x8x3\n" + "".join(" " * i + "repeat 1:\n" for i in range(150)) + " " * 150 + "relu",
+    "input 8x8x3\n" + "residual:\n" * 3,
+    "input 1000000000x1000000000x1000000000\nconv 1000000000 k1\nfc 1000000000",
+    "input 1000000000x1000000000x1000000000\nadaptiveavgpool 999999937x999999929",
+    "input 8x8x3\ndwconv k3 g3",
+    "input 8x8x3\x00conv 4 k3",
+    "input 8x8x3\n\u2028conv 4 k3",
+    "input 8x8x3\nconv 4 k3 p=" + "9" * 5000,
+    "input " + "9" * 5000 + "x8x3",
+    "input 8x8x3\n" + "conv 4 k1 " * 2000,
+    "input 8x8x3\n" + "x" * 100_000,
+])
+def test_edges(text: str) -> None:
+    check(text)
+
+
+def test_not_a_string_is_a_type_error() -> None:
+    """The one documented exception that is not a CNNError: a non-str argument."""
+    with pytest.raises(TypeError):
+        cnn_magic.evaluate(None)  # type: ignore[arg-type]
+
+
+def test_bad_rounding_is_a_cnn_error_without_position() -> None:
+    with pytest.raises(cnn_magic.CNNError) as caught:
+        cnn_magic.evaluate("input 8x8x3", rounding="round")
+    assert caught.value.line is None and caught.value.column is None
+    assert str(caught.value)
