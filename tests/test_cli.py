@@ -133,7 +133,7 @@ def test_a_mistake_prints_the_caret_and_exits_2() -> None:
     (["no/such/file.cnn"], "cannot read 'no/such/file.cnn': No such file or directory\n"),
     (["tests"], "cannot read 'tests': Is a directory\n"),
     (["--example", "lenet5", "--input", "32x32"],
-     "line 1: '32x32' has no channel count\n    input 32x32\n          ^^^^^\n"
+     "input shape '32x32': '32x32' has no channel count\n"
      "shapes are H×W×C: did you mean 32x32x1 (grey) or 32x32x3 (colour)?\n"),
 ])
 def test_bad_input_exits_2_without_traceback(capsys, argv, message) -> None:

@@ -241,11 +241,12 @@ def test_a_convolution_rounded_up_gets_padding_after() -> None:
     assert pad.padding == (0, 1, 0, 1) and layer.padding == (0, 0)
 
 
-def test_maxpool_padding_pytorch_would_refuse_is_made_explicit() -> None:
-    """PyTorch wants pooling padding ≤ half the undilated kernel; the export pads first."""
-    net = cnn_magic.evaluate("input 8x8x1; maxpool k3 p2 d2", "floor")
+def test_unequal_same_padding_of_a_pool_is_made_explicit() -> None:
+    """PyTorch pools pad both sides equally; TensorFlow's 'same' puts the odd pixel after."""
+    net = cnn_magic.evaluate("input 5x5x1; maxpool k2 s2 same", "floor")
     pad, pool = net.to_torch().layer_modules[0]
-    assert isinstance(pad, nn.ConstantPad2d) and pool.padding == 0
+    assert isinstance(pad, nn.ConstantPad2d) and pad.padding == (0, 1, 0, 1)
+    assert pool.padding == 0
     assert torch_export.compare(net) == []
 
 
