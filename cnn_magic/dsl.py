@@ -65,7 +65,7 @@ class Statement(NamedTuple):
     @property
     def text(self) -> str:
         """The statement as written, without its label: ``conv 6 k5 relu``."""
-        words = " ".join(t.text for t in (self.keyword, *self.args))
+        words = " ".join([self.keyword.text, *[t.text for t in self.args]])
         return words + ":" if self.opens_block else words
 
     def error(self, message: str, token: Token | None = None, hint: str | None = None):
@@ -89,19 +89,28 @@ def parse(text: str) -> tuple[Statement, ...]:
 def _statements(text: str):
     """Yield flat statements with their indentation, blocks not yet attached."""
     for number, source in enumerate(text.splitlines(), start=1):
-        code = source.split("#", 1)[0]
+        code = source.partition("#")[0]
         stripped = code.lstrip(" \t\f")
-        if not stripped.strip():
+        if not stripped or stripped.isspace():
             continue
-        indent = len(code[: len(code) - len(stripped)].replace("\f", "").expandtabs(8))
+        margin = code[: len(code) - len(stripped)]
+        indent = len(margin.replace("\f", "").expandtabs(8)) if "\t" in margin else len(margin)
+        if ";" not in code:
+            if "," not in code or code.replace(",", " ").strip():  # commas count as spaces
+                yield _statement(code, 0, number, source, indent)
+            continue
         offset = 0
         for piece in code.split(";"):
-            if piece.replace(",", " ").strip():  # commas count as spaces
+            if piece.replace(",", " ").strip():
                 yield _statement(piece, offset, number, source, indent)
             offset += len(piece) + 1
 
 
 def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> Statement:
+    if ":" not in piece and "=" not in piece:  # the common case: no label, block or key=
+        tokens = [Token(t, offset + m.start() + 1, t.lower())
+                  for m in _TOKEN.finditer(piece) for t in (m.group(),)]
+        return Statement(tokens[0], tuple(tokens[1:]), None, line, source, indent=indent)
     tokens = [
         token(_SPACES_AROUND_EQUALS.sub("=", m.group()) if "=" in m.group() else m.group(),
               offset + m.start() + 1)
