@@ -9,7 +9,8 @@ This file checks the rest:
   ``raises-exception``), no timing metadata, no widget state; ``%%cnn`` outputs keep
   their static ``text/html`` and ``text/plain`` (the table GitHub and an unrun
   notebook show) but not the widget view, whose model would be missing
-  ("Error displaying widget: model not found" in JupyterLab);
+  ("Error displaying widget: model not found" in JupyterLab); ``python
+  notebooks/execute.py`` re-runs them and stores them so;
 * binder/ pins exactly, without torch, and installs the package itself;
 * the Binder environment works: binder/requirements.txt installed into a fresh virtual
   environment (as repo2docker does, from a copy of the repository) runs every notebook
