@@ -28,6 +28,7 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
+from networks import LENET5
 from torch import nn
 
 import cnn_magic
@@ -845,16 +846,6 @@ def lenet5() -> nn.Module:
     )
 
 
-LENET5 = """\
-input 32x32x1
-C1: conv 6 k5 relu          # 28x28x6
-S2: avgpool k2 s2           # 14x14x6
-C3: conv 16 k5 relu
-S4: avgpool k2 s2
-C5: conv 120 k5 relu        # 1x1x120
-F6: fc 84 relu
-F7: fc 10 softmax
-"""
 
 BASIC_BLOCK = """\
 input 56x56x64

@@ -6,21 +6,11 @@ import contextlib
 from pathlib import Path
 
 import pytest
+from networks import LENET5
 
 import cnn_magic
 from cnn_magic.explain import Explanation, axis_term, explain, explain_layer
 from cnn_magic.layers import Axis
-
-LENET = """\
-input 32x32x1
-C1: conv 6 k5 relu
-S2: avgpool k2 s2
-C3: conv 16 k5 relu
-S4: avgpool k2 s2
-C5: conv 120 k5 relu
-F6: fc 84 relu
-F7: fc 10 softmax
-"""
 
 
 def lines(text: str, index: int = 0, convention: str = "flops", **options) -> dict[str, str]:
@@ -32,7 +22,7 @@ def lines(text: str, index: int = 0, convention: str = "flops", **options) -> di
 # ----------------------------------------------------------- the notes' numbers
 
 def test_lenet_c1_as_the_notes_write_it():
-    c1 = lines(LENET, 0)
+    c1 = lines(LENET5, 0)
     assert c1["H_out = W_out"] == (
         r"H_{out} = W_{out} = \left\lfloor\frac{32 - 5 + 2\cdot 0}{1}\right\rfloor + 1 = 28")
     assert c1["params"] == r"\text{params} = 5\times5\times1\times6 + 6 = 156"
@@ -52,7 +42,7 @@ def test_lenet_c1_as_the_notes_write_it():
     (6, "params", r"84\times10 + 10 = 850"),
 ])
 def test_lenet_every_layer(index, label, tex):
-    assert lines(LENET, index)[label].endswith(tex)
+    assert lines(LENET5, index)[label].endswith(tex)
 
 
 @pytest.mark.parametrize(("text", "label", "tex"), [
@@ -66,9 +56,9 @@ def test_the_notes_small_examples(text, label, tex):
 
 
 def test_conventions():
-    macs = lines(LENET, 0, "macs")
+    macs = lines(LENET5, 0, "macs")
     assert macs["MACs"] == r"\text{MACs} = 5\times5\times1\times28\times28\times6 = 117{,}600"
-    exact = lines(LENET, 0, "exact")
+    exact = lines(LENET5, 0, "exact")
     assert exact["exact FLOPs"].endswith(
         r"\left[\left(5\times5\times1\right) + \left(5\times5\times1 - 1\right) + 1\right]"
         r"\times28\times28\times6 = 235{,}200")
@@ -76,7 +66,7 @@ def test_conventions():
     assert nobias["exact FLOPs"].endswith(
         r"\left[\left(5\times5\times1\right) + \left(5\times5\times1 - 1\right)\right]"
         r"\times28\times28\times6 = 230{,}496")
-    fc = lines(LENET, 5, "exact")
+    fc = lines(LENET5, 5, "exact")
     assert fc["exact FLOPs"].endswith(r"\left[120 + \left(120 - 1\right) + 1\right]\times84"
                                       r" = 20{,}160")
 
@@ -135,14 +125,14 @@ def test_bn_concat_and_all_ops():
 
 
 def test_memory_follows_the_dtype():
-    (*_, memory) = explain_layer(cnn_magic.evaluate(LENET).layers[0], dtype="float16")
+    (*_, memory) = explain_layer(cnn_magic.evaluate(LENET5).layers[0], dtype="float16")
     assert memory.text == "activations = 28×28×6 = 4,704 values × 2 B (float16) = 9,408 B"
 
 
 # ------------------------------------------------------------- every network
 
 NETWORKS = [
-    LENET,
+    LENET5,
     "input 19x19x2\nmaxpool k3 s3 p1 ceil\nconv 4 k3 s2 same nobias g2\ndwconv k3 d2 p2\n"
     "deconv 4 k4 s2 p1 g2\nconcat:\n branch:\n  conv 2 k1\n branch:\n  identity\n"
     "bn prelu\nadaptiveavgpool 3\nfc 10 prelu\nsoftmax",
@@ -187,7 +177,7 @@ def test_example_networks_add_up(path):
 
 
 def test_explanation_renders_deterministically():
-    net = cnn_magic.evaluate(LENET)
+    net = cnn_magic.evaluate(LENET5)
     first, second = explain(net)._repr_mimebundle_(), explain(net)._repr_mimebundle_()
     assert first == second and set(first) == {"text/markdown", "text/plain"}
     markdown = first["text/markdown"]
@@ -202,7 +192,7 @@ def test_explanation_renders_deterministically():
 
 
 def test_user_text_is_escaped_in_markdown():
-    net = cnn_magic.evaluate(LENET)
+    net = cnn_magic.evaluate(LENET5)
     layer = net.layers[0]._replace(name="<img src=x>", text="conv <b>")
     tampered = type(net)(net.text, net.rounding, net.input_shape, (layer, *net.layers[1:]))
     markdown = Explanation(tampered).to_markdown()

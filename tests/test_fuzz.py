@@ -18,6 +18,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from networks import LENET5
 
 import cnn_magic
 
@@ -33,17 +34,7 @@ ROUNDINGS = ("textbook", "floor", "ceil")
 
 CORPUS = [
     # 0 LeNet-5 as in the notes: labels, comments, activations after layers
-    """\
-# LeNet-5, as in the notes
-input 32x32x1
-C1: conv 6 k5 relu          # 28x28x6
-S2: avgpool k2 s2           # 14x14x6
-C3: conv 16 k5 relu
-S4: avgpool k2 s2
-C5: conv 120 k5 relu        # 1x1x120
-F6: fc 84 relu
-F7: fc 10 softmax
-""",
+    LENET5,
     # 1 the paper's input form, "=" and comma forms, HxW arguments, rounding flags
     """\
 input 1@64x64

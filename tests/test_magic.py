@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from networks import LENET5, POOL9
 
 import cnn_magic
 from cnn_magic.magic import CnnMagic, CNNMagicError
@@ -15,18 +15,6 @@ from cnn_magic.widget import WIDGET_VIEW, CNNView
 
 ROOT = Path(__file__).resolve().parents[1]
 
-LENET = textwrap.dedent("""\
-    # LeNet-5, as in the notes
-    input 32x32x1
-    C1: conv 6 k5 relu          # 28x28x6
-    S2: avgpool k2 s2           # 14x14x6
-    C3: conv 16 k5 relu
-    S4: avgpool k2 s2
-    C5: conv 120 k5 relu        # 1x1x120
-    F6: fc 84 relu
-    F7: fc 10 softmax
-""")
-POOL9 = "input 9x9x1\nmaxpool k2 s2"
 
 
 @pytest.fixture
@@ -75,9 +63,9 @@ def door(request, ip):
 
 CASES = [
     # text, rounding, convention, input, output shape, params, count, count in text
-    (LENET, "textbook", "flops", None, (10,), 61_706, 833_040, "833,040 FLOPs"),
-    (LENET, "textbook", "macs", None, (10,), 61_706, 416_520, "416,520 MACs"),
-    (LENET, "floor", "exact", None, (10,), 61_706, 833_040, "833,040 exact FLOPs"),
+    (LENET5, "textbook", "flops", None, (10,), 61_706, 833_040, "833,040 FLOPs"),
+    (LENET5, "textbook", "macs", None, (10,), 61_706, 416_520, "416,520 MACs"),
+    (LENET5, "floor", "exact", None, (10,), 61_706, 833_040, "833,040 exact FLOPs"),
     (POOL9, "textbook", "flops", None, (5, 5, 1), 0, 0, "output 5×5×1"),
     (POOL9, "floor", "flops", None, (4, 4, 1), 0, 0, "output 4×4×1"),
     (POOL9, "ceil", "flops", None, (5, 5, 1), 0, 0, "output 5×5×1"),
@@ -218,16 +206,16 @@ def test_nothing_typed_is_executed(ip, tmp_path):
 
 
 def test_output_stores_the_network(ip):
-    result, _ = run(ip, f"%%cnn -o lenet --flops macs\n{LENET}")
+    result, _ = run(ip, f"%%cnn -o lenet --flops macs\n{LENET5}")
     result.raise_error()
     net = ip.user_ns["lenet"]
     assert isinstance(net, cnn_magic.Network)
     assert (net.params, net.macs, net.flops) == (61_706, 416_520, 833_040)
-    assert net == cnn_magic.evaluate(LENET)
+    assert net == cnn_magic.evaluate(LENET5)
 
 
 def test_stored_network_renders_as_a_static_table(ip, capsys):
-    run(ip, f"%%cnn -o lenet\n{LENET}")[0].raise_error()
+    run(ip, f"%%cnn -o lenet\n{LENET5}")[0].raise_error()
     capsys.readouterr()
     result, _ = run(ip, "lenet")
     assert result.result is ip.user_ns["lenet"]
@@ -239,7 +227,7 @@ def test_stored_network_renders_as_a_static_table(ip, capsys):
 
 def test_file_option(ip, tmp_path):
     path = tmp_path / "lenet.cnn"
-    path.write_text(LENET, encoding="utf-8")
+    path.write_text(LENET5, encoding="utf-8")
     result, bundles = run(ip, f"%cnn -f {path} --flops macs")
     result.raise_error()
     assert "416,520 MACs" in bundles[0]["text/plain"]
@@ -270,7 +258,7 @@ def test_example_option(ip):
 
 
 def test_static_option_and_explain(ip):
-    result, bundles = run(ip, f"%%cnn --static --explain\n{LENET}")
+    result, bundles = run(ip, f"%%cnn --static --explain\n{LENET5}")
     result.raise_error()
     table, explanation = bundles
     assert set(table) == {"text/plain", "text/html"}
@@ -332,7 +320,7 @@ def test_failed_cell_is_an_error_output_under_nbclient(tmp_path, monkeypatch):
 
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    cells = ["%load_ext cnn_magic", f"%%cnn\n{LENET}",
+    cells = ["%load_ext cnn_magic", f"%%cnn\n{LENET5}",
              "%%cnn\ninput 32x32x1\nC1: cnov 6 k5 relu", "%cnn --flops mac conv 1 k1"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     path = tmp_path / "errors.ipynb"

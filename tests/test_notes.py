@@ -1,20 +1,9 @@
 """Every worked number of the course notes comes out exactly."""
 
 import pytest
+from networks import LENET5
 
 import cnn_magic
-
-LENET5 = """
-# LeNet-5, as in the notes
-input 32x32x1
-C1: conv 6 k5 relu          # 28x28x6
-S2: avgpool k2 s2           # 14x14x6
-C3: conv 16 k5 relu
-S4: avgpool k2 s2
-C5: conv 120 k5 relu        # 1x1x120
-F6: fc 84 relu
-F7: fc 10 softmax
-"""
 
 
 @pytest.fixture(scope="module")

@@ -5,21 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from networks import LENET5, POOL9
 
 import cnn_magic
 from cnn_magic.widget import WIDGET_VIEW, CNNView
-
-LENET = """\
-input 32x32x1
-C1: conv 6 k5 relu
-S2: avgpool k2 s2
-C3: conv 16 k5 relu
-S4: avgpool k2 s2
-C5: conv 120 k5 relu
-F6: fc 84 relu
-F7: fc 10 softmax
-"""
-POOL9 = "input 9x9x1\nmaxpool k2 s2"
 
 
 def parts(view: CNNView):
@@ -37,7 +26,7 @@ def rows_of(html: str) -> list[tuple[str, list[str]]]:
 
 
 def test_lenet_toggles_redraw_the_counts():
-    view = CNNView(LENET)
+    view = CNNView(LENET5)
     header, convention, _, table = parts(view)
     assert "833,040 FLOPs" in header.value
     assert rows_of(table.value)[-1][1][7] == "833,040"
@@ -81,7 +70,7 @@ def test_only_changed_rows_are_marked():
 
 
 def test_set_moves_the_toggles_and_plain_use_needs_no_widget():
-    view = CNNView(LENET)
+    view = CNNView(LENET5)
     view.set(convention="macs", rounding="floor")     # before any widget exists
     assert view._widget is None and "416,520 MACs" in view.to_text()
     _, convention, rounding, table = parts(view)
@@ -107,7 +96,7 @@ def test_a_rounding_that_fails_shows_its_error_and_toggles_keep_working():
 def test_layer_names_are_escaped_in_the_html(monkeypatch):
     import dataclasses
 
-    view = CNNView(LENET)
+    view = CNNView(LENET5)
     net = view.network
     evil = net.layers[0]._replace(name="<script>alert(1)</script>", text="conv & <i>")
     tampered = dataclasses.replace(net, layers=(evil, *net.layers[1:]))
@@ -128,14 +117,14 @@ def test_block_structure_is_visible():
 
 
 def test_share_bars_and_thousands_separators():
-    html = CNNView(LENET).table_html()
+    html = CNNView(LENET5).table_html()
     assert re.search(r'<span class="bar" style="width:\d+px"></span>28\.2%', html)
     assert "61,706" in html and "10,164" in html and "61706" not in html
 
 
 def test_fallbacks_are_deterministic_and_hold_the_totals():
-    first = CNNView(LENET, convention="macs")._repr_mimebundle_()
-    second = CNNView(LENET, convention="macs")._repr_mimebundle_()
+    first = CNNView(LENET5, convention="macs")._repr_mimebundle_()
+    second = CNNView(LENET5, convention="macs")._repr_mimebundle_()
     assert first[WIDGET_VIEW] != second[WIDGET_VIEW]           # two widgets...
     del first[WIDGET_VIEW], second[WIDGET_VIEW]
     assert first == second                                       # ...identical fallbacks
@@ -154,7 +143,7 @@ def test_fallback_follows_the_current_toggles():
 
 
 def test_widget_view_and_core_controls_only():
-    view = CNNView(LENET)
+    view = CNNView(LENET5)
     bundle = view._repr_mimebundle_()
     assert bundle[WIDGET_VIEW]["model_id"] == view.widget.model_id
     import ipywidgets
@@ -172,7 +161,7 @@ def test_widget_view_and_core_controls_only():
 
 
 def test_static_view_has_no_widget():
-    view = CNNView(LENET, static=True)
+    view = CNNView(LENET5, static=True)
     assert set(view._repr_mimebundle_()) == {"text/plain", "text/html"}
     assert view._widget is None
 
