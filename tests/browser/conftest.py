@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: one server per front end, one Chromium, a page per test.
+"""Fixtures for the browser tests: one server per front end, one Chromium, pages.
 
 Nothing here skips: if Chromium or a server cannot start, the test fails and
 says which and why. On a failure the report gets the server log and the page's
@@ -8,19 +8,19 @@ console messages.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Error, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from .jupyter import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     WAIT_MS,
     App,
+    BrowserError,
     JupyterServer,
     ServerError,
-    browser_env,
+    launch_chromium,
 )
 
 APPS: tuple[App, ...] = ("lab", "notebook")
@@ -29,7 +29,8 @@ APPS: tuple[App, ...] = ("lab", "notebook")
 expect.set_options(timeout=WAIT_MS // 2)
 
 # What the failure report should show: titles and how to get the text, read
-# only when a report fails, so a server log is as fresh as the failure.
+# only when a report fails, so a server log is as fresh as the failure. Kept on
+# the node that owns the page (a test, or a module for a module-scoped page).
 DIAGNOSTICS = pytest.StashKey[dict[str, Callable[[], str]]]()
 
 
@@ -38,7 +39,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        for title, read in item.stash.get(DIAGNOSTICS, {}).items():
+        # the test's own entries win over its module's (the same server log, say)
+        sections: dict[str, Callable[[], str]] = {}
+        for node in item.listchain():
+            sections.update(node.stash.get(DIAGNOSTICS, {}))
+        for title, read in sections.items():
             report.sections.append((title, read() or "(empty)"))
 
 
@@ -50,16 +55,10 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    home = tmp_path_factory.mktemp("chromium-home")
     try:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            env=browser_env(home),
-        )
-    except Error as exc:
-        failure = f"Chromium could not start ({CHROMIUM}): {exc}"
+        browser = launch_chromium(playwright, tmp_path_factory.mktemp("chromium-home"))
+    except BrowserError as exc:
+        failure = str(exc)
     else:
         failure = ""
     if failure:  # outside the except block, so the report doesn't show it twice
@@ -93,25 +92,47 @@ def jupyter_server(
         server.stop()
 
 
-@pytest.fixture
-def page(
-    browser: Browser, jupyter_server: JupyterServer, request: pytest.FixtureRequest
-) -> Iterator[Page]:
-    """A fresh browser context and page; its console goes into the failure report."""
+@contextmanager
+def open_page(browser: Browser, server: JupyterServer, owner: pytest.Item | pytest.Collector,
+              scale: float = 1) -> Iterator[Page]:
+    """A fresh browser context and page; while it is open, a failure of any test
+    under ``owner`` reports the page's console and the server log. On leaving,
+    the page closes and the server's kernels are shut down; if the code inside
+    raised (a module fixture's setup), the diagnostics stay for its report.
+    ``scale`` is the device pixel ratio: screenshots are that many times larger."""
     console: list[str] = []
-    diagnostics = request.node.stash.setdefault(DIAGNOSTICS, {})
-    diagnostics[f"browser console ({jupyter_server.app})"] = lambda: "\n".join(console)
-    diagnostics[f"server log (jupyter {jupyter_server.app})"] = jupyter_server.log
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    diagnostics = owner.stash.setdefault(DIAGNOSTICS, {})
+    # a module's page and a test's may both be open: the titles tell them apart
+    titles = (f"browser console ({server.app}, page of {owner.name})",
+              f"server log (jupyter {server.app})")
+    diagnostics[titles[0]] = lambda: "\n".join(console)
+    diagnostics[titles[1]] = server.log
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, device_scale_factor=scale
+    )
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     page.on("console", lambda msg: console.append(f"[{msg.type}] {msg.text}"))
     page.on("pageerror", lambda exc: console.append(f"[pageerror] {exc}"))
     try:
         yield page
+    except BaseException:
+        raise  # a setup that failed inside: keep the diagnostics for its report
+    else:
+        for title in titles:
+            diagnostics.pop(title, None)
     finally:
         context.close()
-        jupyter_server.shutdown_kernels()
+        server.shutdown_kernels()
+
+
+@pytest.fixture
+def page(
+    browser: Browser, jupyter_server: JupyterServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """A page of its own for one test."""
+    with open_page(browser, jupyter_server, request.node) as page:
+        yield page
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Error, Locator, Page, Playwright, expect
 
 App = Literal["lab", "notebook"]
 
@@ -126,6 +126,22 @@ def browser_env(home: Path) -> dict[str, str]:
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     env["XDG_RUNTIME_DIR"] = str(runtime)
     return env
+
+
+class BrowserError(RuntimeError):
+    """Chromium did not start; the message says where it was looked for and why."""
+
+
+def launch_chromium(
+    playwright: Playwright, home: Path, executable: str = CHROMIUM
+) -> Browser:
+    """Headless Chromium with its HOME and XDG folders under ``home``."""
+    try:
+        return playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS, env=browser_env(home)
+        )
+    except Error as exc:
+        raise BrowserError(f"Chromium could not start ({executable}): {exc}") from None
 
 
 class ServerError(RuntimeError):
@@ -227,7 +243,13 @@ class JupyterServer:
         return json.loads(body) if body else None
 
     def notebook_url(self, name: str) -> str:
-        route = "lab/tree" if self.app == "lab" else "notebooks"
+        """The notebook alone on the page. JupyterLab reopens the tabs its workspace
+        saved, whose cells would share the page's selectors: each visit gets a new,
+        empty workspace. Notebook 7 shows one notebook a page anyway."""
+        if self.app == "lab":
+            route = f"lab/workspaces/test-{secrets.token_hex(6)}/tree"
+        else:
+            route = "notebooks"
         return f"{self.url}/{route}/{name}?token={self.token}"
 
     def session_kernel(self, name: str) -> dict[str, Any] | None:
@@ -308,18 +330,28 @@ class NotebookPage:
             time.sleep(0.2)
         raise AssertionError(f"kernel of {self.name} not idle after {timeout_ms} ms: {kernel}")
 
-    def run_all(self, timeout_ms: int = WAIT_MS) -> None:
-        """Run every cell, then wait until each code cell has a count and the kernel is idle.
+    def run_all(self, timeout_ms: int = WAIT_MS) -> NotebookPage:
+        """Clear the outputs, run every cell, then wait until each code cell has a count
+        and the kernel is idle.
 
-        The command's promise settles only when all cells are done, so it is not
-        awaited here. A cell that raises stops the run: keep it last.
+        Clearing first matters for a saved notebook: a fresh kernel numbers the cells
+        1, 2, 3 … again, as they are stored, so only an empty prompt shows that a
+        count is new. The run command's promise settles only when all cells are done,
+        so it is not awaited. A cell that raises stops the run unless it is tagged
+        ``raises-exception``: keep it last.
         """
         self.wait_kernel_idle(timeout_ms)
+        self.page.evaluate(
+            "() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')"
+        )
         before = self.execution_counts()
+        if any(count is not None for count in before):
+            raise AssertionError(f"{self.name}: counts left after clearing outputs: {before}")
         self.page.evaluate(
             "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
         )
         self.wait_all_executed(before, timeout_ms)
+        return self
 
     def execution_counts(self) -> list[int | None]:
         return [self.execution_count(n) for n in range(self.page.locator(CODE_CELL).count())]
@@ -388,12 +420,31 @@ class NotebookPage:
         expect(table).to_be_visible(timeout=WAIT_MS)
         return table.inner_text()
 
-    def screenshot(self, locator: Locator, path: Path) -> Path:
+    def screenshot(self, locator: Locator, path: Path, margin: int = 0) -> Path:
+        """A PNG of ``locator`` and ``margin`` CSS pixels of the page around it."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        locator.screenshot(path=str(path))
+        if not margin:
+            locator.screenshot(path=str(path))
+            return path
+        # centred, so the margin is the notebook's, not the toolbar over it
+        locator.evaluate("el => el.scrollIntoView({block: 'center'})")
+        box = locator.bounding_box()
+        if box is None:
+            raise AssertionError(f"{locator} is not visible: no screenshot")
+        clip = {"x": box["x"] - margin, "y": box["y"] - margin,
+                "width": box["width"] + 2 * margin, "height": box["height"] + 2 * margin}
+        self.page.screenshot(path=str(path), clip=clip)
         return path
 
 
 def is_png(path: Path) -> bool:
     data = path.read_bytes()
     return len(data) > len(PNG_SIGNATURE) and data.startswith(PNG_SIGNATURE)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height of a PNG, from its IHDR chunk (which the format puts first)."""
+    data = path.read_bytes()
+    if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        raise ValueError(f"{path} is not a PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
