@@ -1,7 +1,8 @@
 """How fast is the core? Run by hand: ``python benchmarks/bench_evaluate.py``.
 
 Goals on a 2-core machine: ResNet-50 (written in the layer language) under 1 ms,
-a 10,000-layer network under 100 ms, a cold ``import cnn_magic`` under 50 ms.
+a 10,000-layer network under 100 ms, a cold ``import cnn_magic`` under 50 ms. It also
+reports the peak memory of both evaluations.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import cnn_magic
@@ -37,6 +39,15 @@ def cold_import_ms(repeat: int = 15) -> float:
     return run("import cnn_magic") - run("pass")
 
 
+def peak_kib(func) -> float:
+    """Peak memory allocated while ``func`` runs, in KiB (tracemalloc)."""
+    tracemalloc.start()
+    func()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1024
+
+
 def main() -> None:
     net = cnn_magic.evaluate(RESNET50, rounding="floor")
     deep = cnn_magic.evaluate(DEEP)
@@ -45,6 +56,8 @@ def main() -> None:
           "  (goal < 1 ms)")
     print(f"deep net: {len(deep.layers):,} layers, "
           f"median {median_ms(lambda: cnn_magic.evaluate(DEEP), 15):.1f} ms  (goal < 100 ms)")
+    print(f"memory: ResNet-50 peak {peak_kib(lambda: cnn_magic.evaluate(RESNET50)):,.0f} KiB, "
+          f"10,000 layers peak {peak_kib(lambda: cnn_magic.evaluate(DEEP)) / 1024:,.1f} MiB")
     print(f"cold import cnn_magic: {cold_import_ms():.1f} ms above a bare interpreter "
           "(goal < 50 ms)")
 
