@@ -41,6 +41,18 @@ def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None)
     if rounding not in ROUNDINGS:
         raise CNNError(f"unknown rounding {rounding!r}", hint=did_you_mean(str(rounding),
                                                                             ROUNDINGS))
+    # Statements and results are acyclic tuples, so the cyclic garbage collector has
+    # nothing to find in them; pausing it saves half the time of a 10,000-layer network.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate(text, rounding, input)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate(text: str, rounding: str, input: str | None) -> Network:
     statements = parse(text)
     if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
         shape = _input_shape(statements[0])
@@ -55,15 +67,7 @@ def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None)
         shape = parse_shape(input)
     _check_size(statements)
     walker = _Walker(rounding)
-    # The results are acyclic tuples, so the cyclic garbage collector has nothing to
-    # find in them; pausing it saves half the time of a 10,000-layer network.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        walker.sequence(statements, shape, _start_field(shape), 0, "", "")
-    finally:
-        if collecting:
-            gc.enable()
+    walker.sequence(statements, shape, _start_field(shape), 0, "", "")
     return Network(text, rounding, shape, tuple(walker.layers), tuple(walker.blocks))
 
 
@@ -156,8 +160,9 @@ class _Walker:
         self.layers: list[Layer] = []
         self.blocks: list[Block] = []
         self.counters: dict[str, int] = {}
-        self.prepared: dict[tuple, tuple] = {}  # (keyword, args) → (op, rule, args, text)
-        self.steps: dict[tuple, Step] = {}      # ((keyword, args), input shape) → Step
+        self.prepared: dict[tuple, tuple] = {}     # (keyword, args) → (op, rule, args, text)
+        self.prepared_by_id: dict[int, tuple] = {}  # id(statement) → the same
+        self.steps: dict[tuple, Step] = {}         # (id(prepared), input shape) → Step
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -176,30 +181,35 @@ class _Walker:
         return shape, field
 
     def layer(self, statement, shape, field, depth, path, suffix):
-        # Networks repeat themselves (repeat blocks, stacks of identical lines): a
-        # statement written the same way is read once, and, rules being pure, computed
-        # once per input shape.
+        prepared = self.prepared_by_id.get(id(statement))
+        if prepared is None:
+            prepared = self.prepared_by_id[id(statement)] = self.prepare(statement)
+        op, rule, args, text = prepared
+        # rules are pure: a prepared statement is computed once per input shape
+        step_key = (id(prepared), shape)
+        step = self.steps.get(step_key)
+        if step is None:
+            step = self.steps[step_key] = _with_activation(
+                rule.compute(statement, args, shape, self.rounding), args.activation)
+        out, weights, biases, macs, exact, ops, axes, window = step
+        field = _advance(field, window)
+        # tuple.__new__ skips the named tuple's Python-level __new__: every field is given
+        self.layers.append(_new_layer(Layer, (
+            self.name(statement, rule.family, suffix), op, text, statement.line, depth, path,
+            shape, out, weights, biases, macs, exact, ops, args.activation, axes, field, (),
+        )))
+        return out, field
+
+    def prepare(self, statement: Statement) -> tuple:
+        """(op, rule, args, text) of a statement. Networks repeat themselves (repeat
+        blocks, stacks of identical lines): statements written alike share one."""
         key = (statement.keyword.text, statement.args)
         prepared = self.prepared.get(key)
         if prepared is None:
             op, rule = lookup(statement)
             prepared = self.prepared[key] = (
                 op, rule, read_args(statement, op, rule.accepts), statement.text)
-        op, rule, args, text = prepared
-        step: Step | None = self.steps.get((key, shape))
-        if step is None:
-            step = self.steps[key, shape] = rule.compute(statement, args, shape, self.rounding)
-        weights, ops = step.weights, step.ops
-        if args.activation is not None:
-            weights += args.activation == "prelu"
-            ops += activation_ops(args.activation, step.out_shape)
-        field = _advance(field, step.window)
-        self.layers.append(Layer(
-            self.name(statement, rule.family, suffix), op, text, statement.line,
-            depth, path, shape, step.out_shape, weights, step.biases, step.macs, step.exact,
-            ops, args.activation, step.axes, field,
-        ))
-        return step.out_shape, field
+        return prepared
 
     def block(self, statement, shape, field, depth, path, suffix):
         kind = statement.keyword.lower
@@ -266,6 +276,17 @@ class _Walker:
         return paths
 
 
+_new_layer = tuple.__new__
+
+
+def _with_activation(step: Step, activation: str | None) -> Step:
+    """A layer's step with its trailing activation's cost (and prelu's weight) added."""
+    if activation is None:
+        return step
+    return step._replace(weights=step.weights + (activation == "prelu"),
+                         ops=step.ops + activation_ops(activation, step.out_shape))
+
+
 def _merge_text(kind: str, paths) -> str:
     """What a merge row shows in the layer column: ``add: body + shortcut``."""
     if kind == "residual":
@@ -318,22 +339,31 @@ def _advance(field: Field, window) -> Field:
         return None
     (fh, fw), ((kh, sh, ph), (kw, sw, pw)) = field, window
     return (
-        ReceptiveField(fh.size + (kh - 1) * fh.jump, fh.jump * sh,
-                       fh.start + ((kh - 1) / 2 - ph) * fh.jump),
-        ReceptiveField(fw.size + (kw - 1) * fw.jump, fw.jump * sw,
-                       fw.start + ((kw - 1) / 2 - pw) * fw.jump),
+        _new_field(ReceptiveField, (fh.size + (kh - 1) * fh.jump, fh.jump * sh,
+                                    fh.start + ((kh - 1) / 2 - ph) * fh.jump)),
+        _new_field(ReceptiveField, (fw.size + (kw - 1) * fw.jump, fw.jump * sw,
+                                    fw.start + ((kw - 1) / 2 - pw) * fw.jump)),
     )
 
 
+_new_field = tuple.__new__  # as _new_layer: a C call instead of a Python-level __new__
+
+
 def _union(fields: list[Field]) -> Field:
-    """The receptive field of a merge: the union of its branches' fields."""
-    if any(f is None for f in fields):
+    """The receptive field of a merge: the union of its branches' fields (None when a
+    branch has none, or the branches' jumps differ)."""
+    if None in fields:
         return None
     merged = []
-    for axis in zip(*fields, strict=True):
-        if len({f.jump for f in axis}) != 1:
-            return None
-        lo = min(f.start - (f.size - 1) / 2 for f in axis)
-        hi = max(f.start + (f.size - 1) / 2 for f in axis)
-        merged.append(ReceptiveField(int(hi - lo) + 1, axis[0].jump, (lo + hi) / 2))
+    for axis in (0, 1):
+        jump = fields[0][axis].jump
+        lo, hi = [], []
+        for field in fields:
+            size, step, start = field[axis]
+            if step != jump:
+                return None
+            lo.append(start - (size - 1) / 2)
+            hi.append(start + (size - 1) / 2)
+        low, high = min(lo), max(hi)
+        merged.append(ReceptiveField(int(high - low) + 1, jump, (low + high) / 2))
     return tuple(merged)

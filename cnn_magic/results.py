@@ -73,8 +73,7 @@ class Layer(NamedTuple):
         return base + self.ops if all_ops else base
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(NamedTuple):
     """A block of the text (repeat, residual, concat, add): where its layers are."""
 
     name: str
