@@ -15,3 +15,17 @@ F7: fc 10 softmax
 
 # Pooling whose output depends on the rounding: textbook 5×5, floor 4×4.
 POOL9 = "input 9x9x1\nmaxpool k2 s2"
+
+# A ResNet basic block that halves the map, with its projection shortcut (SPEC §2).
+BASIC_BLOCK = """\
+input 56x56x64
+residual:
+  conv 128 k3 s2 p1 nobias
+  bn relu
+  conv 128 k3 p1 nobias
+  bn
+  shortcut:
+    conv 128 k1 s2 nobias
+    bn
+relu
+"""

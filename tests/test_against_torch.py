@@ -28,7 +28,7 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from networks import LENET5
+from networks import BASIC_BLOCK, LENET5
 from torch import nn
 
 import cnn_magic
@@ -846,19 +846,6 @@ def lenet5() -> nn.Module:
     )
 
 
-
-BASIC_BLOCK = """\
-input 56x56x64
-residual:
-  conv 128 k3 s2 p1 nobias
-  bn relu
-  conv 128 k3 p1 nobias
-  bn
-  shortcut:
-    conv 128 k1 s2 nobias
-    bn
-relu
-"""
 
 INCEPTION = """\
 input 28x28x192

@@ -1,6 +1,7 @@
 """The layer language of SPEC §2: every notation, argument form, alias and block."""
 
 import pytest
+from networks import BASIC_BLOCK
 
 import cnn_magic
 from cnn_magic import evaluate
@@ -138,20 +139,7 @@ def test_repeat_expands_in_sequence_with_numbered_labels():
 
 
 def test_residual_with_and_without_shortcut():
-    text = """input 56x56x64
-residual:
-  conv 128 k3 s2 p1 nobias
-  bn relu
-  conv 128 k3 p1 nobias
-  bn
-  shortcut:
-    conv 128 k1 s2 nobias
-    bn
-relu
-residual:
-  conv 128 k3 p1
-"""
-    net = evaluate(text)
+    net = evaluate(BASIC_BLOCK + "residual:\n  conv 128 k3 p1\n")
     assert net.output_shape == (28, 28, 128)
     adds = [layer for layer in net.layers if layer.op == "add"]
     assert [a.branches for a in adds] == [((28, 28, 128),) * 2, ((28, 28, 128),) * 2]
