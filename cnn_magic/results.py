@@ -146,11 +146,13 @@ class Network:
                            hint="valid: " + ", ".join(CONVENTIONS))
         return sum(layer.count(convention, all_ops) for layer in self.layers)
 
-    def to_frame(self, convention: str = "flops", all_ops: bool = False):
-        """A pandas DataFrame, one row per layer (pandas is imported only here)."""
+    def to_frame(self, convention: str = "flops", all_ops: bool = False,
+                 dtype: str = "float32"):
+        """A pandas DataFrame, one row per layer (pandas is imported only here), with the
+        chosen convention's ``count`` and the activation ``bytes`` at ``dtype``."""
         from .table import to_frame
 
-        return to_frame(self, convention=convention, all_ops=all_ops)
+        return to_frame(self, convention=convention, all_ops=all_ops, dtype=dtype)
 
     # The exports below share their keywords: ``convention`` ("flops", "macs" or "exact"),
     # ``all_ops`` (also count pooling, activations, BN, adds) and ``units`` (k/M/G instead

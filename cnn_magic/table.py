@@ -17,6 +17,7 @@ from .conventions import (
     ROUNDING_TEXT,
     SCOPE_TEXT,
 )
+from .errors import CNNError, did_you_mean
 from .evaluate import format_shape
 from .results import Network
 
@@ -67,8 +68,6 @@ def rows(net: Network, convention: str = "flops", all_ops: bool = False, *,
 def count_label(convention: str, all_ops: bool = False) -> str:
     """The header of the operations column: ``FLOPs``, ``MACs`` or ``exact FLOPs``."""
     if convention not in CONVENTION_LABEL:   # renderers ask for the header first
-        from .errors import CNNError, did_you_mean
-
         raise CNNError(f"unknown FLOPs convention {convention!r}",
                        hint=did_you_mean(str(convention), CONVENTION_LABEL))
     label = CONVENTION_LABEL[convention]
@@ -115,7 +114,7 @@ def activation_bytes(net: Network, dtype: str = "float32") -> int:
     >>> activation_bytes(evaluate("input 4x4x1; conv 2 k3; relu"), "float16")
     32
     """
-    return DTYPE_BYTES[dtype] * sum(layer.elements for layer in net.layers)
+    return _dtype_size(dtype) * sum(layer.elements for layer in net.layers)
 
 
 def format_bytes(value: int) -> str:
@@ -258,16 +257,26 @@ def records(net: Network) -> list[dict]:
     return out
 
 
-def to_frame(net: Network, convention: str = "flops", all_ops: bool = False):
+def to_frame(net: Network, convention: str = "flops", all_ops: bool = False,
+             dtype: str = "float32"):
     """A pandas DataFrame, one row per layer, raw integers (pandas imported here only).
 
-    ``convention`` and ``all_ops`` add a ``count`` column with the chosen convention.
+    ``convention`` and ``all_ops`` add a ``count`` column with the chosen convention;
+    ``bytes`` is each layer's output (activation memory) at ``dtype``.
     """
     import pandas as pd
 
+    size = _dtype_size(dtype)
     frame = pd.DataFrame.from_records(records(net), columns=list(FRAME_COLUMNS))
     frame["count"] = [layer.count(convention, all_ops) for layer in net.layers]
+    frame["bytes"] = [layer.elements * size for layer in net.layers]
     return frame
+
+
+def _dtype_size(dtype: str) -> int:
+    if dtype not in DTYPE_BYTES:
+        raise CNNError(f"unknown dtype {dtype!r}", hint=did_you_mean(str(dtype), DTYPE_BYTES))
+    return DTYPE_BYTES[dtype]
 
 
 # ------------------------------------------------------------------ export formats

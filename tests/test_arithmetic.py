@@ -162,9 +162,13 @@ def test_huge_adaptive_pool_is_instant():
 
 # ------------------------------------------------------------- memory and fields
 
-def test_output_elements():
+def test_output_elements_and_bytes_per_dtype():
     net = evaluate("input 32x32x1\nconv 6 k5\nfc 10")
     assert [layer.elements for layer in net.layers] == [28 * 28 * 6, 10]
+    assert list(net.to_frame()["bytes"]) == [4 * 28 * 28 * 6, 4 * 10]
+    assert list(net.to_frame(dtype="float16")["bytes"]) == [2 * 28 * 28 * 6, 2 * 10]
+    with pytest.raises(cnn_magic.CNNError, match="did you mean 'float64'"):
+        net.to_frame(dtype="float61")
 
 
 @pytest.mark.parametrize(
