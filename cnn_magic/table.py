@@ -163,19 +163,12 @@ def _cells(row: Row, units: bool) -> list[str]:
 def to_text(net: Network, convention: str = "flops", all_ops: bool = False, *,
             units: bool = False) -> str:
     """An aligned plain-text table with totals and the conventions under it."""
-    headers = [*HEADERS, count_label(convention, all_ops), "share"]
     body = [_cells(row, units) for row in rows(net, convention, all_ops)]
-    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
-    numeric = set(range(4, 9))
-
-    def line(cells):
-        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    rule = "-" * len(line(headers))
-    lines = [line(headers), rule, *(line(c) for c in body[:-1]), rule, line(body[-1])]
-    lines += ["", *conventions_text(net, convention, all_ops)]
-    return "\n".join(lines)
+    header, *table = ("  ".join(cells).rstrip()
+                      for cells in _aligned([_headers(convention, all_ops), *body]))
+    rule = "-" * len(header)
+    lines = [header, rule, *table[:-1], rule, table[-1]]
+    return "\n".join([*lines, "", *conventions_text(net, convention, all_ops)])
 
 
 _STYLE = (
@@ -202,7 +195,7 @@ def to_html(net: Network, convention: str = "flops", all_ops: bool = False, *,
     another evaluation; their rows are marked with the class ``changed``.
     """
     esc = html.escape
-    headers = [*HEADERS, count_label(convention, all_ops), "share"]
+    headers = _headers(convention, all_ops)
     numeric = {"weights", "biases", "params", "share", headers[7]}
     out = [_STYLE, '<div class="cnn-magic">']
     if caption:
