@@ -158,40 +158,35 @@ class Network:
     # ``all_ops`` (also count pooling, activations, BN, adds) and ``units`` (k/M/G instead
     # of exact integers). Each table carries the totals row and states its conventions.
 
+    def _render(self, renderer: str, convention: str, all_ops: bool, units: bool) -> str:
+        from . import table  # imported on first export only: import cnn_magic stays light
+
+        return getattr(table, renderer)(self, convention, all_ops, units=units)
+
     def to_text(self, convention: str = "flops", all_ops: bool = False, *,
                 units: bool = False) -> str:
         """The aligned plain-text table that ``cnn-magic`` prints."""
-        from .table import to_text
-
-        return to_text(self, convention, all_ops, units=units)
+        return self._render("to_text", convention, all_ops, units)
 
     def to_markdown(self, convention: str = "flops", all_ops: bool = False, *,
                     units: bool = False) -> str:
         """A Markdown table; numbers with thousands separators."""
-        from .table import to_markdown
-
-        return to_markdown(self, convention, all_ops, units=units)
+        return self._render("to_markdown", convention, all_ops, units)
 
     def to_csv(self, convention: str = "flops", all_ops: bool = False, *,
                units: bool = False) -> str:
         """CSV, one line per layer and the totals; raw integers unless ``units``."""
-        from .table import to_csv
-
-        return to_csv(self, convention, all_ops, units=units)
+        return self._render("to_csv", convention, all_ops, units)
 
     def to_json(self, convention: str = "flops", all_ops: bool = False, *,
                 units: bool = False) -> str:
         """JSON: per-layer records, totals and conventions; raw integers unless ``units``."""
-        from .table import to_json
-
-        return to_json(self, convention, all_ops, units=units)
+        return self._render("to_json", convention, all_ops, units)
 
     def to_latex(self, convention: str = "flops", all_ops: bool = False, *,
                  units: bool = False) -> str:
         """A booktabs ``tabular`` as a paper prints it."""
-        from .table import to_latex
-
-        return to_latex(self, convention, all_ops, units=units)
+        return self._render("to_latex", convention, all_ops, units)
 
     def to_torch(self):
         """An equivalent ``torch.nn.Module`` (in eval mode), to check the numbers against

@@ -82,7 +82,7 @@ def to_torch(net: Network):
     builder = _Builder(net, nn)
     model = builder.sequence(0, len(net.layers), 0)
     model.layer_modules = tuple(builder.modules)
-    return model.train(False)  # inference mode (what Module.eval() does): BN uses its buffers
+    return model.train(False)  # inference mode: batch norm uses its running buffers
 
 
 def input_tensor(net: Network, batch: int = 1):

@@ -242,8 +242,7 @@ def test_import_stays_light() -> None:
     code = ("import sys, cnn_magic; print(' '.join(sorted(m for m in ('torch', 'pandas', "
             "'IPython', 'ipywidgets', 'cnn_magic.examples', 'cnn_magic.table', "
             "'cnn_magic.cli', 'cnn_magic.torch_export', 'argparse') if m in sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=60)
+    done = run_python(code)
     assert (done.returncode, done.stdout.strip()) == (0, "")
 
 
@@ -251,6 +250,11 @@ def test_the_cli_needs_no_pandas_or_torch() -> None:
     code = ("import sys; from cnn_magic import cli; cli.main(['--example', 'resnet50']); "
             "print('LOADED', sorted(m for m in ('torch', 'pandas', 'IPython') "
             "if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=60)
+    done = run_python(code)
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "LOADED []"
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """``python -c code`` in a fresh interpreter that imports this checkout."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=60)
