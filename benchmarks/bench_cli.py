@@ -32,13 +32,22 @@ def median_ms(command: list[str], repeat: int = 11) -> float:
 def main() -> None:
     bare = median_ms([sys.executable, "-c", "pass"])
     script = Path(sys.executable).with_name("cnn-magic")
-    commands = {"python -m cnn_magic --example resnet50":
-                [sys.executable, "-m", "cnn_magic", "--example", "resnet50"]}
-    if script.exists():   # the console script, where the package is installed
+    commands = {
+        "python -m cnn_magic --example resnet50": [
+            sys.executable,
+            "-m",
+            "cnn_magic",
+            "--example",
+            "resnet50",
+        ]
+    }
+    if script.exists():  # the console script, where the package is installed
         commands["cnn-magic --example resnet50"] = [str(script), "--example", "resnet50"]
     for label, command in commands.items():
-        print(f"{label}: median {median_ms(command):.0f} ms for the whole process "
-              f"(a bare interpreter: {bare:.0f} ms; goal < 300 ms)")
+        print(
+            f"{label}: median {median_ms(command):.0f} ms for the whole process "
+            f"(a bare interpreter: {bare:.0f} ms; goal < 300 ms)"
+        )
 
 
 if __name__ == "__main__":

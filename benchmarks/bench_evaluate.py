@@ -35,9 +35,10 @@ def median_ms(func, repeat: int) -> float:
 
 def cold_import_ms(repeat: int = 15) -> float:
     """Whole-process time of ``import cnn_magic`` minus that of an empty interpreter."""
+
     def run(code: str) -> float:
-        return median_ms(lambda: subprocess.run([sys.executable, "-c", code], check=True),
-                         repeat)
+        return median_ms(lambda: subprocess.run([sys.executable, "-c", code], check=True), repeat)
+
     return run("import cnn_magic") - run("pass")
 
 
@@ -53,17 +54,26 @@ def peak_kib(func) -> float:
 def main() -> None:
     net = cnn_magic.evaluate(RESNET50, rounding="floor")
     deep = cnn_magic.evaluate(DEEP)
-    print(f"ResNet-50: {len(net.layers)} layers, {len(RESNET50.splitlines())} lines, "
-          f"median {median_ms(lambda: cnn_magic.evaluate(RESNET50, rounding='floor'), 200):.3f} ms"
-          "  (goal < 1 ms)")
-    print(f"deep net: {len(deep.layers):,} layers, "
-          f"median {median_ms(lambda: cnn_magic.evaluate(DEEP), 15):.1f} ms  (goal < 100 ms)")
-    print(f"largest allowed (100,000 layers): "
-          f"median {median_ms(lambda: cnn_magic.evaluate(LARGEST), 5):.0f} ms  (goal < 1 s)")
-    print(f"memory: ResNet-50 peak {peak_kib(lambda: cnn_magic.evaluate(RESNET50)):,.0f} KiB, "
-          f"10,000 layers peak {peak_kib(lambda: cnn_magic.evaluate(DEEP)) / 1024:,.1f} MiB")
-    print(f"cold import cnn_magic: {cold_import_ms():.1f} ms above a bare interpreter "
-          "(goal < 50 ms)")
+    print(
+        f"ResNet-50: {len(net.layers)} layers, {len(RESNET50.splitlines())} lines, "
+        f"median {median_ms(lambda: cnn_magic.evaluate(RESNET50, rounding='floor'), 200):.3f} ms"
+        "  (goal < 1 ms)"
+    )
+    print(
+        f"deep net: {len(deep.layers):,} layers, "
+        f"median {median_ms(lambda: cnn_magic.evaluate(DEEP), 15):.1f} ms  (goal < 100 ms)"
+    )
+    print(
+        f"largest allowed (100,000 layers): "
+        f"median {median_ms(lambda: cnn_magic.evaluate(LARGEST), 5):.0f} ms  (goal < 1 s)"
+    )
+    print(
+        f"memory: ResNet-50 peak {peak_kib(lambda: cnn_magic.evaluate(RESNET50)):,.0f} KiB, "
+        f"10,000 layers peak {peak_kib(lambda: cnn_magic.evaluate(DEEP)) / 1024:,.1f} MiB"
+    )
+    print(
+        f"cold import cnn_magic: {cold_import_ms():.1f} ms above a bare interpreter (goal < 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,10 @@ def bench_toggle(repeat: int = 60, text: str = RESNET50) -> dict[str, float]:
         start = time.perf_counter()
         convention.value = CONVENTIONS[i % 3]
         warm.append(time.perf_counter() - start)
-    return {"rounding toggle (evaluate + render)": statistics.median(cold) * 1000,
-            "convention toggle (render)": statistics.median(warm) * 1000}
+    return {
+        "rounding toggle (evaluate + render)": statistics.median(cold) * 1000,
+        "convention toggle (render)": statistics.median(warm) * 1000,
+    }
 
 
 def bench_first_display(repeat: int = 30, text: str = RESNET50) -> float:

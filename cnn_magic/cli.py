@@ -24,25 +24,41 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cnn-magic",
         description="Feature-map sizes, parameters and FLOPs of a CNN written in the "
-                    "cnn_magic layer language, one row per layer, with the totals.",
+        "cnn_magic layer language, one row per layer, with the totals.",
     )
     source = p.add_mutually_exclusive_group()
     source.add_argument("file", nargs="?", help="network file (default: stdin; '-' too)")
-    source.add_argument("--example", metavar="NAME",
-                        help="a network of the zoo (see --list-examples)")
-    source.add_argument("--list-examples", action="store_true",
-                        help="list the example networks and exit")
-    p.add_argument("--rounding", choices=ROUNDINGS,
-                   help="output-size rounding (default: textbook; an example's own mode)")
-    p.add_argument("--input", metavar="SHAPE",
-                   help="input shape HxWxC, C@HxW or N, replacing the text's input line")
-    p.add_argument("--flops", choices=CONVENTIONS, default="flops",
-                   help="count FLOPs (2 per multiply-add), MACs, or exact mults + adds")
-    p.add_argument("--all-ops", action="store_true",
-                   help="also count pooling, activations, batch norm and adds")
+    source.add_argument(
+        "--example", metavar="NAME", help="a network of the zoo (see --list-examples)"
+    )
+    source.add_argument(
+        "--list-examples", action="store_true", help="list the example networks and exit"
+    )
+    p.add_argument(
+        "--rounding",
+        choices=ROUNDINGS,
+        help="output-size rounding (default: textbook; an example's own mode)",
+    )
+    p.add_argument(
+        "--input",
+        metavar="SHAPE",
+        help="input shape HxWxC, C@HxW or N, replacing the text's input line",
+    )
+    p.add_argument(
+        "--flops",
+        choices=CONVENTIONS,
+        default="flops",
+        help="count FLOPs (2 per multiply-add), MACs, or exact mults + adds",
+    )
+    p.add_argument(
+        "--all-ops",
+        action="store_true",
+        help="also count pooling, activations, batch norm and adds",
+    )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
-    p.add_argument("--units", action="store_true",
-                   help="numbers with k/M/G units instead of exact integers")
+    p.add_argument(
+        "--units", action="store_true", help="numbers with k/M/G units instead of exact integers"
+    )
     return p
 
 
@@ -61,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     except CNNError as err:
         print(err, file=sys.stderr)
         return 2
-    except BrokenPipeError:   # `cnn-magic ... | head`: no traceback (Python docs' recipe)
+    except BrokenPipeError:  # `cnn-magic ... | head`: no traceback (Python docs' recipe)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return 0
@@ -79,8 +95,9 @@ def _network(args: argparse.Namespace):
 def _read(path: str | None) -> str:
     if path in (None, "-"):
         if path is None and sys.stdin.isatty():
-            raise CNNError("no network given",
-                           hint="give a file, --example NAME, or pipe the text on stdin")
+            raise CNNError(
+                "no network given", hint="give a file, --example NAME, or pipe the text on stdin"
+            )
         return sys.stdin.read()
     try:
         with open(path, encoding="utf-8") as file:

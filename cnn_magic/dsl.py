@@ -76,8 +76,14 @@ class Statement(NamedTuple):
     def error(self, message: str, token: Token | None = None, hint: str | None = None):
         """A :class:`CNNError` pointing at ``token`` (the keyword by default)."""
         token = token or self.keyword
-        return CNNError(message, line=self.line, column=token.column, source=self.source,
-                        width=len(token.text), hint=hint)
+        return CNNError(
+            message,
+            line=self.line,
+            column=token.column,
+            source=self.source,
+            width=len(token.text),
+            hint=hint,
+        )
 
 
 def parse(text: str) -> tuple[Statement, ...]:
@@ -119,11 +125,14 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
             end = spaced.index(word, end)
             tokens.append(_new(Token, (word, offset + end + 1, word.lower())))
             end += len(word)
-        return _new(Statement, (tokens[0], tuple(tokens[1:]), None, line, source, False, (),
-                                indent))
+        return _new(
+            Statement, (tokens[0], tuple(tokens[1:]), None, line, source, False, (), indent)
+        )
     tokens = [
-        token(_SPACES_AROUND_EQUALS.sub("=", m.group()) if "=" in m.group() else m.group(),
-              offset + m.start() + 1)
+        token(
+            _SPACES_AROUND_EQUALS.sub("=", m.group()) if "=" in m.group() else m.group(),
+            offset + m.start() + 1,
+        )
         for m in _TOKEN.finditer(piece)
     ]
     label = None
@@ -131,16 +140,18 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
     if ":" in first.text[:-1] and not first.text.startswith(":"):
         # "C1:conv" written without a space
         name, rest = first.text.split(":", 1)
-        tokens[0:1] = [token(name + ":", first.column),
-                       token(rest, first.column + len(name) + 1)]
+        tokens[0:1] = [token(name + ":", first.column), token(rest, first.column + len(name) + 1)]
         first = tokens[0]
     opens_block = tokens[-1].text.endswith(":")
     if first.text.endswith(":") and len(tokens) > 1:
         label = token(first.text[:-1], first.column)
         if not _LABEL.match(label.text):
             raise CNNError(
-                f"'{label.text}' is not a valid label", line=line, column=first.column,
-                source=source, width=len(first.text),
+                f"'{label.text}' is not a valid label",
+                line=line,
+                column=first.column,
+                source=source,
+                width=len(first.text),
                 hint="a label is a letter or '_' followed by letters, digits, '_', '.' or '-'",
             )
         tokens = tokens[1:]
@@ -153,16 +164,23 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
     for word in tokens:
         if ":" in word.text or not word.text:
             raise CNNError(
-                f"unexpected '{word.text or ':'}'", line=line, column=word.column,
-                source=source, width=max(1, len(word.text)),
+                f"unexpected '{word.text or ':'}'",
+                line=line,
+                column=word.column,
+                source=source,
+                width=max(1, len(word.text)),
                 hint="':' may only follow a label (C1: conv 6 k5) or end a block (repeat 2:)",
             )
     if not tokens:
-        raise CNNError("a label with nothing to name", line=line, column=first.column,
-                       source=source, width=len(first.text),
-                       hint="write the layer after the label: C1: conv 6 k5")
-    return Statement(tokens[0], tuple(tokens[1:]), label, line, source, opens_block,
-                     indent=indent)
+        raise CNNError(
+            "a label with nothing to name",
+            line=line,
+            column=first.column,
+            source=source,
+            width=len(first.text),
+            hint="write the layer after the label: C1: conv 6 k5",
+        )
+    return Statement(tokens[0], tuple(tokens[1:]), label, line, source, opens_block, indent=indent)
 
 
 def _block(flat: list[Statement], pos: int, indent: int, depth: int):
@@ -186,9 +204,11 @@ def _block(flat: list[Statement], pos: int, indent: int, depth: int):
     if pos < len(flat):
         following = flat[pos]
         if following.indent > indent:
-            raise _indent_error(following, "unexpected indentation",
-                                "only the lines of a block (after a line ending in ':') "
-                                "are indented")
+            raise _indent_error(
+                following,
+                "unexpected indentation",
+                "only the lines of a block (after a line ending in ':') are indented",
+            )
     return tuple(items), pos
 
 
@@ -200,14 +220,21 @@ def _check_block_word(statement: Statement) -> None:
         raise statement.error(
             f"unknown block '{statement.keyword.text}:'",
             hint=f"{did_you_mean(word, BLOCK_WORDS)} (a label goes before a layer on the "
-                 "same line: C1: conv 6 k5)",
+            "same line: C1: conv 6 k5)",
         )
-    raise statement.error(f"unknown block '{statement.keyword.text}:'",
-                          hint=did_you_mean(word, BLOCK_WORDS))
+    raise statement.error(
+        f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(word, BLOCK_WORDS)
+    )
 
 
 def _indent_error(statement: Statement, message: str, hint: str | None = None) -> CNNError:
     if hint is None:
         hint = "indent it like the lines of the block it belongs to"
-    return CNNError(message, line=statement.line, column=1, source=statement.source,
-                    width=max(1, statement.keyword.column - 1), hint=hint)
+    return CNNError(
+        message,
+        line=statement.line,
+        column=1,
+        source=statement.source,
+        width=max(1, statement.keyword.column - 1),
+        hint=hint,
+    )

@@ -60,8 +60,10 @@ class CNNError(ValueError):
         return self._render()
 
     def __reduce__(self):  # keep the keyword-only constructor picklable
-        return (_rebuild, (self.message, self.line, self.column, self.source, self.width,
-                           self.hint))
+        return (
+            _rebuild,
+            (self.message, self.line, self.column, self.source, self.width, self.hint),
+        )
 
 
 def _rebuild(message, line, column, source, width, hint) -> CNNError:

@@ -39,8 +39,9 @@ def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None)
     if not isinstance(text, str):
         raise TypeError(f"evaluate() takes the network as a str, not {type(text).__name__}")
     if rounding not in ROUNDINGS:
-        raise CNNError(f"unknown rounding {rounding!r}", hint=did_you_mean(str(rounding),
-                                                                            ROUNDINGS))
+        raise CNNError(
+            f"unknown rounding {rounding!r}", hint=did_you_mean(str(rounding), ROUNDINGS)
+        )
     # Statements and results are acyclic tuples, so the cyclic garbage collector has
     # nothing to find in them; pausing it saves half the time of a 10,000-layer network.
     collecting = gc.isenabled()
@@ -60,8 +61,7 @@ def _evaluate(text: str, rounding: str, input: str | None) -> Network:
     elif input is None:
         where = statements[0] if statements else None
         if where is None:
-            raise CNNError("the network is empty", hint="start with an input line: "
-                           "input 32x32x1")
+            raise CNNError("the network is empty", hint="start with an input line: input 32x32x1")
         raise where.error("the network needs an input shape first", hint=_INPUT_HINT)
     if input is not None:
         shape = parse_shape(input)
@@ -93,7 +93,7 @@ def _input_shape(statement: Statement) -> Shape:
     words = [t.lower for t in args]
     token = args[0]
     shape: Shape | None = None
-    if len(args) == 3 and all(_VECTOR.match(w) for w in words):   # "input 32, 32, 1"
+    if len(args) == 3 and all(_VECTOR.match(w) for w in words):  # "input 32, 32, 1"
         shape = tuple(whole(statement, t, w) for t, w in zip(args, words, strict=True))
     elif len(args) == 1:
         word = words[0]
@@ -106,14 +106,16 @@ def _input_shape(statement: Statement) -> Shape:
             shape = (whole(statement, token, word),)
         elif m := _PLANE.match(word):
             raise statement.error(
-                f"'{token.text}' has no channel count", token,
+                f"'{token.text}' has no channel count",
+                token,
                 hint=f"shapes are H×W×C: did you mean {token.text}x1 (grey) "
-                     f"or {token.text}x3 (colour)?",
+                f"or {token.text}x3 (colour)?",
             )
     if shape is None:
         bad = args[0] if len(args) == 1 else args[min(len(args) - 1, 3)]
-        raise statement.error(f"'{' '.join(t.text for t in args)}' is not a shape", bad,
-                              hint=_INPUT_HINT)
+        raise statement.error(
+            f"'{' '.join(t.text for t in args)}' is not a shape", bad, hint=_INPUT_HINT
+        )
     if min(shape) < 1:
         raise statement.error("every input dimension must be at least 1", token)
     return shape
@@ -132,7 +134,7 @@ def _check_size(statements: tuple[Statement, ...]) -> int:
             if statement.keyword.lower == "repeat":
                 inner *= _repeat_count(statement)
             else:
-                inner += 1   # the merge row of residual, concat and add
+                inner += 1  # the merge row of residual, concat and add
             total += inner
         else:
             total += 1
@@ -147,8 +149,11 @@ def _check_size(statements: tuple[Statement, ...]) -> int:
 def _repeat_count(statement: Statement) -> int:
     args = statement.args
     if len(args) != 1 or not _VECTOR.match(args[0].lower) or int(args[0].lower) < 1:
-        raise statement.error("repeat needs one whole number, at least 1",
-                              args[0] if args else None, hint="for example repeat 3:")
+        raise statement.error(
+            "repeat needs one whole number, at least 1",
+            args[0] if args else None,
+            hint="for example repeat 3:",
+        )
     return whole(statement, args[0], args[0].lower)
 
 
@@ -160,9 +165,9 @@ class _Walker:
         self.layers: list[Layer] = []
         self.blocks: list[Block] = []
         self.counters: dict[str, int] = {}
-        self.prepared: dict[tuple, tuple] = {}     # (keyword, args) → (op, rule, args, text)
+        self.prepared: dict[tuple, tuple] = {}  # (keyword, args) → (op, rule, args, text)
         self.prepared_by_id: dict[int, tuple] = {}  # id(statement) → the same
-        self.steps: dict[tuple, Step] = {}         # (id(prepared), input shape) → Step
+        self.steps: dict[tuple, Step] = {}  # (id(prepared), input shape) → Step
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -171,8 +176,9 @@ class _Walker:
             return statement.label.text + suffix
         return f"{family}{number}"
 
-    def sequence(self, statements, shape: Shape, field: Field, depth: int, path: str,
-                 suffix: str) -> tuple[Shape, Field]:
+    def sequence(
+        self, statements, shape: Shape, field: Field, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
         for statement in statements:
             if statement.opens_block:
                 shape, field = self.block(statement, shape, field, depth, path, suffix)
@@ -190,14 +196,35 @@ class _Walker:
         step = self.steps.get(step_key)
         if step is None:
             step = self.steps[step_key] = _with_activation(
-                rule.compute(statement, args, shape, self.rounding), args.activation)
+                rule.compute(statement, args, shape, self.rounding), args.activation
+            )
         out, weights, biases, macs, exact, ops, axes, window = step
         field = _advance(field, window)
         # tuple.__new__ skips the named tuple's Python-level __new__: every field is given
-        self.layers.append(_new_layer(Layer, (
-            self.name(statement, rule.family, suffix), op, text, statement.line, depth, path,
-            shape, out, weights, biases, macs, exact, ops, args.activation, axes, field, (),
-        )))
+        self.layers.append(
+            _new_layer(
+                Layer,
+                (
+                    self.name(statement, rule.family, suffix),
+                    op,
+                    text,
+                    statement.line,
+                    depth,
+                    path,
+                    shape,
+                    out,
+                    weights,
+                    biases,
+                    macs,
+                    exact,
+                    ops,
+                    args.activation,
+                    axes,
+                    field,
+                    (),
+                ),
+            )
+        )
         return out, field
 
     def prepare(self, statement: Statement) -> tuple:
@@ -208,7 +235,11 @@ class _Walker:
         if prepared is None:
             op, rule = lookup(statement)
             prepared = self.prepared[key] = (
-                op, rule, read_args(statement, op, rule.accepts), statement.text)
+                op,
+                rule,
+                read_args(statement, op, rule.accepts),
+                statement.text,
+            )
         return prepared
 
     def block(self, statement, shape, field, depth, path, suffix):
@@ -217,8 +248,9 @@ class _Walker:
             if kind in ("shortcut", "branch"):
                 home = "residual:" if kind == "shortcut" else "concat: or add:"
                 raise statement.error(f"'{kind}:' belongs directly inside {home}")
-            raise statement.error(f"unknown block '{statement.keyword.text}:'",
-                                  hint=did_you_mean(kind, BLOCKS))
+            raise statement.error(
+                f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(kind, BLOCKS)
+            )
         name = self.name(statement, kind, suffix)
         inner = f"{path}/{name}" if path else name
         first = len(self.layers)
@@ -226,50 +258,76 @@ class _Walker:
             count = _repeat_count(statement)
             out = shape
             for i in range(1, count + 1):
-                out, field = self.sequence(statement.body, out, field, depth + 1, inner,
-                                           f"{suffix}.{i}")
+                out, field = self.sequence(
+                    statement.body, out, field, depth + 1, inner, f"{suffix}.{i}"
+                )
         else:
             out, field = self.merge(statement, kind, name, shape, field, depth, inner, suffix)
-        self.blocks.append(Block(name, kind, statement.line, depth, path, shape, out, first,
-                                 len(self.layers)))
+        self.blocks.append(
+            Block(name, kind, statement.line, depth, path, shape, out, first, len(self.layers))
+        )
         return out, field
 
     def merge(self, statement, kind, name, shape, field, depth, inner, suffix):
         if statement.args:
             raise statement.error(f"{kind}: takes no arguments", statement.args[0])
         paths = self.branches(statement, kind)
-        results = [self.sequence(body, shape, field, depth + 1,
-                                 f"{inner}/{label}" if label else inner, suffix)
-                   for label, body in paths]
+        results = [
+            self.sequence(
+                body, shape, field, depth + 1, f"{inner}/{label}" if label else inner, suffix
+            )
+            for label, body in paths
+        ]
         shapes = tuple(out for out, _ in results)
         out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
         ops = (len(shapes) - 1) * _elements(out) if kind != "concat" else 0
         merged = _union([f for _, f in results])
         op = "concat" if kind == "concat" else "add"
-        self.layers.append(Layer(
-            f"{name}.{op}", op, _merge_text(kind, paths), statement.line, depth + 1, inner,
-            shapes[0], out, 0, 0, 0, 0, ops, None, None, merged, shapes,
-        ))
+        self.layers.append(
+            Layer(
+                f"{name}.{op}",
+                op,
+                _merge_text(kind, paths),
+                statement.line,
+                depth + 1,
+                inner,
+                shapes[0],
+                out,
+                0,
+                0,
+                0,
+                0,
+                ops,
+                None,
+                None,
+                merged,
+                shapes,
+            )
+        )
         return out, merged
 
     @staticmethod
     def branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statement, ...]]]:
         """The parallel paths of a block, each as (label, statements)."""
         if kind == "residual":
-            shortcuts = [s for s in statement.body
-                         if s.opens_block and s.keyword.lower == "shortcut"]
+            shortcuts = [
+                s for s in statement.body if s.opens_block and s.keyword.lower == "shortcut"
+            ]
             if len(shortcuts) > 1:
                 raise shortcuts[1].error("a residual block has one shortcut")
-            main = tuple(s for s in statement.body if not (
-                s.opens_block and s.keyword.lower == "shortcut"))
+            main = tuple(
+                s for s in statement.body if not (s.opens_block and s.keyword.lower == "shortcut")
+            )
             if not main:
                 raise statement.error("residual: needs layers besides its shortcut")
             return [("", main), ("shortcut", shortcuts[0].body if shortcuts else ())]
         paths = []
         for child in statement.body:
             if not (child.opens_block and child.keyword.lower == "branch"):
-                raise child.error(f"only branch: blocks go directly inside {kind}:",
-                                  hint="indent the layers under a 'branch:' line")
+                raise child.error(
+                    f"only branch: blocks go directly inside {kind}:",
+                    hint="indent the layers under a 'branch:' line",
+                )
             if child.args:
                 raise child.error("branch: takes no arguments", child.args[0])
             paths.append((f"branch{len(paths) + 1}", child.body))
@@ -283,8 +341,10 @@ def _with_activation(step: Step, activation: str | None) -> Step:
     """A layer's step with its trailing activation's cost (and prelu's weight) added."""
     if activation is None:
         return step
-    return step._replace(weights=step.weights + (activation == "prelu"),
-                         ops=step.ops + activation_ops(activation, step.out_shape))
+    return step._replace(
+        weights=step.weights + (activation == "prelu"),
+        ops=step.ops + activation_ops(activation, step.out_shape),
+    )
 
 
 def _merge_text(kind: str, paths) -> str:
@@ -339,10 +399,14 @@ def _advance(field: Field, window) -> Field:
         return None
     (fh, fw), ((kh, sh, ph), (kw, sw, pw)) = field, window
     return (
-        _new_field(ReceptiveField, (fh.size + (kh - 1) * fh.jump, fh.jump * sh,
-                                    fh.start + ((kh - 1) / 2 - ph) * fh.jump)),
-        _new_field(ReceptiveField, (fw.size + (kw - 1) * fw.jump, fw.jump * sw,
-                                    fw.start + ((kw - 1) / 2 - pw) * fw.jump)),
+        _new_field(
+            ReceptiveField,
+            (fh.size + (kh - 1) * fh.jump, fh.jump * sh, fh.start + ((kh - 1) / 2 - ph) * fh.jump),
+        ),
+        _new_field(
+            ReceptiveField,
+            (fw.size + (kw - 1) * fw.jump, fw.jump * sw, fw.start + ((kw - 1) / 2 - pw) * fw.jump),
+        ),
     )
 
 

@@ -48,7 +48,7 @@ class Term(NamedTuple):
     tex: str
     txt: str
     value: int
-    loose: bool = False   # a sum or difference: needs brackets inside a product
+    loose: bool = False  # a sum or difference: needs brackets inside a product
 
 
 def num(value: int) -> Term:
@@ -61,15 +61,17 @@ def num(value: int) -> Term:
 
 
 def _tight(term: Term) -> Term:
-    return Term(rf"\left({term.tex}\right)", f"({term.txt})", term.value) if term.loose \
-        else term
+    return Term(rf"\left({term.tex}\right)", f"({term.txt})", term.value) if term.loose else term
 
 
 def times(*factors: Term) -> Term:
     """``5\\times5\\times1\\times6``: a product, bracketing sums."""
     parts = [_tight(f) for f in factors]
-    return Term(r"\times".join(p.tex for p in parts), "×".join(p.txt for p in parts),
-                math.prod(p.value for p in parts))
+    return Term(
+        r"\times".join(p.tex for p in parts),
+        "×".join(p.txt for p in parts),
+        math.prod(p.value for p in parts),
+    )
 
 
 def cdot(a: Term, b: Term) -> Term:
@@ -101,12 +103,17 @@ def paren(term: Term) -> Term:
 
 def rounded(top: Term, bottom: Term, how: str) -> Term:
     """``\\left\\lfloor\\frac{a}{b}\\right\\rfloor`` (or ⌈ ⌉), with the rounded value."""
-    left, right, lo, hi = {"floor": (r"\lfloor", r"\rfloor", "⌊", "⌋"),
-                           "ceil": (r"\lceil", r"\rceil", "⌈", "⌉")}[how]
+    left, right, lo, hi = {
+        "floor": (r"\lfloor", r"\rfloor", "⌊", "⌋"),
+        "ceil": (r"\lceil", r"\rceil", "⌈", "⌉"),
+    }[how]
     top_txt = f"({top.txt})" if top.loose else top.txt
     value = top.value // bottom.value if how == "floor" else -(-top.value // bottom.value)
-    return Term(rf"\left{left}\frac{{{top.tex}}}{{{bottom.tex}}}\right{right}",
-                f"{lo}{top_txt} / {bottom.txt}{hi}", value)
+    return Term(
+        rf"\left{left}\frac{{{top.tex}}}{{{bottom.tex}}}\right{right}",
+        f"{lo}{top_txt} / {bottom.txt}{hi}",
+        value,
+    )
 
 
 # --------------------------------------------------------------------------- lines
@@ -118,10 +125,10 @@ class Line:
 
     label_tex: str
     label_txt: str
-    formula: Term | None       # None: the value is given, not computed (adaptive sizes)
+    formula: Term | None  # None: the value is given, not computed (adaptive sizes)
     value: int
     note: str = ""
-    unit: tuple[str, str] = ("", "")   # (LaTeX, text) written after every number
+    unit: tuple[str, str] = ("", "")  # (LaTeX, text) written after every number
 
     @property
     def tex(self) -> str:
@@ -151,8 +158,9 @@ class Line:
         return self.formula is None or self.formula.value == self.value
 
 
-def explain_layer(layer: Layer, convention: str = "flops", all_ops: bool = False,
-                  dtype: str = "float32") -> list[Line]:
+def explain_layer(
+    layer: Layer, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"
+) -> list[Line]:
     """The worked equations of one layer: output size, parameters, operations, memory."""
     lines: list[Line] = []
     lines += _shape_lines(layer)
@@ -177,21 +185,30 @@ def axis_term(axis: Axis) -> tuple[Term | None, str]:
     if axis.rule == "same":
         total = axis.pad_before + axis.pad_after
         term = rounded(num(axis.size), num(axis.stride), "ceil")
-        note = (f"'same' padding: out = ⌈H / S⌉, total padding "
-                f"max(({axis.out} − 1)·{axis.stride} + {k_eff.value} − {axis.size}, 0) = "
-                f"{total}: {axis.pad_before} before, {axis.pad_after} after"
-                + (" (the odd pixel after, as TensorFlow)" if total % 2 else ""))
+        note = (
+            f"'same' padding: out = ⌈H / S⌉, total padding "
+            f"max(({axis.out} − 1)·{axis.stride} + {k_eff.value} − {axis.size}, 0) = "
+            f"{total}: {axis.pad_before} before, {axis.pad_after} after"
+            + (" (the odd pixel after, as TensorFlow)" if total % 2 else "")
+        )
         return term, note
     if axis.rule == "deconv":
-        body = plus(minus(cdot(paren(minus(num(axis.size), num(1))), num(axis.stride)),
-                          cdot(num(2), num(axis.pad_before))),
-                    cdot(num(axis.dilation), paren(minus(num(axis.kernel), num(1)))),
-                    num(axis.out_pad), num(1))
+        body = plus(
+            minus(
+                cdot(paren(minus(num(axis.size), num(1))), num(axis.stride)),
+                cdot(num(2), num(axis.pad_before)),
+            ),
+            cdot(num(axis.dilation), paren(minus(num(axis.kernel), num(1)))),
+            num(axis.out_pad),
+            num(1),
+        )
         return body, ""
     if axis.rule == "adaptive":
-        return None, ("adaptive pooling: the output size is given; output i pools input "
-                      f"rows ⌊i·{axis.size}/{axis.out}⌋ … ⌈(i+1)·{axis.size}/{axis.out}⌉ − 1 "
-                      "(PyTorch's windows)")
+        return None, (
+            "adaptive pooling: the output size is given; output i pools input "
+            f"rows ⌊i·{axis.size}/{axis.out}⌋ … ⌈(i+1)·{axis.size}/{axis.out}⌉ − 1 "
+            "(PyTorch's windows)"
+        )
     if axis.pad_before == axis.pad_after:
         padding = cdot(num(2), num(axis.pad_before))
     else:
@@ -202,10 +219,12 @@ def axis_term(axis: Axis) -> tuple[Term | None, str]:
         return term, ""
     before = term.value
     start = (before - 1) * axis.stride
-    note = (f"ceil rule's last-window correction: the last window would start at "
-            f"({before} − 1)·{axis.stride} = {start} ≥ H + P = {axis.size} + "
-            f"{axis.pad_before} = {axis.size + axis.pad_before}, in the right padding, so it "
-            f"is dropped: {before} − 1 = {before - 1} (PyTorch's ceil_mode and Caffe do this)")
+    note = (
+        f"ceil rule's last-window correction: the last window would start at "
+        f"({before} − 1)·{axis.stride} = {start} ≥ H + P = {axis.size} + "
+        f"{axis.pad_before} = {axis.size + axis.pad_before}, in the right padding, so it "
+        f"is dropped: {before} − 1 = {before - 1} (PyTorch's ceil_mode and Caffe do this)"
+    )
     return minus(term, num(1)), note
 
 
@@ -234,8 +253,15 @@ def _shape_lines(layer: Layer) -> list[Line]:
 def _other_shape_lines(layer: Layer) -> list[Line]:
     if layer.op == "concat":
         channels = [num(shape[-1]) for shape in layer.branches]
-        return [Line("C_{out}", "C_out", plus(*channels), layer.out_shape[-1],
-                     "concatenation adds the branches' channels")]
+        return [
+            Line(
+                "C_{out}",
+                "C_out",
+                plus(*channels),
+                layer.out_shape[-1],
+                "concatenation adds the branches' channels",
+            )
+        ]
     if layer.op in ("fc", "flatten") and len(layer.in_shape) == 3:
         n_in = times(*(num(v) for v in layer.in_shape))
         note = "flattens its input" if layer.op == "fc" else ""
@@ -280,19 +306,24 @@ def _param_terms(layer: Layer) -> tuple[list[Term], list[str]]:
         factors = _conv_factors(layer)
         groups = layer.in_shape[-1] // factors[2].value
         if groups > 1:
-            notes.append(f"groups {groups}: each filter sees {layer.in_shape[-1]}/{groups} = "
-                         f"{factors[2].value} input channel{'s' * (factors[2].value != 1)}")
+            notes.append(
+                f"groups {groups}: each filter sees {layer.in_shape[-1]}/{groups} = "
+                f"{factors[2].value} input channel{'s' * (factors[2].value != 1)}"
+            )
     elif layer.op == "deconv":
         factors = _deconv_factors(layer)
         groups = layer.out_shape[-1] // factors[3].value
         if groups > 1:
-            notes.append(f"groups {groups}: {layer.out_shape[-1]}/{groups} = "
-                         f"{factors[3].value} output channels per group")
+            notes.append(
+                f"groups {groups}: {layer.out_shape[-1]}/{groups} = "
+                f"{factors[3].value} output channels per group"
+            )
     elif layer.op == "fc":
         factors = (num(math.prod(layer.in_shape)), num(layer.out_shape[0]))
     elif layer.op == "bn":
-        notes.append("γ and β for each channel; the running mean and variance are buffers, "
-                     "not parameters")
+        notes.append(
+            "γ and β for each channel; the running mean and variance are buffers, not parameters"
+        )
         return [times(num(2), num(layer.in_shape[-1]))], notes
     else:
         return [], notes
@@ -316,13 +347,24 @@ def _count_lines(layer: Layer, convention: str, all_ops: bool) -> list[Line]:
         lines.append(Line(label_tex, label, term, layer.count(convention)))
     if all_ops and layer.ops:
         ops = _ops_term(layer)
-        lines.append(Line(r"\text{other ops}", "other ops",
-                          ops if ops is not None and ops.value == layer.ops else None,
-                          layer.ops, _ops_words(layer)))
+        lines.append(
+            Line(
+                r"\text{other ops}",
+                "other ops",
+                ops if ops is not None and ops.value == layer.ops else None,
+                layer.ops,
+                _ops_words(layer),
+            )
+        )
         if term is not None:
-            lines.append(Line(label_tex + r"\ \text{(all ops)}", f"{label} (all ops)",
-                              plus(num(layer.count(convention)), num(layer.ops)),
-                              layer.count(convention, True)))
+            lines.append(
+                Line(
+                    label_tex + r"\ \text{(all ops)}",
+                    f"{label} (all ops)",
+                    plus(num(layer.count(convention)), num(layer.ops)),
+                    layer.count(convention, True),
+                )
+            )
     return lines
 
 
@@ -404,13 +446,20 @@ def _memory_line(layer: Layer, dtype: str) -> Line:
     values = num(layer.elements)
     if len(layer.out_shape) > 1:
         shape = times(*(num(v) for v in layer.out_shape))
-        values = Term(f"{shape.tex} = {values.tex}", f"{shape.txt} = {values.txt}",
-                      layer.elements)
-    formula = Term(rf"{values.tex}\ \text{{values}}\times {size}\,\text{{B}}\ "
-                   rf"(\text{{{dtype}}})",
-                   f"{values.txt} values × {size} B ({dtype})", layer.elements * size)
-    return Line(r"\text{activations}", "activations", formula, layer.elements * size,
-                unit=(r"\,\text{B}", " B"))
+        values = Term(f"{shape.tex} = {values.tex}", f"{shape.txt} = {values.txt}", layer.elements)
+    formula = Term(
+        rf"{values.tex}\ \text{{values}}\times {size}\,\text{{B}}\ "
+        rf"(\text{{{dtype}}})",
+        f"{values.txt} values × {size} B ({dtype})",
+        layer.elements * size,
+    )
+    return Line(
+        r"\text{activations}",
+        "activations",
+        formula,
+        layer.elements * size,
+        unit=(r"\,\text{B}", " B"),
+    )
 
 
 # ------------------------------------------------------------------------- network
@@ -426,14 +475,18 @@ class Explanation:
     dtype: str = "float32"
 
     def sections(self) -> list[tuple[Layer, list[Line]]]:
-        return [(layer, explain_layer(layer, self.convention, self.all_ops, self.dtype))
-                for layer in self.net.layers]
+        return [
+            (layer, explain_layer(layer, self.convention, self.all_ops, self.dtype))
+            for layer in self.net.layers
+        ]
 
     def heading(self) -> str:
         rule = ROUNDING_TEXT[self.net.rounding].split(":")[0]
         scope = " (all ops)" if self.all_ops else ""
-        return (f"Worked with {rule}; operations as {CONVENTION_LABEL[self.convention]}"
-                f"{scope}; activations as {self.dtype}.")
+        return (
+            f"Worked with {rule}; operations as {CONVENTION_LABEL[self.convention]}"
+            f"{scope}; activations as {self.dtype}."
+        )
 
     def to_markdown(self) -> str:
         """Markdown with ``$$`` display math: JupyterLab, Notebook, VS Code, Colab and
@@ -452,8 +505,10 @@ class Explanation:
         out = [self.heading()]
         for layer, lines in self.sections():
             out.append("")
-            out.append(f"{layer.name}: {layer.text}   "
-                       f"{format_shape(layer.in_shape)} → {format_shape(layer.out_shape)}")
+            out.append(
+                f"{layer.name}: {layer.text}   "
+                f"{format_shape(layer.in_shape)} → {format_shape(layer.out_shape)}"
+            )
             for line in lines:
                 out.append(f"  {line.text}")
                 if line.note:
@@ -466,11 +521,14 @@ class Explanation:
 
 def _markdown_title(layer: Layer) -> str:
     esc = html.escape
-    return (f"**{esc(layer.name)}** · <code>{esc(layer.text)}</code> · "
-            f"{esc(format_shape(layer.in_shape))} → {esc(format_shape(layer.out_shape))}")
+    return (
+        f"**{esc(layer.name)}** · <code>{esc(layer.text)}</code> · "
+        f"{esc(format_shape(layer.in_shape))} → {esc(format_shape(layer.out_shape))}"
+    )
 
 
-def explain(net: Network, convention: str = "flops", all_ops: bool = False,
-            dtype: str = "float32") -> Explanation:
+def explain(
+    net: Network, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"
+) -> Explanation:
     """The explanation of every layer of ``net``: display it, or call ``to_text()``."""
     return Explanation(net, convention, all_ops, dtype)

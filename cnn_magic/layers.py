@@ -23,16 +23,16 @@ Shape = tuple[int, ...]
 class Axis(NamedTuple):
     """How one spatial dimension was computed; ``--explain`` writes it out."""
 
-    size: int          # input size along this dimension
+    size: int  # input size along this dimension
     kernel: int
     stride: int
     pad_before: int
     pad_after: int
     dilation: int
     out: int
-    rule: str          # "floor" | "ceil" | "same" | "deconv" | "adaptive"
-    dropped_last: bool = False   # ceil: the last window started in the right padding
-    out_pad: int = 0             # deconv output padding
+    rule: str  # "floor" | "ceil" | "same" | "deconv" | "adaptive"
+    dropped_last: bool = False  # ceil: the last window started in the right padding
+    out_pad: int = 0  # deconv output padding
 
 
 class Step(NamedTuple):
@@ -42,8 +42,8 @@ class Step(NamedTuple):
     weights: int = 0
     biases: int = 0
     macs: int = 0
-    exact: int = 0      # multiplications + additions, the notes' way
-    ops: int = 0        # other elementary operations, counted only by "all ops"
+    exact: int = 0  # multiplications + additions, the notes' way
+    ops: int = 0  # other elementary operations, counted only by "all ops"
     axes: tuple[Axis, Axis] | None = None
     # receptive field: None keeps it, "lost" ends it (vectors, non-uniform windows),
     # else per dimension (effective kernel, stride, padding before)
@@ -63,33 +63,60 @@ class Args(NamedTuple):
     bias: bool = True
     rounding: str | None = None
     activation: str | None = None
-    tokens: dict = {}   # argument name → the token it came from, for errors  # noqa: RUF012
+    tokens: dict = {}  # argument name → the token it came from, for errors  # noqa: RUF012
 
 
 # --------------------------------------------------------------------------- arguments
 
 _KEYS = {
-    "k": "kernel", "kernel": "kernel", "kernel_size": "kernel",
-    "s": "stride", "stride": "stride",
-    "p": "padding", "pad": "padding", "padding": "padding",
-    "d": "dilation", "dilation": "dilation",
-    "g": "groups", "groups": "groups",
-    "op": "out_pad", "output_padding": "out_pad",
+    "k": "kernel",
+    "kernel": "kernel",
+    "kernel_size": "kernel",
+    "s": "stride",
+    "stride": "stride",
+    "p": "padding",
+    "pad": "padding",
+    "padding": "padding",
+    "d": "dilation",
+    "dilation": "dilation",
+    "g": "groups",
+    "groups": "groups",
+    "op": "out_pad",
+    "output_padding": "out_pad",
     "bias": "bias",
 }
 _SHORT = re.compile(r"(op|k|s|p|d|g)(\d.*)\Z", re.ASCII)
 _NUMBER = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:x(\d+))?\Z", re.ASCII)
 _DIMS = re.compile(r"(\d+)(?:x(\d+))?\Z", re.ASCII)
-_FLAGS = {"same": ("padding", "same"), "valid": ("padding", "valid"),
-          "nobias": ("bias", False), "floor": ("rounding", "floor"),
-          "ceil": ("rounding", "ceil")}
-_ARG_WORDS = {
-    "kernel": "k5 or k=3x1", "stride": "s2 or s=2x1", "padding": "p1, p=1x2, same or valid",
-    "dilation": "d2", "groups": "g32", "out_pad": "op=1", "bias": "nobias or bias=no",
-    "rounding": "floor or ceil", "activation": "relu, softmax, ...", "size": "a number",
+_FLAGS = {
+    "same": ("padding", "same"),
+    "valid": ("padding", "valid"),
+    "nobias": ("bias", False),
+    "floor": ("rounding", "floor"),
+    "ceil": ("rounding", "ceil"),
 }
-_BIAS_WORDS = {"no": False, "false": False, "0": False, "off": False,
-               "yes": True, "true": True, "1": True, "on": True}
+_ARG_WORDS = {
+    "kernel": "k5 or k=3x1",
+    "stride": "s2 or s=2x1",
+    "padding": "p1, p=1x2, same or valid",
+    "dilation": "d2",
+    "groups": "g32",
+    "out_pad": "op=1",
+    "bias": "nobias or bias=no",
+    "rounding": "floor or ceil",
+    "activation": "relu, softmax, ...",
+    "size": "a number",
+}
+_BIAS_WORDS = {
+    "no": False,
+    "false": False,
+    "0": False,
+    "off": False,
+    "yes": True,
+    "true": True,
+    "1": True,
+    "on": True,
+}
 
 
 def read_args(statement: Statement, op: str, accepts: frozenset[str]) -> Args:
@@ -100,9 +127,10 @@ def read_args(statement: Statement, op: str, accepts: frozenset[str]) -> Args:
         name, value = _read_token(statement, token)
         if name not in accepts:
             raise statement.error(
-                f"{op} takes no {_describe(name, token)}", token,
-                hint=f"{op} takes: " + (", ".join(_ARG_WORDS[a] for a in sorted(accepts))
-                                        or "no arguments"),
+                f"{op} takes no {_describe(name, token)}",
+                token,
+                hint=f"{op} takes: "
+                + (", ".join(_ARG_WORDS[a] for a in sorted(accepts)) or "no arguments"),
             )
         if name in found:
             raise statement.error(f"{_describe(name, token)} is given twice", token)
@@ -146,13 +174,15 @@ def _read_new_token(statement: Statement, token: Token) -> tuple[str, object]:
             if _NUMBER.match(word):
                 return "size", _read_size(statement, token)
             key = _KEYS.get(word[:1]) if word[:1] in "kspdg" else None
-            hint = (f"{key} is written {_ARG_WORDS[key]}" if key
-                    else did_you_mean(word, [*_FLAGS, *ACTIVATIONS, *_KEYS]))
+            hint = (
+                f"{key} is written {_ARG_WORDS[key]}"
+                if key
+                else did_you_mean(word, [*_FLAGS, *ACTIVATIONS, *_KEYS])
+            )
             raise statement.error(f"unknown argument '{token.text}'", token, hint=hint)
         key, value = match.groups()
     if key not in _KEYS:
-        raise statement.error(f"unknown argument '{key}='", token,
-                              hint=did_you_mean(key, _KEYS))
+        raise statement.error(f"unknown argument '{key}='", token, hint=did_you_mean(key, _KEYS))
     name = _KEYS[key]
     return name, _read_value(statement, token, name, value)
 
@@ -160,20 +190,25 @@ def _read_new_token(statement: Statement, token: Token) -> tuple[str, object]:
 def _read_value(statement: Statement, token: Token, name: str, value: str):
     if name == "bias":
         if value not in _BIAS_WORDS:
-            raise statement.error(f"bias={value} is not yes or no", token,
-                                  hint="write bias=no (or nobias) for a layer without bias")
+            raise statement.error(
+                f"bias={value} is not yes or no",
+                token,
+                hint="write bias=no (or nobias) for a layer without bias",
+            )
         return _BIAS_WORDS[value]
     if name == "padding" and value in ("same", "valid"):
         return value
     match = _DIMS.match(value)
     if match is None:
         raise statement.error(
-            f"'{token.text}': {name} must be a whole number or HxW", token,
+            f"'{token.text}': {name} must be a whole number or HxW",
+            token,
             hint=f"for example {_ARG_WORDS[name]}",
         )
     if name == "groups" and match.group(2):
-        raise statement.error(f"'{token.text}': groups is one whole number", token,
-                              hint="for example g32")
+        raise statement.error(
+            f"'{token.text}': groups is one whole number", token, hint="for example g32"
+        )
     h = whole(statement, token, match.group(1))
     w = whole(statement, token, match.group(2)) if match.group(2) else h
     least = 0 if name in ("padding", "out_pad") else 1
@@ -201,12 +236,16 @@ def whole(statement: Statement, token: Token, digits: str) -> int:
     and it keeps every count exact and every look-up fast)."""
     value = int(digits) if len(digits) <= 10 else MAX_NUMBER + 1
     if value > MAX_NUMBER:
-        raise statement.error(f"'{token.text}': {digits[:12]}{'…' if len(digits) > 12 else ''} "
-                              f"is too large (at most 1,000,000,000)", token)
+        raise statement.error(
+            f"'{token.text}': {digits[:12]}{'…' if len(digits) > 12 else ''} "
+            f"is too large (at most 1,000,000,000)",
+            token,
+        )
     return value
 
 
 # ------------------------------------------------------------------------ shapes
+
 
 def feature_map(statement: Statement, shape: Shape, op: str) -> tuple[int, int, int]:
     """The (H, W, C) input of a layer that needs a feature map."""
@@ -218,8 +257,9 @@ def feature_map(statement: Statement, shape: Shape, op: str) -> tuple[int, int, 
     return shape
 
 
-def whole_size(statement: Statement, args: Args, op: str, *, required: bool,
-               default: int = 1) -> int:
+def whole_size(
+    statement: Statement, args: Args, op: str, *, required: bool, default: int = 1
+) -> int:
     """The bare number of conv/fc/dwconv/repeat: a whole number, at least 1."""
     if args.size is None:
         if required:
@@ -227,8 +267,9 @@ def whole_size(statement: Statement, args: Args, op: str, *, required: bool,
         return default
     token = args.tokens["size"]
     if len(args.size) != 1 or not isinstance(args.size[0], int):
-        raise statement.error(f"'{token.text}': {op}'s size must be a whole number", token,
-                              hint=SIZE_HINT.get(op))
+        raise statement.error(
+            f"'{token.text}': {op}'s size must be a whole number", token, hint=SIZE_HINT.get(op)
+        )
     if args.size[0] < 1:
         raise statement.error(f"'{token.text}': {op}'s size must be at least 1", token)
     return args.size[0]
@@ -244,8 +285,9 @@ SIZE_HINT = {
 }
 
 
-def _windows(statement: Statement, args: Args, hw: tuple[int, int], rounding: str,
-             *, pool: bool) -> tuple[Axis, Axis]:
+def _windows(
+    statement: Statement, args: Args, hw: tuple[int, int], rounding: str, *, pool: bool
+) -> tuple[Axis, Axis]:
     """Output size of a sliding window along H and W.
 
     ``k_eff = d·(k − 1) + 1`` and ``x = (H + 2P − k_eff) / S``; floor: ``⌊x⌋ + 1``;
@@ -300,11 +342,14 @@ def _windows(statement: Statement, args: Args, hw: tuple[int, int], rounding: st
 
 def _window_field(axes: tuple[Axis, Axis]):
     h, w = axes
-    return ((h.dilation * (h.kernel - 1) + 1, h.stride, h.pad_before),
-            (w.dilation * (w.kernel - 1) + 1, w.stride, w.pad_before))
+    return (
+        (h.dilation * (h.kernel - 1) + 1, h.stride, h.pad_before),
+        (w.dilation * (w.kernel - 1) + 1, w.stride, w.pad_before),
+    )
 
 
 # ------------------------------------------------------------------------- rules
+
 
 def conv(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
     """2-D convolution with N filters.
@@ -337,19 +382,32 @@ def _convolution(statement, args, shape, n, groups, mode) -> Step:
     outputs = axes[0].out * axes[1].out * n
     macs = per_output * outputs
     biases = n if args.bias else 0
-    return Step((axes[0].out, axes[1].out, n), per_output * n, biases, macs,
-                2 * macs - outputs + (outputs if args.bias else 0), 0, axes,
-                _window_field(axes))
+    return Step(
+        (axes[0].out, axes[1].out, n),
+        per_output * n,
+        biases,
+        macs,
+        2 * macs - outputs + (outputs if args.bias else 0),
+        0,
+        axes,
+        _window_field(axes),
+    )
 
 
 def _check_groups(statement, args, c_in, n, groups) -> None:
     token = args.tokens.get("groups")
     if c_in % groups:
-        raise statement.error(f"groups {groups} does not divide the {c_in} input channels",
-                              token, hint=_divisors_hint(c_in))
+        raise statement.error(
+            f"groups {groups} does not divide the {c_in} input channels",
+            token,
+            hint=_divisors_hint(c_in),
+        )
     if n % groups:
-        raise statement.error(f"groups {groups} does not divide the {n} output channels",
-                              token, hint=_divisors_hint(n))
+        raise statement.error(
+            f"groups {groups} does not divide the {n} output channels",
+            token,
+            hint=_divisors_hint(n),
+        )
 
 
 def _divisors_hint(n: int) -> str:
@@ -370,8 +428,11 @@ def deconv(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
     if args.kernel is None:
         raise statement.error("deconv needs a kernel size", hint="for example deconv 64 k4 s2 p1")
     if isinstance(args.padding, str):
-        raise statement.error(f"deconv takes numeric padding, not '{args.padding}'",
-                              args.tokens["padding"], hint="for example p=1 (or p0)")
+        raise statement.error(
+            f"deconv takes numeric padding, not '{args.padding}'",
+            args.tokens["padding"],
+            hint="for example p=1 (or p0)",
+        )
     stride = args.stride or (1, 1)
     axes = []
     for i in (0, 1):
@@ -380,21 +441,31 @@ def deconv(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
         if op >= max(s, d):
             raise statement.error(
                 f"output padding {op} must be smaller than the stride {s} or the dilation {d}",
-                args.tokens.get("out_pad"), hint="PyTorch refuses it too",
+                args.tokens.get("out_pad"),
+                hint="PyTorch refuses it too",
             )
         out = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
         if out < 1:
             raise statement.error(
                 f"output size {out} < 1: ({size} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {op} + 1",
-                args.tokens.get("padding"), hint="use less padding",
+                args.tokens.get("padding"),
+                hint="use less padding",
             )
         axes.append(Axis(size, k, s, p, p, d, out, "deconv", out_pad=op))
     kh, kw = args.kernel
     macs = kh * kw * c * (n // args.groups) * h * w
     outputs = axes[0].out * axes[1].out * n
     biases = n if args.bias else 0
-    return Step((axes[0].out, axes[1].out, n), kh * kw * c * (n // args.groups), biases,
-                macs, 2 * macs + (outputs if args.bias else 0), 0, tuple(axes), "lost")
+    return Step(
+        (axes[0].out, axes[1].out, n),
+        kh * kw * c * (n // args.groups),
+        biases,
+        macs,
+        2 * macs + (outputs if args.bias else 0),
+        0,
+        tuple(axes),
+        "lost",
+    )
 
 
 def maxpool(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
@@ -405,8 +476,11 @@ def maxpool(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
 def avgpool(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
     """Average pooling; ``k_h·k_w − 1`` additions and one division per output."""
     if args.dilation != (1, 1):
-        raise statement.error("avgpool takes no dilation", args.tokens["dilation"],
-                              hint="PyTorch's AvgPool2d has none; maxpool does")
+        raise statement.error(
+            "avgpool takes no dilation",
+            args.tokens["dilation"],
+            hint="PyTorch's AvgPool2d has none; maxpool does",
+        )
     return _pool(statement, args, shape, mode, "avgpool", extra=0)
 
 
@@ -416,8 +490,12 @@ def _pool(statement, args, shape, mode, op, extra) -> Step:
     axes = _windows(statement, args, (h, w), rounding, pool=True)
     outputs = axes[0].out * axes[1].out * c
     kh, kw = args.kernel
-    return Step((axes[0].out, axes[1].out, c), ops=outputs * (kh * kw + extra), axes=axes,
-                window=_window_field(axes))
+    return Step(
+        (axes[0].out, axes[1].out, c),
+        ops=outputs * (kh * kw + extra),
+        axes=axes,
+        window=_window_field(axes),
+    )
 
 
 def gap(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
@@ -452,8 +530,11 @@ def _adaptive(statement, args, shape, op, extra) -> Step:
         raise statement.error(f"{op} needs an output size", hint=SIZE_HINT[op])
     token = args.tokens["size"]
     if not all(isinstance(v, int) and v >= 1 for v in args.size):
-        raise statement.error(f"'{token.text}': {op}'s output size must be whole numbers ≥ 1",
-                              token, hint=SIZE_HINT[op])
+        raise statement.error(
+            f"'{token.text}': {op}'s output size must be whole numbers ≥ 1",
+            token,
+            hint=SIZE_HINT[op],
+        )
     oh, ow = args.size if len(args.size) == 2 else args.size * 2
     area = _window_total(h, oh) * _window_total(w, ow)
     ops = (area + extra * oh * ow) * c
@@ -495,8 +576,7 @@ def fc(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
     n_in = math.prod(shape)
     macs = n_in * n
     biases = n if args.bias else 0
-    return Step((n,), macs, biases, macs, 2 * macs - n + (n if args.bias else 0),
-                window="lost")
+    return Step((n,), macs, biases, macs, 2 * macs - n + (n if args.bias else 0), window="lost")
 
 
 def flatten(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
@@ -516,8 +596,11 @@ def dropout(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
     if args.size is not None:
         token = args.tokens["size"]
         if len(args.size) != 1 or not 0 <= args.size[0] <= 1:
-            raise statement.error(f"dropout probability {token.text} is not in [0, 1]", token,
-                                  hint="for example dropout 0.5")
+            raise statement.error(
+                f"dropout probability {token.text} is not in [0, 1]",
+                token,
+                hint="for example dropout 0.5",
+            )
     return Step(shape)
 
 
@@ -551,11 +634,12 @@ def activation_ops(name: str, shape: Shape) -> int:
 
 # ------------------------------------------------------------------------- tables
 
+
 class Rule(NamedTuple):
     compute: Callable[[Statement, Args, Shape, str], Step]
-    family: str                # prefix of generated names: conv1, pool1, fc1, ...
+    family: str  # prefix of generated names: conv1, pool1, fc1, ...
     accepts: frozenset[str]
-    summary: str               # one line for help texts and the README
+    summary: str  # one line for help texts and the README
 
 
 def _accepts(*names: str) -> frozenset[str]:
@@ -566,24 +650,50 @@ _WINDOW = ("kernel", "stride", "padding", "dilation", "rounding")
 ACTIVATIONS = {name: name for name in ACTIVATION_COST} | {"swish": "silu"}
 
 RULES: dict[str, Rule] = {
-    "conv": Rule(conv, "conv", _accepts("size", *_WINDOW, "groups", "bias"),
-                 "conv N k.. [s][p][d][g] — 2-D convolution with N filters"),
-    "dwconv": Rule(dwconv, "dwconv", _accepts("size", *_WINDOW, "bias"),
-                   "dwconv k.. [M] [s][p][d] — depthwise convolution (groups = channels)"),
-    "deconv": Rule(deconv, "deconv",
-                   _accepts("size", "kernel", "stride", "padding", "dilation", "groups",
-                            "out_pad", "bias"),
-                   "deconv N k.. [s][p][op][d][g] — transposed convolution"),
-    "maxpool": Rule(maxpool, "pool", _accepts(*_WINDOW),
-                    "maxpool k.. [s][p][d] — max pooling (stride defaults to k)"),
-    "avgpool": Rule(avgpool, "pool", _accepts(*_WINDOW),
-                    "avgpool k.. [s][p] — average pooling (stride defaults to k)"),
+    "conv": Rule(
+        conv,
+        "conv",
+        _accepts("size", *_WINDOW, "groups", "bias"),
+        "conv N k.. [s][p][d][g] — 2-D convolution with N filters",
+    ),
+    "dwconv": Rule(
+        dwconv,
+        "dwconv",
+        _accepts("size", *_WINDOW, "bias"),
+        "dwconv k.. [M] [s][p][d] — depthwise convolution (groups = channels)",
+    ),
+    "deconv": Rule(
+        deconv,
+        "deconv",
+        _accepts("size", "kernel", "stride", "padding", "dilation", "groups", "out_pad", "bias"),
+        "deconv N k.. [s][p][op][d][g] — transposed convolution",
+    ),
+    "maxpool": Rule(
+        maxpool,
+        "pool",
+        _accepts(*_WINDOW),
+        "maxpool k.. [s][p][d] — max pooling (stride defaults to k)",
+    ),
+    "avgpool": Rule(
+        avgpool,
+        "pool",
+        _accepts(*_WINDOW),
+        "avgpool k.. [s][p] — average pooling (stride defaults to k)",
+    ),
     "gap": Rule(gap, "pool", _accepts(), "gap — global average pooling to 1×1×C"),
     "gmp": Rule(gmp, "pool", _accepts(), "gmp — global max pooling to 1×1×C"),
-    "adaptiveavgpool": Rule(adaptiveavgpool, "pool", _accepts("size"),
-                            "adaptiveavgpool S — to S×S×C (PyTorch's windows)"),
-    "adaptivemaxpool": Rule(adaptivemaxpool, "pool", _accepts("size"),
-                            "adaptivemaxpool S — to S×S×C (PyTorch's windows)"),
+    "adaptiveavgpool": Rule(
+        adaptiveavgpool,
+        "pool",
+        _accepts("size"),
+        "adaptiveavgpool S — to S×S×C (PyTorch's windows)",
+    ),
+    "adaptivemaxpool": Rule(
+        adaptivemaxpool,
+        "pool",
+        _accepts("size"),
+        "adaptivemaxpool S — to S×S×C (PyTorch's windows)",
+    ),
     "fc": Rule(fc, "fc", _accepts("size", "bias"), "fc N — fully connected, flattens its input"),
     "flatten": Rule(flatten, "flatten", _accepts(), "flatten — H×W×C → H·W·C"),
     "bn": Rule(bn, "bn", _accepts(), "bn — batch normalisation, 2·C parameters"),
@@ -596,12 +706,24 @@ RULES: dict[str, Rule] = {
 }
 
 ALIASES = {
-    "conv2d": "conv", "depthwise": "dwconv", "dwconv2d": "dwconv",
-    "convtranspose": "deconv", "convtranspose2d": "deconv", "tconv": "deconv",
-    "max": "maxpool", "maxpool2d": "maxpool", "avg": "avgpool", "avgpool2d": "avgpool",
-    "globalavgpool": "gap", "globalmaxpool": "gmp",
-    "adaptiveavgpool2d": "adaptiveavgpool", "adaptivemaxpool2d": "adaptivemaxpool",
-    "linear": "fc", "dense": "fc", "batchnorm": "bn", "batchnorm2d": "bn",
+    "conv2d": "conv",
+    "depthwise": "dwconv",
+    "dwconv2d": "dwconv",
+    "convtranspose": "deconv",
+    "convtranspose2d": "deconv",
+    "tconv": "deconv",
+    "max": "maxpool",
+    "maxpool2d": "maxpool",
+    "avg": "avgpool",
+    "avgpool2d": "avgpool",
+    "globalavgpool": "gap",
+    "globalmaxpool": "gmp",
+    "adaptiveavgpool2d": "adaptiveavgpool",
+    "adaptivemaxpool2d": "adaptivemaxpool",
+    "linear": "fc",
+    "dense": "fc",
+    "batchnorm": "bn",
+    "batchnorm2d": "bn",
     "swish": "silu",
 }
 
@@ -617,11 +739,16 @@ def lookup(statement: Statement) -> tuple[str, Rule]:
     rule = RULES.get(op)
     if rule is None:
         if word == "input":
-            raise statement.error("input must be the first statement, and only one",
-                                  hint="write it once, at the top: input 32x32x1")
+            raise statement.error(
+                "input must be the first statement, and only one",
+                hint="write it once, at the top: input 32x32x1",
+            )
         if word in BLOCKS or word in ("shortcut", "branch"):
-            raise statement.error(f"'{word}' opens a block and needs a ':'",
-                                  hint=f"{word}:  (then its lines, indented)")
-        raise statement.error(f"unknown layer '{statement.keyword.text}'",
-                              hint=did_you_mean(word, [*RULES, *ALIASES]))
+            raise statement.error(
+                f"'{word}' opens a block and needs a ':'",
+                hint=f"{word}:  (then its lines, indented)",
+            )
+        raise statement.error(
+            f"unknown layer '{statement.keyword.text}'", hint=did_you_mean(word, [*RULES, *ALIASES])
+        )
     return op, rule

@@ -45,50 +45,98 @@ class CNNMagicError(CNNError):
 def _surface(error: CNNError, line_offset: int = 0) -> CNNMagicError:
     """The same error as the magic shows it; ``line_offset`` counts the ``%%cnn`` line."""
     line = error.line + line_offset if error.line else error.line
-    return CNNMagicError(error.message, line=line, column=error.column, source=error.source,
-                         width=error.width, hint=error.hint)
+    return CNNMagicError(
+        error.message,
+        line=line,
+        column=error.column,
+        source=error.source,
+        width=error.width,
+        hint=error.hint,
+    )
 
 
 @magics_class
 class CnnMagic(Magics):
     """The ``%%cnn`` / ``%cnn`` magic; its defaults are set with ``%config CnnMagic.…``."""
 
-    rounding = Enum(ROUNDINGS, default_value="textbook", help="Default rounding of output "
-                    "sizes: textbook (conv down, pooling up), floor or ceil.").tag(config=True)
-    flops = Enum(CONVENTIONS, default_value="flops", help="Default operations convention: "
-                 "flops (2 per multiply-add), macs or exact.").tag(config=True)
-    all_ops = Bool(False, help="Also count pooling, activations, batch norm and adds."
-                   ).tag(config=True)
-    dtype = Enum(tuple(DTYPE_BYTES), default_value="float32",
-                 help="Data type of the activation memory.").tag(config=True)
+    rounding = Enum(
+        ROUNDINGS,
+        default_value="textbook",
+        help="Default rounding of output sizes: textbook (conv down, pooling up), floor or ceil.",
+    ).tag(config=True)
+    flops = Enum(
+        CONVENTIONS,
+        default_value="flops",
+        help="Default operations convention: flops (2 per multiply-add), macs or exact.",
+    ).tag(config=True)
+    all_ops = Bool(False, help="Also count pooling, activations, batch norm and adds.").tag(
+        config=True
+    )
+    dtype = Enum(
+        tuple(DTYPE_BYTES), default_value="float32", help="Data type of the activation memory."
+    ).tag(config=True)
     static = Bool(False, help="Show a static table instead of the widget.").tag(config=True)
 
     @no_var_expand
     @magic_arguments()
-    @argument("--flops", choices=CONVENTIONS, default=None,
-              help="operations as FLOPs (2 per multiply-add, the notes'), MACs, or exact "
-                   "multiplications + additions")
-    @argument("--rounding", choices=ROUNDINGS, default=None,
-              help="textbook: conv rounds down, pooling up (the notes'); floor: all down "
-                   "(PyTorch); ceil: all up")
-    @argument("--input", metavar="SHAPE", default=None,
-              help="input shape HxWxC, C@HxW or N, instead of (or replacing) an input line")
-    @argument("--all-ops", action="store_true", default=None,
-              help="also count pooling, activations, batch norm, adds and softmax")
-    @argument("--dtype", choices=tuple(DTYPE_BYTES), default=None,
-              help="data type of the activation memory (default float32)")
-    @argument("-o", metavar="NAME", dest="output", default=None,
-              help="store the evaluated network (a cnn_magic.Network) in the variable NAME")
-    @argument("--explain", action="store_true",
-              help="work out every layer's numbers with its own values, as LaTeX")
-    @argument("--static", action="store_true", default=None,
-              help="a static table, no widget")
-    @argument("-f", metavar="PATH", dest="file", default=None,
-              help="read the network from a file")
-    @argument("--example", metavar="NAME", default=None,
-              help="one of the example networks (lenet5, resnet50, ...)")
-    @argument("network", nargs="*", metavar="NETWORK",
-              help="%%cnn only: a one-line network, statements separated by ';'")
+    @argument(
+        "--flops",
+        choices=CONVENTIONS,
+        default=None,
+        help="operations as FLOPs (2 per multiply-add, the notes'), MACs, or exact "
+        "multiplications + additions",
+    )
+    @argument(
+        "--rounding",
+        choices=ROUNDINGS,
+        default=None,
+        help="textbook: conv rounds down, pooling up (the notes'); floor: all down "
+        "(PyTorch); ceil: all up",
+    )
+    @argument(
+        "--input",
+        metavar="SHAPE",
+        default=None,
+        help="input shape HxWxC, C@HxW or N, instead of (or replacing) an input line",
+    )
+    @argument(
+        "--all-ops",
+        action="store_true",
+        default=None,
+        help="also count pooling, activations, batch norm, adds and softmax",
+    )
+    @argument(
+        "--dtype",
+        choices=tuple(DTYPE_BYTES),
+        default=None,
+        help="data type of the activation memory (default float32)",
+    )
+    @argument(
+        "-o",
+        metavar="NAME",
+        dest="output",
+        default=None,
+        help="store the evaluated network (a cnn_magic.Network) in the variable NAME",
+    )
+    @argument(
+        "--explain",
+        action="store_true",
+        help="work out every layer's numbers with its own values, as LaTeX",
+    )
+    @argument("--static", action="store_true", default=None, help="a static table, no widget")
+    @argument("-f", metavar="PATH", dest="file", default=None, help="read the network from a file")
+    @argument(
+        "--example",
+        metavar="NAME",
+        default=None,
+        help="one of the example networks (lenet5, resnet50, ...)",
+    )
+    @argument(
+        "network",
+        nargs="*",
+        metavar="NETWORK",
+        help="%%cnn only: a one-line network, statements separated by ';'",
+    )
     @line_cell_magic
     def cnn(self, line: str, cell: str | None = None) -> None:
         """Feature-map sizes, parameters and FLOPs of a CNN, layer by layer.
@@ -109,7 +157,9 @@ class CnnMagic(Magics):
             args, inline = _parse_line(line)
             text, rounding, offset = self._source(args, inline, cell)
             view = CNNView(
-                text, rounding=args.rounding or rounding, input=args.input,
+                text,
+                rounding=args.rounding or rounding,
+                input=args.input,
                 convention=args.flops or self.flops,
                 all_ops=self.all_ops if args.all_ops is None else args.all_ops,
                 dtype=args.dtype or self.dtype,
@@ -129,16 +179,25 @@ class CnnMagic(Magics):
         """The network text, its default rounding, and how far its line numbers are
         shifted in what the user sees (1 in a cell: the ``%%cnn`` line is line 1)."""
         if cell is not None and inline:
-            raise CNNError(f"unexpected {inline!r} on the %%cnn line",
-                           hint="the network goes in the cell, under %%cnn")
-        given = [what for what, present in (
-            ("the cell", cell is not None and _has_statements(cell)),
-            ("the %cnn line", inline),
-            ("-f", args.file), ("--example", args.example)) if present]
+            raise CNNError(
+                f"unexpected {inline!r} on the %%cnn line",
+                hint="the network goes in the cell, under %%cnn",
+            )
+        given = [
+            what
+            for what, present in (
+                ("the cell", cell is not None and _has_statements(cell)),
+                ("the %cnn line", inline),
+                ("-f", args.file),
+                ("--example", args.example),
+            )
+            if present
+        ]
         if len(given) > 1:
-            raise CNNError(f"the network is given twice: {' and '.join(given)}",
-                           hint="give it one way: in the cell, after %cnn, with -f or "
-                                "with --example")
+            raise CNNError(
+                f"the network is given twice: {' and '.join(given)}",
+                hint="give it one way: in the cell, after %cnn, with -f or with --example",
+            )
         if args.file:
             return _read(args.file), self.rounding, 0
         if args.example:
@@ -146,9 +205,11 @@ class CnnMagic(Magics):
             return text, declared, 0
         text = cell if cell is not None else inline
         if not _has_statements(text):
-            raise CNNError("no network given",
-                           hint="write it in the cell under %%cnn, after %cnn "
-                                "(statements separated by ';'), or use -f FILE or --example NAME")
+            raise CNNError(
+                "no network given",
+                hint="write it in the cell under %%cnn, after %cnn "
+                "(statements separated by ';'), or use -f FILE or --example NAME",
+            )
         return text, self.rounding, int(cell is not None)
 
 
@@ -197,8 +258,7 @@ def _example(name: str) -> tuple[str, str]:
 
 def _variable(name: str | None) -> str | None:
     if name is not None and not (name.isidentifier() and not keyword.iskeyword(name)):
-        raise CNNError(f"-o needs a Python variable name, not {name!r}",
-                       hint="for example -o net")
+        raise CNNError(f"-o needs a Python variable name, not {name!r}", hint="for example -o net")
     return name
 
 

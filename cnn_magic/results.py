@@ -36,22 +36,22 @@ class Layer(NamedTuple):
     """
 
     name: str
-    op: str                   # canonical layer name: "conv", "maxpool", "fc", "add", ...
-    text: str                 # the statement as written, without its label
+    op: str  # canonical layer name: "conv", "maxpool", "fc", "add", ...
+    text: str  # the statement as written, without its label
     line: int
-    depth: int                # how many blocks enclose it
-    block: str                # enclosing blocks' names joined by "/", "" at top level
+    depth: int  # how many blocks enclose it
+    block: str  # enclosing blocks' names joined by "/", "" at top level
     in_shape: Shape
     out_shape: Shape
     weights: int
     biases: int
     macs: int
-    exact: int                # multiplications + additions, the notes' way
-    ops: int                  # other operations, counted only by "all ops"
+    exact: int  # multiplications + additions, the notes' way
+    ops: int  # other operations, counted only by "all ops"
     activation: str | None = None
     axes: tuple[Axis, Axis] | None = None
     receptive_field: tuple[ReceptiveField, ReceptiveField] | None = None
-    branches: tuple[Shape, ...] = ()   # merge rows (add, concat): the shapes merged
+    branches: tuple[Shape, ...] = ()  # merge rows (add, concat): the shapes merged
 
     @property
     def params(self) -> int:
@@ -80,11 +80,11 @@ class Block(NamedTuple):
     kind: str
     line: int
     depth: int
-    block: str             # enclosing blocks, as for Layer
+    block: str  # enclosing blocks, as for Layer
     in_shape: Shape
     out_shape: Shape
-    first: int             # index of its first layer in Network.layers
-    stop: int              # one past its last layer
+    first: int  # index of its first layer in Network.layers
+    stop: int  # one past its last layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +142,12 @@ class Network:
     def total(self, convention: str = "flops", all_ops: bool = False) -> int:
         """The network's operations under ``convention``, optionally with all ops."""
         if convention not in CONVENTIONS:
-            raise CNNError(f"unknown FLOPs convention {convention!r}",
-                           hint="valid: " + ", ".join(CONVENTIONS))
+            raise CNNError(
+                f"unknown FLOPs convention {convention!r}", hint="valid: " + ", ".join(CONVENTIONS)
+            )
         return sum(layer.count(convention, all_ops) for layer in self.layers)
 
-    def to_frame(self, convention: str = "flops", all_ops: bool = False,
-                 dtype: str = "float32"):
+    def to_frame(self, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"):
         """A pandas DataFrame, one row per layer (pandas is imported only here), with the
         chosen convention's ``count`` and the activation ``bytes`` at ``dtype``."""
         from .table import to_frame
@@ -163,28 +163,33 @@ class Network:
 
         return getattr(table, renderer)(self, convention, all_ops, units=units)
 
-    def to_text(self, convention: str = "flops", all_ops: bool = False, *,
-                units: bool = False) -> str:
+    def to_text(
+        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+    ) -> str:
         """The aligned plain-text table that ``cnn-magic`` prints."""
         return self._render("to_text", convention, all_ops, units)
 
-    def to_markdown(self, convention: str = "flops", all_ops: bool = False, *,
-                    units: bool = False) -> str:
+    def to_markdown(
+        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+    ) -> str:
         """A Markdown table; numbers with thousands separators."""
         return self._render("to_markdown", convention, all_ops, units)
 
-    def to_csv(self, convention: str = "flops", all_ops: bool = False, *,
-               units: bool = False) -> str:
+    def to_csv(
+        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+    ) -> str:
         """CSV, one line per layer and the totals; raw integers unless ``units``."""
         return self._render("to_csv", convention, all_ops, units)
 
-    def to_json(self, convention: str = "flops", all_ops: bool = False, *,
-                units: bool = False) -> str:
+    def to_json(
+        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+    ) -> str:
         """JSON: per-layer records, totals and conventions; raw integers unless ``units``."""
         return self._render("to_json", convention, all_ops, units)
 
-    def to_latex(self, convention: str = "flops", all_ops: bool = False, *,
-                 units: bool = False) -> str:
+    def to_latex(
+        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+    ) -> str:
         """A booktabs ``tabular`` as a paper prints it."""
         return self._render("to_latex", convention, all_ops, units)
 
@@ -207,6 +212,8 @@ class Network:
         printer.text(repr(self) if cycle else to_text(self))
 
     def __repr__(self) -> str:
-        return (f"<Network {len(self.layers)} layers, input {self.input_shape}, "
-                f"output {self.output_shape}, {self.params:,} params, "
-                f"{self.macs:,} MACs>")
+        return (
+            f"<Network {len(self.layers)} layers, input {self.input_shape}, "
+            f"output {self.output_shape}, {self.params:,} params, "
+            f"{self.macs:,} MACs>"
+        )

@@ -26,22 +26,23 @@ from .results import Network
 class Row:
     """One line of a table: a layer, a block heading, or the totals."""
 
-    kind: str             # "layer" | "block" | "total"
+    kind: str  # "layer" | "block" | "total"
     name: str
-    layer: str            # the statement as written, or the block's summary
+    layer: str  # the statement as written, or the block's summary
     depth: int
     input: str
     output: str
     weights: int | None
     biases: int | None
     params: int | None
-    count: int | None     # operations under the chosen convention
-    share: float | None   # of the total count, 0..1
+    count: int | None  # operations under the chosen convention
+    share: float | None  # of the total count, 0..1
     line: int = 0
 
 
-def rows(net: Network, convention: str = "flops", all_ops: bool = False, *,
-         blocks: bool = True) -> list[Row]:
+def rows(
+    net: Network, convention: str = "flops", all_ops: bool = False, *, blocks: bool = True
+) -> list[Row]:
     """The table's rows: block headings (if ``blocks``), layers, then the totals."""
     total = net.total(convention, all_ops)
     headings: dict[int, list] = {}
@@ -51,25 +52,64 @@ def rows(net: Network, convention: str = "flops", all_ops: bool = False, *,
     out: list[Row] = []
     for index, layer in enumerate(net.layers):
         for block in headings.get(index, ()):
-            out.append(Row("block", block.name, f"{block.kind}:", block.depth,
-                           format_shape(block.in_shape), format_shape(block.out_shape),
-                           None, None, None, None, None, block.line))
+            out.append(
+                Row(
+                    "block",
+                    block.name,
+                    f"{block.kind}:",
+                    block.depth,
+                    format_shape(block.in_shape),
+                    format_shape(block.out_shape),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    block.line,
+                )
+            )
         count = layer.count(convention, all_ops)
-        out.append(Row("layer", layer.name, layer.text, layer.depth,
-                       format_shape(layer.in_shape), format_shape(layer.out_shape),
-                       layer.weights, layer.biases, layer.params, count,
-                       count / total if total else 0.0, layer.line))
-    out.append(Row("total", "total", "", 0, format_shape(net.input_shape),
-                   format_shape(net.output_shape), net.weights, net.biases, net.params,
-                   total, 1.0 if total else 0.0))
+        out.append(
+            Row(
+                "layer",
+                layer.name,
+                layer.text,
+                layer.depth,
+                format_shape(layer.in_shape),
+                format_shape(layer.out_shape),
+                layer.weights,
+                layer.biases,
+                layer.params,
+                count,
+                count / total if total else 0.0,
+                layer.line,
+            )
+        )
+    out.append(
+        Row(
+            "total",
+            "total",
+            "",
+            0,
+            format_shape(net.input_shape),
+            format_shape(net.output_shape),
+            net.weights,
+            net.biases,
+            net.params,
+            total,
+            1.0 if total else 0.0,
+        )
+    )
     return out
 
 
 def count_label(convention: str, all_ops: bool = False) -> str:
     """The header of the operations column: ``FLOPs``, ``MACs`` or ``exact FLOPs``."""
-    if convention not in CONVENTION_LABEL:   # renderers ask for the header first
-        raise CNNError(f"unknown FLOPs convention {convention!r}",
-                       hint=did_you_mean(str(convention), CONVENTION_LABEL))
+    if convention not in CONVENTION_LABEL:  # renderers ask for the header first
+        raise CNNError(
+            f"unknown FLOPs convention {convention!r}",
+            hint=did_you_mean(str(convention), CONVENTION_LABEL),
+        )
     label = CONVENTION_LABEL[convention]
     return f"{label} (all ops)" if all_ops else label
 
@@ -129,8 +169,9 @@ def format_bytes(value: int) -> str:
     return f"{value:,} B"
 
 
-def header_lines(net: Network, convention: str = "flops", all_ops: bool = False,
-                 dtype: str = "float32") -> list[str]:
+def header_lines(
+    net: Network, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"
+) -> list[str]:
     """The two lines above a table: the totals, then the active conventions in words.
 
     >>> from .evaluate import evaluate
@@ -141,11 +182,16 @@ def header_lines(net: Network, convention: str = "flops", all_ops: bool = False,
 · textbook rounding: convolutions round down, pooling rounds up
     """
     total = net.total(convention, all_ops)
-    numbers = (f"input {format_shape(net.input_shape)} → output {format_shape(net.output_shape)}"
-               f" · {net.params:,} params · {total:,} {count_label(convention, all_ops)}"
-               f" · activations {format_bytes(activation_bytes(net, dtype))} as {dtype}")
-    words = [CONVENTION_TEXT[convention].split(";")[0], SCOPE_TEXT[all_ops].split(" (")[0],
-             ROUNDING_TEXT[net.rounding].split(" (")[0]]
+    numbers = (
+        f"input {format_shape(net.input_shape)} → output {format_shape(net.output_shape)}"
+        f" · {net.params:,} params · {total:,} {count_label(convention, all_ops)}"
+        f" · activations {format_bytes(activation_bytes(net, dtype))} as {dtype}"
+    )
+    words = [
+        CONVENTION_TEXT[convention].split(";")[0],
+        SCOPE_TEXT[all_ops].split(" (")[0],
+        ROUNDING_TEXT[net.rounding].split(" (")[0],
+    ]
     return [numbers, " · ".join(words)]
 
 
@@ -155,17 +201,27 @@ HEADERS = ("name", "layer", "input", "output", "weights", "biases", "params")
 def _cells(row: Row, units: bool) -> list[str]:
     indent = "  " * row.depth
     name = f"{indent}{row.name}" + (":" if row.kind == "block" else "")
-    return [name, row.layer, row.input, row.output, format_count(row.weights, units),
-            format_count(row.biases, units), format_count(row.params, units),
-            format_count(row.count, units), format_share(row.share)]
+    return [
+        name,
+        row.layer,
+        row.input,
+        row.output,
+        format_count(row.weights, units),
+        format_count(row.biases, units),
+        format_count(row.params, units),
+        format_count(row.count, units),
+        format_share(row.share),
+    ]
 
 
-def to_text(net: Network, convention: str = "flops", all_ops: bool = False, *,
-            units: bool = False) -> str:
+def to_text(
+    net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+) -> str:
     """An aligned plain-text table with totals and the conventions under it."""
     body = [_cells(row, units) for row in rows(net, convention, all_ops)]
-    header, *table = ("  ".join(cells).rstrip()
-                      for cells in _aligned([_headers(convention, all_ops), *body]))
+    header, *table = (
+        "  ".join(cells).rstrip() for cells in _aligned([_headers(convention, all_ops), *body])
+    )
     rule = "-" * len(header)
     lines = [header, rule, *table[:-1], rule, table[-1]]
     return "\n".join([*lines, "", *conventions_text(net, convention, all_ops)])
@@ -186,9 +242,15 @@ _STYLE = (
 )
 
 
-def to_html(net: Network, convention: str = "flops", all_ops: bool = False, *,
-            units: bool = False, changed: frozenset[int] = frozenset(),
-            caption: str | None = None) -> str:
+def to_html(
+    net: Network,
+    convention: str = "flops",
+    all_ops: bool = False,
+    *,
+    units: bool = False,
+    changed: frozenset[int] = frozenset(),
+    caption: str | None = None,
+) -> str:
     """A self-contained HTML table; every user string is escaped.
 
     ``changed`` holds indices (into ``net.layers``) of layers whose shapes differ from
@@ -199,10 +261,11 @@ def to_html(net: Network, convention: str = "flops", all_ops: bool = False, *,
     numeric = {"weights", "biases", "params", "share", headers[7]}
     out = [_STYLE, '<div class="cnn-magic">']
     if caption:
-        out.append(f"<div class=\"caption\">{esc(caption)}</div>")
+        out.append(f'<div class="caption">{esc(caption)}</div>')
     out.append("<table><thead><tr>")
-    out += [f"<th class=\"n\">{esc(h)}</th>" if h in numeric else f"<th>{esc(h)}</th>"
-            for h in headers]
+    out += [
+        f'<th class="n">{esc(h)}</th>' if h in numeric else f"<th>{esc(h)}</th>" for h in headers
+    ]
     out.append("</tr></thead><tbody>")
     index = -1
     for row in rows(net, convention, all_ops):
@@ -228,8 +291,22 @@ def to_html(net: Network, convention: str = "flops", all_ops: bool = False, *,
 
 
 FRAME_COLUMNS = (
-    "name", "op", "layer", "block", "line", "input", "output", "weights", "biases",
-    "params", "macs", "flops", "exact", "ops", "elements", "receptive_field",
+    "name",
+    "op",
+    "layer",
+    "block",
+    "line",
+    "input",
+    "output",
+    "weights",
+    "biases",
+    "params",
+    "macs",
+    "flops",
+    "exact",
+    "ops",
+    "elements",
+    "receptive_field",
 )
 
 
@@ -238,20 +315,32 @@ def records(net: Network) -> list[dict]:
     out = []
     for layer in net.layers:
         field = layer.receptive_field
-        out.append({
-            "name": layer.name, "op": layer.op, "layer": layer.text, "block": layer.block,
-            "line": layer.line, "input": format_shape(layer.in_shape),
-            "output": format_shape(layer.out_shape), "weights": layer.weights,
-            "biases": layer.biases, "params": layer.params, "macs": layer.macs,
-            "flops": layer.flops, "exact": layer.exact, "ops": layer.ops,
-            "elements": layer.elements,
-            "receptive_field": (f"{field[0].size}×{field[1].size}" if field else ""),
-        })
+        out.append(
+            {
+                "name": layer.name,
+                "op": layer.op,
+                "layer": layer.text,
+                "block": layer.block,
+                "line": layer.line,
+                "input": format_shape(layer.in_shape),
+                "output": format_shape(layer.out_shape),
+                "weights": layer.weights,
+                "biases": layer.biases,
+                "params": layer.params,
+                "macs": layer.macs,
+                "flops": layer.flops,
+                "exact": layer.exact,
+                "ops": layer.ops,
+                "elements": layer.elements,
+                "receptive_field": (f"{field[0].size}×{field[1].size}" if field else ""),
+            }
+        )
     return out
 
 
-def to_frame(net: Network, convention: str = "flops", all_ops: bool = False,
-             dtype: str = "float32"):
+def to_frame(
+    net: Network, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"
+):
     """A pandas DataFrame, one row per layer, raw integers (pandas imported here only).
 
     ``convention`` and ``all_ops`` add a ``count`` column with the chosen convention;
@@ -276,7 +365,7 @@ def _dtype_size(dtype: str) -> int:
 # Markdown and LaTeX show the table as printed (block headings, formatted numbers);
 # CSV and JSON are data for programs: raw integers unless ``units``.
 
-_NUMERIC = range(4, 9)   # the right-aligned columns of HEADERS + count + share
+_NUMERIC = range(4, 9)  # the right-aligned columns of HEADERS + count + share
 
 
 def _headers(convention: str, all_ops: bool) -> list[str]:
@@ -286,15 +375,21 @@ def _headers(convention: str, all_ops: bool) -> list[str]:
 def _aligned(table: list[list[str]]) -> list[list[str]]:
     """Pad every cell to its column's width: text to the left, numbers to the right."""
     widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
-    return [[c.rjust(w) if i in _NUMERIC else c.ljust(w)
-             for i, (c, w) in enumerate(zip(cells, widths, strict=True))] for cells in table]
+    return [
+        [
+            c.rjust(w) if i in _NUMERIC else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        for cells in table
+    ]
 
 
 _MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_|<>[]&"})
 
 
-def to_markdown(net: Network, convention: str = "flops", all_ops: bool = False, *,
-                units: bool = False) -> str:
+def to_markdown(
+    net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+) -> str:
     """A GitHub-flavoured Markdown table, totals in bold, the conventions listed under it;
     numbers exact with thousands separators (``units=True``: k/M/G).
 
@@ -314,27 +409,43 @@ def to_markdown(net: Network, convention: str = "flops", all_ops: bool = False, 
         cells = [c.translate(_MARKDOWN_ESCAPES) for c in _cells(row, units)]
         cells[0] = "&nbsp;&nbsp;" * row.depth + cells[0].lstrip()
         if row.kind == "total":
-            cells = [f"**{c}**" if c and (i == 0 or i in _NUMERIC) else c
-                     for i, c in enumerate(cells)]
+            cells = [
+                f"**{c}**" if c and (i == 0 or i in _NUMERIC) else c for i, c in enumerate(cells)
+            ]
         body.append(cells)
     header, *table = _aligned([_headers(convention, all_ops), *body])
-    rule = [f"{'-' * (len(c) - 1)}:" if i in _NUMERIC else f":{'-' * (len(c) - 1)}"
-            for i, c in enumerate(header)]
+    rule = [
+        f"{'-' * (len(c) - 1)}:" if i in _NUMERIC else f":{'-' * (len(c) - 1)}"
+        for i, c in enumerate(header)
+    ]
     lines = ["| " + " | ".join(cells) + " |" for cells in (header, rule, *table)]
     # our own sentences: their underscores sit inside words, which Markdown leaves alone
     notes = [f"- {t}" for t in conventions_text(net, convention, all_ops)]
     return "\n".join([*lines, "", *notes])
 
 
-_LATEX_ESCAPES = str.maketrans({
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "×": r"$\times$", "·": r"$\cdot$", "−": "$-$",
-})
+_LATEX_ESCAPES = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+        "×": r"$\times$",
+        "·": r"$\cdot$",
+        "−": "$-$",
+    }
+)
 
 
-def to_latex(net: Network, convention: str = "flops", all_ops: bool = False, *,
-             units: bool = False) -> str:
+def to_latex(
+    net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+) -> str:
     r"""A ``tabular`` in the booktabs style, as a paper prints it (needs
     ``\usepackage{booktabs}``); nested layers indented with ``\quad``, block headings in
     italics, the totals under a rule. The conventions follow as ``%`` comments, so the
@@ -361,18 +472,29 @@ def to_latex(net: Network, convention: str = "flops", all_ops: bool = False, *,
             cells[:2] = [rf"\textit{{{c}}}" for c in (cells[0].lstrip(), cells[1])]
         cells[0] = r"\quad " * row.depth + cells[0].lstrip()
         body.append(cells)
-    header, *table = _aligned([[h.translate(_LATEX_ESCAPES) for h in
-                                _headers(convention, all_ops)], *body])
+    header, *table = _aligned(
+        [[h.translate(_LATEX_ESCAPES) for h in _headers(convention, all_ops)], *body]
+    )
     lines = [" & ".join(cells) + r" \\" for cells in (header, *table)]
-    return "\n".join([
-        r"\begin{tabular}{@{}llllrrrrr@{}}", r"\toprule", lines[0], r"\midrule",
-        *lines[1:-1], r"\midrule", lines[-1], r"\bottomrule", r"\end{tabular}",
-        *(f"% {t}" for t in conventions_text(net, convention, all_ops)),
-    ])
+    return "\n".join(
+        [
+            r"\begin{tabular}{@{}llllrrrrr@{}}",
+            r"\toprule",
+            lines[0],
+            r"\midrule",
+            *lines[1:-1],
+            r"\midrule",
+            lines[-1],
+            r"\bottomrule",
+            r"\end{tabular}",
+            *(f"% {t}" for t in conventions_text(net, convention, all_ops)),
+        ]
+    )
 
 
-def to_csv(net: Network, convention: str = "flops", all_ops: bool = False, *,
-           units: bool = False) -> str:
+def to_csv(
+    net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+) -> str:
     """CSV with the table's columns: one line per layer (no block headings), then the
     totals. Counts are raw integers without separators (``units=True``: k/M/G text) and
     the share is a fraction of the total, rounded to 6 decimals.
@@ -391,18 +513,25 @@ def to_csv(net: Network, convention: str = "flops", all_ops: bool = False, *,
     writer.writerow(_headers(convention, all_ops))
     for row in rows(net, convention, all_ops, blocks=False):
         counts = (row.weights, row.biases, row.params, row.count)
-        writer.writerow([row.name, row.layer, row.input, row.output,
-                         *(format_count(v, True) if units else v for v in counts),
-                         round(row.share, 6)])
+        writer.writerow(
+            [
+                row.name,
+                row.layer,
+                row.input,
+                row.output,
+                *(format_count(v, True) if units else v for v in counts),
+                round(row.share, 6),
+            ]
+        )
     return out.getvalue()
 
 
-_JSON_COUNTS = ("weights", "biases", "params", "macs", "flops", "exact", "ops", "elements",
-                "count")
+_JSON_COUNTS = ("weights", "biases", "params", "macs", "flops", "exact", "ops", "elements", "count")
 
 
-def to_json(net: Network, convention: str = "flops", all_ops: bool = False, *,
-            units: bool = False) -> str:
+def to_json(
+    net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+) -> str:
     """JSON for programs: the per-layer :func:`records` (shapes as lists, receptive field
     as ``[height, width]``) with ``count`` (under ``convention``) and ``share``, the
     ``totals`` and the ``conventions`` sentences. Counts are raw integers
@@ -422,17 +551,36 @@ def to_json(net: Network, convention: str = "flops", all_ops: bool = False, *,
     for record, layer in zip(records(net), net.layers, strict=True):
         count = layer.count(convention, all_ops)
         field = layer.receptive_field
-        record |= {"input": list(layer.in_shape), "output": list(layer.out_shape),
-                   "receptive_field": [field[0].size, field[1].size] if field else None,
-                   "count": count, "share": round(count / total, 6) if total else 0.0}
+        record |= {
+            "input": list(layer.in_shape),
+            "output": list(layer.out_shape),
+            "receptive_field": [field[0].size, field[1].size] if field else None,
+            "count": count,
+            "share": round(count / total, 6) if total else 0.0,
+        }
         layers.append({k: number(v) if k in _JSON_COUNTS else v for k, v in record.items()})
-    totals = {"weights": net.weights, "biases": net.biases, "params": net.params,
-              "macs": net.macs, "flops": net.flops, "exact": net.exact, "ops": net.ops,
-              "count": total}
-    return json.dumps({
-        "input": list(net.input_shape), "output": list(net.output_shape),
-        "rounding": net.rounding, "convention": convention, "all_ops": all_ops,
-        "count_label": count_label(convention, all_ops), "layers": layers,
-        "totals": {k: number(v) for k, v in totals.items()},
-        "conventions": conventions_text(net, convention, all_ops),
-    }, indent=2, ensure_ascii=False)
+    totals = {
+        "weights": net.weights,
+        "biases": net.biases,
+        "params": net.params,
+        "macs": net.macs,
+        "flops": net.flops,
+        "exact": net.exact,
+        "ops": net.ops,
+        "count": total,
+    }
+    return json.dumps(
+        {
+            "input": list(net.input_shape),
+            "output": list(net.output_shape),
+            "rounding": net.rounding,
+            "convention": convention,
+            "all_ops": all_ops,
+            "count_label": count_label(convention, all_ops),
+            "layers": layers,
+            "totals": {k: number(v) for k, v in totals.items()},
+            "conventions": conventions_text(net, convention, all_ops),
+        },
+        indent=2,
+        ensure_ascii=False,
+    )

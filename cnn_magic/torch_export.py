@@ -89,8 +89,11 @@ def input_tensor(net: Network, batch: int = 1):
     """Zeros in PyTorch's layout for ``net``'s input: ``(batch, C, H, W)`` or ``(batch, N)``."""
     torch, _ = _torch()
     shape = net.input_shape
-    return torch.zeros(batch, shape[2], shape[0], shape[1]) if len(shape) == 3 \
+    return (
+        torch.zeros(batch, shape[2], shape[0], shape[1])
+        if len(shape) == 3
         else torch.zeros(batch, *shape)
+    )
 
 
 def compare(net: Network, model=None, *, device: str = "cpu") -> list[str]:
@@ -118,13 +121,16 @@ def compare(net: Network, model=None, *, device: str = "cpu") -> list[str]:
     for index, (layer, module) in enumerate(zip(net.layers, model.layer_modules, strict=True)):
         theirs = shapes.get(index)
         if theirs != layer.out_shape:
-            problems.append(f"{layer.name}: output {format_shape(layer.out_shape)} here, "
-                            f"{format_shape(theirs) if theirs else 'never run'} in PyTorch")
-        if layer.op not in ("add", "concat"):   # a merge module holds its whole block
+            problems.append(
+                f"{layer.name}: output {format_shape(layer.out_shape)} here, "
+                f"{format_shape(theirs) if theirs else 'never run'} in PyTorch"
+            )
+        if layer.op not in ("add", "concat"):  # a merge module holds its whole block
             count = sum(p.numel() for p in module.parameters())
             if count != layer.params:
-                problems.append(f"{layer.name}: {layer.params:,} parameters here, "
-                                f"{count:,} in PyTorch")
+                problems.append(
+                    f"{layer.name}: {layer.params:,} parameters here, {count:,} in PyTorch"
+                )
     total = sum(p.numel() for p in model.parameters())
     if total != net.params:
         problems.append(f"total: {net.params:,} parameters here, {total:,} in PyTorch")
@@ -166,7 +172,7 @@ class _Builder:
         depth = block.depth + 1
         if block.kind == "repeat":
             return self.sequence(block.first, block.stop, depth)
-        merge = block.stop - 1   # the add/concat row closes the block
+        merge = block.stop - 1  # the add/concat row closes the block
         paths = {label: self.sequence(lo, hi, depth) for label, lo, hi in self.paths(block)}
         containers = _classes()
         if block.kind == "residual":
@@ -192,12 +198,14 @@ class _Builder:
 
     def path_label(self, index: int, inner: str, kind: str) -> str:
         path = self.net.layers[index].block
-        label = path[len(inner) + 1:].split("/", 1)[0] if path != inner else ""
+        label = path[len(inner) + 1 :].split("/", 1)[0] if path != inner else ""
         if kind != "residual":
             return label
         # a block of the body that the user labelled "shortcut:" is not the shortcut
-        nested = any(b.block == inner and b.name == label and b.first <= index < b.stop
-                     for b in self.net.blocks)
+        nested = any(
+            b.block == inner and b.name == label and b.first <= index < b.stop
+            for b in self.net.blocks
+        )
         return "shortcut" if label == "shortcut" and not nested else ""
 
     def leaf(self, layer: Layer):
@@ -225,14 +233,26 @@ def _child_name(parent, name: str) -> str:
 
 # ------------------------------------------------------------------- one layer each
 
+
 def _conv(nn, layer: Layer, args) -> list:
     c, n = layer.in_shape[2], layer.out_shape[2]
     groups = c if layer.op == "dwconv" else args.groups
     (top, bottom), (left, right) = (_pads(axis) for axis in layer.axes)
     pad = [] if (top, left) == (bottom, right) else [nn.ZeroPad2d((left, right, top, bottom))]
     padding = (top, left) if not pad else 0
-    return [*pad, nn.Conv2d(c, n, _pair(layer, "kernel"), _pair(layer, "stride"), padding,
-                            _pair(layer, "dilation"), groups, bias=args.bias)]
+    return [
+        *pad,
+        nn.Conv2d(
+            c,
+            n,
+            _pair(layer, "kernel"),
+            _pair(layer, "stride"),
+            padding,
+            _pair(layer, "dilation"),
+            groups,
+            bias=args.bias,
+        ),
+    ]
 
 
 def _pads(axis: Axis) -> tuple[int, int]:
@@ -253,9 +273,19 @@ def _pair(layer: Layer, field: str) -> tuple[int, int]:
 
 def _deconv(nn, layer: Layer, args) -> list:
     c, n = layer.in_shape[2], layer.out_shape[2]
-    return [nn.ConvTranspose2d(c, n, _pair(layer, "kernel"), _pair(layer, "stride"),
-                               _pair(layer, "pad_before"), _pair(layer, "out_pad"),
-                               args.groups, bias=args.bias, dilation=_pair(layer, "dilation"))]
+    return [
+        nn.ConvTranspose2d(
+            c,
+            n,
+            _pair(layer, "kernel"),
+            _pair(layer, "stride"),
+            _pair(layer, "pad_before"),
+            _pair(layer, "out_pad"),
+            args.groups,
+            bias=args.bias,
+            dilation=_pair(layer, "dilation"),
+        )
+    ]
 
 
 def _pool(nn, layer: Layer, args) -> list:
@@ -270,8 +300,12 @@ def _pool(nn, layer: Layer, args) -> list:
         pads = (left, right, top, bottom)
         pad = [nn.ConstantPad2d(pads, -math.inf) if maximum else nn.ZeroPad2d(pads)]
         padding = 0
-    common = dict(kernel_size=_pair(layer, "kernel"), stride=_pair(layer, "stride"),
-                  padding=padding, ceil_mode=native and axes[0].rule == "ceil")
+    common = dict(
+        kernel_size=_pair(layer, "kernel"),
+        stride=_pair(layer, "stride"),
+        padding=padding,
+        ceil_mode=native and axes[0].rule == "ceil",
+    )
     if maximum:
         return [*pad, nn.MaxPool2d(dilation=_pair(layer, "dilation"), **common)]
     # TensorFlow's 'same' leaves the padding out of the average; Caffe's and PyTorch's
@@ -301,13 +335,19 @@ def _activation(nn, name: str, number: float | None):
     if name == "elu":
         return nn.ELU(1.0 if number is None else number)
     if name == "softmax":
-        return nn.Softmax(dim=1)   # over channels (NCHW) or features: our last axis
+        return nn.Softmax(dim=1)  # over channels (NCHW) or features: our last axis
     return getattr(nn, _ACTIVATION_CLASS[name])()
 
 
 _ACTIVATION_CLASS = {
-    "relu": "ReLU", "relu6": "ReLU6", "prelu": "PReLU", "gelu": "GELU", "silu": "SiLU",
-    "hardswish": "Hardswish", "sigmoid": "Sigmoid", "tanh": "Tanh",
+    "relu": "ReLU",
+    "relu6": "ReLU6",
+    "prelu": "PReLU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "hardswish": "Hardswish",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
 }
 
 
@@ -331,13 +371,27 @@ _LEAVES = {
     "dropout": _dropout,
     "lrn": lambda nn, layer, args: [nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)],
     "identity": lambda nn, layer, args: [nn.Identity()],
-    **{name: _standalone_activation for name in
-       ("relu", "relu6", "leakyrelu", "prelu", "elu", "gelu", "silu", "hardswish",
-        "sigmoid", "tanh", "softmax")},
+    **{
+        name: _standalone_activation
+        for name in (
+            "relu",
+            "relu6",
+            "leakyrelu",
+            "prelu",
+            "elu",
+            "gelu",
+            "silu",
+            "hardswish",
+            "sigmoid",
+            "tanh",
+            "softmax",
+        )
+    },
 }
 
 
 # ------------------------------------------------------------------- the containers
+
 
 @functools.cache
 def _classes() -> dict[str, type]:

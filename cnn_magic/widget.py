@@ -37,8 +37,10 @@ _TOGGLE_LAYOUT = {"display": "flex", "align_items": "center"}
 
 
 def _check(convention: str | None = None, rounding: str | None = None) -> None:
-    for value, choices, what in ((convention, CONVENTIONS, "FLOPs convention"),
-                                 (rounding, ROUNDINGS, "rounding")):
+    for value, choices, what in (
+        (convention, CONVENTIONS, "FLOPs convention"),
+        (rounding, ROUNDINGS, "rounding"),
+    ):
         if value is not None and value not in choices:
             raise CNNError(f"unknown {what} {value!r}", hint="valid: " + ", ".join(choices))
 
@@ -51,9 +53,17 @@ class CNNView:
     Raises :class:`~cnn_magic.CNNError` if the text is wrong under that rounding.
     """
 
-    def __init__(self, text: str, *, rounding: str = "textbook", convention: str = "flops",
-                 all_ops: bool = False, input: str | None = None, dtype: str = "float32",
-                 static: bool = False) -> None:
+    def __init__(
+        self,
+        text: str,
+        *,
+        rounding: str = "textbook",
+        convention: str = "flops",
+        all_ops: bool = False,
+        input: str | None = None,
+        dtype: str = "float32",
+        static: bool = False,
+    ) -> None:
         _check(convention=convention)
         self.text = text
         self.input = input
@@ -114,7 +124,8 @@ class CNNView:
         if not isinstance(now, Network) or len(now.layers) != len(base.layers):
             return frozenset()
         return frozenset(
-            i for i, (a, b) in enumerate(zip(base.layers, now.layers, strict=True))
+            i
+            for i, (a, b) in enumerate(zip(base.layers, now.layers, strict=True))
             if a.in_shape != b.in_shape or a.out_shape != b.out_shape
         )
 
@@ -123,8 +134,10 @@ class CNNView:
     def header_html(self) -> str:
         result = self.result
         if isinstance(result, CNNError):
-            lines = [f"no network under {self.rounding} rounding: see below",
-                     ROUNDING_TEXT[self.rounding].split(" (")[0]]
+            lines = [
+                f"no network under {self.rounding} rounding: see below",
+                ROUNDING_TEXT[self.rounding].split(" (")[0],
+            ]
         else:
             lines = header_lines(result, self.convention, self.all_ops, self.dtype)
         first, *rest = (html.escape(line) for line in lines)
@@ -135,14 +148,19 @@ class CNNView:
         """The table under the current options, changed rows marked."""
         result = self.result
         if isinstance(result, CNNError):
-            return (f'<pre class="cnn-magic-error" style="color:#b00020">'
-                    f"{html.escape(str(result))}</pre>")
+            return (
+                f'<pre class="cnn-magic-error" style="color:#b00020">'
+                f"{html.escape(str(result))}</pre>"
+            )
         changed = self.changed()
         caption = None
         if self.rounding != self.baseline:
-            caption = (f"{len(changed)} layer{'s' * (len(changed) != 1)} with shapes that differ "
-                       f"from {self.baseline} rounding (the cell's): marked"
-                       if changed else f"no shape differs from {self.baseline} rounding")
+            caption = (
+                f"{len(changed)} layer{'s' * (len(changed) != 1)} with shapes that differ "
+                f"from {self.baseline} rounding (the cell's): marked"
+                if changed
+                else f"no shape differs from {self.baseline} rounding"
+            )
         return to_html(result, self.convention, self.all_ops, changed=changed, caption=caption)
 
     def to_html(self) -> str:
@@ -164,8 +182,7 @@ class CNNView:
         return bundle
 
     def __repr__(self) -> str:
-        return (f"<CNNView {self.convention}, {self.rounding} rounding: "
-                f"{self.result!r}>")
+        return f"<CNNView {self.convention}, {self.rounding} rounding: {self.result!r}>"
 
     # ----------------------------------------------------------------- widget
 
@@ -181,17 +198,23 @@ class CNNView:
 
         convention = w.ToggleButtons(
             options=[(CONVENTION_LABEL[c].split()[0], c) for c in CONVENTIONS],
-            value=self.convention, description="count",
+            value=self.convention,
+            description="count",
             tooltips=[CONVENTION_TEXT[c] for c in CONVENTIONS],
-            style=_TOGGLE_STYLE, layout=_TOGGLE_LAYOUT,
-        )
-        rounding = w.ToggleButtons(
-            options=list(ROUNDINGS), value=self.rounding, description="rounding",
-            tooltips=[ROUNDING_TEXT[r] for r in ROUNDINGS], style=_TOGGLE_STYLE,
+            style=_TOGGLE_STYLE,
             layout=_TOGGLE_LAYOUT,
         )
-        box = w.VBox([w.HTML(self.header_html()), convention, rounding,
-                      w.HTML(self._widget_table())])
+        rounding = w.ToggleButtons(
+            options=list(ROUNDINGS),
+            value=self.rounding,
+            description="rounding",
+            tooltips=[ROUNDING_TEXT[r] for r in ROUNDINGS],
+            style=_TOGGLE_STYLE,
+            layout=_TOGGLE_LAYOUT,
+        )
+        box = w.VBox(
+            [w.HTML(self.header_html()), convention, rounding, w.HTML(self._widget_table())]
+        )
         box.add_class("cnn-magic-view")
         convention.observe(lambda change: self._apply(convention=change["new"]), names="value")
         rounding.observe(lambda change: self._apply(rounding=change["new"]), names="value")

@@ -35,8 +35,12 @@ def tidy(nb) -> None:
             out.get("data", {}).pop(WIDGET_VIEW, None)
             previous = outputs[-1] if outputs else None
             # the kernel splits a run of prints by timing; join them
-            if (out.output_type == "stream" and previous is not None
-                    and previous.output_type == "stream" and previous.name == out.name):
+            if (
+                out.output_type == "stream"
+                and previous is not None
+                and previous.output_type == "stream"
+                and previous.name == out.name
+            ):
                 previous.text += out.text
                 continue
             outputs.append(out)
@@ -48,8 +52,13 @@ def execute(path: Path) -> None:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     tidy(nb)
     nbformat.write(nb, path)
 

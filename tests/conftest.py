@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:   # the package is used from the work tree, installed or not
+if str(ROOT) not in sys.path:  # the package is used from the work tree, installed or not
     sys.path.insert(0, str(ROOT))
 
 

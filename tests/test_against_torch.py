@@ -81,8 +81,10 @@ class Case:
 
     @property
     def text(self) -> str:
-        return "\n".join([input_line(self.shape, self.input_form),
-                          *render(self.nodes, self.indent)]) + "\n"
+        return (
+            "\n".join([input_line(self.shape, self.input_form), *render(self.nodes, self.indent)])
+            + "\n"
+        )
 
 
 def input_line(shape: Shape, form: str) -> str:
@@ -172,7 +174,7 @@ def build_node(node: Node, shape: Shape) -> tuple[nn.Module, Shape]:
         module = node.make(shape)
         return module, probe(module, shape)
     if node.kind == "repeat":
-        return build(node.body * node.count, shape)   # fresh modules for each pass
+        return build(node.body * node.count, shape)  # fresh modules for each pass
     if node.kind == "residual":
         body, _ = build(node.body, shape)
         shortcut, _ = build(node.shortcut or (), shape)
@@ -196,11 +198,17 @@ MODULE_KIND = {
     nn.BatchNorm1d: "bn",
 }
 OP_KIND = {
-    "conv": "conv", "dwconv": "conv", "deconv": "deconv",
-    "maxpool": "maxpool", "avgpool": "avgpool",
-    "adaptiveavgpool": "adaptiveavg", "gap": "adaptiveavg",
-    "adaptivemaxpool": "adaptivemax", "gmp": "adaptivemax",
-    "fc": "fc", "bn": "bn",
+    "conv": "conv",
+    "dwconv": "conv",
+    "deconv": "deconv",
+    "maxpool": "maxpool",
+    "avgpool": "avgpool",
+    "adaptiveavgpool": "adaptiveavg",
+    "gap": "adaptiveavg",
+    "adaptivemaxpool": "adaptivemax",
+    "gmp": "adaptivemax",
+    "fc": "fc",
+    "bn": "bn",
 }
 
 
@@ -233,7 +241,7 @@ class Reference:
     shape: Shape = ()
     weights: int = 0
     biases: int = 0
-    layers: tuple = field(default=())   # (kind, out shape, params) of MODULE_KIND leaves
+    layers: tuple = field(default=())  # (kind, out shape, params) of MODULE_KIND leaves
 
 
 def reference(case: Case, *, cpu: bool) -> Reference:
@@ -264,8 +272,7 @@ def trace(model: nn.Module, shape: Shape) -> tuple:
         params = sum(p.numel() for p in module.parameters())
         seen.append((MODULE_KIND[type(module)], hwc(out.shape), params))
 
-    hooks = [m.register_forward_hook(record) for m in model.modules()
-             if type(m) in MODULE_KIND]
+    hooks = [m.register_forward_hook(record) for m in model.modules() if type(m) in MODULE_KIND]
     try:
         probe(model, shape)
     finally:
@@ -350,9 +357,17 @@ def pairs(lo: int, hi: int) -> st.SearchStrategy[Pair]:
 
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU, "relu6": nn.ReLU6, "leakyrelu": nn.LeakyReLU, "prelu": nn.PReLU,
-    "elu": nn.ELU, "gelu": nn.GELU, "silu": nn.SiLU, "swish": nn.SiLU,
-    "hardswish": nn.Hardswish, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "leakyrelu": nn.LeakyReLU,
+    "prelu": nn.PReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "swish": nn.SiLU,
+    "hardswish": nn.Hardswish,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
     "softmax": lambda: nn.Softmax(dim=1),
 }
 
@@ -375,18 +390,23 @@ MAYBE_ACTIVATION = st.one_of(st.none(), st.sampled_from(sorted(ACTIVATIONS)))
 DISAGREEMENTS = [
     # PyTorch's max_pool2d compares the padding with half the kernel *before* dilation
     pytest.param(
-        Case((8, 8, 1), (Leaf("maxpool k3 p2 d2",
-                              lambda s: nn.MaxPool2d(3, padding=2, dilation=2)),), "floor"),
+        Case(
+            (8, 8, 1),
+            (Leaf("maxpool k3 p2 d2", lambda s: nn.MaxPool2d(3, padding=2, dilation=2)),),
+            "floor",
+        ),
         id="maxpool-dilated-padding",
     ),
     pytest.param(
-        Case((2, 2, 1), (Leaf("maxpool k3", lambda s: nn.MaxPool2d(3, ceil_mode=True)),),
-             "textbook"),
+        Case(
+            (2, 2, 1), (Leaf("maxpool k3", lambda s: nn.MaxPool2d(3, ceil_mode=True)),), "textbook"
+        ),
         id="ceil-pool-kernel-over-input",
     ),
     pytest.param(
-        Case((1, 1, 1), (Leaf("avgpool k2 s2", lambda s: nn.AvgPool2d(2, ceil_mode=True)),),
-             "ceil"),
+        Case(
+            (1, 1, 1), (Leaf("avgpool k2 s2", lambda s: nn.AvgPool2d(2, ceil_mode=True)),), "ceil"
+        ),
         id="ceil-avgpool-kernel-over-input",
     ),
     pytest.param(
@@ -412,7 +432,7 @@ def conv_cases(draw) -> Case:
     h, w = draw(SIZES), draw(SIZES)
     groups = draw(st.integers(1, 3))
     c_in, n = groups * draw(st.integers(1, 4)), groups * draw(st.integers(1, 4))
-    if draw(st.integers(0, 9)) == 0:   # groups that may not divide: both must refuse
+    if draw(st.integers(0, 9)) == 0:  # groups that may not divide: both must refuse
         c_in, n = draw(st.integers(1, 8)), draw(st.integers(1, 8))
     kernel = draw(pairs(1, 7))
     dilation = draw(st.one_of(st.just((1, 1)), pairs(1, 3)))
@@ -445,13 +465,24 @@ def conv_cases(draw) -> Case:
     keyword = draw(st.sampled_from(["conv", "conv2d"]))
 
     def make(s: Shape) -> nn.Module:
-        conv = nn.Conv2d(s[1], n, kernel, stride=stride, padding=padding, dilation=dilation,
-                         groups=groups, bias=bias)
+        conv = nn.Conv2d(
+            s[1],
+            n,
+            kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
+        )
         return with_activation(conv, activation)
 
-    return Case((h, w, c_in), (Leaf(statement(draw, keyword, args), make),),
-                draw(st.sampled_from(["floor", "textbook"])),
-                draw(st.sampled_from(["hwc", "paper"])))
+    return Case(
+        (h, w, c_in),
+        (Leaf(statement(draw, keyword, args), make),),
+        draw(st.sampled_from(["floor", "textbook"])),
+        draw(st.sampled_from(["hwc", "paper"])),
+    )
 
 
 @SAME_WARNING
@@ -470,19 +501,34 @@ def dwconv_cases(draw) -> Case:
     stride = (1, 1) if same else draw(pairs(1, 2))
     padding: object = "same" if same else draw(pairs(0, 2))
     bias = draw(st.booleans())
-    args = [arg(draw, "k", kernel), arg(draw, "s", stride),
-            "same" if same else arg(draw, "p", padding), arg(draw, "d", dilation)]
+    args = [
+        arg(draw, "k", kernel),
+        arg(draw, "s", stride),
+        "same" if same else arg(draw, "p", padding),
+        arg(draw, "d", dilation),
+    ]
     args += [str(multiplier)] if multiplier else []
     args += [] if bias else ["nobias"]
     n = c * (multiplier or 1)
 
     def make(s: Shape) -> nn.Module:
-        return nn.Conv2d(s[1], n, kernel, stride=stride, padding=padding, dilation=dilation,
-                         groups=s[1], bias=bias)
+        return nn.Conv2d(
+            s[1],
+            n,
+            kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=s[1],
+            bias=bias,
+        )
 
     keyword = draw(st.sampled_from(["dwconv", "depthwise", "dwconv2d"]))
-    return Case((h, w, c), (Leaf(statement(draw, keyword, args), make),),
-                draw(st.sampled_from(["floor", "textbook"])))
+    return Case(
+        (h, w, c),
+        (Leaf(statement(draw, keyword, args), make),),
+        draw(st.sampled_from(["floor", "textbook"])),
+    )
 
 
 @SAME_WARNING
@@ -512,14 +558,17 @@ def pool_cases(draw) -> Case:
     if stride is not None:
         args.append(arg(draw, "s", stride))
     if padding != (0, 0) or draw(st.integers(0, 3)) == 0:
-        args.append(arg(draw, "p", padding) if padding != (0, 0) or draw(st.booleans())
-                    else "valid")
+        args.append(
+            arg(draw, "p", padding) if padding != (0, 0) or draw(st.booleans()) else "valid"
+        )
     if dilation != (1, 1):
         args.append(arg(draw, "d", dilation))
     if flag:
         args.append(flag)
-    aliases = {"maxpool": ["maxpool", "max", "maxpool2d"],
-               "avgpool": ["avgpool", "avg", "avgpool2d"]}[op]
+    aliases = {
+        "maxpool": ["maxpool", "max", "maxpool2d"],
+        "avgpool": ["avgpool", "avg", "avgpool2d"],
+    }[op]
 
     def make(s: Shape) -> nn.Module:
         if op == "maxpool":
@@ -544,8 +593,11 @@ def adaptive_cases(draw) -> Case:
     word = str(size[0]) if size[0] == size[1] and draw(st.booleans()) else f"{size[0]}x{size[1]}"
     module = nn.AdaptiveAvgPool2d if op == "avg" else nn.AdaptiveMaxPool2d
     keyword = draw(st.sampled_from([f"adaptive{op}pool", f"adaptive{op}pool2d"]))
-    return Case((h, w, c), (Leaf(statement(draw, keyword, [word]), lambda s: module(size)),),
-                draw(st.sampled_from(["floor", "ceil", "textbook"])))
+    return Case(
+        (h, w, c),
+        (Leaf(statement(draw, keyword, [word]), lambda s: module(size)),),
+        draw(st.sampled_from(["floor", "ceil", "textbook"])),
+    )
 
 
 @settings(SETTINGS, max_examples=100)
@@ -566,8 +618,9 @@ def deconv_cases(draw) -> Case:
     dilation = draw(st.one_of(st.just((1, 1)), pairs(1, 3)))
     # output padding below max(stride, dilation), sometimes exactly that (both refuse)
     top = tuple(max(s, d) for s, d in zip(stride, dilation, strict=True))
-    out_pad = draw(st.one_of(st.just((0, 0)), st.tuples(st.integers(0, top[0]),
-                                                         st.integers(0, top[1]))))
+    out_pad = draw(
+        st.one_of(st.just((0, 0)), st.tuples(st.integers(0, top[0]), st.integers(0, top[1])))
+    )
     bias = draw(st.booleans())
     args = [str(n), arg(draw, "k", kernel), arg(draw, "s", stride), arg(draw, "p", padding)]
     if out_pad != (0, 0):
@@ -580,8 +633,7 @@ def deconv_cases(draw) -> Case:
         args.append("nobias")
 
     def make(s: Shape) -> nn.Module:
-        return nn.ConvTranspose2d(s[1], n, kernel, stride, padding, out_pad, groups, bias,
-                                  dilation)
+        return nn.ConvTranspose2d(s[1], n, kernel, stride, padding, out_pad, groups, bias, dilation)
 
     keyword = draw(st.sampled_from(["deconv", "convtranspose", "tconv", "convtranspose2d"]))
     return Case((h, w, c_in), (Leaf(statement(draw, keyword, args), make),), "floor")
@@ -598,22 +650,30 @@ def test_deconv(case: Case) -> None:
 
 def map_leaf(draw, c: int) -> tuple[Leaf, int]:
     """A layer on a feature map with c channels; the channels after it."""
-    kind = draw(st.sampled_from(["bn", "gap", "gmp", "prelu", "act", "dropout", "lrn",
-                                 "identity", "conv"]))
+    kind = draw(
+        st.sampled_from(["bn", "gap", "gmp", "prelu", "act", "dropout", "lrn", "identity", "conv"])
+    )
     if kind == "bn":
         word = draw(st.sampled_from(["bn", "batchnorm", "batchnorm2d"]))
         act = draw(MAYBE_ACTIVATION)
-        return Leaf(" ".join(filter(None, [word, act])),
-                    lambda s: with_activation(nn.BatchNorm2d(s[1]), act)), c
+        return Leaf(
+            " ".join(filter(None, [word, act])),
+            lambda s: with_activation(nn.BatchNorm2d(s[1]), act),
+        ), c
     if kind in ("gap", "gmp"):
-        word = draw(st.sampled_from({"gap": ["gap", "globalavgpool"],
-                                     "gmp": ["gmp", "globalmaxpool"]}[kind]))
+        word = draw(
+            st.sampled_from(
+                {"gap": ["gap", "globalavgpool"], "gmp": ["gmp", "globalmaxpool"]}[kind]
+            )
+        )
         module = nn.AdaptiveAvgPool2d if kind == "gap" else nn.AdaptiveMaxPool2d
         return Leaf(word, lambda s: module(1)), c
     if kind == "conv":
         n, act = draw(st.integers(1, 6)), draw(MAYBE_ACTIVATION)
-        return Leaf(" ".join(filter(None, [f"conv {n} k1", act])),
-                    lambda s: with_activation(nn.Conv2d(s[1], n, 1), act)), n
+        return Leaf(
+            " ".join(filter(None, [f"conv {n} k1", act])),
+            lambda s: with_activation(nn.Conv2d(s[1], n, 1), act),
+        ), n
     return vector_leaf(draw, kind), c
 
 
@@ -625,8 +685,9 @@ def vector_leaf(draw, kind: str) -> Leaf:
         return Leaf(name, lambda s: ACTIVATIONS[name]())
     if kind == "dropout":
         p = draw(st.sampled_from([None, "0", "0.5", "1", ".25"]))
-        return Leaf(f"dropout {p}" if p else "dropout",
-                    lambda s: nn.Dropout(float(p) if p else 0.5))
+        return Leaf(
+            f"dropout {p}" if p else "dropout", lambda s: nn.Dropout(float(p) if p else 0.5)
+        )
     if kind == "lrn":
         return Leaf("lrn", lambda s: nn.LocalResponseNorm(5))
     if kind == "bn":
@@ -653,15 +714,19 @@ def chain_cases(draw) -> Case:
     """Input, then 1–5 layers: bn, gap/gmp, activations, prelu, dropout, lrn, identity,
     1×1 conv, flatten, fc — on maps, and after an fc or flatten on vectors."""
     vector = draw(st.booleans()) and draw(st.booleans())
-    shape: Shape = ((draw(st.integers(1, 50)),) if vector
-                    else (draw(st.integers(1, 9)), draw(st.integers(1, 9)), draw(CHANNELS)))
+    shape: Shape = (
+        (draw(st.integers(1, 50)),)
+        if vector
+        else (draw(st.integers(1, 9)), draw(st.integers(1, 9)), draw(CHANNELS))
+    )
     c = shape[-1]
     leaves = []
     for _ in range(draw(st.integers(1, 5))):
         if not vector and draw(st.integers(0, 3)) == 0:
             vector = True
-            leaves.append(draw(st.sampled_from([
-                Leaf("flatten", lambda s: nn.Flatten()), fc_leaf(draw)])))
+            leaves.append(
+                draw(st.sampled_from([Leaf("flatten", lambda s: nn.Flatten()), fc_leaf(draw)]))
+            )
         elif vector:
             kind = draw(st.sampled_from(["fc", "bn", "prelu", "act", "dropout", "identity"]))
             leaves.append(fc_leaf(draw) if kind == "fc" else vector_leaf(draw, kind))
@@ -683,22 +748,20 @@ def test_layer_chains(case: Case) -> None:
 def keeps_size(draw, c: int) -> tuple[Leaf, int]:
     """A layer that keeps H and W (any input size): odd-kernel conv with half padding,
     3×3 pool with stride 1 and padding 1, bn, activation, dwconv."""
-    kind = draw(st.sampled_from(["conv", "conv", "bn", "relu", "maxpool", "avgpool",
-                                 "dwconv"]))
+    kind = draw(st.sampled_from(["conv", "conv", "bn", "relu", "maxpool", "avgpool", "dwconv"]))
     if kind == "conv":
         n, k = draw(st.integers(1, 8)), draw(st.sampled_from([1, 3, 5]))
         bias, act = draw(st.booleans()), draw(st.sampled_from([None, "relu", "prelu"]))
-        text = " ".join(filter(None, [f"conv {n} k{k} p{k // 2}", None if bias else "nobias",
-                                      act]))
-        return Leaf(text, lambda s: with_activation(
-            nn.Conv2d(s[1], n, k, padding=k // 2, bias=bias), act)), n
+        text = " ".join(filter(None, [f"conv {n} k{k} p{k // 2}", None if bias else "nobias", act]))
+        return Leaf(
+            text, lambda s: with_activation(nn.Conv2d(s[1], n, k, padding=k // 2, bias=bias), act)
+        ), n
     if kind == "bn":
         return Leaf("bn", lambda s: nn.BatchNorm2d(s[1])), c
     if kind == "relu":
         return Leaf("relu", lambda s: nn.ReLU()), c
     if kind == "dwconv":
-        return Leaf("dwconv k3 p1", lambda s: nn.Conv2d(s[1], s[1], 3, padding=1,
-                                                        groups=s[1])), c
+        return Leaf("dwconv k3 p1", lambda s: nn.Conv2d(s[1], s[1], 3, padding=1, groups=s[1])), c
     pool = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
     return Leaf(f"{kind} k3 s1 p1", lambda s: pool(3, 1, 1, ceil_mode=True)), c
 
@@ -708,12 +771,15 @@ def shrinks(draw, c: int) -> tuple[Leaf, int]:
     kind = draw(st.sampled_from(["conv", "maxpool", "adaptive"]))
     if kind == "conv":
         n, k = draw(st.integers(1, 8)), draw(st.sampled_from([1, 3]))
-        return Leaf(f"conv {n} k{k} s2 p{k // 2} relu", lambda s: nn.Sequential(
-            nn.Conv2d(s[1], n, k, 2, k // 2), nn.ReLU())), n
-    if kind == "maxpool":   # the layer's own flag wins over the rounding mode
+        return Leaf(
+            f"conv {n} k{k} s2 p{k // 2} relu",
+            lambda s: nn.Sequential(nn.Conv2d(s[1], n, k, 2, k // 2), nn.ReLU()),
+        ), n
+    if kind == "maxpool":  # the layer's own flag wins over the rounding mode
         flag = draw(st.sampled_from(["ceil", "floor"]))
-        return Leaf(f"maxpool k3 s2 p1 {flag}", lambda s: nn.MaxPool2d(
-            3, 2, 1, ceil_mode=flag == "ceil")), c
+        return Leaf(
+            f"maxpool k3 s2 p1 {flag}", lambda s: nn.MaxPool2d(3, 2, 1, ceil_mode=flag == "ceil")
+        ), c
     size = draw(st.integers(1, 4))
     return Leaf(f"adaptiveavgpool {size}", lambda s: nn.AdaptiveAvgPool2d(size)), c
 
@@ -738,24 +804,31 @@ def block(draw, c: int, depth: int, *, keep: bool) -> tuple[Blk, int]:
     if kind == "repeat":
         body, out = sequence(draw, c, depth, keep=keep)
         count = draw(st.integers(1, 3))
-        if count > 1 and out != c:   # blocks in the body expect c channels on every pass
+        if count > 1 and out != c:  # blocks in the body expect c channels on every pass
             body = (*body, Leaf(f"conv {c} k1", lambda s: nn.Conv2d(s[1], c, 1)))
             out = c
         return Blk("repeat", body, count=count, label=label), out
     if kind == "residual":
-        if not keep and draw(st.booleans()):   # projection: stride 2 on both paths
+        if not keep and draw(st.booleans()):  # projection: stride 2 on both paths
             n = draw(st.integers(1, 8))
-            first = Leaf(f"conv {n} k3 s2 p1 nobias", lambda s: nn.Conv2d(s[1], n, 3, 2, 1,
-                                                                         bias=False))
+            first = Leaf(
+                f"conv {n} k3 s2 p1 nobias", lambda s: nn.Conv2d(s[1], n, 3, 2, 1, bias=False)
+            )
             rest, _ = sequence(draw, n, depth, keep=True)
-            rest = (*rest, Leaf(f"conv {n} k1 nobias",   # back to n channels
-                                lambda s: nn.Conv2d(s[1], n, 1, bias=False)))
-            shortcut = (Leaf(f"conv {n} k1 s2 nobias",
-                             lambda s: nn.Conv2d(s[1], n, 1, 2, bias=False)),
-                        Leaf("bn", lambda s: nn.BatchNorm2d(s[1])))
+            rest = (
+                *rest,
+                Leaf(
+                    f"conv {n} k1 nobias",  # back to n channels
+                    lambda s: nn.Conv2d(s[1], n, 1, bias=False),
+                ),
+            )
+            shortcut = (
+                Leaf(f"conv {n} k1 s2 nobias", lambda s: nn.Conv2d(s[1], n, 1, 2, bias=False)),
+                Leaf("bn", lambda s: nn.BatchNorm2d(s[1])),
+            )
             return Blk("residual", (first, *rest), shortcut, label=label), n
         body = tuple(keeps_channels(draw, c) for _ in range(draw(st.integers(1, 3))))
-        shortcut = draw(st.sampled_from([None, ()]))   # absent, or `shortcut:\n identity`
+        shortcut = draw(st.sampled_from([None, ()]))  # absent, or `shortcut:\n identity`
         return Blk("residual", body, shortcut, label=label), c
     if kind == "concat":
         branches, total = [], 0
@@ -783,12 +856,15 @@ def keeps_channels(draw, c: int) -> Leaf:
     kind = draw(st.sampled_from(["conv", "bn", "relu", "dwconv"]))
     if kind == "conv":
         k = draw(st.sampled_from([1, 3]))
-        return Leaf(f"conv {c} k{k} p{k // 2} nobias",
-                    lambda s: nn.Conv2d(s[1], c, k, padding=k // 2, bias=False))
-    return {"bn": Leaf("bn", lambda s: nn.BatchNorm2d(s[1])),
-            "relu": Leaf("relu", lambda s: nn.ReLU()),
-            "dwconv": Leaf("dwconv k3 p1", lambda s: nn.Conv2d(s[1], s[1], 3, padding=1,
-                                                               groups=s[1]))}[kind]
+        return Leaf(
+            f"conv {c} k{k} p{k // 2} nobias",
+            lambda s: nn.Conv2d(s[1], c, k, padding=k // 2, bias=False),
+        )
+    return {
+        "bn": Leaf("bn", lambda s: nn.BatchNorm2d(s[1])),
+        "relu": Leaf("relu", lambda s: nn.ReLU()),
+        "dwconv": Leaf("dwconv k3 p1", lambda s: nn.Conv2d(s[1], s[1], 3, padding=1, groups=s[1])),
+    }[kind]
 
 
 def channels_after(nodes: Sequence[Node], c: int) -> int:
@@ -808,9 +884,13 @@ def network_cases(draw) -> Case:
     if draw(st.booleans()):
         nodes = (*nodes, fc_leaf(draw))
     # not "ceil": it rounds convolutions up too, which PyTorch cannot
-    return Case(shape, nodes, draw(st.sampled_from(["textbook", "floor"])),
-                draw(st.sampled_from(["hwc", "paper"])), draw(st.sampled_from(["  ", "    ",
-                                                                               "\t"])))
+    return Case(
+        shape,
+        nodes,
+        draw(st.sampled_from(["textbook", "floor"])),
+        draw(st.sampled_from(["hwc", "paper"])),
+        draw(st.sampled_from(["  ", "    ", "\t"])),
+    )
 
 
 @settings(SETTINGS, max_examples=150)
@@ -839,12 +919,20 @@ def block_kinds(nodes: Sequence[Node], depth: int = 0) -> set[str]:
 
 def lenet5() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.AvgPool2d(2, 2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.AvgPool2d(2, 2),
-        nn.Conv2d(16, 120, 5), nn.ReLU(), nn.Flatten(),
-        nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10), nn.Softmax(dim=1),
+        nn.Conv2d(1, 6, 5),
+        nn.ReLU(),
+        nn.AvgPool2d(2, 2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.AvgPool2d(2, 2),
+        nn.Conv2d(16, 120, 5),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+        nn.Softmax(dim=1),
     )
-
 
 
 INCEPTION = """\
@@ -862,55 +950,113 @@ concat:
 
 
 def basic_block() -> nn.Module:
-    body = nn.Sequential(nn.Conv2d(64, 128, 3, 2, 1, bias=False), nn.BatchNorm2d(128),
-                         nn.ReLU(), nn.Conv2d(128, 128, 3, 1, 1, bias=False),
-                         nn.BatchNorm2d(128))
+    body = nn.Sequential(
+        nn.Conv2d(64, 128, 3, 2, 1, bias=False),
+        nn.BatchNorm2d(128),
+        nn.ReLU(),
+        nn.Conv2d(128, 128, 3, 1, 1, bias=False),
+        nn.BatchNorm2d(128),
+    )
     shortcut = nn.Sequential(nn.Conv2d(64, 128, 1, 2, bias=False), nn.BatchNorm2d(128))
     return nn.Sequential(Residual(body, shortcut), nn.ReLU())
 
 
 def inception() -> nn.Module:
-    return Concat([
-        nn.Sequential(nn.Conv2d(192, 64, 1), nn.ReLU()),
-        nn.Sequential(nn.Conv2d(192, 96, 1), nn.ReLU(), nn.Conv2d(96, 128, 3, padding=1),
-                      nn.ReLU()),
-        nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(192, 32, 1), nn.ReLU()),
-    ])
+    return Concat(
+        [
+            nn.Sequential(nn.Conv2d(192, 64, 1), nn.ReLU()),
+            nn.Sequential(
+                nn.Conv2d(192, 96, 1), nn.ReLU(), nn.Conv2d(96, 128, 3, padding=1), nn.ReLU()
+            ),
+            nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(192, 32, 1), nn.ReLU()),
+        ]
+    )
 
 
 # name: (text, rounding, torch model, its input (H, W, C), output, parameters, shapes of
 # the traced layers); every number worked out by hand from the course notes' formulas.
 NAMED = {
     # the notes' LeNet-5: 5·5·1·6+6 + 5·5·6·16+16 + 5·5·16·120+120 + 120·84+84 + 84·10+10
-    "lenet5": (LENET5, "textbook", lenet5, (32, 32, 1), (10,), 61_706,
-               [(28, 28, 6), (14, 14, 6), (10, 10, 16), (5, 5, 16), (1, 1, 120), (84,),
-                (10,)]),
+    "lenet5": (
+        LENET5,
+        "textbook",
+        lenet5,
+        (32, 32, 1),
+        (10,),
+        61_706,
+        [(28, 28, 6), (14, 14, 6), (10, 10, 16), (5, 5, 16), (1, 1, 120), (84,), (10,)],
+    ),
     # the notes' kernel example: 2·2·3 = 12 per filter, ·16 = 192, + 16 biases = 208
-    "conv16-k2-on-3-channels": ("input 8x8x3\nconv 16 k2", "textbook",
-                                lambda: nn.Conv2d(3, 16, 2), (8, 8, 3), (7, 7, 16), 208,
-                                [(7, 7, 16)]),
+    "conv16-k2-on-3-channels": (
+        "input 8x8x3\nconv 16 k2",
+        "textbook",
+        lambda: nn.Conv2d(3, 16, 2),
+        (8, 8, 3),
+        (7, 7, 16),
+        208,
+        [(7, 7, 16)],
+    ),
     # the notes' fc example: 16·133 + 133 = 2261
-    "fc-16-to-133": ("input 16\nfc 133", "textbook", lambda: nn.Linear(16, 133), (16,),
-                     (133,), 2_261, [(133,)]),
+    "fc-16-to-133": (
+        "input 16\nfc 133",
+        "textbook",
+        lambda: nn.Linear(16, 133),
+        (16,),
+        (133,),
+        2_261,
+        [(133,)],
+    ),
     # pooling rounds up in the notes: (5 − 2)/2 + 1 = 2.5 → 3 (ceil_mode=True)
-    "pool-rounds-up": ("input 5x5x4\nmaxpool k2 s2", "textbook",
-                       lambda: nn.MaxPool2d(2, 2, ceil_mode=True), (5, 5, 4), (3, 3, 4), 0,
-                       [(3, 3, 4)]),
-    "pool-floor": ("input 5x5x4\nmaxpool k2 s2", "floor", lambda: nn.MaxPool2d(2, 2),
-                   (5, 5, 4), (2, 2, 4), 0, [(2, 2, 4)]),
+    "pool-rounds-up": (
+        "input 5x5x4\nmaxpool k2 s2",
+        "textbook",
+        lambda: nn.MaxPool2d(2, 2, ceil_mode=True),
+        (5, 5, 4),
+        (3, 3, 4),
+        0,
+        [(3, 3, 4)],
+    ),
+    "pool-floor": (
+        "input 5x5x4\nmaxpool k2 s2",
+        "floor",
+        lambda: nn.MaxPool2d(2, 2),
+        (5, 5, 4),
+        (2, 2, 4),
+        0,
+        [(2, 2, 4)],
+    ),
     # conv rounds down even in textbook mode: (6 − 3)/2 + 1 = 2.5 → 2
-    "conv-rounds-down": ("input 6x6x1\nconv 1 k3 s2", "textbook",
-                         lambda: nn.Conv2d(1, 1, 3, 2), (6, 6, 1), (2, 2, 1), 10,
-                         [(2, 2, 1)]),
+    "conv-rounds-down": (
+        "input 6x6x1\nconv 1 k3 s2",
+        "textbook",
+        lambda: nn.Conv2d(1, 1, 3, 2),
+        (6, 6, 1),
+        (2, 2, 1),
+        10,
+        [(2, 2, 1)],
+    ),
     # ResNet basic block with projection: 3·3·64·128 + 2·128 + 3·3·128·128 + 2·128
     # + 64·128 + 2·128 = 73,728 + 147,456 + 8,192 + 768 = 230,144
-    "resnet-basic-block": (BASIC_BLOCK, "floor", basic_block, (56, 56, 64), (28, 28, 128),
-                           230_144, [(28, 28, 128)] * 6),
+    "resnet-basic-block": (
+        BASIC_BLOCK,
+        "floor",
+        basic_block,
+        (56, 56, 64),
+        (28, 28, 128),
+        230_144,
+        [(28, 28, 128)] * 6,
+    ),
     # 192·64+64 + 192·96+96 + 3·3·96·128+128 + 192·32+32 = 12,352 + 18,528 + 110,720
     # + 6,176 = 147,776; channels 64 + 128 + 32 = 224
-    "inception-concat": (INCEPTION, "floor", inception, (28, 28, 192), (28, 28, 224),
-                         147_776, [(28, 28, 64), (28, 28, 96), (28, 28, 128), (28, 28, 192),
-                                   (28, 28, 32)]),
+    "inception-concat": (
+        INCEPTION,
+        "floor",
+        inception,
+        (28, 28, 192),
+        (28, 28, 224),
+        147_776,
+        [(28, 28, 64), (28, 28, 96), (28, 28, 128), (28, 28, 192), (28, 28, 32)],
+    ),
 }
 
 

@@ -19,6 +19,7 @@ def layer(text, **kw):
 
 # ------------------------------------------------------------------ sizes
 
+
 def test_same_padding_puts_the_odd_pixel_after():
     axis = layer("input 5x5x1\nconv 1 k2 s2 same").axes[0]
     assert (axis.out, axis.pad_before, axis.pad_after, axis.rule) == (3, 0, 1, "same")
@@ -73,6 +74,7 @@ def test_textbook_rounding_is_floor_for_conv_and_ceil_for_pooling():
 
 # ------------------------------------------------------------------ counts
 
+
 def test_exact_counts_follow_the_notes():
     conv = layer("input 8x8x4\nconv 5 k3")
     outputs = 6 * 6 * 5
@@ -100,8 +102,9 @@ def test_grouped_and_depthwise_counts():
 
 def test_totals_cover_conv_deconv_and_fc_only():
     net = evaluate("input 8x8x2\nconv 4 k3 relu\nbn\nmaxpool k2\ndeconv 2 k2 s2\nfc 3 softmax")
-    assert net.macs == sum(layer.macs for layer in net.layers if layer.op in
-                           ("conv", "deconv", "fc"))
+    assert net.macs == sum(
+        layer.macs for layer in net.layers if layer.op in ("conv", "deconv", "fc")
+    )
     assert all(layer.macs == 0 for layer in net.layers if layer.op in ("bn", "maxpool"))
     assert net.total("flops", all_ops=True) == net.flops + net.ops
 
@@ -162,6 +165,7 @@ def test_huge_adaptive_pool_is_instant():
 
 # ------------------------------------------------------------- memory and fields
 
+
 def test_output_elements_and_bytes_per_dtype():
     net = evaluate("input 32x32x1\nconv 6 k5\nfc 10")
     assert [layer.elements for layer in net.layers] == [28 * 28 * 6, 10]
@@ -206,14 +210,24 @@ def test_receptive_field_ends_at_vectors_and_transposed_convs():
 
 # ------------------------------------------------------------------ the API
 
+
 def test_api_contract():
     net = evaluate("input 32x32x1\nC1: conv 6 k5 relu\nF: fc 10")
     assert net.output_shape == (10,)
     for name in ("params", "weights", "biases", "macs", "flops"):
         assert isinstance(getattr(net, name), int)
     for lay in net.layers:
-        for name in ("name", "op", "in_shape", "out_shape", "weights", "biases", "params",
-                     "macs", "flops"):
+        for name in (
+            "name",
+            "op",
+            "in_shape",
+            "out_shape",
+            "weights",
+            "biases",
+            "params",
+            "macs",
+            "flops",
+        ):
             getattr(lay, name)
     assert issubclass(cnn_magic.CNNError, ValueError)
     frame = net.to_frame()
@@ -230,8 +244,11 @@ def test_results_are_immutable():
 
 
 def test_import_is_light():
-    code = ("import sys, cnn_magic; heavy = [m for m in ('pandas', 'IPython', 'ipywidgets', "
-            "'torch', 'numpy') if m in sys.modules]; print(heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, cnn_magic; heavy = [m for m in ('pandas', 'IPython', 'ipywidgets', "
+        "'torch', 'numpy') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

@@ -24,8 +24,16 @@ NAMES = ("alexnet", "lenet5", "mobilenet_v2", "resnet18", "resnet50", "vgg16")
 def run(*argv: str, stdin: str | None = None, command=None) -> subprocess.CompletedProcess:
     command = command or [sys.executable, "-m", "cnn_magic"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([*command, *argv], input=stdin, capture_output=True, text=True,
-                          encoding="utf-8", env=env, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [*command, *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def main(capsys, *argv: str) -> tuple[int, str, str]:
@@ -35,6 +43,7 @@ def main(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 # --------------------------------------------------------------------- the main job
+
 
 def test_python_m_cnn_magic_example_lenet5() -> None:
     done = run("--example", "lenet5")
@@ -50,8 +59,7 @@ def console_script(tmp_path: Path) -> list[str]:
         return [str(installed)]
     module, function = entry_point().split(":")
     wrapper = tmp_path / "cnn-magic"
-    wrapper.write_text(f"import sys\nfrom {module} import {function}\n"
-                       f"sys.exit({function}())\n")
+    wrapper.write_text(f"import sys\nfrom {module} import {function}\nsys.exit({function}())\n")
     return [sys.executable, str(wrapper)]
 
 
@@ -104,7 +112,7 @@ def test_options_reach_the_table(capsys) -> None:
 
 def test_an_example_keeps_its_own_rounding_unless_told(capsys) -> None:
     _, out, _ = main(capsys, "--example", "resnet18")
-    assert "56×56×64" in out and "57×57×64" not in out   # floor, as torchvision
+    assert "56×56×64" in out and "57×57×64" not in out  # floor, as torchvision
     _, out, _ = main(capsys, "--example", "resnet18", "--rounding", "textbook")
     assert "57×57×64" in out
 
@@ -119,23 +127,33 @@ def test_list_examples(capsys) -> None:
 
 # --------------------------------------------------------------------------- errors
 
+
 def test_a_mistake_prints_the_caret_and_exits_2() -> None:
     done = run(stdin="input 32x32x1\nC1: cnov 6 k5\n")
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == ("line 2: unknown layer 'cnov'\n    C1: cnov 6 k5\n"
-                           "        ^^^^\ndid you mean 'conv'?\n")
+    assert done.stderr == (
+        "line 2: unknown layer 'cnov'\n    C1: cnov 6 k5\n        ^^^^\ndid you mean 'conv'?\n"
+    )
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--example", "resnet5"], "unknown example 'resnet5'\ndid you mean 'resnet50'? "
-                               "known examples: " + ", ".join(NAMES) + "\n"),
-    (["--example", "zzz"], "unknown example 'zzz'\nknown examples: " + ", ".join(NAMES) + "\n"),
-    (["no/such/file.cnn"], "cannot read 'no/such/file.cnn': No such file or directory\n"),
-    (["tests"], "cannot read 'tests': Is a directory\n"),
-    (["--example", "lenet5", "--input", "32x32"],
-     "input shape '32x32': '32x32' has no channel count\n"
-     "shapes are H×W×C: did you mean 32x32x1 (grey) or 32x32x3 (colour)?\n"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--example", "resnet5"],
+            "unknown example 'resnet5'\ndid you mean 'resnet50'? "
+            "known examples: " + ", ".join(NAMES) + "\n",
+        ),
+        (["--example", "zzz"], "unknown example 'zzz'\nknown examples: " + ", ".join(NAMES) + "\n"),
+        (["no/such/file.cnn"], "cannot read 'no/such/file.cnn': No such file or directory\n"),
+        (["tests"], "cannot read 'tests': Is a directory\n"),
+        (
+            ["--example", "lenet5", "--input", "32x32"],
+            "input shape '32x32': '32x32' has no channel count\n"
+            "shapes are H×W×C: did you mean 32x32x1 (grey) or 32x32x3 (colour)?\n",
+        ),
+    ],
+)
 def test_bad_input_exits_2_without_traceback(capsys, argv, message) -> None:
     status, out, err = main(capsys, *argv)
     assert (status, out) == (2, "")
@@ -167,8 +185,15 @@ def test_no_network_on_a_terminal(capsys, monkeypatch) -> None:
     assert err == "no network given\ngive a file, --example NAME, or pipe the text on stdin\n"
 
 
-@pytest.mark.parametrize("argv", [["--format", "yaml"], ["--flops", "gflops"],
-                                  ["x.cnn", "--example", "lenet5"], ["--rounding", "up"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--format", "yaml"],
+        ["--flops", "gflops"],
+        ["x.cnn", "--example", "lenet5"],
+        ["--rounding", "up"],
+    ],
+)
 def test_usage_mistakes_exit_2(capsys, argv) -> None:
     with pytest.raises(SystemExit) as stop:
         cli.main(argv)
@@ -181,12 +206,21 @@ def test_help_lists_the_options(capsys) -> None:
         cli.main(["--help"])
     assert stop.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--example", "--list-examples", "--rounding", "--flops", "--all-ops",
-                   "--format", "--units", "--input"):
+    for option in (
+        "--example",
+        "--list-examples",
+        "--rounding",
+        "--flops",
+        "--all-ops",
+        "--format",
+        "--units",
+        "--input",
+    ):
         assert option in out
 
 
 # --------------------------------------------------------------- the example loader
+
 
 def test_example_names_and_sources() -> None:
     assert cnn_magic.example_names() == NAMES == examples.names()
@@ -217,8 +251,9 @@ def test_example_names_forgive_case_and_dashes(spelling: str) -> None:
 def test_unknown_example_lists_the_known_ones() -> None:
     with pytest.raises(CNNError) as caught:
         cnn_magic.example("vgg19")
-    assert str(caught.value) == ("unknown example 'vgg19'\ndid you mean 'vgg16'? "
-                                 "known examples: " + ", ".join(NAMES))
+    assert str(caught.value) == (
+        "unknown example 'vgg19'\ndid you mean 'vgg16'? known examples: " + ", ".join(NAMES)
+    )
     assert caught.value.line is None
 
 
@@ -226,8 +261,9 @@ def test_loader_reads_any_folder(monkeypatch, tmp_path: Path) -> None:
     """The loader lists whatever .cnn files the package folder holds, and a file without
     a rounding line is evaluated under the default."""
     (tmp_path / "tiny.cnn").write_text("# Tiny — a test\ninput 8x8x1\nconv 2 k3\n", "utf-8")
-    (tmp_path / "odd.cnn").write_text("# Odd — a test\n# rounding: ceil\ninput 5x5x1\n"
-                                      "maxpool k2\n", "utf-8")
+    (tmp_path / "odd.cnn").write_text(
+        "# Odd — a test\n# rounding: ceil\ninput 5x5x1\nmaxpool k2\n", "utf-8"
+    )
     (tmp_path / "notes.txt").write_text("not a network", "utf-8")
     monkeypatch.setattr(examples, "FOLDER", str(tmp_path))
     assert cnn_magic.example_names() == ("odd", "tiny")
@@ -239,22 +275,32 @@ def test_loader_reads_any_folder(monkeypatch, tmp_path: Path) -> None:
 
 def test_import_stays_light() -> None:
     """``import cnn_magic`` reads no example and imports none of the optional pieces."""
-    code = ("import sys, cnn_magic; print(' '.join(sorted(m for m in ('torch', 'pandas', "
-            "'IPython', 'ipywidgets', 'cnn_magic.examples', 'cnn_magic.table', "
-            "'cnn_magic.cli', 'cnn_magic.torch_export', 'argparse') if m in sys.modules)))")
+    code = (
+        "import sys, cnn_magic; print(' '.join(sorted(m for m in ('torch', 'pandas', "
+        "'IPython', 'ipywidgets', 'cnn_magic.examples', 'cnn_magic.table', "
+        "'cnn_magic.cli', 'cnn_magic.torch_export', 'argparse') if m in sys.modules)))"
+    )
     done = run_python(code)
     assert (done.returncode, done.stdout.strip()) == (0, "")
 
 
 def test_the_cli_needs_no_pandas_or_torch() -> None:
-    code = ("import sys; from cnn_magic import cli; cli.main(['--example', 'resnet50']); "
-            "print('LOADED', sorted(m for m in ('torch', 'pandas', 'IPython') "
-            "if m in sys.modules))")
+    code = (
+        "import sys; from cnn_magic import cli; cli.main(['--example', 'resnet50']); "
+        "print('LOADED', sorted(m for m in ('torch', 'pandas', 'IPython') "
+        "if m in sys.modules))"
+    )
     done = run_python(code)
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "LOADED []"
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
     """``python -c code`` in a fresh interpreter that imports this checkout."""
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=60,
+    )

@@ -64,8 +64,12 @@ CASES = [
     (M + "branch:\n  conv 3 k1", 2, 1, ["'branch:' belongs directly inside concat: or add:"]),
     (M + "concat:\n  conv 3 k1", 3, 3, ["only branch: blocks go directly inside concat:"]),
     (M + "residual:\n  shortcut:\n    conv 3 k1", 2, 1, ["needs layers besides its shortcut"]),
-    (M + "residual:\n  conv 3 k1\n  shortcut:\n    identity\n  shortcut:\n    identity", 6, 3,
-     ["one shortcut"]),
+    (
+        M + "residual:\n  conv 3 k1\n  shortcut:\n    identity\n  shortcut:\n    identity",
+        6,
+        3,
+        ["one shortcut"],
+    ),
     (M + "repeat:\n  relu", 2, 1, ["repeat needs one whole number"]),
     (M + "repeat 0:\n  relu", 2, 8, ["at least 1"]),
     (M + "reapet 2:\n  relu", 2, 1, ["unknown block 'reapet:'", "did you mean 'repeat'?"]),
@@ -75,12 +79,24 @@ CASES = [
     (M + "C1:", 2, 1, ["unknown block 'C1:'", "a label goes before a layer"]),
     (M + "1x: conv 6 k3", 2, 1, ["'1x' is not a valid label"]),
     (M + "conv 6 k3 a:b", 2, 11, ["unexpected 'a:b'"]),
-    (M + "residual:\n  conv 6 k3 p1", 2, 1,
-     ["residual: the body gives 8×8×6 but shortcut gives 8×8×3", "must agree in shape"]),
-    (M + "add:\n  branch:\n    conv 6 k1\n  branch:\n    identity", 2, 1,
-     ["add: branch1 gives 8×8×6 but branch2 gives 8×8×3"]),
-    (M + "concat:\n  branch:\n    maxpool k2\n  branch:\n    identity", 2, 1,
-     ["4×4×3 but branch2 gives 8×8×3", "height and width"]),
+    (
+        M + "residual:\n  conv 6 k3 p1",
+        2,
+        1,
+        ["residual: the body gives 8×8×6 but shortcut gives 8×8×3", "must agree in shape"],
+    ),
+    (
+        M + "add:\n  branch:\n    conv 6 k1\n  branch:\n    identity",
+        2,
+        1,
+        ["add: branch1 gives 8×8×6 but branch2 gives 8×8×3"],
+    ),
+    (
+        M + "concat:\n  branch:\n    maxpool k2\n  branch:\n    identity",
+        2,
+        1,
+        ["4×4×3 but branch2 gives 8×8×3", "height and width"],
+    ),
     (M + "repeat 400:\n  repeat 400:\n    relu", 2, 1, ["more than 100,000 layers"]),
     (M + "conv 99999999999 k3", 2, 6, ["too large"]),
     (M + "relu 3", 2, 6, ["relu takes no number"]),
@@ -90,8 +106,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "column", "words"), CASES,
-                         ids=[c[0].replace("\n", "⏎")[12:40] for c in CASES])
+@pytest.mark.parametrize(
+    ("text", "line", "column", "words"), CASES, ids=[c[0].replace("\n", "⏎")[12:40] for c in CASES]
+)
 def test_error_points_at_the_token(text, line, column, words):
     err = error_of(text)
     assert isinstance(err, ValueError)

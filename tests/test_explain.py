@@ -21,36 +21,45 @@ def lines(text: str, index: int = 0, convention: str = "flops", **options) -> di
 
 # ----------------------------------------------------------- the notes' numbers
 
+
 def test_lenet_c1_as_the_notes_write_it():
     c1 = lines(LENET5, 0)
     assert c1["H_out = W_out"] == (
-        r"H_{out} = W_{out} = \left\lfloor\frac{32 - 5 + 2\cdot 0}{1}\right\rfloor + 1 = 28")
+        r"H_{out} = W_{out} = \left\lfloor\frac{32 - 5 + 2\cdot 0}{1}\right\rfloor + 1 = 28"
+    )
     assert c1["params"] == r"\text{params} = 5\times5\times1\times6 + 6 = 156"
     assert c1["FLOPs"] == (
-        r"\text{FLOPs} = 2\times5\times5\times1\times28\times28\times6 = 235{,}200")
+        r"\text{FLOPs} = 2\times5\times5\times1\times28\times28\times6 = 235{,}200"
+    )
 
 
-@pytest.mark.parametrize(("index", "label", "tex"), [
-    (1, "H_out = W_out", r"\left\lceil\frac{28 - 2 + 2\cdot 0}{2}\right\rceil + 1 = 14"),
-    (2, "params", r"5\times5\times6\times16 + 16 = 2{,}416"),
-    (3, "H_out = W_out", r"\left\lceil\frac{10 - 2 + 2\cdot 0}{2}\right\rceil + 1 = 5"),
-    (4, "params", r"5\times5\times16\times120 + 120 = 48{,}120"),
-    (4, "H_out = W_out", r"\left\lfloor\frac{5 - 5 + 2\cdot 0}{1}\right\rfloor + 1 = 1"),
-    (5, "N_in", r"1\times1\times120 = 120"),
-    (5, "params", r"120\times84 + 84 = 10{,}164"),
-    (5, "FLOPs", r"2\times120\times84 = 20{,}160"),
-    (6, "params", r"84\times10 + 10 = 850"),
-])
+@pytest.mark.parametrize(
+    ("index", "label", "tex"),
+    [
+        (1, "H_out = W_out", r"\left\lceil\frac{28 - 2 + 2\cdot 0}{2}\right\rceil + 1 = 14"),
+        (2, "params", r"5\times5\times6\times16 + 16 = 2{,}416"),
+        (3, "H_out = W_out", r"\left\lceil\frac{10 - 2 + 2\cdot 0}{2}\right\rceil + 1 = 5"),
+        (4, "params", r"5\times5\times16\times120 + 120 = 48{,}120"),
+        (4, "H_out = W_out", r"\left\lfloor\frac{5 - 5 + 2\cdot 0}{1}\right\rfloor + 1 = 1"),
+        (5, "N_in", r"1\times1\times120 = 120"),
+        (5, "params", r"120\times84 + 84 = 10{,}164"),
+        (5, "FLOPs", r"2\times120\times84 = 20{,}160"),
+        (6, "params", r"84\times10 + 10 = 850"),
+    ],
+)
 def test_lenet_every_layer(index, label, tex):
     assert lines(LENET5, index)[label].endswith(tex)
 
 
-@pytest.mark.parametrize(("text", "label", "tex"), [
-    # the notes' kernel example: 2×2×3 kernels, 16 of them, plus the biases
-    ("input 8x8x3\nconv 16 k2", "params", r"2\times2\times3\times16 + 16 = 208"),
-    # the notes' fully connected example
-    ("input 16\nfc 133", "params", r"16\times133 + 133 = 2{,}261"),
-])
+@pytest.mark.parametrize(
+    ("text", "label", "tex"),
+    [
+        # the notes' kernel example: 2×2×3 kernels, 16 of them, plus the biases
+        ("input 8x8x3\nconv 16 k2", "params", r"2\times2\times3\times16 + 16 = 208"),
+        # the notes' fully connected example
+        ("input 16\nfc 133", "params", r"16\times133 + 133 = 2{,}261"),
+    ],
+)
 def test_the_notes_small_examples(text, label, tex):
     assert lines(text)[label].endswith(tex)
 
@@ -61,27 +70,32 @@ def test_conventions():
     exact = lines(LENET5, 0, "exact")
     assert exact["exact FLOPs"].endswith(
         r"\left[\left(5\times5\times1\right) + \left(5\times5\times1 - 1\right) + 1\right]"
-        r"\times28\times28\times6 = 235{,}200")
+        r"\times28\times28\times6 = 235{,}200"
+    )
     nobias = lines("input 32x32x1\nconv 6 k5 nobias", 0, "exact")
     assert nobias["exact FLOPs"].endswith(
         r"\left[\left(5\times5\times1\right) + \left(5\times5\times1 - 1\right)\right]"
-        r"\times28\times28\times6 = 230{,}496")
+        r"\times28\times28\times6 = 230{,}496"
+    )
     fc = lines(LENET5, 5, "exact")
-    assert fc["exact FLOPs"].endswith(r"\left[120 + \left(120 - 1\right) + 1\right]\times84"
-                                      r" = 20{,}160")
+    assert fc["exact FLOPs"].endswith(
+        r"\left[120 + \left(120 - 1\right) + 1\right]\times84"
+        r" = 20{,}160"
+    )
 
 
 # ------------------------------------------------------------------- the rules
 
+
 def test_ceil_last_window_correction_is_said_in_words():
     layer = cnn_magic.evaluate("input 5x5x1\nmaxpool k2 s2 p1 ceil").layers[0]
-    assert layer.out_shape == (3, 3, 1)      # PyTorch: MaxPool2d(2, 2, 1, ceil_mode=True)
+    assert layer.out_shape == (3, 3, 1)  # PyTorch: MaxPool2d(2, 2, 1, ceil_mode=True)
     (shape, *_) = explain_layer(layer)
     assert shape.tex.endswith(r"\left\lceil\frac{5 - 2 + 2\cdot 1}{2}\right\rceil + 1 - 1 = 3")
     assert "last-window correction" in shape.note
     assert "(4 − 1)·2 = 6 ≥ H + P = 5 + 1 = 6" in shape.note
     plain = explain_layer(cnn_magic.evaluate("input 9x9x1\nmaxpool k2 s2").layers[0])[0]
-    assert plain.note == ""                  # no correction, nothing said
+    assert plain.note == ""  # no correction, nothing said
 
 
 def test_same_padding_and_dilation_and_groups():
@@ -93,13 +107,15 @@ def test_same_padding_and_dilation_and_groups():
     dilated = explain_layer(cnn_magic.evaluate("input 9x9x1\nconv 1 k3 d2").layers[0])
     assert dilated[0].tex.endswith(
         r"\left\lfloor\frac{9 - \left(2\cdot \left(3 - 1\right) + 1\right) + 2\cdot 0}{1}"
-        r"\right\rfloor + 1 = 5")
+        r"\right\rfloor + 1 = 5"
+    )
 
 
 def test_deconv_and_unequal_axes():
     deconv = explain_layer(cnn_magic.evaluate("input 14x14x8\ndeconv 4 k4 s2 p1").layers[0])
     assert deconv[0].tex.endswith(
-        r"\left(14 - 1\right)\cdot 2 - 2\cdot 1 + 1\cdot \left(4 - 1\right) + 0 + 1 = 28")
+        r"\left(14 - 1\right)\cdot 2 - 2\cdot 1 + 1\cdot \left(4 - 1\right) + 0 + 1 = 28"
+    )
     assert deconv[2].tex.endswith(r"2\times4\times4\times8\times4\times14\times14 = 200{,}704")
     rect = explain_layer(cnn_magic.evaluate("input 32x20x1\nconv 2 k3x1").layers[0])
     assert [line.label_txt for line in rect[:2]] == ["H_out", "W_out"]
@@ -112,15 +128,19 @@ def test_axis_term_values():
 
 
 def test_bn_concat_and_all_ops():
-    text = ("input 8x8x4\nbn\nconcat:\n  branch:\n    conv 2 k1\n  branch:\n    identity\n"
-            "maxpool k2\nrelu")
+    text = (
+        "input 8x8x4\nbn\nconcat:\n  branch:\n    conv 2 k1\n  branch:\n    identity\n"
+        "maxpool k2\nrelu"
+    )
     net = cnn_magic.evaluate(text)
     bn, _, _, cat, pool, relu = (explain_layer(layer, all_ops=True) for layer in net.layers)
     assert bn[0].tex == r"\text{params} = 2\times4 = 8" and "buffers" in bn[0].note
     assert bn[1].tex == r"\text{other ops} = 2\times8\times8\times4 = 512"
     assert cat[0].tex == r"C_{out} = 2 + 4 = 6"
-    assert pool[2].tex == (r"\text{other ops} = \left(2\times2 - 1\right)\times4\times4\times6"
-                           " = 288")
+    assert pool[2].tex == (
+        r"\text{other ops} = \left(2\times2 - 1\right)\times4\times4\times6"
+        " = 288"
+    )
     assert relu[1].tex == r"\text{other ops} = 1\times4\times4\times6 = 96"
 
 
@@ -151,10 +171,12 @@ def test_every_written_formula_adds_up(text, rounding, convention):
     for layer in net.layers:
         for line in explain_layer(layer, convention, all_ops=True):
             assert line.checks, (layer.name, line.text)
-        counted = [line for line in explain_layer(layer, convention)
-                   if line.label_txt == cnn_magic.explain.CONVENTION_LABEL[convention]]
-        assert [line.value for line in counted] == (
-            [layer.count(convention)] if layer.macs else [])
+        counted = [
+            line
+            for line in explain_layer(layer, convention)
+            if line.label_txt == cnn_magic.explain.CONVENTION_LABEL[convention]
+        ]
+        assert [line.value for line in counted] == ([layer.count(convention)] if layer.macs else [])
 
 
 EXAMPLES = sorted((Path(cnn_magic.__file__).parent / "examples").glob("*.cnn"))
@@ -183,8 +205,10 @@ def test_explanation_renders_deterministically():
     markdown = first["text/markdown"]
     assert markdown.startswith("Worked with textbook rounding; operations as FLOPs")
     assert "**C1** · <code>conv 6 k5 relu</code> · 32×32×1 → 28×28×6" in markdown
-    assert ("H_{out} = W_{out} &= \\left\\lfloor\\frac{32 - 5 + 2\\cdot 0}{1}\\right\\rfloor"
-            " + 1 = 28\\\\\n") in markdown
+    assert (
+        "H_{out} = W_{out} &= \\left\\lfloor\\frac{32 - 5 + 2\\cdot 0}{1}\\right\\rfloor"
+        " + 1 = 28\\\\\n"
+    ) in markdown
     assert markdown.count("\\begin{aligned}") == len(net.layers)
     plain = first["text/plain"]
     assert "C1: conv 6 k5 relu   32×32×1 → 28×28×6" in plain

@@ -76,8 +76,14 @@ def test_golden_figures_are_the_notes() -> None:
     text = golden("text")
     assert re.search(r"^total .* 61,470 +236 +61,706 +833,040 +100\.0%$", text, re.M)
     assert json.loads(golden("json"))["totals"] == {
-        "weights": 61_470, "biases": 236, "params": 61_706, "macs": 416_520,
-        "flops": 833_040, "exact": 833_040, "ops": 12_841, "count": 833_040,
+        "weights": 61_470,
+        "biases": 236,
+        "params": 61_706,
+        "macs": 416_520,
+        "flops": 833_040,
+        "exact": 833_040,
+        "ops": 12_841,
+        "count": 833_040,
     }
     assert golden("csv").splitlines()[-1] == "total,,32×32×1,10,61470,236,61706,833040,1.0"
 
@@ -90,6 +96,7 @@ def test_methods_are_the_table_functions(blocks, fmt: str) -> None:
 
 
 # ------------------------------------------------------------ columns sum to the totals
+
 
 def _int(cell: str) -> int:
     return int(cell.strip().strip("*").replace(",", ""))
@@ -115,16 +122,18 @@ def _markdown_rows(text: str) -> list[list[str]]:
 
 
 def _latex_rows(text: str) -> list[list[str]]:
-    return [[c.strip() for c in line.removesuffix(r"\\").split(" & ")]
-            for line in text.splitlines() if line.endswith(r"\\")]
+    return [
+        [c.strip() for c in line.removesuffix(r"\\").split(" & ")]
+        for line in text.splitlines()
+        if line.endswith(r"\\")
+    ]
 
 
 def _csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-PARSERS = {"text": _text_rows, "markdown": _markdown_rows, "latex": _latex_rows,
-           "csv": _csv_rows}
+PARSERS = {"text": _text_rows, "markdown": _markdown_rows, "latex": _latex_rows, "csv": _csv_rows}
 CASES = [("flops", False), ("macs", False), ("exact", False), ("flops", True)]
 
 
@@ -135,7 +144,7 @@ def test_layer_columns_sum_to_the_totals(request, name, fmt, convention, all_ops
     net = request.getfixturevalue(name)
     header, *body, total = PARSERS[fmt](render(net, fmt, convention, all_ops))
     assert header[-2] == table.count_label(convention, all_ops)
-    layers = [row for row in body if row[4]]   # block headings have no numbers
+    layers = [row for row in body if row[4]]  # block headings have no numbers
     assert len(layers) == len(net.layers)
     for column in range(4, 8):
         assert sum(_int(row[column]) for row in layers) == _int(total[column])
@@ -157,6 +166,7 @@ def test_json_records_sum_to_the_totals(blocks, convention, all_ops) -> None:
 
 
 # ----------------------------------------------------------------------- each format
+
 
 def test_json_is_raw_integers_and_lists(blocks) -> None:
     data = json.loads(blocks.to_json())
@@ -183,8 +193,17 @@ def test_units_give_k_m_g() -> None:
 
 def test_csv_holds_layers_and_totals_without_block_headings(blocks) -> None:
     rows = _csv_rows(blocks.to_csv())
-    assert rows[0] == ["name", "layer", "input", "output", "weights", "biases", "params",
-                       "FLOPs", "share"]
+    assert rows[0] == [
+        "name",
+        "layer",
+        "input",
+        "output",
+        "weights",
+        "biases",
+        "params",
+        "FLOPs",
+        "share",
+    ]
     assert [row[0] for row in rows[1:-1]] == [layer.name for layer in blocks.layers]
     assert rows[-1][0] == "total" and rows[-1][-1] == "1.0"
 

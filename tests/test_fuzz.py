@@ -168,23 +168,126 @@ maxpool k3 s2 ceil
 ]
 
 # Every word of the language, for token soups and token mutations.
-WORDS = sorted({
-    "input", "conv", "conv2d", "dwconv", "depthwise", "dwconv2d", "deconv",
-    "convtranspose", "convtranspose2d", "tconv", "maxpool", "max", "maxpool2d",
-    "avgpool", "avg", "avgpool2d", "gap", "globalavgpool", "gmp", "globalmaxpool",
-    "adaptiveavgpool", "adaptivemaxpool", "adaptiveavgpool2d", "adaptivemaxpool2d",
-    "fc", "linear", "dense", "flatten", "bn", "batchnorm", "batchnorm2d", "dropout",
-    "lrn", "identity", "relu", "relu6", "leakyrelu", "prelu", "elu", "gelu", "silu",
-    "swish", "hardswish", "sigmoid", "tanh", "softmax",
-    "repeat", "residual", "concat", "add", "shortcut", "branch",
-    "repeat 2:", "residual:", "concat:", "add:", "shortcut:", "branch:",
-    "same", "valid", "nobias", "floor", "ceil", "bias=no", "bias=yes", "bias=maybe",
-    "k3", "k=5", "k3x1", "k0", "s2", "s=2x1", "p1", "p=1x2", "p=same", "d2", "g2", "g=3x3",
-    "op=1", "op2", "kernel=3", "stride=2", "padding=valid", "q=1", "k=", "=3", "k==3",
-    "0", "1", "2", "6", "64", "0.5", ".5", "1.5", "3x5", "32x32x3", "1@32x32", "784",
-    "-1", "1e3", "999999999999", "1000000000", "x", "@", ":", ";", ",", "#", "=", "C1:",
-    "_lbl:", "9bad:", "::", "×", "３",
-})
+WORDS = sorted(
+    {
+        "input",
+        "conv",
+        "conv2d",
+        "dwconv",
+        "depthwise",
+        "dwconv2d",
+        "deconv",
+        "convtranspose",
+        "convtranspose2d",
+        "tconv",
+        "maxpool",
+        "max",
+        "maxpool2d",
+        "avgpool",
+        "avg",
+        "avgpool2d",
+        "gap",
+        "globalavgpool",
+        "gmp",
+        "globalmaxpool",
+        "adaptiveavgpool",
+        "adaptivemaxpool",
+        "adaptiveavgpool2d",
+        "adaptivemaxpool2d",
+        "fc",
+        "linear",
+        "dense",
+        "flatten",
+        "bn",
+        "batchnorm",
+        "batchnorm2d",
+        "dropout",
+        "lrn",
+        "identity",
+        "relu",
+        "relu6",
+        "leakyrelu",
+        "prelu",
+        "elu",
+        "gelu",
+        "silu",
+        "swish",
+        "hardswish",
+        "sigmoid",
+        "tanh",
+        "softmax",
+        "repeat",
+        "residual",
+        "concat",
+        "add",
+        "shortcut",
+        "branch",
+        "repeat 2:",
+        "residual:",
+        "concat:",
+        "add:",
+        "shortcut:",
+        "branch:",
+        "same",
+        "valid",
+        "nobias",
+        "floor",
+        "ceil",
+        "bias=no",
+        "bias=yes",
+        "bias=maybe",
+        "k3",
+        "k=5",
+        "k3x1",
+        "k0",
+        "s2",
+        "s=2x1",
+        "p1",
+        "p=1x2",
+        "p=same",
+        "d2",
+        "g2",
+        "g=3x3",
+        "op=1",
+        "op2",
+        "kernel=3",
+        "stride=2",
+        "padding=valid",
+        "q=1",
+        "k=",
+        "=3",
+        "k==3",
+        "0",
+        "1",
+        "2",
+        "6",
+        "64",
+        "0.5",
+        ".5",
+        "1.5",
+        "3x5",
+        "32x32x3",
+        "1@32x32",
+        "784",
+        "-1",
+        "1e3",
+        "999999999999",
+        "1000000000",
+        "x",
+        "@",
+        ":",
+        ";",
+        ",",
+        "#",
+        "=",
+        "C1:",
+        "_lbl:",
+        "9bad:",
+        "::",
+        "×",
+        "３",
+    }
+)
 
 # --------------------------------------------------------------------------- known bugs
 
@@ -223,9 +326,9 @@ def check_error(text: str, err: cnn_magic.CNNError) -> None:
         return
     assert type(err.line) is int and 1 <= err.line <= len(lines), (text, err.line)
     line = lines[err.line - 1]
-    if err.source is not None:   # the quoted line is the one named
+    if err.source is not None:  # the quoted line is the one named
         assert err.source == line, (text, err.line, err.source)
-    if err.column is not None:   # the caret lies on the line
+    if err.column is not None:  # the caret lies on the line
         assert type(err.column) is int and 1 <= err.column <= len(line), (text, err.column)
         assert err.column + err.width - 1 <= len(line), (text, err.column, err.width)
 
@@ -237,8 +340,15 @@ def check_result(net: cnn_magic.Network) -> None:
     assert net.flops == 2 * net.macs
     assert positive(net.input_shape) and positive(net.output_shape)
     for layer in net.layers:
-        counts = (layer.weights, layer.biases, layer.params, layer.macs, layer.flops,
-                  layer.exact, layer.ops)
+        counts = (
+            layer.weights,
+            layer.biases,
+            layer.params,
+            layer.macs,
+            layer.flops,
+            layer.exact,
+            layer.ops,
+        )
         assert all(type(v) is int and v >= 0 for v in counts), (layer.name, counts)
         assert layer.params == layer.weights + layer.biases
         assert layer.flops == 2 * layer.macs
@@ -272,7 +382,9 @@ def test_corpus_covers_the_language() -> None:
 # --------------------------------------------------------------------------- (a) random text
 
 ALPHABET = (
-    string.ascii_letters + string.digits + "x@=:;,#.- \t\n"
+    string.ascii_letters
+    + string.digits
+    + "x@=:;,#.- \t\n"
     + "×éß中文٣３\u00a0\u2028\u0085\x0c\r\x00\U0001f600"
 )
 HEADS = st.sampled_from(["", "input 8x8x3\n", "input 32x32x1; ", "input 10\n"])
@@ -306,14 +418,14 @@ def delete_char(draw, text: str) -> str:
     if not text:
         return text
     i = draw(st.integers(0, len(text) - 1))
-    return text[:i] + text[i + 1:]
+    return text[:i] + text[i + 1 :]
 
 
 def replace_char(draw, text: str) -> str:
     if not text:
         return text
     i = draw(st.integers(0, len(text) - 1))
-    return text[:i] + draw(st.sampled_from(ALPHABET)) + text[i + 1:]
+    return text[:i] + draw(st.sampled_from(ALPHABET)) + text[i + 1 :]
 
 
 def tokens(text: str) -> list[re.Match]:
@@ -325,7 +437,7 @@ def replace_token(draw, text: str) -> str:
     if not found:
         return text
     m = draw(st.sampled_from(found))
-    return text[:m.start()] + draw(st.sampled_from(WORDS)) + text[m.end():]
+    return text[: m.start()] + draw(st.sampled_from(WORDS)) + text[m.end() :]
 
 
 def delete_token(draw, text: str) -> str:
@@ -333,7 +445,7 @@ def delete_token(draw, text: str) -> str:
     if not found:
         return text
     m = draw(st.sampled_from(found))
-    return text[:m.start()] + text[m.end():]
+    return text[: m.start()] + text[m.end() :]
 
 
 def insert_token(draw, text: str) -> str:
@@ -348,9 +460,21 @@ def numbers(draw, text: str) -> str:
     if not found:
         return text
     m = draw(st.sampled_from(found))
-    new = draw(st.sampled_from(["0", "1", "2", "7", "1000000000", "1000000001",
-                                str(int(m.group()) + 1), str(max(0, int(m.group()) - 1))]))
-    return text[:m.start()] + new + text[m.end():]
+    new = draw(
+        st.sampled_from(
+            [
+                "0",
+                "1",
+                "2",
+                "7",
+                "1000000000",
+                "1000000001",
+                str(int(m.group()) + 1),
+                str(max(0, int(m.group()) - 1)),
+            ]
+        )
+    )
+    return text[: m.start()] + new + text[m.end() :]
 
 
 def shuffle_lines(draw, text: str) -> str:
@@ -367,7 +491,7 @@ def move_line(draw, text: str) -> str:
 def duplicate_line(draw, text: str) -> str:
     lines = text.split("\n")
     i = draw(st.integers(0, len(lines) - 1))
-    return "\n".join([*lines[:i + 1], *lines[i:]])
+    return "\n".join([*lines[: i + 1], *lines[i:]])
 
 
 def delete_line(draw, text: str) -> str:
@@ -383,14 +507,15 @@ def indent(draw, text: str) -> str:
     if draw(st.booleans()):
         lines[i] = draw(st.sampled_from([" ", "  ", "\t", "    ", "\x0c", " \t"])) + lines[i]
     else:
-        lines[i] = lines[i][draw(st.integers(1, 4)):]
+        lines[i] = lines[i][draw(st.integers(1, 4)) :]
     return "\n".join(lines)
 
 
 def swap_separators(draw, text: str) -> str:
     """Newlines to semicolons (losing the indentation), or commas to spaces."""
-    old, new = draw(st.sampled_from([("\n", "; "), (" ", ","), (";", "\n"), ("\n", "\r\n"),
-                                     ("\n", "\r")]))
+    old, new = draw(
+        st.sampled_from([("\n", "; "), (" ", ","), (";", "\n"), ("\n", "\r\n"), ("\n", "\r")])
+    )
     return text.replace(old, new)
 
 
@@ -398,9 +523,22 @@ def crlf(draw, text: str) -> str:
     return text.replace("\n", draw(st.sampled_from(["\r\n", "\r", "\u2028", "\x0c"])))
 
 
-MUTATIONS = [insert_char, delete_char, replace_char, replace_token, delete_token,
-             insert_token, numbers, shuffle_lines, move_line, duplicate_line, delete_line,
-             indent, swap_separators, crlf]
+MUTATIONS = [
+    insert_char,
+    delete_char,
+    replace_char,
+    replace_token,
+    delete_token,
+    insert_token,
+    numbers,
+    shuffle_lines,
+    move_line,
+    duplicate_line,
+    delete_line,
+    indent,
+    swap_separators,
+    crlf,
+]
 
 
 @settings(SETTINGS, max_examples=800)
@@ -431,29 +569,32 @@ def test_token_soup(text: str, rounding: str) -> None:
 # --------------------------------------------------------------------------- edges
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    " ",
-    "\n\n",
-    "# only a comment",
-    ";;;",
-    ":",
-    "input",
-    "input 0x0x0",
-    "input 8x8x3\nrepeat 0:\n  relu",
-    "input 8x8x3\nrepeat 1000000000:\n  repeat 1000000000:\n    relu",
-    "input 8x8x3\n" + "".join(" " * i + "repeat 1:\n" for i in range(150)) + " " * 150 + "relu",
-    "input 8x8x3\n" + "residual:\n" * 3,
-    "input 1000000000x1000000000x1000000000\nconv 1000000000 k1\nfc 1000000000",
-    "input 1000000000x1000000000x1000000000\nadaptiveavgpool 999999937x999999929",
-    "input 8x8x3\ndwconv k3 g3",
-    "input 8x8x3\x00conv 4 k3",
-    "input 8x8x3\n\u2028conv 4 k3",
-    "input 8x8x3\nconv 4 k3 p=" + "9" * 5000,
-    "input " + "9" * 5000 + "x8x3",
-    "input 8x8x3\n" + "conv 4 k1 " * 2000,
-    "input 8x8x3\n" + "x" * 100_000,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\n\n",
+        "# only a comment",
+        ";;;",
+        ":",
+        "input",
+        "input 0x0x0",
+        "input 8x8x3\nrepeat 0:\n  relu",
+        "input 8x8x3\nrepeat 1000000000:\n  repeat 1000000000:\n    relu",
+        "input 8x8x3\n" + "".join(" " * i + "repeat 1:\n" for i in range(150)) + " " * 150 + "relu",
+        "input 8x8x3\n" + "residual:\n" * 3,
+        "input 1000000000x1000000000x1000000000\nconv 1000000000 k1\nfc 1000000000",
+        "input 1000000000x1000000000x1000000000\nadaptiveavgpool 999999937x999999929",
+        "input 8x8x3\ndwconv k3 g3",
+        "input 8x8x3\x00conv 4 k3",
+        "input 8x8x3\n\u2028conv 4 k3",
+        "input 8x8x3\nconv 4 k3 p=" + "9" * 5000,
+        "input " + "9" * 5000 + "x8x3",
+        "input 8x8x3\n" + "conv 4 k1 " * 2000,
+        "input 8x8x3\n" + "x" * 100_000,
+    ],
+)
 def test_edges(text: str) -> None:
     check(text)
 

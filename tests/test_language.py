@@ -90,18 +90,30 @@ def test_groups_and_bias_forms():
 def test_every_alias_means_its_layer(alias):
     target = ALIASES[alias]
     args = {
-        "conv": "8 k3", "dwconv": "k3", "deconv": "8 k3", "maxpool": "k2", "avgpool": "k2",
-        "adaptiveavgpool": "2", "adaptivemaxpool": "2", "fc": "8",
+        "conv": "8 k3",
+        "dwconv": "k3",
+        "deconv": "8 k3",
+        "maxpool": "k2",
+        "avgpool": "k2",
+        "adaptiveavgpool": "2",
+        "adaptivemaxpool": "2",
+        "fc": "8",
     }.get(target, "")
     a = evaluate(f"input 8x8x4\n{alias} {args}").layers[0]
     b = evaluate(f"input 8x8x4\n{target} {args}").layers[0]
     assert (a.op, a.out_shape, a.params, a.macs) == (b.op, b.out_shape, b.params, b.macs)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, r in RULES.items() if r.family == n
-                                        and n not in ("conv", "fc", "flatten", "bn",
-                                                      "dropout", "lrn", "identity",
-                                                      "dwconv", "deconv")))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n, r in RULES.items()
+        if r.family == n
+        and n
+        not in ("conv", "fc", "flatten", "bn", "dropout", "lrn", "identity", "dwconv", "deconv")
+    ),
+)
 def test_every_activation_alone_and_after_a_layer(name):
     alone = evaluate(f"input 4x4x2\n{name}").layers[0]
     assert alone.out_shape == (4, 4, 2)
@@ -127,13 +139,18 @@ def test_comments_semicolons_blank_lines_and_labels():
 def test_generated_names_count_per_family():
     net = evaluate("input 16x16x1; conv 2 k3; maxpool k2; conv 2 k3; relu; fc 4; fc 2")
     assert [layer.name for layer in net.layers] == [
-        "conv1", "pool1", "conv2", "relu1", "fc1", "fc2"]
+        "conv1",
+        "pool1",
+        "conv2",
+        "relu1",
+        "fc1",
+        "fc2",
+    ]
 
 
 def test_repeat_expands_in_sequence_with_numbered_labels():
     net = evaluate("input 8x8x4\nrepeat 3:\n  c: conv 4 k3 p1\n  relu")
-    assert [layer.name for layer in net.layers] == ["c.1", "relu1", "c.2", "relu2", "c.3",
-                                                    "relu3"]
+    assert [layer.name for layer in net.layers] == ["c.1", "relu1", "c.2", "relu2", "c.3", "relu3"]
     assert net.params == 3 * (3 * 3 * 4 * 4 + 4)
     assert net.blocks[0].kind == "repeat" and (net.blocks[0].first, net.blocks[0].stop) == (0, 6)
 

@@ -16,11 +16,10 @@ from cnn_magic.widget import WIDGET_VIEW, CNNView
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
 @pytest.fixture
 def ip(shell):
     """The real shell with the extension loaded."""
-    shell.extension_manager.load_extension("cnn_magic")   # quiet if already loaded
+    shell.extension_manager.load_extension("cnn_magic")  # quiet if already loaded
     yield shell
     shell.run_cell("%config CnnMagic.rounding = 'textbook'", store_history=False)
 
@@ -39,8 +38,9 @@ def magic(shell, text: str, options: str = "") -> tuple[cnn_magic.Network, dict]
     return shell.user_ns.pop("_net"), bundles[0]
 
 
-def api(text: str, rounding: str = "textbook", convention: str = "flops",
-        input: str | None = None) -> tuple[cnn_magic.Network, dict]:
+def api(
+    text: str, rounding: str = "textbook", convention: str = "flops", input: str | None = None
+) -> tuple[cnn_magic.Network, dict]:
     """The Python door: evaluate() and the view the magic would display."""
     net = cnn_magic.evaluate(text, rounding, input=input)
     view = CNNView(text, rounding=rounding, convention=convention, input=input, static=True)
@@ -50,12 +50,14 @@ def api(text: str, rounding: str = "textbook", convention: str = "flops",
 @pytest.fixture(params=["api", "magic"])
 def door(request, ip):
     """Each case through both doors: (text, rounding, convention, input) → (net, bundle)."""
+
     def through(text, rounding="textbook", convention="flops", input=None):
         if request.param == "api":
             return api(text, rounding, convention, input)
         options = f"--rounding {rounding} --flops {convention} --static"
         options += f" --input {input}" if input else ""
         return magic(ip, text, options)
+
     return through
 
 
@@ -69,16 +71,33 @@ CASES = [
     (POOL9, "textbook", "flops", None, (5, 5, 1), 0, 0, "output 5×5×1"),
     (POOL9, "floor", "flops", None, (4, 4, 1), 0, 0, "output 4×4×1"),
     (POOL9, "ceil", "flops", None, (5, 5, 1), 0, 0, "output 5×5×1"),
-    ("conv 6 k5\navgpool k2", "textbook", "macs", "32x32x1", (14, 14, 6), 156, 117_600,
-     "117,600 MACs"),
-    ("input 8x8x3\nconv 16 k2", "textbook", "flops", "1@32x32", (31, 31, 16), 80, 123_008,
-     "input 32×32×1"),
+    (
+        "conv 6 k5\navgpool k2",
+        "textbook",
+        "macs",
+        "32x32x1",
+        (14, 14, 6),
+        156,
+        117_600,
+        "117,600 MACs",
+    ),
+    (
+        "input 8x8x3\nconv 16 k2",
+        "textbook",
+        "flops",
+        "1@32x32",
+        (31, 31, 16),
+        80,
+        123_008,
+        "input 32×32×1",
+    ),
     ("input 16\nfc 133", "textbook", "macs", None, (133,), 2_261, 2_128, "2,261 params"),
 ]
 
 
-@pytest.mark.parametrize(("text", "rounding", "convention", "input", "shape", "params", "count",
-                          "words"), CASES)
+@pytest.mark.parametrize(
+    ("text", "rounding", "convention", "input", "shape", "params", "count", "words"), CASES
+)
 def test_both_doors_agree(door, text, rounding, convention, input, shape, params, count, words):
     net, bundle = door(text, rounding, convention, input)
     assert net.output_shape == shape
@@ -118,10 +137,14 @@ def test_both_doors_raise_the_same_error(ip, text, capsys):
     assert not result.success and bundles == []
     expected = by_api.value
     assert (by_magic.message, by_magic.column, by_magic.source, by_magic.hint) == (
-        expected.message, expected.column, expected.source, expected.hint)
+        expected.message,
+        expected.column,
+        expected.source,
+        expected.hint,
+    )
     if expected.line is None:
         assert by_magic.line is None
-    else:   # the magic counts the cell's lines, the %%cnn line being line 1
+    else:  # the magic counts the cell's lines, the %%cnn line being line 1
         assert by_magic.line == expected.line + 1
     shown = capsys.readouterr().out
     assert "Traceback" not in shown
@@ -143,25 +166,31 @@ def test_line_magic_counts_its_one_line(ip, capsys):
     result, _ = run(ip, "%cnn input 32x32x1; conv 6 k5; maxpol k2")
     assert result.error_in_exec.line == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[:3] == ["CNNError: line 1: unknown layer 'maxpol'",
-                       "    input 32x32x1; conv 6 k5; maxpol k2",
-                       "                              ^^^^^^"]
+    assert out[:3] == [
+        "CNNError: line 1: unknown layer 'maxpol'",
+        "    input 32x32x1; conv 6 k5; maxpol k2",
+        "                              ^^^^^^",
+    ]
 
 
 # ------------------------------------------------------------------ the line
+
 
 def test_line_magic_one_line_network(ip):
     result, bundles = run(ip, "%cnn --flops macs input 32x32x1; conv 6 k5  # the notes' C1")
     result.raise_error()
     assert "117,600 MACs" in bundles[0]["text/plain"]
-    assert WIDGET_VIEW not in bundles[0]      # no kernel, no widget (nbclient test: with)
+    assert WIDGET_VIEW not in bundles[0]  # no kernel, no widget (nbclient test: with)
 
 
-@pytest.mark.parametrize(("option", "choices"), [
-    ("--flops mac", "'flops', 'macs', 'exact'"),
-    ("--rounding flor", "'textbook', 'floor', 'ceil'"),
-    ("--dtype fp32", "'float32', 'float16'"),
-])
+@pytest.mark.parametrize(
+    ("option", "choices"),
+    [
+        ("--flops mac", "'flops', 'macs', 'exact'"),
+        ("--rounding flor", "'textbook', 'floor', 'ceil'"),
+        ("--dtype fp32", "'float32', 'float16'"),
+    ],
+)
 def test_bad_option_names_the_choices(ip, capsys, option, choices):
     result, _ = run(ip, f"%%cnn {option}\ninput 4x4x1\nconv 2 k3")
     assert isinstance(result.error_in_exec, CNNMagicError)
@@ -169,18 +198,23 @@ def test_bad_option_names_the_choices(ip, capsys, option, choices):
     assert choices in out and "Traceback" not in out
 
 
-@pytest.mark.parametrize(("cell", "message"), [
-    ("%%cnn --bogus\ninput 4x4x1", "unrecognized arguments: --bogus"),
-    ("%%cnn input 4x4x1\nconv 2 k3", "unexpected 'input 4x4x1' on the %%cnn line"),
-    ("%%cnn --example lenet5\ninput 4x4x1", "the network is given twice: the cell and "
-                                            "--example"),
-    ("%cnn", "no network given"),
-    ("%%cnn\n# only a comment\n", "no network given"),
-    ("%cnn -o 2x input 4x4x1; conv 2 k3", "-o needs a Python variable name, not '2x'"),
-    ("%cnn -f /nonexistent/net.cnn", "cannot read '/nonexistent/net.cnn'"),
-    ("%cnn --example resnet5", "unknown example 'resnet5'"),
-    ("%cnn --input 32x32 conv 6 k5", "'32x32' has no channel count"),
-])
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("%%cnn --bogus\ninput 4x4x1", "unrecognized arguments: --bogus"),
+        ("%%cnn input 4x4x1\nconv 2 k3", "unexpected 'input 4x4x1' on the %%cnn line"),
+        (
+            "%%cnn --example lenet5\ninput 4x4x1",
+            "the network is given twice: the cell and --example",
+        ),
+        ("%cnn", "no network given"),
+        ("%%cnn\n# only a comment\n", "no network given"),
+        ("%cnn -o 2x input 4x4x1; conv 2 k3", "-o needs a Python variable name, not '2x'"),
+        ("%cnn -f /nonexistent/net.cnn", "cannot read '/nonexistent/net.cnn'"),
+        ("%cnn --example resnet5", "unknown example 'resnet5'"),
+        ("%cnn --input 32x32 conv 6 k5", "'32x32' has no channel count"),
+    ],
+)
 def test_usage_mistakes_are_short_errors(ip, capsys, cell, message):
     result, bundles = run(ip, cell)
     assert isinstance(result.error_in_exec, CNNMagicError)
@@ -263,8 +297,10 @@ def test_static_option_and_explain(ip):
     table, explanation = bundles
     assert set(table) == {"text/plain", "text/html"}
     assert set(explanation) == {"text/plain", "text/markdown"}
-    assert (r"\left\lfloor\frac{32 - 5 + 2\cdot 0}{1}\right\rfloor + 1 = 28"
-            in explanation["text/markdown"])
+    assert (
+        r"\left\lfloor\frac{32 - 5 + 2\cdot 0}{1}\right\rfloor + 1 = 28"
+        in explanation["text/markdown"]
+    )
     assert "FLOPs = 2×5×5×1×28×28×6 = 235,200" in explanation["text/plain"]
 
 
@@ -272,7 +308,7 @@ def test_all_ops_and_dtype(ip):
     result, bundles = run(ip, "%cnn --all-ops --dtype float16 --static input 4x4x1; conv 2 k3 relu")
     result.raise_error()
     text = bundles[0]["text/plain"]
-    assert "152 FLOPs (all ops)" in text       # 2·72 + 8 ReLUs
+    assert "152 FLOPs (all ops)" in text  # 2·72 + 8 ReLUs
     assert "activations 16 B as float16" in text
 
 
@@ -287,8 +323,19 @@ def test_config_sets_the_defaults(ip):
 
 def test_help_documents_the_options(ip):
     doc = ip.find_cell_magic("cnn").__doc__
-    for option in ("--flops", "--rounding", "--input", "--all-ops", "--dtype", "-o NAME",
-                   "--explain", "--static", "-f PATH", "--example NAME", "{flops,macs,exact}"):
+    for option in (
+        "--flops",
+        "--rounding",
+        "--input",
+        "--all-ops",
+        "--dtype",
+        "-o NAME",
+        "--explain",
+        "--static",
+        "-f PATH",
+        "--example NAME",
+        "{flops,macs,exact}",
+    ):
         assert option in doc
 
 
@@ -305,13 +352,16 @@ def test_unload_and_reload(ip):
 
 
 def test_import_stays_light():
-    code = ("import sys, cnn_magic, cnn_magic.widget, cnn_magic.explain, cnn_magic.table\n"
-            "heavy = {'IPython', 'ipywidgets', 'pandas'} & set(sys.modules)\n"
-            "assert not heavy, heavy\n")
+    code = (
+        "import sys, cnn_magic, cnn_magic.widget, cnn_magic.explain, cnn_magic.table\n"
+        "heavy = {'IPython', 'ipywidgets', 'pandas'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 # ------------------------------------------------------------- a real kernel
+
 
 def test_failed_cell_is_an_error_output_under_nbclient(tmp_path, monkeypatch):
     import nbformat
@@ -320,16 +370,24 @@ def test_failed_cell_is_an_error_output_under_nbclient(tmp_path, monkeypatch):
 
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    cells = ["%load_ext cnn_magic", f"%%cnn\n{LENET5}",
-             "%%cnn\ninput 32x32x1\nC1: cnov 6 k5 relu", "%cnn --flops mac conv 1 k1"]
+    cells = [
+        "%load_ext cnn_magic",
+        f"%%cnn\n{LENET5}",
+        "%%cnn\ninput 32x32x1\nC1: cnov 6 k5 relu",
+        "%cnn --flops mac conv 1 k1",
+    ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     path = tmp_path / "errors.ipynb"
     nbformat.write(nb, path)
 
     def client(notebook, allow_errors):
-        return NotebookClient(notebook, kernel_name="python3", timeout=120,
-                              allow_errors=allow_errors,
-                              resources={"metadata": {"path": str(tmp_path)}})
+        return NotebookClient(
+            notebook,
+            kernel_name="python3",
+            timeout=120,
+            allow_errors=allow_errors,
+            resources={"metadata": {"path": str(tmp_path)}},
+        )
 
     ran = client(nbformat.read(path, as_version=4), True).execute()
     good, bad, bad_option = (cell.outputs for cell in ran.cells[1:])
@@ -337,9 +395,12 @@ def test_failed_cell_is_an_error_output_under_nbclient(tmp_path, monkeypatch):
     assert "833,040 FLOPs" in good[0].data["text/plain"]
     assert {"text/html", WIDGET_VIEW} <= set(good[0].data)
     assert [o.output_type for o in bad] == ["error"]
-    assert bad[0].traceback == ["CNNError: line 3: unknown layer 'cnov'",
-                                "    C1: cnov 6 k5 relu", "        ^^^^",
-                                "did you mean 'conv'?"]
+    assert bad[0].traceback == [
+        "CNNError: line 3: unknown layer 'cnov'",
+        "    C1: cnov 6 k5 relu",
+        "        ^^^^",
+        "did you mean 'conv'?",
+    ]
     assert [o.output_type for o in bad_option] == ["error"]
     assert "'flops', 'macs', 'exact'" in bad_option[0].traceback[0]
 

@@ -120,7 +120,8 @@ def test_committed_tidy(name: str) -> None:
         for output in cell["outputs"]:
             assert WIDGET_VIEW not in output.get("data", {}), source(cell)
             assert not (output["output_type"] == "stream" and output["name"] == "stderr"), (
-                f"stderr stored for {source(cell)!r}: {text(output['text'])[:300]}")
+                f"stderr stored for {source(cell)!r}: {text(output['text'])[:300]}"
+            )
 
 
 @pytest.mark.parametrize("name", TUTORIALS)
@@ -148,8 +149,10 @@ PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.+!-]*$")
 
 
 def test_binder_pins_exactly_and_leaves_torch_out() -> None:
-    lines = [line.split("#", 1)[0].strip()
-             for line in (BINDER / "requirements.txt").read_text().splitlines()]
+    lines = [
+        line.split("#", 1)[0].strip()
+        for line in (BINDER / "requirements.txt").read_text().splitlines()
+    ]
     lines = [line for line in lines if line]
     assert "." in lines, "the package itself must be installed"
     pins = [line for line in lines if line != "."]
@@ -175,8 +178,11 @@ def python_311() -> str:
 def clean_env(tmp: Path) -> dict[str, str]:
     """The environment without this test run's virtualenv, user site or Jupyter/IPython
     settings: the fresh environment must stand on its own."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "JUPYTER_PATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "JUPYTER_PATH")
+    }
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[name] = str(tmp / name.lower())
     env.update(PYTHONNOUSERSITE="1", PYDEVD_DISABLE_FILE_VALIDATION="1", PIP_NO_INPUT="1")
@@ -184,10 +190,12 @@ def clean_env(tmp: Path) -> dict[str, str]:
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str], what: str, timeout: int) -> None:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     assert done.returncode == 0, (
-        f"{what} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}")
+        f"{what} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
+    )
 
 
 @pytest.mark.binder
@@ -197,18 +205,44 @@ def test_binder_environment_runs_every_notebook(tmp_path: Path) -> None:
     # repo2docker copies the repository and runs pip in it; a copy also keeps pip's
     # build folders out of the working tree
     repo = tmp_path / "repo"
-    shutil.copytree(REPO, repo, ignore=shutil.ignore_patterns(
-        ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis",
-        ".ruff_cache", ".venv", ".ipynb_checkpoints"))
+    shutil.copytree(
+        REPO,
+        repo,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            "build",
+            "dist",
+            "*.egg-info",
+            "__pycache__",
+            ".pytest_cache",
+            ".hypothesis",
+            ".ruff_cache",
+            ".venv",
+            ".ipynb_checkpoints",
+        ),
+    )
     venv = tmp_path / "venv"
     run([python_311(), "-m", "venv", str(venv)], tmp_path, env, "python -m venv", 300)
     python = venv / "bin" / "python"
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    run([str(python), "-m", "pip", "install", "-q", "-r", "binder/requirements.txt"],
-        repo, env, "pip install -r binder/requirements.txt", 1500)
-    run([str(python), "-c", "import importlib.util as u, sys; "
-         "sys.exit(u.find_spec('torch') is not None)"],
-        repo, env, "torch must not be in the Binder environment", 60)
+    run(
+        [str(python), "-m", "pip", "install", "-q", "-r", "binder/requirements.txt"],
+        repo,
+        env,
+        "pip install -r binder/requirements.txt",
+        1500,
+    )
+    run(
+        [
+            str(python),
+            "-c",
+            "import importlib.util as u, sys; sys.exit(u.find_spec('torch') is not None)",
+        ],
+        repo,
+        env,
+        "torch must not be in the Binder environment",
+        60,
+    )
 
     executed = tmp_path / "executed"
     failures = []
@@ -216,11 +250,26 @@ def test_binder_environment_runs_every_notebook(tmp_path: Path) -> None:
         # nbconvert stops at the first error in a cell not tagged raises-exception;
         # the kernel is the environment's own python3 (user kernel specs are isolated)
         done = subprocess.run(
-            [str(python), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-             "--ExecutePreprocessor.timeout=600", "--output-dir", str(executed),
-             str(repo / "notebooks" / name)],
-            cwd=repo / "notebooks", env=env, capture_output=True, text=True, timeout=1200,
-            check=False)
+            [
+                str(python),
+                "-m",
+                "jupyter",
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
+                "--ExecutePreprocessor.timeout=600",
+                "--output-dir",
+                str(executed),
+                str(repo / "notebooks" / name),
+            ],
+            cwd=repo / "notebooks",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
         if done.returncode != 0:
             failures.append(f"{name} did not run:\n{done.stderr[-6000:]}")
             continue
@@ -240,8 +289,10 @@ def differences(name: str, stored: dict, fresh: dict) -> list[str]:
             if not any(note in shown for note in NO_TORCH) or any(k == "error" for k, *_ in got):
                 problems.append(f"{name} cell {number}: without torch it printed {shown!r}")
         elif got != comparable(old):
-            problems.append(f"{name} cell {number} differs in the Binder environment: "
-                            + first_difference(comparable(old), got))
+            problems.append(
+                f"{name} cell {number} differs in the Binder environment: "
+                + first_difference(comparable(old), got)
+            )
     return problems
 
 
@@ -251,9 +302,11 @@ def first_difference(stored: list[tuple[str, str, str]], fresh: list[tuple[str, 
         return f"outputs {[i[:2] for i in stored]} stored, {[i[:2] for i in fresh]} now"
     for (kind, label, a), (_, _, b) in zip(stored, fresh, strict=True):
         if a != b:
-            pairs = enumerate(zip(a, b, strict=False))   # the shorter may be a prefix
+            pairs = enumerate(zip(a, b, strict=False))  # the shorter may be a prefix
             at = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
             start = max(0, at - 80)
-            return (f"{kind} {label}, character {at}:\n  stored: {a[start:at + 80]!r}"
-                    f"\n  now:    {b[start:at + 80]!r}")
+            return (
+                f"{kind} {label}, character {at}:\n  stored: {a[start : at + 80]!r}"
+                f"\n  now:    {b[start : at + 80]!r}"
+            )
     return "same"

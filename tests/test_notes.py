@@ -14,8 +14,13 @@ def lenet():
 def test_lenet5_feature_maps(lenet):
     shapes = [(layer.name, layer.out_shape) for layer in lenet.layers]
     assert shapes == [
-        ("C1", (28, 28, 6)), ("S2", (14, 14, 6)), ("C3", (10, 10, 16)), ("S4", (5, 5, 16)),
-        ("C5", (1, 1, 120)), ("F6", (84,)), ("F7", (10,)),
+        ("C1", (28, 28, 6)),
+        ("S2", (14, 14, 6)),
+        ("C3", (10, 10, 16)),
+        ("S4", (5, 5, 16)),
+        ("C5", (1, 1, 120)),
+        ("F6", (84,)),
+        ("F7", (10,)),
     ]
     assert lenet.output_shape == (10,)
 

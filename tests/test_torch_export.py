@@ -33,20 +33,19 @@ conv 6 k3 s2 ceil
 conv 6 k1 p1 ceil
 conv 6 k2 valid relu""",
     "dwconv": "input 16x16x6\ndwconv k3 p1 relu6\ndwconv k3 s2 same 2\n"
-              "dwconv k5 d2 p4 nobias\ndepthwise k3x1 s2x1",
+    "dwconv k5 d2 p4 nobias\ndepthwise k3x1 s2x1",
     "deconv": "input 7x7x8\ndeconv 8 k4 s2 p1\ndeconv 6 k3 s2 p1 op1\n"
-              "deconv 4 k3 s3 op2 relu\ndeconv 4 k3 d2 g2 nobias\ntconv 4 k2x3 s2x1",
+    "deconv 4 k3 s3 op2 relu\ndeconv 4 k3 d2 g2 nobias\ntconv 4 k2x3 s2x1",
     "pooling": "input 31x29x3\nmaxpool k3 s2\navgpool k3 s2 p1\nmaxpool k2 floor\n"
-               "maxpool k3 s1 p1 d2 ceil\navgpool k2 same\nmaxpool k3 s2 same\n"
-               "adaptiveavgpool 3",
+    "maxpool k3 s1 p1 d2 ceil\navgpool k2 same\nmaxpool k3 s2 same\n"
+    "adaptiveavgpool 3",
     "adaptive": "input 10x9x3\nadaptivemaxpool 4x3\nadaptiveavgpool 2\ngmp",
     "gap": "input 9x7x5\ngap\nfc 3",
-    "vector": "input 6x6x3\nfc 20 relu\nbn\ndropout 0.3\nfc 10 nobias prelu\nflatten\n"
-              "fc 5 softmax",
+    "vector": "input 6x6x3\nfc 20 relu\nbn\ndropout 0.3\nfc 10 nobias prelu\nflatten\nfc 5 softmax",
     "map": "input 8x8x4\nbn\nlrn\nidentity\ndropout\nflatten\nbn\nsoftmax",
     "activations": "input 4x4x3\nrelu\nrelu6\nleakyrelu 0.2\nprelu\nelu 0.5\ngelu\nsilu\n"
-                   "swish\nhardswish\nsigmoid\ntanh\nsoftmax\nconv 3 k1 leakyrelu\n"
-                   "conv 3 k1 prelu\nconv 3 k1 elu\nconv 3 k1 softmax",
+    "swish\nhardswish\nsigmoid\ntanh\nsoftmax\nconv 3 k1 leakyrelu\n"
+    "conv 3 k1 prelu\nconv 3 k1 elu\nconv 3 k1 softmax",
     "mlp": "input 784\nfc 256 relu\nfc 10",
     "residual": """input 16x16x8
 residual:
@@ -137,9 +136,12 @@ repeat 2:
 
 # Rounded up, the strided body gives 9×9 where the 1×1 shortcut gives 8×8.
 REFUSED = {("residual", "ceil")}
-EVALUATIONS = [pytest.param(text, rounding, id=f"{name}-{rounding}")
-               for name, text in NETWORKS.items() for rounding in ("textbook", "floor", "ceil")
-               if (name, rounding) not in REFUSED]
+EVALUATIONS = [
+    pytest.param(text, rounding, id=f"{name}-{rounding}")
+    for name, text in NETWORKS.items()
+    for rounding in ("textbook", "floor", "ceil")
+    if (name, rounding) not in REFUSED
+]
 
 
 def test_the_refused_evaluations_are_refused() -> None:
@@ -181,29 +183,40 @@ def test_lenet5_in_one_line() -> None:
     assert model(torch.zeros(1, 1, 32, 32)).shape == (1, 10)
     assert sum(p.numel() for p in model.parameters()) == 61_706
     assert [type(m).__name__ for m in model] == [
-        "Sequential", "AvgPool2d", "Sequential", "AvgPool2d", "Sequential", "Sequential",
-        "Sequential"]
+        "Sequential",
+        "AvgPool2d",
+        "Sequential",
+        "AvgPool2d",
+        "Sequential",
+        "Sequential",
+        "Sequential",
+    ]
     assert list(dict(model.named_children())) == ["C1", "S2", "C3", "S4", "C5", "F6", "F7"]
     assert isinstance(model.F6[0], nn.Flatten) and isinstance(model.F7[-1], nn.Softmax)
-    assert model.S2.ceil_mode is True   # textbook rounding: pooling rounds up
+    assert model.S2.ceil_mode is True  # textbook rounding: pooling rounds up
 
 
 def test_input_tensor_is_nchw() -> None:
-    assert torch_export.input_tensor(cnn_magic.evaluate("input 32x24x3; relu")).shape == \
-        (1, 3, 32, 24)
+    assert torch_export.input_tensor(cnn_magic.evaluate("input 32x24x3; relu")).shape == (
+        1,
+        3,
+        32,
+        24,
+    )
     assert torch_export.input_tensor(cnn_magic.evaluate("input 10; relu"), 4).shape == (4, 10)
 
 
 # ------------------------------------------------------------------- how layers map
+
 
 def modules(text: str, rounding: str = "textbook") -> list[nn.Module]:
     return list(cnn_magic.evaluate(text, rounding).to_torch().layer_modules)
 
 
 def test_strided_same_padding_is_explicit_and_uneven() -> None:
-    conv, = modules("input 8x8x1; conv 2 k3 s2 same")
+    (conv,) = modules("input 8x8x1; conv 2 k3 s2 same")
     pad, layer = conv
-    assert isinstance(pad, nn.ZeroPad2d) and pad.padding == (0, 1, 0, 1)   # TF: extra after
+    assert isinstance(pad, nn.ZeroPad2d) and pad.padding == (0, 1, 0, 1)  # TF: extra after
     assert layer.padding == (0, 0) and layer.stride == (2, 2)
 
 
@@ -222,7 +235,7 @@ def test_max_pool_pads_with_minus_infinity() -> None:
 
 
 def test_same_average_pool_leaves_padding_out_as_tensorflow() -> None:
-    pool, = modules("input 4x4x1; avgpool k3 s1 same")
+    (pool,) = modules("input 4x4x1; avgpool k3 s1 same")
     assert pool.count_include_pad is False
     model = cnn_magic.evaluate("input 4x4x1; avgpool k3 s1 same").to_torch()
     assert torch.equal(model(torch.ones(1, 1, 4, 4)), torch.ones(1, 1, 4, 4))
@@ -236,7 +249,7 @@ def test_pool_rounding_follows_the_layer() -> None:
 
 
 def test_a_convolution_rounded_up_gets_padding_after() -> None:
-    conv, = modules("input 8x8x1; conv 2 k3 s2 ceil")
+    (conv,) = modules("input 8x8x1; conv 2 k3 s2 ceil")
     pad, layer = conv
     assert pad.padding == (0, 1, 0, 1) and layer.padding == (0, 0)
 
@@ -251,8 +264,9 @@ def test_unequal_same_padding_of_a_pool_is_made_explicit() -> None:
 
 
 def test_groups_dilation_bias_and_output_padding() -> None:
-    conv, dw, deconv = modules("input 9x9x4; conv 8 k3 d2 g2 nobias; dwconv k3 2; "
-                               "deconv 4 k3 s2 op1 g4")
+    conv, dw, deconv = modules(
+        "input 9x9x4; conv 8 k3 d2 g2 nobias; dwconv k3 2; deconv 4 k3 s2 op1 g4"
+    )
     assert (conv.groups, conv.dilation, conv.bias) == (2, (2, 2), None)
     assert (dw.groups, dw.out_channels) == (8, 16)
     assert (deconv.groups, deconv.output_padding, deconv.stride) == (4, (1, 1), (2, 2))
@@ -264,12 +278,23 @@ def test_batch_norm_dimension_follows_the_input() -> None:
     assert isinstance(on_vector, nn.BatchNorm1d) and on_vector.num_features == 48
 
 
-@pytest.mark.parametrize(("word", "kind"), [
-    ("relu", nn.ReLU), ("relu6", nn.ReLU6), ("leakyrelu", nn.LeakyReLU), ("prelu", nn.PReLU),
-    ("elu", nn.ELU), ("gelu", nn.GELU), ("silu", nn.SiLU), ("swish", nn.SiLU),
-    ("hardswish", nn.Hardswish), ("sigmoid", nn.Sigmoid), ("tanh", nn.Tanh),
-    ("softmax", nn.Softmax),
-])
+@pytest.mark.parametrize(
+    ("word", "kind"),
+    [
+        ("relu", nn.ReLU),
+        ("relu6", nn.ReLU6),
+        ("leakyrelu", nn.LeakyReLU),
+        ("prelu", nn.PReLU),
+        ("elu", nn.ELU),
+        ("gelu", nn.GELU),
+        ("silu", nn.SiLU),
+        ("swish", nn.SiLU),
+        ("hardswish", nn.Hardswish),
+        ("sigmoid", nn.Sigmoid),
+        ("tanh", nn.Tanh),
+        ("softmax", nn.Softmax),
+    ],
+)
 def test_activations(word: str, kind: type) -> None:
     alone, trailing = modules(f"input 3x3x2; {word}; conv 2 k1 {word}")
     assert type(alone) is kind and type(trailing[-1]) is kind
@@ -299,8 +324,14 @@ def test_a_block_labelled_shortcut_stays_in_the_body() -> None:
 
 def test_module_names_are_safe_and_unique() -> None:
     model = cnn_magic.evaluate(NETWORKS["names"]).to_torch()
-    assert list(dict(model.named_children())) == ["x", "x_2", "forward_2", "train_2", "a_b",
-                                                  "repeat1"]
+    assert list(dict(model.named_children())) == [
+        "x",
+        "x_2",
+        "forward_2",
+        "train_2",
+        "a_b",
+        "repeat1",
+    ]
     assert list(dict(model.repeat1.named_children())) == ["y_1", "y_2"]
 
 
@@ -321,19 +352,27 @@ WINDOW_OPS = st.sampled_from(["conv 3", "dwconv", "maxpool", "avgpool", "deconv 
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(op=WINDOW_OPS, h=st.integers(1, 20), w=st.integers(1, 20), k=st.integers(1, 5),
-       s=st.integers(1, 4), d=st.integers(1, 3), p=st.integers(0, 3),
-       padding=st.sampled_from(["p", "same", "valid", ""]),
-       flag=st.sampled_from(["", "floor", "ceil"]),
-       rounding=st.sampled_from(["textbook", "floor", "ceil"]))
+@given(
+    op=WINDOW_OPS,
+    h=st.integers(1, 20),
+    w=st.integers(1, 20),
+    k=st.integers(1, 5),
+    s=st.integers(1, 4),
+    d=st.integers(1, 3),
+    p=st.integers(0, 3),
+    padding=st.sampled_from(["p", "same", "valid", ""]),
+    flag=st.sampled_from(["", "floor", "ceil"]),
+    rounding=st.sampled_from(["textbook", "floor", "ceil"]),
+)
 def test_random_windows_agree(op, h, w, k, s, d, p, padding, flag, rounding) -> None:
     if op.startswith("deconv"):
         padding, flag = ("p" if padding == "p" else ""), ""
     pad = f"p{p}" if padding == "p" else padding
     dilation = "" if op == "avgpool" else f"d{d}"
     try:
-        net = cnn_magic.evaluate(f"input {h}x{w}x2; {op} k{k} s{s} {pad} {dilation} {flag}",
-                                 rounding)
+        net = cnn_magic.evaluate(
+            f"input {h}x{w}x2; {op} k{k} s{s} {pad} {dilation} {flag}", rounding
+        )
     except cnn_magic.CNNError:
         return
     assert torch_export.compare(net) == []
@@ -341,10 +380,12 @@ def test_random_windows_agree(op, h, w, k, s, d, p, padding, flag, rounding) -> 
 
 # ------------------------------------------------------------------ without torch
 
+
 def _python(code: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
 
 
 def test_the_export_module_does_not_import_torch() -> None:
@@ -365,6 +406,8 @@ def test_without_torch_the_error_says_how_to_install_it() -> None:
         "        print(type(err).__name__, err)\n"
     )
     assert done.returncode == 0, done.stderr
-    message = ("to_torch() needs PyTorch, which is not installed here: pip install torch "
-               "(or pip install 'cnn-magic[torch]')")
+    message = (
+        "to_torch() needs PyTorch, which is not installed here: pip install torch "
+        "(or pip install 'cnn-magic[torch]')"
+    )
     assert done.stdout.splitlines() == [f"ImportError {message}"] * 2

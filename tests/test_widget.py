@@ -34,8 +34,8 @@ def test_lenet_toggles_redraw_the_counts():
     assert "416,520 MACs" in header.value
     total = rows_of(table.value)[-1]
     assert total[0] == "total" and total[1][6:8] == ["61,706", "416,520"]
-    assert "<th class=\"n\">MACs</th>" in table.value
-    assert "MACs: one multiply-add is one operation" in table.value   # the formulas in words
+    assert '<th class="n">MACs</th>' in table.value
+    assert "MACs: one multiply-add is one operation" in table.value  # the formulas in words
     convention.value = "exact"
     assert "833,040 exact FLOPs" in header.value
     convention.value = "flops"
@@ -46,8 +46,10 @@ def test_lenet_toggles_redraw_the_counts():
 def test_rounding_toggle_changes_shapes_and_marks_rows():
     view = CNNView(POOL9)
     header, _, rounding, table = parts(view)
-    assert rows_of(table.value)[0] == ("layer", ["pool1", "maxpool k2 s2", "9×9×1", "5×5×1",
-                                                 "0", "0", "0", "0", "0.0%"])
+    assert rows_of(table.value)[0] == (
+        "layer",
+        ["pool1", "maxpool k2 s2", "9×9×1", "5×5×1", "0", "0", "0", "0", "0.0%"],
+    )
     rounding.value = "floor"
     css, cells = rows_of(table.value)[0]
     assert (css, cells[3]) == ("layer changed", "4×4×1")
@@ -71,7 +73,7 @@ def test_only_changed_rows_are_marked():
 
 def test_set_moves_the_toggles_and_plain_use_needs_no_widget():
     view = CNNView(LENET5)
-    view.set(convention="macs", rounding="floor")     # before any widget exists
+    view.set(convention="macs", rounding="floor")  # before any widget exists
     assert view._widget is None and "416,520 MACs" in view.to_text()
     _, convention, rounding, table = parts(view)
     assert (convention.value, rounding.value) == ("macs", "floor")
@@ -107,12 +109,13 @@ def test_layer_names_are_escaped_in_the_html(monkeypatch):
 
 
 def test_block_structure_is_visible():
-    text = ("input 56x56x64\nstage: residual:\n  conv 64 k3 p1 nobias\n  bn relu\n"
-            "  conv 64 k3 p1 nobias\n  bn\nrelu\ngap\nfc 10")
+    text = (
+        "input 56x56x64\nstage: residual:\n  conv 64 k3 p1 nobias\n  bn relu\n"
+        "  conv 64 k3 p1 nobias\n  bn\nrelu\ngap\nfc 10"
+    )
     rows = rows_of(CNNView(text).table_html())
-    assert rows[0] == ("block", ["stage:", "residual:", "56×56×64", "56×56×64", "", "", "", "",
-                                 ""])
-    assert 'style="padding-left:22px"' in CNNView(text).table_html()    # indented body
+    assert rows[0] == ("block", ["stage:", "residual:", "56×56×64", "56×56×64", "", "", "", "", ""])
+    assert 'style="padding-left:22px"' in CNNView(text).table_html()  # indented body
     assert rows[-1][0] == "total"
 
 
@@ -125,9 +128,9 @@ def test_share_bars_and_thousands_separators():
 def test_fallbacks_are_deterministic_and_hold_the_totals():
     first = CNNView(LENET5, convention="macs")._repr_mimebundle_()
     second = CNNView(LENET5, convention="macs")._repr_mimebundle_()
-    assert first[WIDGET_VIEW] != second[WIDGET_VIEW]           # two widgets...
+    assert first[WIDGET_VIEW] != second[WIDGET_VIEW]  # two widgets...
     del first[WIDGET_VIEW], second[WIDGET_VIEW]
-    assert first == second                                       # ...identical fallbacks
+    assert first == second  # ...identical fallbacks
     for data in first.values():
         assert "416,520" in data and "61,706" in data
     plain = first["text/plain"].splitlines()
@@ -150,14 +153,18 @@ def test_widget_view_and_core_controls_only():
 
     assert isinstance(view.widget, ipywidgets.VBox)
     kinds = [type(child) for child in view.widget.children]
-    assert kinds == [ipywidgets.HTML, ipywidgets.ToggleButtons, ipywidgets.ToggleButtons,
-                     ipywidgets.HTML]
+    assert kinds == [
+        ipywidgets.HTML,
+        ipywidgets.ToggleButtons,
+        ipywidgets.ToggleButtons,
+        ipywidgets.HTML,
+    ]
     for widget in (view.widget, *view.widget.children):
         assert widget._model_module == "@jupyter-widgets/controls"
     _, convention, rounding, _ = view.widget.children
     assert [label for label, _ in convention.options] == ["FLOPs", "MACs", "exact"]
     assert list(rounding.options) == ["textbook", "floor", "ceil"]
-    assert view._repr_mimebundle_()[WIDGET_VIEW] == bundle[WIDGET_VIEW]   # one widget
+    assert view._repr_mimebundle_()[WIDGET_VIEW] == bundle[WIDGET_VIEW]  # one widget
 
 
 def test_static_view_has_no_widget():

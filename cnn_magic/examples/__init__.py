@@ -33,8 +33,9 @@ _ROUNDING = re.compile(r"#\s*rounding:\s*(\S+)")
 
 def names() -> tuple[str, ...]:
     """The names of the shipped networks, sorted."""
-    return tuple(sorted(entry[: -len(_SUFFIX)] for entry in os.listdir(FOLDER)
-                        if entry.endswith(_SUFFIX)))
+    return tuple(
+        sorted(entry[: -len(_SUFFIX)] for entry in os.listdir(FOLDER) if entry.endswith(_SUFFIX))
+    )
 
 
 def text(name: str) -> str:
@@ -44,8 +45,11 @@ def text(name: str) -> str:
     found = next((n for n in known if _squeeze(n) == _squeeze(key)), None)
     if found is None:
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = (f"did you mean '{close[0]}'? " if close else "") + "known examples: " \
+        hint = (
+            (f"did you mean '{close[0]}'? " if close else "")
+            + "known examples: "
             + ", ".join(known)
+        )
         raise CNNError(f"unknown example {name!r}", hint=hint)
     with open(os.path.join(FOLDER, found + _SUFFIX), encoding="utf-8") as file:
         return file.read()

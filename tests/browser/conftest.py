@@ -93,8 +93,9 @@ def jupyter_server(
 
 
 @contextmanager
-def open_page(browser: Browser, server: JupyterServer, owner: pytest.Item | pytest.Collector,
-              scale: float = 1) -> Iterator[Page]:
+def open_page(
+    browser: Browser, server: JupyterServer, owner: pytest.Item | pytest.Collector, scale: float = 1
+) -> Iterator[Page]:
     """A fresh browser context and page; while it is open, a failure of any test
     under ``owner`` reports the page's console and the server log. On leaving,
     the page closes and the server's kernels are shut down; if the code inside
@@ -103,8 +104,10 @@ def open_page(browser: Browser, server: JupyterServer, owner: pytest.Item | pyte
     console: list[str] = []
     diagnostics = owner.stash.setdefault(DIAGNOSTICS, {})
     # a module's page and a test's may both be open: the titles tell them apart
-    titles = (f"browser console ({server.app}, page of {owner.name})",
-              f"server log (jupyter {server.app})")
+    titles = (
+        f"browser console ({server.app}, page of {owner.name})",
+        f"server log (jupyter {server.app})",
+    )
     diagnostics[titles[0]] = lambda: "\n".join(console)
     diagnostics[titles[1]] = server.log
     context = browser.new_context(

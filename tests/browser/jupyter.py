@@ -132,9 +132,7 @@ class BrowserError(RuntimeError):
     """Chromium did not start; the message says where it was looked for and why."""
 
 
-def launch_chromium(
-    playwright: Playwright, home: Path, executable: str = CHROMIUM
-) -> Browser:
+def launch_chromium(playwright: Playwright, home: Path, executable: str = CHROMIUM) -> Browser:
     """Headless Chromium with its HOME and XDG folders under ``home``."""
     try:
         return playwright.chromium.launch(
@@ -431,8 +429,12 @@ class NotebookPage:
         box = locator.bounding_box()
         if box is None:
             raise AssertionError(f"{locator} is not visible: no screenshot")
-        clip = {"x": box["x"] - margin, "y": box["y"] - margin,
-                "width": box["width"] + 2 * margin, "height": box["height"] + 2 * margin}
+        clip = {
+            "x": box["x"] - margin,
+            "y": box["y"] - margin,
+            "width": box["width"] + 2 * margin,
+            "height": box["height"] + 2 * margin,
+        }
         self.page.screenshot(path=str(path), clip=clip)
         return path
 

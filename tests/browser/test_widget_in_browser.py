@@ -186,17 +186,16 @@ def test_screenshot_of_the_widget_is_a_png(cells: NotebookPage, artifacts: Path)
 
 def raises_on_purpose(cell: nbformat.NotebookNode) -> bool:
     """nbval's two ways of saying a cell fails on purpose."""
-    return ("raises-exception" in cell.get("metadata", {}).get("tags", [])
-            or "NBVAL_RAISES_EXCEPTION" in cell.source)
+    return (
+        "raises-exception" in cell.get("metadata", {}).get("tags", [])
+        or "NBVAL_RAISES_EXCEPTION" in cell.source
+    )
 
 
-def test_first_tutorial_runs_with_live_widgets(
-    page: Page, jupyter_server: JupyterServer
-) -> None:
+def test_first_tutorial_runs_with_live_widgets(page: Page, jupyter_server: JupyterServer) -> None:
     name = FIRST_TUTORIAL.name
     shutil.copyfile(FIRST_TUTORIAL, jupyter_server.root_dir / name)
-    code = [c for c in nbformat.read(FIRST_TUTORIAL, as_version=4).cells
-            if c.cell_type == "code"]
+    code = [c for c in nbformat.read(FIRST_TUTORIAL, as_version=4).cells if c.cell_type == "code"]
     nb = NotebookPage(page, jupyter_server, name).open()
     expect(page.locator(".jp-Notebook .jp-CodeCell")).to_have_count(len(code))
     nb.run_all(timeout_ms=2 * WAIT_MS)
@@ -213,4 +212,3 @@ def test_first_tutorial_runs_with_live_widgets(
             widgets += 1
     assert widgets >= 1, f"no %%cnn widget in {name}"
     expect(page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget")
-
