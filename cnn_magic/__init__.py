@@ -15,6 +15,7 @@ In IPython: ``%load_ext cnn_magic``, then a ``%%cnn`` cell.
 
 from .errors import CNNError
 from .evaluate import evaluate, format_shape, parse_shape
+from .i18n import set_language
 from .results import Block, Layer, Network, ReceptiveField
 
 __all__ = [
@@ -23,13 +24,16 @@ __all__ = [
     "Layer",
     "Network",
     "ReceptiveField",
+    "check",
     "evaluate",
     "example",
     "example_names",
     "example_text",
+    "exercise",
     "format_shape",
     "load_ipython_extension",
     "parse_shape",
+    "set_language",
     "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
@@ -60,6 +64,30 @@ def example_names() -> tuple[str, ...]:
     from . import examples
 
     return examples.names()
+
+
+def exercise(kind: str | None = None, seed: int | str = 0):
+    """A random but sensible problem of ``kind`` (see ``cnn_magic.exercises.KINDS``; one
+    chosen by the seed when ``None``), the same for the same seed. Display it for the
+    text, ``.quiz()`` for the interactive table, ``.solution()`` for the answers.
+
+    >>> problem = exercise("macs_flops", seed=42)
+    >>> [q.key for q in problem.questions]
+    ['C1.output', 'C1.macs', 'C1.flops']
+    """
+    from .exercises import exercise as make
+
+    return make(kind, seed)
+
+
+def check(problem, answers, strict: bool = False) -> dict[str, bool]:
+    """Which answers are right, ``{key: bool}``; ``strict=True`` raises AssertionError
+    with each wrong answer's expected value and derivation (for autograded cells).
+    ``problem``: an :func:`exercise` problem or a network text. See
+    :func:`cnn_magic.grading.check`."""
+    from .grading import check as grade
+
+    return grade(problem, answers, strict)
 
 
 def load_ipython_extension(ipython) -> None:
