@@ -111,13 +111,17 @@ class Problem:
         net = self.network
         return {q.key: expected(net, q.index, q.quantity) for q in self.questions}
 
+    def _words(self) -> tuple[str, str, str, str]:
+        """The title, what the exercise is about, the rounding rule and "Questions:"."""
+        title = _("Exercise ({kind}, seed {seed})").format(kind=self.kind, seed=self.seed)
+        about = _(KIND_WORDS[self.kind]) if self.kind in KIND_WORDS else ""
+        rule = _("Rounding: {rule}").format(rule=_(ROUNDING_TEXT[self.rounding]))
+        return title, about, rule, _("Questions:")
+
     def to_text(self) -> str:
         """The problem as a student reads it: what to compute, the network, the questions."""
-        title = _("Exercise ({kind}, seed {seed})").format(kind=self.kind, seed=self.seed)
-        rounding = _(ROUNDING_TEXT[self.rounding])
-        lines = [title, _(KIND_WORDS[self.kind]), "", self.text, ""]
-        lines.append(_("Rounding: {rule}").format(rule=rounding))
-        lines.append(_("Questions:"))
+        title, about, rule, asked = self._words()
+        lines = [title, about, "", self.text, "", rule, asked]
         lines += [f"  {q.key:<16} {q.prompt()}" for q in self.questions]
         return "\n".join(lines)
 
@@ -125,16 +129,14 @@ class Problem:
         import html
 
         esc = html.escape
+        title, about, rule, asked = self._words()
         items = "".join(
             f"<li><code>{esc(q.key)}</code>: {esc(q.prompt())}</li>" for q in self.questions
         )
-        title = _("Exercise ({kind}, seed {seed})").format(kind=self.kind, seed=self.seed)
         return (
-            f'<div class="cnn-magic-exercise"><b>{esc(title)}</b>'
-            f"<div>{esc(_(KIND_WORDS[self.kind]))}</div>"
-            f"<pre>{esc(self.text)}</pre>"
-            f"<div>{esc(_('Rounding: {rule}').format(rule=_(ROUNDING_TEXT[self.rounding])))}"
-            f"</div><div>{esc(_('Questions:'))}</div><ul>{items}</ul></div>"
+            f'<div class="cnn-magic-exercise"><b>{esc(title)}</b><div>{esc(about)}</div>'
+            f"<pre>{esc(self.text)}</pre><div>{esc(rule)}</div><div>{esc(asked)}</div>"
+            f"<ul>{items}</ul></div>"
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:

@@ -169,9 +169,7 @@ def _output_hint(layer: Layer) -> str:
     }[rule]
     words = {
         "floor": _("round down"),
-        "ceil": _(
-            "round up; a last window that would start in the right padding is dropped"
-        ),
+        "ceil": _("round up; a last window that would start in the right padding is dropped"),
         "same": _("'same' padding"),
         "deconv": _("transposed convolution"),
         "adaptive": _("adaptive pooling"),
@@ -180,7 +178,9 @@ def _output_hint(layer: Layer) -> str:
         channels = _("C_out = K, the number of kernels")
     else:
         channels = _("C_out = C_in: pooling keeps the channels")
-    return f"{formula} ({words}); W_out {_('likewise')}; {channels}"
+    return _("{formula} ({words}); W_out likewise; {channels}").format(
+        formula=formula, words=words, channels=channels
+    )
 
 
 def _param_hint(layer: Layer, quantity: str) -> str:
@@ -193,8 +193,7 @@ def _param_hint(layer: Layer, quantity: str) -> str:
     elif layer.op == "bn":
         weights = "2 × C (γ, β)"
     else:
-        none = _("0: this layer has no parameters (pooling: 无参数)")
-        return none
+        return _("0: this layer has no parameters (pooling has none)")
     biases = _("one per kernel (K), 0 with nobias") if layer.op != "bn" else "0"
     if quantity == "weights":
         return weights
@@ -247,7 +246,7 @@ def derivation(net: Network, index: int | None, quantity: str) -> str:
         if line.note:
             out.append(f"  ({line.note})")
     if quantity == "output":
-        out.append(f"{_('output')} = {format_shape(layer.out_shape)}")
+        out.append(_("output") + " = " + format_shape(layer.out_shape))
     if not chosen and quantity != "output":
         out.append(f"{_(QUANTITY_WORDS[quantity])} = 0")
     return "\n".join(out)
@@ -258,7 +257,7 @@ _SHAPE_LABELS = ("H_out", "W_out", "C_out", "N_in")
 
 def _total_derivation(net: Network, quantity: str) -> str:
     if quantity == "output":
-        return f"{_('output')} = {format_shape(net.output_shape)}"
+        return _("output") + " = " + format_shape(net.output_shape)
     values = [expected(net, i, quantity) for i in range(len(net.layers))]
     terms = [f"{value:,}" for value in values if value]
     total = expected(net, None, quantity)

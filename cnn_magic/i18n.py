@@ -111,3 +111,20 @@ def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it now: for strings kept in
     tables at import time and passed through :func:`_` when shown."""
     return message
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese characters take two.
+
+    >>> display_width("参数量"), display_width("params")
+    (6, 6)
+    """
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` display columns (numbers: ``right``)."""
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if right else text + fill

@@ -19,11 +19,12 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from IPython.utils.process import arg_split
-from traitlets import Bool, Enum
+from traitlets import Bool, Enum, observe
 
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .errors import CNNError
 from .explain import explain
+from .i18n import LANGUAGES, check_language, language, set_language
 from .widget import CNNView
 
 
@@ -76,6 +77,15 @@ class CnnMagic(Magics):
         tuple(DTYPE_BYTES), default_value="float32", help="Data type of the activation memory."
     ).tag(config=True)
     static = Bool(False, help="Show a static table instead of the widget.").tag(config=True)
+    lang = Enum(
+        LANGUAGES,
+        default_value="en",
+        help="Language of every word shown (en or zh); also the Python API's from then on.",
+    ).tag(config=True)
+
+    @observe("lang")
+    def _lang_changed(self, change) -> None:
+        set_language(change["new"])
 
     @no_var_expand
     @magic_arguments()
@@ -124,6 +134,16 @@ class CnnMagic(Magics):
         help="work out every layer's numbers with its own values, as LaTeX",
     )
     @argument("--static", action="store_true", default=None, help="a static table, no widget")
+    @argument(
+        "--quiz",
+        nargs="?",
+        const="default",
+        default=None,
+        metavar="WHAT",
+        help="an exercise: the table with blanks to fill in; WHAT to hide, comma-separated: "
+        "output, weights, biases, params, flops (default: output,params,flops; or all)",
+    )
+    @argument("--lang", default=None, help="language of this cell's output: en or zh")
     @argument("-f", metavar="PATH", dest="file", default=None, help="read the network from a file")
     @argument(
         "--example",
@@ -155,7 +175,19 @@ class CnnMagic(Magics):
         offset = 0
         try:
             args, inline = _parse_line(line)
+            lang = check_language(args.lang) if args.lang else None
+        except CNNError as error:
+            raise _surface(error, offset) from None
+        with language(lang):
+            self._run(args, inline, cell)
+
+    def _run(self, args, inline: str, cell: str | None) -> None:
+        offset = 0
+        try:
             text, rounding, offset = self._source(args, inline, cell)
+            if args.quiz is not None:
+                self._quiz(args, text, rounding)
+                return
             view = CNNView(
                 text,
                 rounding=args.rounding or rounding,
@@ -174,6 +206,28 @@ class CnnMagic(Magics):
         display(view)
         if args.explain:
             display(explain(view.network, view.convention, view.all_ops, view.dtype))
+
+    def _quiz(self, args, text: str, rounding: str) -> None:
+        """``--quiz``: the same table with blanks; shown as a widget where a kernel runs."""
+        from .quiz import QuizView, parse_hide
+
+        view = QuizView(
+            text,
+            hide=parse_hide(args.quiz),
+            rounding=args.rounding or rounding,
+            convention=args.flops or self.flops,
+            input=args.input,
+        )
+        name = _variable(args.output)
+        if name is not None:
+            self.shell.user_ns[name] = view.network
+        static = (self.static if args.static is None else args.static) or not _has_kernel(
+            self.shell
+        )
+        if static:
+            display({"text/plain": view.to_text(), "text/html": view.to_html()}, raw=True)
+        else:
+            display(view)
 
     def _source(self, args, inline: str, cell: str | None) -> tuple[str, str, int]:
         """The network text, its default rounding, and how far its line numbers are
