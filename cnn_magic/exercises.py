@@ -1,14 +1,14 @@
 """Exercises on demand: a random but sensible layer (or small network) and the questions
 the notes teach, the same problem for the same seed.
 
->>> problem = exercise("params_bias", seed=2024)
+>>> problem = exercise("params_bias", seed=2029)
 >>> print(problem.text)
-input 14x14x16
-C1: conv 32 k3
+input 56x56x32
+C1: conv 8 k3
 >>> [q.key for q in problem.questions]
 ['C1.weights', 'C1.biases', 'C1.params']
 >>> problem.solution()
-{'C1.weights': 4608, 'C1.biases': 32, 'C1.params': 4640}
+{'C1.weights': 2304, 'C1.biases': 8, 'C1.params': 2312}
 
 A generator only chooses numbers (kept in :attr:`Problem.spec`, so tests can build the
 same layers in another tool) and writes them as layer-language text; every expected
@@ -41,7 +41,7 @@ class Question(NamedTuple):
 
     layer: str
     quantity: str
-    index: int | None
+    position: int | None
 
     @property
     def key(self) -> str:
@@ -52,7 +52,7 @@ class Question(NamedTuple):
         what = _(QUANTITY_WORDS[self.quantity])
         if self.quantity == "output":
             what += " (H×W×C)"
-        owner = _("whole network") if self.index is None else self.layer
+        owner = _("whole network") if self.position is None else self.layer
         return f"{owner}: {what}"
 
 
@@ -94,7 +94,7 @@ class Problem:
     def expected(self, key: str) -> Value:
         """The right answer to the question ``key``."""
         question = self.question(key)
-        return expected(self.network, question.index, question.quantity)
+        return expected(self.network, question.position, question.quantity)
 
     def question(self, key: str) -> Question:
         for question in self.questions:
@@ -109,7 +109,7 @@ class Problem:
     def solution(self) -> dict[str, Value]:
         """Every question's right answer: for the teacher's answer key."""
         net = self.network
-        return {q.key: expected(net, q.index, q.quantity) for q in self.questions}
+        return {q.key: expected(net, q.position, q.quantity) for q in self.questions}
 
     def _words(self) -> tuple[str, str, str, str]:
         """The title, what the exercise is about, the rounding rule and "Questions:"."""
@@ -377,5 +377,5 @@ def describe(problem: Problem) -> str:
     """One line per question with its answer: the teacher's key, as text."""
     net = problem.network
     return "\n".join(
-        f"{q.key}: {show(expected(net, q.index, q.quantity))}" for q in problem.questions
+        f"{q.key}: {show(expected(net, q.position, q.quantity))}" for q in problem.questions
     )

@@ -290,7 +290,7 @@ def check(problem: Any, answers: Mapping[str, object], strict: bool = False) -> 
     results: dict[str, bool] = {}
     wrong: list[str] = []
     for question in problem.questions:
-        value = expected(net, question.index, question.quantity)
+        value = expected(net, question.position, question.quantity)
         given = answers.get(question.key)
         results[question.key] = given is not None and is_right(given, value)
         if not results[question.key]:
@@ -306,5 +306,5 @@ def _wrong_message(net: Network, question: Any, given: object, value: Value) -> 
     else:
         head = _("{key}: expected {value}, got {given}")
     text = head.format(key=question.key, value=show(value), given=given)
-    worked = derivation(net, question.index, question.quantity)
+    worked = derivation(net, question.position, question.quantity)
     return text + "\n" + "\n".join("    " + line for line in worked.splitlines())

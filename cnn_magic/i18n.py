@@ -30,7 +30,7 @@ import gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 DOMAIN = "cnn_magic"
@@ -90,7 +90,7 @@ def language(lang: str | None) -> Iterator[str]:
         _override.reset(token)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(lang: str) -> gettext.NullTranslations:
     if lang == "en":  # the message ids are the English text
         return gettext.NullTranslations()

@@ -34,7 +34,6 @@ from .errors import CNNError, did_you_mean
 from .evaluate import evaluate, format_shape
 from .grading import derivation, expected, hint, is_right, parse_answer, show
 from .i18n import N_, _, check_language, current_language, display_width, language, pad
-from .results import Network
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -104,7 +103,7 @@ class Blank(NamedTuple):
     """A cell to fill: its row (a layer's index, ``None`` for the totals), the row's
     name and the column."""
 
-    index: int | None
+    position: int | None
     row: str
     column: str
 
@@ -186,7 +185,9 @@ class QuizView:
     def _blanks(
         self, hide: tuple[str, ...], chosen: Iterable[tuple[str, str]] | None
     ) -> list[Blank]:
-        rows = [(i, layer.name) for i, layer in enumerate(self.network.layers)]
+        rows: list[tuple[int | None, str]] = [
+            (i, layer.name) for i, layer in enumerate(self.network.layers)
+        ]
         rows.append((None, "total"))
         if chosen is not None:
             wanted = set(chosen)
@@ -221,7 +222,7 @@ class QuizView:
 
     def expected(self, key: str) -> int | tuple[int, ...]:
         blank = self.blank(key)
-        return expected(self.network, blank.index, self.quantity(blank.column))
+        return expected(self.network, blank.position, self.quantity(blank.column))
 
     def right(self, key: str) -> bool | None:
         """``True``/``False`` for an answered blank, ``None`` when it is still empty."""
@@ -254,13 +255,13 @@ class QuizView:
         """The formula for ``key`` in the layer's symbols, in the view's language."""
         blank = self.blank(key)
         with language(self.lang):
-            return hint(self.network, blank.index, self.quantity(blank.column))
+            return hint(self.network, blank.position, self.quantity(blank.column))
 
     def derivation(self, key: str) -> str:
         """The worked arithmetic for ``key`` with the layer's values (``--explain``'s)."""
         blank = self.blank(key)
         with language(self.lang):
-            return derivation(self.network, blank.index, self.quantity(blank.column))
+            return derivation(self.network, blank.position, self.quantity(blank.column))
 
     def set(self, convention: str | None = None, rounding: str | None = None) -> None:
         """Switch the convention and/or rounding, as a click on a toggle does."""
@@ -361,7 +362,9 @@ class QuizView:
                 table.append(cells)
         widths = [max(display_width(row[i]) for row in table) for i in range(len(table[0]))]
         lines = [
-            "  ".join(pad(c, w, right=i > 3) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+            "  ".join(
+                pad(c, w, right=i > 3) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
             for row in table
         ]
         return "\n".join([self.intro(), "", *lines, "", self.score_line()])
@@ -414,7 +417,7 @@ class QuizView:
         return list(self._widget.children[1].children)
 
     def _build(self) -> Any:
-        import ipywidgets as w
+        import ipywidgets as w  # type: ignore[import-untyped]
 
         toggles = []
         if "count" in self.columns:
@@ -440,7 +443,7 @@ class QuizView:
         grid = []
         for title in self.headers():
             grid.append(w.HTML(f"<b>{html.escape(title)}</b>"))
-        for index, name, text, shape in self._rows():
+        for _index, name, text, shape in self._rows():
             grid += [w.HTML(html.escape(c)) for c in (self._row_title(name), text, shape)]
             for column in self.columns:
                 key = f"{name}.{column}"

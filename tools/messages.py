@@ -79,7 +79,7 @@ def template() -> Catalog:
     for filename, _lineno, message, comments, context in sorted(found, key=lambda m: m[0]):
         catalog.add(
             message,
-            locations=[(f"cnn_magic/{filename}", None)],
+            locations=[(f"cnn_magic/{filename}", None)],  # type: ignore[list-item]
             auto_comments=comments,
             context=context,
         )
