@@ -1,0 +1,129 @@
+"""The message catalogs: complete, up to date, compiled; and the language switch through
+every door (Python, the magic's ``--lang`` and ``%config CnnMagic.lang``, the CLI).
+
+``tools/messages.py`` rebuilds the catalogs; these tests fail when someone adds a
+message to the code and forgets to run it, or leaves a message without Chinese.
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import io
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+import cnn_magic
+from cnn_magic.i18n import LOCALE_DIR, current_language, language, set_language
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import messages  # noqa: E402  (tools/ is not a package)
+
+FIELD = re.compile(r"\{[^{}]*\}")
+
+
+def zh_catalog():
+    with messages.po_path("zh").open("rb") as file:
+        return read_po(file, locale="zh", domain=messages.DOMAIN)
+
+
+def test_the_catalog_files_are_what_tools_messages_makes() -> None:
+    """Template extracted from the code, merged .po, compiled .mo: all committed as
+    ``python tools/messages.py`` writes them."""
+    stale = [
+        str(path.relative_to(REPO))
+        for path, content in messages.wanted().items()
+        if not path.exists() or path.read_bytes() != content
+    ]
+    assert not stale, f"run python tools/messages.py: stale {stale}"
+
+
+def test_every_message_has_a_chinese_version() -> None:
+    template = messages.template()
+    catalog = zh_catalog()
+    ids = [m.id for m in template if m.id]
+    assert len(ids) >= 60
+    missing, broken = [], []
+    for message_id in ids:
+        message = catalog.get(message_id)
+        if message is None or not message.string or message.fuzzy:
+            missing.append(message_id)
+        elif sorted(FIELD.findall(message.string)) != sorted(FIELD.findall(message_id)):
+            broken.append((message_id, message.string))
+    assert not missing, f"no Chinese for {missing}"
+    assert not broken, f"placeholders differ: {broken}"
+
+
+def test_the_compiled_catalog_is_the_one_gettext_reads() -> None:
+    path = LOCALE_DIR / "zh" / "LC_MESSAGES" / "cnn_magic.mo"
+    assert path.read_bytes() == messages.compiled("zh")
+    translations = gettext.GNUTranslations(io.BytesIO(path.read_bytes()))
+    for message in zh_catalog():
+        if message.id:
+            assert translations.gettext(message.id) == message.string
+
+
+def test_no_message_hides_inside_an_f_string() -> None:
+    """Babel cannot extract ``_("...")`` from inside an f-string (before Python 3.12),
+    so a message there would never reach the catalog."""
+    offenders = []
+    for path in sorted((REPO / "cnn_magic").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in ("_", "_n", "N_")
+                    and inner.args
+                    and isinstance(inner.args[0], ast.Constant)
+                ):
+                    offenders.append(f"{path.name}:{inner.lineno}")
+    assert not offenders
+
+
+def test_a_language_block_and_the_default() -> None:
+    assert current_language() == "en"
+    with language("zh"):
+        assert cnn_magic.exercise("fc", seed=1).to_text().startswith("练习（fc，种子 1）")
+        with language(None):
+            assert current_language() == "zh"
+    assert cnn_magic.exercise("fc", seed=1).to_text().startswith("Exercise (fc, seed 1)")
+    try:
+        set_language("zh_CN")
+        assert current_language() == "zh"
+    finally:
+        set_language("en")
+    with pytest.raises(cnn_magic.CNNError, match="unknown language 'fr'"):
+        set_language("fr")
+
+
+def test_check_speaks_the_language_in_force() -> None:
+    with language("zh"), pytest.raises(AssertionError) as error:
+        cnn_magic.check("input 32x32x1; C1: conv 6 k5", {"C1.params": 150}, strict=True)
+    assert str(error.value).startswith("C1.params：应为 156，答案为 150\n")
+
+
+def test_the_magic_switches_per_cell_and_per_session(shell) -> None:
+    shell.run_line_magic("load_ext", "cnn_magic")
+    shell.run_cell_magic("cnn", "--quiz sizes --static --lang zh", "input 9x9x1\nmaxpool k2 s2")
+    assert "得分：1 题答对 0 题" in shell.display_pub.outputs[-1]["data"]["text/plain"]
+    assert current_language() == "en"  # only that cell
+    try:
+        shell.run_line_magic("config", 'CnnMagic.lang = "zh"')
+        assert current_language() == "zh"
+        shell.run_cell_magic("cnn", "--quiz sizes --static", "input 9x9x1\nmaxpool k2 s2")
+        assert "得分" in shell.display_pub.outputs[-1]["data"]["text/plain"]
+        with pytest.raises(cnn_magic.CNNError, match="--quiz 不能隐藏 'sise'"):
+            shell.run_cell_magic("cnn", "--quiz sise", "input 9x9x1\nmaxpool k2 s2")
+    finally:
+        shell.run_line_magic("config", 'CnnMagic.lang = "en"')
+    assert current_language() == "en"
+    with pytest.raises(cnn_magic.CNNError, match="unknown language 'klingon'"):
+        shell.run_cell_magic("cnn", "--lang klingon", "input 9x9x1\nmaxpool k2 s2")
