@@ -16,6 +16,7 @@ import sys
 from . import evaluate, example_names
 from .conventions import CONVENTIONS, ROUNDINGS
 from .errors import CNNError
+from .i18n import LANGUAGES, language
 
 FORMATS = ("text", "markdown", "csv", "json", "latex")
 
@@ -59,12 +60,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--units", action="store_true", help="numbers with k/M/G units instead of exact integers"
     )
+    p.add_argument(
+        "--lang", choices=LANGUAGES, default=None, help="language of the output: en or zh"
+    )
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for any mistake)."""
     args = parser().parse_args(argv)
+    with language(args.lang):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.list_examples:
             output = _examples_list()
