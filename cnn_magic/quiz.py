@@ -330,9 +330,11 @@ class QuizView:
         return _("total") if name == "total" else name
 
     def _value(self, index: int | None, column: str) -> str:
+        """A shown cell; a total left empty when it would give a blank's answer away."""
+        if index is None and any(b.column == column and b.row != "total" for b in self.blanks):
+            return ""
         if index is None and column == "output":
-            last = self.network.layers[-1].name if self.network.layers else ""
-            return "" if self._is_blank(last, "output") else format_shape(self.network.output_shape)
+            return format_shape(self.network.output_shape)
         return show(expected(self.network, index, self.quantity(column)))
 
     def _is_blank(self, row: str, column: str) -> bool:

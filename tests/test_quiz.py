@@ -132,3 +132,8 @@ def test_a_problem_as_a_quiz() -> None:
     for key, value in problem.solution().items():
         view.answer(key, str(value) if isinstance(value, int) else "x".join(map(str, value)))
     assert view.score() == (3, 3)
+    # a one-layer network's totals are its layer's numbers: they must not give them away
+    shown = view.to_text()
+    for value in problem.solution().values():
+        if isinstance(value, int):
+            assert f"{value:,}" not in shown
