@@ -36,6 +36,9 @@ from .grading import derivation, expected, hint, is_right, parse_answer, show
 from .i18n import N_, _, check_language, current_language, display_width, language, pad
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_TOGGLE_STYLE = {"button_width": "auto", "description_width": "5em"}
+# ipywidgets 8 lays a ToggleButtons' description above its buttons; flex puts it beside
+_TOGGLE_LAYOUT = {"display": "flex", "align_items": "center"}
 
 COLUMNS = ("output", "weights", "biases", "params", "count")
 """What ``--quiz`` can hide; ``count`` is the operations column (FLOPs, MACs or exact)."""
@@ -428,7 +431,8 @@ class QuizView:
                 value=self.convention,
                 description=_("count"),
                 tooltips=[_(CONVENTION_TEXT[c]) for c in CONVENTIONS],
-                style={"button_width": "auto"},
+                style=_TOGGLE_STYLE,
+                layout=_TOGGLE_LAYOUT,
             )
             convention.observe(lambda ch: self._apply(convention=ch["new"]), names="value")
             toggles.append(convention)
@@ -437,14 +441,16 @@ class QuizView:
             value=self.rounding,
             description=_("rounding"),
             tooltips=[_(ROUNDING_TEXT[r]) for r in ROUNDINGS],
-            style={"button_width": "auto"},
+            style=_TOGGLE_STYLE,
+            layout=_TOGGLE_LAYOUT,
         )
         rounding.observe(lambda ch: self._apply(rounding=ch["new"]), names="value")
         toggles.append(rounding)
 
         grid = []
-        for title in self.headers():
-            grid.append(w.HTML(f"<b>{html.escape(title)}</b>"))
+        for title, column in zip(self.headers(), ("", "", "", *self.columns), strict=True):
+            typed = any(b.column == column for b in self.blanks)  # over input boxes: left
+            grid.append(w.HTML(_numeric(title, "" if typed else column, bold=True)))
         for _index, name, text, shape in self._rows():
             grid += [w.HTML(html.escape(c)) for c in (self._row_title(name), text, shape)]
             for column in self.columns:
@@ -494,7 +500,7 @@ class QuizView:
                     if self._is_blank(name, column):
                         cell.children[1].value = self._mark(f"{name}.{column}")
                     else:
-                        cell.value = html.escape(self._value(index, column))
+                        cell.value = _numeric(self._value(index, column), column)
             feedback.children = self._feedback()
             score.value = f'<b class="cnn-magic-score">{html.escape(self.score_line())}</b>'
 
@@ -535,3 +541,11 @@ class QuizView:
                 parts.append(button)
             out.append(w.VBox(parts))
         return tuple(out)
+
+
+def _numeric(text: str, column: str, bold: bool = False) -> str:
+    """A grid cell's HTML: counts right-aligned, as the tables print them."""
+    body = f"<b>{html.escape(text)}</b>" if bold else html.escape(text)
+    if column in ("", "output"):
+        return body
+    return f'<div style="text-align:right">{body}</div>'
