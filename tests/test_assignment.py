@@ -14,7 +14,10 @@ import re
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+
+pytestmark = pytest.mark.notebook  # runs the notebook in kernels, as nbval does
 
 ASSIGNMENT = (
     Path(__file__).resolve().parents[1] / "notebooks" / "assignment" / "lenet5_homework.ipynb"
