@@ -9,6 +9,7 @@ the same answer: a wrong statement, a wrong rule or a wrong expectation shows.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -177,3 +178,12 @@ def test_a_teachers_own_problem() -> None:
         from_text("input 32x32x1\nC1: conv 6 k5", ["C2.params"])
     with pytest.raises(cnn_magic.CNNError, match="unknown quantity 'param'"):
         from_text("input 32x32x1\nC1: conv 6 k5", ["C1.param"])
+
+
+def test_the_readme_names_every_kind_and_its_example_holds() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for kind in KINDS:
+        assert f"`{kind}`" in readme, kind
+    problem = cnn_magic.exercise("last_window", seed="20230017")
+    assert "problem.solution()   # {'P1.output': (5, 5, 32)}" in readme
+    assert problem.solution() == {"P1.output": (5, 5, 32)}
