@@ -185,5 +185,5 @@ def test_the_readme_names_every_kind_and_its_example_holds() -> None:
     for kind in KINDS:
         assert f"`{kind}`" in readme, kind
     problem = cnn_magic.exercise("last_window", seed="20230017")
-    assert "problem.solution()   # {'P1.output': (5, 5, 32)}" in readme
+    assert "problem.solution()  # {'P1.output': (5, 5, 32)}" in readme
     assert problem.solution() == {"P1.output": (5, 5, 32)}
