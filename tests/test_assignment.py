@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -42,14 +43,21 @@ EXPECTED = {
 }
 
 
-def grade_id(cell: nbformat.NotebookNode) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+Errors = dict[str, list[Any]]  # grade id → the error outputs of its cell
 
 
-def run(replace: dict[str, str]) -> dict[str, list[dict]]:
+def read() -> Any:
+    return nbformat.read(ASSIGNMENT, as_version=4)  # type: ignore[no-untyped-call]
+
+
+def grade_id(cell: Any) -> str:
+    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"))
+
+
+def run(replace: dict[str, str]) -> Errors:
     """Run the assignment with the solution regions of the named cells replaced, as the
     autograder would; each graded cell's error outputs, by grade id."""
-    nb = nbformat.read(ASSIGNMENT, as_version=4)
+    nb = read()
     for cell in nb.cells:
         if grade_id(cell) in replace:
             cell.source = SOLUTION.sub(replace[grade_id(cell)], cell.source)
@@ -61,8 +69,8 @@ def run(replace: dict[str, str]) -> dict[str, list[dict]]:
     }
 
 
-def points(errors: dict[str, list[dict]]) -> int:
-    nb = nbformat.read(ASSIGNMENT, as_version=4)
+def points(errors: Errors) -> int:
+    nb = read()
     return sum(
         cell.metadata["nbgrader"]["points"]
         for cell in nb.cells
@@ -71,7 +79,7 @@ def points(errors: dict[str, list[dict]]) -> int:
 
 
 def test_the_assignment_is_an_nbgrader_source_notebook() -> None:
-    nb = nbformat.read(ASSIGNMENT, as_version=4)
+    nb = read()
     graded = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
     solutions = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
     assert [grade_id(c) for c in graded] == list(EXPECTED)

@@ -18,11 +18,12 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import cnn_magic
 from cnn_magic.exercises import KINDS, Problem, from_text
+from cnn_magic.layers import Axis
 
 SEEDS = range(25)  # per kind: 275 problems against torch
 
 
-def torch_twin(problem: Problem) -> tuple[nn.Module, tuple[int, ...]]:
+def torch_twin(problem: Problem) -> tuple[nn.Sequential, tuple[int, ...]]:
     """The problem's layers in plain torch, from the generator's choices; and the
     input shape as NCHW."""
     first, *specs = problem.spec
@@ -65,7 +66,7 @@ def torch_answers(problem: Problem) -> dict[str, object]:
     counts from the modules, FLOPs from FlopCounterMode (2 per multiply-add)."""
     model, shape = torch_twin(problem)
     names = [spec["name"] for spec in problem.spec[1:]]
-    layers = dict(zip(names, model, strict=True))
+    layers: dict[str, nn.Module] = dict(zip(names, list(model), strict=True))
     outputs: dict[str, tuple[int, ...]] = {}
     flops: dict[str, int] = {}
     x = torch.zeros(shape)
@@ -121,8 +122,10 @@ def test_a_student_number_is_a_seed_and_picks_a_kind() -> None:
     assert (again.kind, again.text) == (problems[17].kind, problems[17].text)
 
 
-def axis(problem: Problem):
-    return problem.network.layers[0].axes[0]
+def axis(problem: Problem) -> Axis:
+    axes = problem.network.layers[0].axes
+    assert axes is not None
+    return axes[0]
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -13,8 +13,10 @@ import io
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 import cnn_magic
@@ -22,12 +24,12 @@ from cnn_magic.i18n import LOCALE_DIR, current_language, language, set_language
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
-import messages  # noqa: E402  (tools/ is not a package)
+import messages  # type: ignore[import-not-found]  # noqa: E402  (tools/ is not a package)
 
 FIELD = re.compile(r"\{[^{}]*\}")
 
 
-def zh_catalog():
+def zh_catalog() -> Catalog:
     with messages.po_path("zh").open("rb") as file:
         return read_po(file, locale="zh", domain=messages.DOMAIN)
 
@@ -47,13 +49,15 @@ def test_every_message_has_a_chinese_version() -> None:
     template = messages.template()
     catalog = zh_catalog()
     ids = [m.id for m in template if m.id]
+    assert all(isinstance(i, str) for i in ids), "plural messages: check each form here"
+    ids = [str(i) for i in ids]
     assert len(ids) >= 60
     missing, broken = [], []
     for message_id in ids:
         message = catalog.get(message_id)
         if message is None or not message.string or message.fuzzy:
             missing.append(message_id)
-        elif sorted(FIELD.findall(message.string)) != sorted(FIELD.findall(message_id)):
+        elif sorted(FIELD.findall(str(message.string))) != sorted(FIELD.findall(message_id)):
             broken.append((message_id, message.string))
     assert not missing, f"no Chinese for {missing}"
     assert not broken, f"placeholders differ: {broken}"
@@ -65,7 +69,7 @@ def test_the_compiled_catalog_is_the_one_gettext_reads() -> None:
     translations = gettext.GNUTranslations(io.BytesIO(path.read_bytes()))
     for message in zh_catalog():
         if message.id:
-            assert translations.gettext(message.id) == message.string
+            assert translations.gettext(str(message.id)) == message.string
 
 
 def test_no_message_hides_inside_an_f_string() -> None:
@@ -110,7 +114,7 @@ def test_check_speaks_the_language_in_force() -> None:
     assert str(error.value).startswith("C1.params：应为 156，答案为 150\n")
 
 
-def test_the_magic_switches_per_cell_and_per_session(shell) -> None:
+def test_the_magic_switches_per_cell_and_per_session(shell: Any) -> None:
     shell.run_line_magic("load_ext", "cnn_magic")
     shell.run_cell_magic("cnn", "--quiz sizes --static --lang zh", "input 9x9x1\nmaxpool k2 s2")
     assert "得分：1 题答对 0 题" in shell.display_pub.outputs[-1]["data"]["text/plain"]

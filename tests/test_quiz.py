@@ -4,6 +4,8 @@ typed value and a click, as the browser sends them) and the magic."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from networks import LENET5, POOL9
 
@@ -113,7 +115,7 @@ def test_the_widget_checks_a_typed_answer_and_shows_the_derivation_on_request() 
     assert text_box.value == "28x28x6"  # typed answers survive the toggle
 
 
-def test_the_magic_shows_the_quiz(shell) -> None:
+def test_the_magic_shows_the_quiz(shell: Any) -> None:
     shell.run_line_magic("load_ext", "cnn_magic")
     shell.run_cell_magic("cnn", "--quiz output,params --static", LENET5)
     [output] = shell.display_pub.outputs
