@@ -64,6 +64,12 @@ _ALIASES = {
     "counts": "count",
 }
 
+RULE_NAMES = {
+    "textbook": N_("textbook rounding (convolutions down, pooling up)"),
+    "floor": N_("floor rounding (everything down)"),
+    "ceil": N_("ceil rounding (everything up)"),
+}
+
 HEADERS = {
     "name": N_("name"),
     "layer": N_("layer"),
@@ -302,7 +308,7 @@ class QuizView:
         )
 
     def _rule_words(self) -> str:
-        return f"{_(ROUNDING_TEXT[self.rounding]).split(':')[0]}, {_(self._count_label())}"
+        return f"{_(RULE_NAMES[self.rounding])}, {_(self._count_label())}"
 
     def _count_label(self) -> str:
         return CONVENTION_LABEL[self.convention]
