@@ -271,8 +271,8 @@ class Rule:
         numbers = value if isinstance(value, tuple) else ()
         if spec.kind in ("count", "sizes"):
             whole = all(isinstance(v, int) for v in numbers)
+            noun = "size" if spec.kind == "count" else spec.field.replace("_", " ")
             if not whole or (spec.kind == "count" and len(numbers) != 1):
-                noun = "size" if spec.kind == "count" else "output size"
                 raise statement.error(
                     f"'{token.text}': {op}'s {noun} must be "
                     + ("a whole number" if spec.kind == "count" else "whole numbers ≥ 1"),
@@ -280,7 +280,6 @@ class Rule:
                     hint=spec.hint,
                 )
             if min(numbers) < 1:
-                noun = "size" if spec.kind == "count" else "output size"
                 what = "at least 1" if spec.kind == "count" else "whole numbers ≥ 1"
                 raise statement.error(
                     f"'{token.text}': {op}'s {noun} must be {what}", token, hint=spec.hint
@@ -452,8 +451,6 @@ def axis_term(axis: Axis) -> tuple[Term | None, str]:
             num(1),
         )
         return body, ""
-    if axis.rule == "scale":
-        return times(num(axis.size), num(axis.stride)), ""
     if axis.rule == "adaptive":
         return None, (
             "adaptive pooling: the output size is given; output i pools input "

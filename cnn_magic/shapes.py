@@ -29,7 +29,7 @@ class Axis(NamedTuple):
     pad_after: int
     dilation: int
     out: int
-    rule: str  # "floor" | "ceil" | "same" | "deconv" | "adaptive" | "scale"
+    rule: str  # "floor" | "ceil" | "same" | "deconv" | "adaptive", or a rule's own
     dropped_last: bool = False  # ceil: the last window started in the right padding
     out_pad: int = 0  # deconv output padding
 
