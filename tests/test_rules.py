@@ -34,6 +34,7 @@ SAMPLES = {
     "dropout": "input 4x4x3\ndropout 0.3",
     "lrn": "input 4x4x6\nlrn",
     "identity": "input 4x4x3\nidentity",
+    "upsample": "input 4x4x3\nupsample 2 bilinear",
     "add": "input 4x4x3\nadd:\n  branch:\n    relu\n  branch:\n    identity",
     "concat": "input 4x4x3\nconcat:\n  branch:\n    conv 2 k1\n  branch:\n    identity",
     **{name: f"input 4x4x3\n{name}" for name in ACTIVATIONS},
