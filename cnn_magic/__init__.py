@@ -13,10 +13,15 @@ every number.
 In IPython: ``%load_ext cnn_magic``, then a ``%%cnn`` cell.
 """
 
+from typing import Any
+
+from .conventions import check_rounding
+from .dsl import parse_shape
 from .errors import CNNError
-from .evaluate import evaluate, format_shape, parse_shape
+from .evaluate import evaluate
 from .i18n import set_language
-from .results import Block, Layer, Network, ReceptiveField
+from .results import Block, Layer, Network
+from .shapes import ReceptiveField, format_shape
 
 __all__ = [
     "Block",
@@ -49,7 +54,8 @@ def example(name: str, rounding: str | None = None) -> Network:
     """
     from . import examples
 
-    return evaluate(examples.text(name), rounding or examples.rounding(name))
+    mode = examples.rounding(name) if rounding is None else check_rounding(rounding)
+    return evaluate(examples.text(name), mode)
 
 
 def example_text(name: str) -> str:
@@ -66,7 +72,7 @@ def example_names() -> tuple[str, ...]:
     return examples.names()
 
 
-def exercise(kind: str | None = None, seed: int | str = 0):
+def exercise(kind: str | None = None, seed: int | str = 0) -> Any:
     """A random but sensible problem of ``kind`` (see ``cnn_magic.exercises.KINDS``; one
     chosen by the seed when ``None``), the same for the same seed. Display it for the
     text, ``.quiz()`` for the interactive table, ``.solution()`` for the answers.
@@ -80,7 +86,7 @@ def exercise(kind: str | None = None, seed: int | str = 0):
     return make(kind, seed)
 
 
-def check(problem, answers, strict: bool = False) -> dict[str, bool]:
+def check(problem: Any, answers: Any, strict: bool = False) -> dict[str, bool]:
     """Which answers are right, ``{key: bool}``; ``strict=True`` raises AssertionError
     with each wrong answer's expected value and derivation (for autograded cells).
     ``problem``: an :func:`exercise` problem or a network text. See
@@ -90,14 +96,15 @@ def check(problem, answers, strict: bool = False) -> dict[str, bool]:
     return grade(problem, answers, strict)
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext cnn_magic``: register ``%%cnn`` and ``%cnn``."""
     from .magic import load_ipython_extension as load
 
     load(ipython)
 
 
-def unload_ipython_extension(ipython) -> None:
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext cnn_magic``: remove the magics."""
     from .magic import unload_ipython_extension as unload
 
     unload(ipython)

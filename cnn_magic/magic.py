@@ -23,7 +23,6 @@ from traitlets import Bool, Enum, observe
 
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .errors import CNNError
-from .explain import explain
 from .i18n import LANGUAGES, check_language, language, set_language
 from .widget import CNNView
 
@@ -205,7 +204,9 @@ class CnnMagic(Magics):
             self.shell.user_ns[name] = view.network
         display(view)
         if args.explain:
-            display(explain(view.network, view.convention, view.all_ops, view.dtype))
+            from .explain import explain  # only when asked: %load_ext stays light
+
+            display(explain(view.network, view.convention, all_ops=view.all_ops, dtype=view.dtype))
 
     def _quiz(self, args, text: str, rounding: str) -> None:
         """``--quiz``: the same table with blanks; shown as a widget where a kernel runs."""

@@ -18,7 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import cnn_magic
 from cnn_magic.exercises import KINDS, Problem, from_text
-from cnn_magic.layers import Axis
+from cnn_magic.shapes import Axis
 
 SEEDS = range(25)  # per kind: 275 problems against torch
 
