@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Literal
 
 from .errors import CNNError, did_you_mean
+from .i18n import N_, _
 
 Convention = Literal["flops", "macs", "exact"]
 CONVENTIONS: tuple[Convention, ...] = ("flops", "macs", "exact")
@@ -42,71 +43,103 @@ DTYPE_BYTES: dict[Dtype, int] = {
 """Bytes per value of each data type the activation memory can be counted in."""
 DTYPES: tuple[Dtype, ...] = tuple(DTYPE_BYTES)
 
+# Every sentence below is English, marked for the message catalog with N_(); whoever
+# shows one passes it through i18n._() at that moment, in the language in force.
+
 CONVENTION_LABEL: dict[Convention, str] = {
-    "flops": "FLOPs",
-    "macs": "MACs",
-    "exact": "exact FLOPs",
+    "flops": N_("FLOPs"),
+    "macs": N_("MACs"),
+    "exact": N_("exact FLOPs"),
 }
 """The header of the operations column."""
 
 CONVENTION_BUTTON: dict[Convention, str] = {"flops": "FLOPs", "macs": "MACs", "exact": "exact"}
-"""The widget's toggle labels."""
+"""The widget's toggle labels (option values: the same in every language)."""
 
 CONVENTION_SHORT: dict[Convention, str] = {
-    "flops": "FLOPs = 2 × MACs: one multiplication or one addition is one operation",
-    "macs": "MACs: one multiply-add is one operation",
-    "exact": "exact: multiplications + additions as the notes derive them",
+    "flops": N_("FLOPs = 2 × MACs: one multiplication or one addition is one operation"),
+    "macs": N_("MACs: one multiply-add is one operation"),
+    "exact": N_("exact: multiplications + additions as the notes derive them"),
 }
 """One clause per convention, for the line above a table."""
 
 CONVENTION_TEXT: dict[Convention, str] = {
-    "flops": CONVENTION_SHORT["flops"]
-    + "; for conv 2·k_h·k_w·(C_in/g)·H_out·W_out·C_out, for fc 2·N_in·N_out "
-    "(the bias add fills the one addition short, as in the notes)",
-    "macs": CONVENTION_SHORT["macs"] + "; conv k_h·k_w·(C_in/g)·H_out·W_out·C_out, fc N_in·N_out, "
-    "deconv k_h·k_w·C_in·(C_out/g)·H_in·W_in (what torchvision and fvcore call FLOPs)",
-    "exact": CONVENTION_SHORT["exact"]
-    + "; conv and fc: 2·MACs − outputs, + outputs for the bias add where there is a bias; "
-    "deconv: 2·MACs (every product is accumulated into the output) + outputs for bias",
+    "flops": N_(
+        "FLOPs = 2 × MACs: one multiplication or one addition is one operation; "
+        "for conv 2·k_h·k_w·(C_in/g)·H_out·W_out·C_out, for fc 2·N_in·N_out "
+        "(the bias add fills the one addition short, as in the notes)"
+    ),
+    "macs": N_(
+        "MACs: one multiply-add is one operation; conv k_h·k_w·(C_in/g)·H_out·W_out·C_out, "
+        "fc N_in·N_out, deconv k_h·k_w·C_in·(C_out/g)·H_in·W_in "
+        "(what torchvision and fvcore call FLOPs)"
+    ),
+    "exact": N_(
+        "exact: multiplications + additions as the notes derive them; "
+        "conv and fc: 2·MACs − outputs, + outputs for the bias add where there is a bias; "
+        "deconv: 2·MACs (every product is accumulated into the output) + outputs for bias"
+    ),
 }
 """The sentence under every table: what one operation is, with the formulas."""
 
 ROUNDING_SHORT: dict[Rounding, str] = {
-    "textbook": "textbook rounding: convolutions round down, pooling rounds up",
-    "floor": "floor rounding: everything rounds down",
-    "ceil": "ceil rounding: everything rounds up",
+    "textbook": N_("textbook rounding: convolutions round down, pooling rounds up"),
+    "floor": N_("floor rounding: everything rounds down"),
+    "ceil": N_("ceil rounding: everything rounds up"),
 }
 """One clause per rounding mode."""
 
 ROUNDING_TEXT: dict[Rounding, str] = {
-    "textbook": ROUNDING_SHORT["textbook"] + " (the course notes' rule, and Caffe's)",
-    "floor": ROUNDING_SHORT["floor"] + " (PyTorch and TensorFlow defaults)",
-    "ceil": ROUNDING_SHORT["ceil"] + " (pooling as PyTorch's ceil_mode=True); "
-    "a last window that would start in the right padding is dropped",
+    "textbook": N_(
+        "textbook rounding: convolutions round down, pooling rounds up "
+        "(the course notes' rule, and Caffe's)"
+    ),
+    "floor": N_("floor rounding: everything rounds down (PyTorch and TensorFlow defaults)"),
+    "ceil": N_(
+        "ceil rounding: everything rounds up (pooling as PyTorch's ceil_mode=True); "
+        "a last window that would start in the right padding is dropped"
+    ),
 }
 
 ROUNDING_NAME: dict[Rounding, str] = {
-    "textbook": "textbook rounding",
-    "floor": "floor rounding",
-    "ceil": "ceil rounding",
+    "textbook": N_("textbook rounding"),
+    "floor": N_("floor rounding"),
+    "ceil": N_("ceil rounding"),
 }
 """How an explanation's heading names the mode."""
 
 SCOPE_SHORT: dict[bool, str] = {
-    False: "totals count conv, deconv and fc layers only",
-    True: "all ops: also pooling, activations, batch norm, residual adds and softmax, "
-    "one operation per elementary step",
+    False: N_("totals count conv, deconv and fc layers only"),
+    True: N_(
+        "all ops: also pooling, activations, batch norm, residual adds and softmax, "
+        "one operation per elementary step"
+    ),
 }
 SCOPE_TEXT: dict[bool, str] = {
-    False: SCOPE_SHORT[False] + " (the notes', fvcore's and torchvision's scope)",
-    True: SCOPE_SHORT[True] + " (see the cost table)",
+    False: N_(
+        "totals count conv, deconv and fc layers only "
+        "(the notes', fvcore's and torchvision's scope)"
+    ),
+    True: N_(
+        "all ops: also pooling, activations, batch norm, residual adds and softmax, "
+        "one operation per elementary step (see the cost table)"
+    ),
+}
+
+_WHAT = {
+    "FLOPs convention": N_("FLOPs convention"),
+    "rounding": N_("rounding"),
+    "dtype": N_("dtype"),
 }
 
 
 def _check(value: object, choices: tuple[str, ...], what: str) -> str:
     if isinstance(value, str) and value in choices:
         return value
-    raise CNNError(f"unknown {what} {value!r}", hint=did_you_mean(str(value), choices))
+    raise CNNError(
+        _("unknown {what} {value!r}").format(what=_(_WHAT[what]), value=value),
+        hint=did_you_mean(str(value), choices),
+    )
 
 
 def check_convention(value: object) -> Convention:
@@ -133,7 +166,7 @@ def check_flag(name: str, value: object) -> bool:
     """
     if value is True or value is False:
         return value
-    raise CNNError(f"{name} must be True or False, not {value!r}")
+    raise CNNError(_("{name} must be True or False, not {value!r}").format(name=name, value=value))
 
 
 def rounding_for(kind: str, mode: Rounding) -> Literal["floor", "ceil"]:

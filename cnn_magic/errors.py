@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from .i18n import _
+
 
 class CNNError(ValueError):
     """A mistake in a network description or an option.
@@ -45,7 +47,11 @@ class CNNError(ValueError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        head = f"line {self.line}: {self.message}" if self.line else self.message
+        head = (
+            _("line {line}: {message}").format(line=self.line, message=self.message)
+            if self.line
+            else self.message
+        )
         parts = [head]
         if self.source is not None:
             text = self.source.expandtabs(1)
@@ -92,5 +98,5 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     choices = sorted(set(choices))
     close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
     if close:
-        return f"did you mean '{close[0]}'?"
-    return "valid: " + ", ".join(choices)
+        return _("did you mean {choice!r}?").format(choice=close[0])
+    return _("valid: {choices}").format(choices=", ".join(choices))
