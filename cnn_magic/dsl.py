@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from .errors import CNNError, did_you_mean
+from .i18n import _
 
 BLOCKS = ("repeat", "residual", "concat", "add")
 """Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
@@ -164,12 +165,12 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
         label = token(first.text[:-1], first.column)
         if not _LABEL.match(label.text):
             raise CNNError(
-                f"'{label.text}' is not a valid label",
+                _("'{text}' is not a valid label").format(text=label.text),
                 line=line,
                 column=first.column,
                 source=source,
                 width=len(first.text),
-                hint="a label is a letter or '_' followed by letters, digits, '_', '.' or '-'",
+                hint=_("a label is a letter or '_' followed by letters, digits, '_', '.' or '-'"),
             )
         tokens = tokens[1:]
     if opens_block:
@@ -181,21 +182,21 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
     for each in tokens:
         if ":" in each.text or not each.text:
             raise CNNError(
-                f"unexpected '{each.text or ':'}'",
+                _("unexpected '{value}'").format(value=each.text or ":"),
                 line=line,
                 column=each.column,
                 source=source,
                 width=max(1, len(each.text)),
-                hint="':' may only follow a label (C1: conv 6 k5) or end a block (repeat 2:)",
+                hint=_("':' may only follow a label (C1: conv 6 k5) or end a block (repeat 2:)"),
             )
     if not tokens:
         raise CNNError(
-            "a label with nothing to name",
+            _("a label with nothing to name"),
             line=line,
             column=first.column,
             source=source,
             width=len(first.text),
-            hint="write the layer after the label: C1: conv 6 k5",
+            hint=_("write the layer after the label: C1: conv 6 k5"),
         )
     return Statement(tokens[0], tuple(tokens[1:]), label, line, source, opens_block, indent=indent)
 
@@ -205,7 +206,9 @@ def _block(
 ) -> tuple[tuple[Statement, ...], int]:
     """Read statements at ``indent`` from ``pos``; return (statements, next position)."""
     if depth > MAX_NESTING:
-        raise flat[pos].error(f"blocks nest deeper than {MAX_NESTING} levels")
+        raise flat[pos].error(
+            _("blocks nest deeper than {MAX_NESTING} levels").format(MAX_NESTING=MAX_NESTING)
+        )
     items: list[Statement] = []
     while pos < len(flat) and flat[pos].indent == indent:
         statement = flat[pos]
@@ -214,8 +217,8 @@ def _block(
             _check_block_word(statement)
             if pos == len(flat) or flat[pos].indent <= indent:
                 raise statement.error(
-                    f"'{statement.text}' opens a block with nothing in it",
-                    hint="indent the block's lines under it",
+                    _("'{text}' opens a block with nothing in it").format(text=statement.text),
+                    hint=_("indent the block's lines under it"),
                 )
             body, pos = _block(flat, pos, flat[pos].indent, depth + 1)
             statement = statement._replace(body=body)
@@ -237,12 +240,14 @@ def _check_block_word(statement: Statement) -> None:
         return
     if not statement.args and statement.label is None:
         raise statement.error(
-            f"unknown block '{statement.keyword.text}:'",
-            hint=f"{did_you_mean(word, BLOCK_WORDS)} (a label goes before a layer on the "
-            "same line: C1: conv 6 k5)",
+            _("unknown block '{text}:'").format(text=statement.keyword.text),
+            hint=_(
+                "{did_you_mean} (a label goes before a layer on the same line: C1: conv 6 k5)"
+            ).format(did_you_mean=did_you_mean(word, BLOCK_WORDS)),
         )
     raise statement.error(
-        f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(word, BLOCK_WORDS)
+        _("unknown block '{text}:'").format(text=statement.keyword.text),
+        hint=did_you_mean(word, BLOCK_WORDS),
     )
 
 
@@ -274,7 +279,10 @@ def whole(statement: Statement, token: Token, digits: str) -> int:
     if value > MAX_NUMBER:
         shown = significant[:12] + ("…" if len(significant) > 12 else "")
         raise statement.error(
-            f"'{token.text}': {shown} is too large (at most 1,000,000,000)", token
+            _("'{text}': {shown} is too large (at most 1,000,000,000)").format(
+                text=token.text, shown=shown
+            ),
+            token,
         )
     return value
 
@@ -382,9 +390,11 @@ def _read_new(statement: Statement, token: Token) -> tuple[str, Value]:
     if word in FLAGS:
         return FLAGS[word]
     if "=" in word:
-        key, _, value = word.partition("=")
+        key, _equals, value = word.partition("=")
         if key not in KEYS:
-            raise statement.error(f"unknown argument '{key}='", token, hint=did_you_mean(key, KEYS))
+            raise statement.error(
+                _("unknown argument '{key}='").format(key=key), token, hint=did_you_mean(key, KEYS)
+            )
     elif match := _SHORT.match(word):
         key, value = match.groups()
     elif _INTS.match(word) or _FRACTION.match(word):
@@ -412,7 +422,9 @@ def unknown_argument(statement: Statement, token: Token, words: tuple[str, ...])
         hint = f"{key} is written {KEY_FORMS[key]}"
     else:
         hint = did_you_mean(word, choices)
-    error: CNNError = statement.error(f"unknown argument '{token.text}'", token, hint=hint)
+    error: CNNError = statement.error(
+        _("unknown argument '{text}'").format(text=token.text), token, hint=hint
+    )
     return error
 
 
@@ -420,21 +432,23 @@ def _value(statement: Statement, token: Token, name: str, value: str) -> Value:
     if name == "bias":
         if value not in BIAS_WORDS:
             raise statement.error(
-                f"bias={value} is not yes or no",
+                _("bias={value} is not yes or no").format(value=value),
                 token,
-                hint="write bias=no (or nobias) for a layer without bias",
+                hint=_("write bias=no (or nobias) for a layer without bias"),
             )
         return BIAS_WORDS[value]
     if name == "mode" or (name == "padding" and value in ("same", "valid")):
         if not _WORD.match(value):
-            raise statement.error(f"'{token.text}': {name} is a word", token)
+            raise statement.error(
+                _("'{text}': {name} is a word").format(text=token.text, name=name), token
+            )
         return value
     match = _INTS.match(value)
     if match is None:
         raise statement.error(
-            f"'{token.text}': {name} must be a whole number or HxW",
+            _("'{text}': {name} must be a whole number or HxW").format(text=token.text, name=name),
             token,
-            hint=f"for example {KEY_FORMS[name]}",
+            hint=_("for example {KEY_FORMS}").format(KEY_FORMS=KEY_FORMS[name]),
         )
     return tuple(whole(statement, token, v) for v in match.groups() if v is not None)
 
@@ -472,7 +486,7 @@ def input_shape(statement: Statement) -> tuple[int, ...]:
     """
     args = statement.args
     if not args:
-        raise statement.error("input needs a shape", hint=SHAPE_HINT)
+        raise statement.error(_("input needs a shape"), hint=SHAPE_HINT)
     words = [t.lower for t in args]
     token = args[0]
     numbers: list[int] | None = None
@@ -488,20 +502,23 @@ def input_shape(statement: Statement) -> tuple[int, ...]:
             numbers = [whole(statement, token, v) for v in m.groups() if v is not None]
             if len(numbers) == 2:
                 raise statement.error(
-                    f"'{token.text}' has no channel count",
+                    _("'{text}' has no channel count").format(text=token.text),
                     token,
-                    hint=f"shapes are H×W×C: did you mean {token.text}x1 (grey) "
-                    f"or {token.text}x3 (colour)?",
+                    hint=_(
+                        "shapes are H×W×C: did you mean {text}x1 (grey) or {text}x3 (colour)?"
+                    ).format(text=token.text),
                 )
         elif _DIGITS.match(word):
             numbers = [whole(statement, token, word)]
     if numbers is None:
         bad = args[0] if len(args) == 1 else args[min(len(args) - 1, 4)]
         raise statement.error(
-            f"'{' '.join(t.text for t in args)}' is not a shape", bad, hint=SHAPE_HINT
+            _("'{value}' is not a shape").format(value=" ".join(t.text for t in args)),
+            bad,
+            hint=SHAPE_HINT,
         )
     if min(numbers) < 1:
-        raise statement.error("every input dimension must be at least 1", token)
+        raise statement.error(_("every input dimension must be at least 1"), token)
     if channels_first:
         return (*numbers[1:], numbers[0])
     if (
@@ -513,10 +530,14 @@ def input_shape(statement: Statement) -> tuple[int, ...]:
         last = "x".join(map(str, [*spatial, c]))
         first = f"{c}@" + "x".join(map(str, spatial))
         raise statement.error(
-            f"'{' '.join(t.text for t in args)}' reads like PyTorch's channels-first "
-            f"{'C×D×H×W' if len(spatial) == 3 else 'C×H×W'}",
+            _("'{value}' reads like PyTorch's channels-first {value2}").format(
+                value=" ".join(t.text for t in args),
+                value2="C×D×H×W" if len(spatial) == 3 else "C×H×W",
+            ),
             token,
-            hint=f"shapes here put the channels last: did you mean {last} or {first}?",
+            hint=_("shapes here put the channels last: did you mean {last} or {first}?").format(
+                last=last, first=first
+            ),
         )
     return tuple(numbers)
 
@@ -532,7 +553,10 @@ def parse_shape(text: str) -> tuple[int, ...]:
     try:
         statements = parse(f"input {text}")
         if len(statements) != 1 or statements[0].opens_block:
-            raise CNNError(f"{text!r} is not a shape", hint=SHAPE_HINT)
+            raise CNNError(_("{text!r} is not a shape").format(text=text), hint=SHAPE_HINT)
         return input_shape(statements[0])
     except CNNError as err:  # the option is not a line of the user's text: no caret
-        raise CNNError(f"input shape {text!r}: {err.message}", hint=err.hint) from None
+        raise CNNError(
+            _("input shape {text!r}: {message}").format(text=text, message=err.message),
+            hint=err.hint,
+        ) from None

@@ -26,6 +26,7 @@ from .dsl import (
     whole,
 )
 from .errors import CNNError, did_you_mean
+from .i18n import _
 from .layers import ACTIVATIONS, Args, Rule, Site, Step, check_dims, lookup
 from .results import Block, Layer, Network
 from .shapes import ReceptiveField, Shape, elements, format_shape
@@ -68,8 +69,10 @@ def _evaluate(text: str, rounding: Rounding, input: str | None) -> Network:
     elif input is None:
         where = statements[0] if statements else None
         if where is None:
-            raise CNNError("the network is empty", hint="start with an input line: input 32x32x1")
-        raise where.error("the network needs an input shape first", hint=SHAPE_HINT)
+            raise CNNError(
+                _("the network is empty"), hint=_("start with an input line: input 32x32x1")
+            )
+        raise where.error(_("the network needs an input shape first"), hint=SHAPE_HINT)
     if input is not None:
         shape = parse_shape(input)
     assert shape is not None
@@ -98,8 +101,10 @@ def _check_size(statements: Sequence[Statement]) -> int:
             total += 1
         if total > MAX_LAYERS:
             raise statement.error(
-                f"the network expands to more than {MAX_LAYERS:,} layers",
-                hint="is a repeat count too large?",
+                _("the network expands to more than {MAX_LAYERS:,} layers").format(
+                    MAX_LAYERS=MAX_LAYERS
+                ),
+                hint=_("is a repeat count too large?"),
             )
     return total
 
@@ -110,9 +115,9 @@ def _repeat_count(statement: Statement) -> int:
     count = whole(statement, args[0], word) if word.isascii() and word.isdigit() else 0
     if count < 1:
         raise statement.error(
-            "repeat needs one whole number, at least 1",
+            _("repeat needs one whole number, at least 1"),
             args[0] if args else None,
-            hint="for example repeat 3:",
+            hint=_("for example repeat 3:"),
         )
     return count
 
@@ -237,9 +242,14 @@ class _Walker:
         kind = statement.keyword.lower
         if kind not in BLOCKS:
             if kind in INNER_BLOCKS:
-                raise statement.error(f"'{kind}:' belongs directly inside {INNER_BLOCKS[kind]}")
+                raise statement.error(
+                    _("'{kind}:' belongs directly inside {INNER_BLOCKS}").format(
+                        kind=kind, INNER_BLOCKS=INNER_BLOCKS[kind]
+                    )
+                )
             raise statement.error(
-                f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(kind, BLOCKS)
+                _("unknown block '{text}:'").format(text=statement.keyword.text),
+                hint=did_you_mean(kind, BLOCKS),
             )
         name = self.name(statement, kind, suffix)
         inner = f"{path}/{name}" if path else name
@@ -270,7 +280,9 @@ class _Walker:
         suffix: str,
     ) -> tuple[Shape, Field]:
         if statement.args:
-            raise statement.error(f"{kind}: takes no arguments", statement.args[0])
+            raise statement.error(
+                _("{kind}: takes no arguments").format(kind=kind), statement.args[0]
+            )
         paths = self.paths.get(id(statement))
         if paths is None:  # a block inside repeat is split into its paths once
             paths = self.paths[id(statement)] = _branches(statement, kind)
@@ -315,22 +327,22 @@ def _branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statemen
     if kind == "residual":
         shortcuts = [s for s in statement.body if s.opens_block and s.keyword.lower == "shortcut"]
         if len(shortcuts) > 1:
-            raise shortcuts[1].error("a residual block has one shortcut")
+            raise shortcuts[1].error(_("a residual block has one shortcut"))
         main = tuple(
             s for s in statement.body if not (s.opens_block and s.keyword.lower == "shortcut")
         )
         if not main:
-            raise statement.error("residual: needs layers besides its shortcut")
+            raise statement.error(_("residual: needs layers besides its shortcut"))
         return [("", main), ("shortcut", shortcuts[0].body if shortcuts else ())]
     paths: list[tuple[str, tuple[Statement, ...]]] = []
     for child in statement.body:
         if not (child.opens_block and child.keyword.lower == "branch"):
             raise child.error(
-                f"only branch: blocks go directly inside {kind}:",
-                hint="indent the layers under a 'branch:' line",
+                _("only branch: blocks go directly inside {kind}:").format(kind=kind),
+                hint=_("indent the layers under a 'branch:' line"),
             )
         if child.args:
-            raise child.error("branch: takes no arguments", child.args[0])
+            raise child.error(_("branch: takes no arguments"), child.args[0])
         paths.append((f"branch{len(paths) + 1}", child.body))
     return paths
 
@@ -349,15 +361,24 @@ def _merged_shape(
     for label, shape in zip(labels[1:], shapes[1:], strict=True):
         if kind == "concat":
             agree = len(shape) == len(first) and shape[:-1] == first[:-1]
-            what = "height and width" if len(first) == 3 else "spatial size"
+            what = _("height and width") if len(first) == 3 else _("spatial size")
         else:
             agree = shape == first
-            what = "shape"
+            what = _("shape")
         if not agree:
-            first_name = labels[0] or "the body"
+            first_name = labels[0] or _("the body")
             raise statement.error(
-                f"{kind}: {first_name} gives {format_shape(first)} but {label} gives "
-                f"{format_shape(shape)}; they must agree in {what}",
+                _(
+                    "{kind}: {first_name} gives {format_shape} but {label} gives {format_shape2}; "
+                    "they must agree in {what}"
+                ).format(
+                    kind=kind,
+                    first_name=first_name,
+                    format_shape=format_shape(first),
+                    label=label,
+                    format_shape2=format_shape(shape),
+                    what=what,
+                ),
             )
     if kind == "concat":
         return (*first[:-1], sum(s[-1] for s in shapes))

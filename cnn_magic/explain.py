@@ -26,6 +26,7 @@ activations = 28×28×6 = 4,704 values × 4 B (float32) = 18,816 B
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, NamedTuple
 
 from .conventions import (
@@ -38,7 +39,8 @@ from .conventions import (
     check_dtype,
     check_flag,
 )
-from .layers import ACTIVATIONS, RULES, Worked, axis_term
+from .i18n import N_, _
+from .layers import ACTIVATIONS, RULES, Activation, Worked, axis_term
 from .results import Layer, Network
 from .shapes import format_shape
 from .terms import Term, num, plus, times
@@ -60,6 +62,18 @@ class ExplanationError(AssertionError):
     rule's explanation terms and its counts disagree."""
 
 
+_TEXT = re.compile(r"\\text\{([^{}]*)\}")  # a word in a LaTeX label, translated when shown
+_PER_ELEMENT = re.compile(r"(\d+) per element \((.*)\)\Z")
+
+
+def _activation_cost(activation: Activation) -> str:
+    """An activation's cost in words, in the language in force."""
+    found = _PER_ELEMENT.match(activation.cost_text)
+    if found is None:
+        return _(activation.cost_text)
+    return _("{cost} per element ({steps})").format(cost=found[1], steps=_(found[2]))
+
+
 class Line(NamedTuple):
     """One worked equation: ``label = formula = value``, and words when needed."""
 
@@ -78,19 +92,28 @@ class Line(NamedTuple):
     @property
     def aligned(self) -> str:
         """The same with ``&=`` after the label, for an ``aligned`` environment."""
-        tex_unit, _ = self.unit
+        tex_unit, _txt = self.unit
         value = num(self.value).tex + tex_unit
+        label = _TEXT.sub(lambda m: r"\text{" + _(m.group(1)) + "}", self.label_tex)
         if self.formula is None or self.formula.tex == num(self.value).tex:
-            return f"{self.label_tex} &= {value}"
-        return f"{self.label_tex} &= {self.formula.tex} = {value}"
+            return f"{label} &= {value}"
+        return f"{label} &= {self.formula.tex} = {value}"
 
     @property
     def text(self) -> str:
-        _, txt_unit = self.unit
+        _tex, txt_unit = self.unit
         value = f"{self.value:,}{txt_unit}"
+        label = self.shown_label
         if self.formula is None or self.formula.txt == f"{self.value:,}":
-            return f"{self.label_txt} = {value}"
-        return f"{self.label_txt} = {self.formula.txt} = {value}"
+            return f"{label} = {value}"
+        return f"{label} = {self.formula.txt} = {value}"
+
+    @property
+    def shown_label(self) -> str:
+        """The plain-text label in the language in force (``label_txt`` is the English
+        one, by which callers find a line)."""
+        base, all_ops, _rest = self.label_txt.partition(" (all ops)")
+        return _(base) + (" " + _("(all ops)") if all_ops else "")
 
     @property
     def checks(self) -> bool:
@@ -150,7 +173,7 @@ def _param_line(layer: Layer) -> Line:
     formula = plus(*terms) if terms else None
     if formula is None and layer.params:
         raise ExplanationError(f"{layer.name}: {layer.params:,} parameters with no formula")
-    return line(layer, r"\text{params}", "params", formula, layer.params, "; ".join(notes))
+    return line(layer, r"\text{params}", N_("params"), formula, layer.params, "; ".join(notes))
 
 
 def _count_lines(layer: Layer, convention: Convention, all_ops: bool) -> list[Line]:
@@ -165,24 +188,24 @@ def _count_lines(layer: Layer, convention: Convention, all_ops: bool) -> list[Li
         raise ExplanationError(f"{layer.name}: counted operations with no formula")
     if all_ops and layer.ops:
         parts = [t for t in (rule.ops_term(layer),) if t is not None]
-        words = [f"{layer.op}: {rule.cost_text}"] if rule.cost_text else []
+        words = [f"{layer.op}: {_(rule.cost_text)}"] if rule.cost_text else []
         if layer.activation is not None:
             activation = ACTIVATIONS[layer.activation]
             extra = activation.ops_term(layer)
             if extra is not None:
                 parts.append(extra)
-            words.append(f"{activation.name}: {activation.cost_text}")
+            words.append(f"{activation.name}: {_activation_cost(activation)}")
         if not parts:
             raise ExplanationError(f"{layer.name}: other operations with no formula")
         ops = plus(*parts)
         lines.append(
-            line(layer, r"\text{other ops}", "other ops", ops, layer.ops, "; ".join(words))
+            line(layer, r"\text{other ops}", N_("other ops"), ops, layer.ops, "; ".join(words))
         )
         if term is not None:
             lines.append(
                 line(
                     layer,
-                    label_tex + r"\ \text{(all ops)}",
+                    label_tex + r"\ \text{" + N_("(all ops)") + "}",
                     f"{label} (all ops)",
                     plus(num(layer.count(convention)), num(layer.ops)),
                     layer.count(convention, all_ops=True),
@@ -198,16 +221,17 @@ def _memory_line(layer: Layer, dtype: Dtype) -> Line:
     if len(layer.out_shape) > 1:
         shape = times(*(num(v) for v in layer.out_shape))
         values = Term(f"{shape.tex} = {values.tex}", f"{shape.txt} = {values.txt}", layer.elements)
+    word = _("values")
     formula = Term(
-        rf"{values.tex}\ \text{{values}}\times {size}\,\text{{B}}\ "
+        rf"{values.tex}\ \text{{{word}}}\times {size}\,\text{{B}}\ "
         rf"(\text{{{dtype}}})",
-        f"{values.txt} values × {size} B ({dtype})",
+        _("{values} values × {size} B ({dtype})").format(values=values.txt, size=size, dtype=dtype),
         layer.elements * size,
     )
     return line(
         layer,
         r"\text{activations}",
-        "activations",
+        N_("activations"),
         formula,
         layer.elements * size,
         unit=(r"\,\text{B}", " B"),
@@ -247,10 +271,14 @@ class Explanation:
         ]
 
     def heading(self) -> str:
-        scope = " (all ops)" if self.all_ops else ""
-        return (
-            f"Worked with {ROUNDING_NAME[self.net.rounding]}; operations as "
-            f"{CONVENTION_LABEL[self.convention]}{scope}; activations as {self.dtype}."
+        scope = " " + _("(all ops)") if self.all_ops else ""
+        return _(
+            "Worked with {rounding}; operations as {label}{scope}; activations as {dtype}."
+        ).format(
+            rounding=_(ROUNDING_NAME[self.net.rounding]),
+            label=_(CONVENTION_LABEL[self.convention]),
+            scope=scope,
+            dtype=self.dtype,
         )
 
     def to_markdown(self) -> str:

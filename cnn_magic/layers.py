@@ -20,6 +20,7 @@ from typing import Any, ClassVar, NamedTuple, Protocol
 from .conventions import Convention, Rounding, rounding_for
 from .dsl import BLOCKS, INNER_BLOCKS, KEY_FORMS, Arg, Statement, Token, unknown_argument
 from .errors import CNNError, did_you_mean
+from .i18n import N_, _
 from .shapes import SPATIAL_NAMES, Axis, Shape, elements, format_shape
 from .terms import Term, bracket, cdot, minus, num, paren, plus, product_of, rounded, times
 
@@ -207,19 +208,23 @@ class Rule:
                 name, value = self._word(statement, token, op, str(value))
             elif name == "number":
                 if self.number is None:
-                    raise statement.error(f"{op} takes no number '{token.text}'", token)
+                    raise statement.error(
+                        _("{op} takes no number '{text}'").format(op=op, text=token.text), token
+                    )
                 name, value = self._number(statement, token, op, value)
             elif name not in self.accepted():
                 raise statement.error(
-                    f"{op} takes no '{token.text}' ({name})",
+                    _("{op} takes no '{text}' ({name})").format(op=op, text=token.text, name=name),
                     token,
-                    hint=f"{op} takes: " + self.takes(),
+                    hint=_("{op} takes: {arguments}").format(op=op, arguments=self.takes()),
                 )
             elif isinstance(value, tuple):
                 value = self._keyed(statement, token, name, value)
             if name in values:
-                what = "activation" if name == "activation" else name
-                raise statement.error(f"'{token.text}' ({what}) is given twice", token)
+                what = _("activation") if name == "activation" else name
+                raise statement.error(
+                    _("'{text}' ({what}) is given twice").format(text=token.text, what=what), token
+                )
             values[name] = value
             tokens[name] = token
         return Args(**values), Site(statement, tokens)
@@ -229,16 +234,16 @@ class Rule:
         names = sorted(self.accepted())
         parts = [ARGUMENTS[name].written for name in names]
         if self.number is not None:
-            parts.insert(0, "a number")
-        return ", ".join(parts) or "no arguments"
+            parts.insert(0, _("a number"))
+        return ", ".join(parts) or _("no arguments")
 
     def _word(self, statement: Statement, token: Token, op: str, word: str) -> tuple[str, Any]:
         if word in ACTIVATION_WORDS:
             if not self.trailing:
                 raise statement.error(
-                    f"{op} takes no activation '{token.text}'",
+                    _("{op} takes no activation '{text}'").format(op=op, text=token.text),
                     token,
-                    hint="an activation follows a layer that has weights: conv 6 k5 relu",
+                    hint=_("an activation follows a layer that has weights: conv 6 k5 relu"),
                 )
             return "activation", ACTIVATION_WORDS[word]
         if word in self.words:
@@ -255,12 +260,17 @@ class Rule:
         spec = ARGUMENTS[name]
         if not spec.per_dim and len(value) > 1:
             raise statement.error(
-                f"'{token.text}': {name} is one whole number",
+                _("'{text}': {name} is one whole number").format(text=token.text, name=name),
                 token,
-                hint=f"for example {spec.written}",
+                hint=_("for example {written}").format(written=spec.written),
             )
         if min(value) < spec.least:
-            raise statement.error(f"'{token.text}': {name} must be at least {spec.least}", token)
+            raise statement.error(
+                _("'{text}': {name} must be at least {least}").format(
+                    text=token.text, name=name, least=spec.least
+                ),
+                token,
+            )
         return value if spec.per_dim else value[0]
 
     def _number(
@@ -271,30 +281,40 @@ class Rule:
         numbers = value if isinstance(value, tuple) else ()
         if spec.kind in ("count", "sizes"):
             whole = all(isinstance(v, int) for v in numbers)
-            noun = "size" if spec.kind == "count" else spec.field.replace("_", " ")
+            noun = _("size") if spec.kind == "count" else spec.field.replace("_", " ")
             if not whole or (spec.kind == "count" and len(numbers) != 1):
+                must = _("a whole number") if spec.kind == "count" else _("whole numbers ≥ 1")
                 raise statement.error(
-                    f"'{token.text}': {op}'s {noun} must be "
-                    + ("a whole number" if spec.kind == "count" else "whole numbers ≥ 1"),
+                    _("'{text}': {op}'s {noun} must be {what}").format(
+                        text=token.text, op=op, noun=noun, what=must
+                    ),
                     token,
                     hint=spec.hint,
                 )
             if min(numbers) < 1:
-                what = "at least 1" if spec.kind == "count" else "whole numbers ≥ 1"
+                what = _("at least 1") if spec.kind == "count" else _("whole numbers ≥ 1")
                 raise statement.error(
-                    f"'{token.text}': {op}'s {noun} must be {what}", token, hint=spec.hint
+                    _("'{text}': {op}'s {noun} must be {what}").format(
+                        text=token.text, op=op, noun=noun, what=what
+                    ),
+                    token,
+                    hint=spec.hint,
                 )
             return spec.field, numbers[0] if spec.kind == "count" else numbers
         if len(numbers) != 1:  # fraction or real: one number, never 5x5
             raise statement.error(
-                f"'{token.text}': {op} takes one number, not {len(numbers)}",
+                _("'{text}': {op} takes one number, not {len}").format(
+                    text=token.text, op=op, len=len(numbers)
+                ),
                 token,
                 hint=spec.hint,
             )
         number = float(numbers[0])
         if spec.kind == "fraction" and not 0 <= number <= 1:
             raise statement.error(
-                f"{op} probability {token.text} is not in [0, 1]", token, hint=spec.hint
+                _("{op} probability {text} is not in [0, 1]").format(op=op, text=token.text),
+                token,
+                hint=spec.hint,
             )
         return spec.field, number
 
@@ -308,10 +328,11 @@ class Rule:
                 if len(value) != 1:
                     token = site.tokens.get(name)
                     raise site.statement.error(
-                        f"'{token.text if token else name}' gives {len(value)} numbers "
-                        f"but the input has {dims} spatial dimension{'s' * (dims != 1)}",
+                        _("'{value}' gives {len} numbers for a {dims}-D input").format(
+                            value=token.text if token else name, len=len(value), dims=dims
+                        ),
                         token,
-                        hint=f"write one number for all, or {dims}",
+                        hint=_("write one number for all, or {dims}").format(dims=dims),
                     )
                 updates[name] = value * dims
         return args._replace(**updates) if updates else args
@@ -348,8 +369,10 @@ class Rule:
         """The spatial dimensions of ``shape``, which must be a feature map."""
         if len(shape) == 1:
             raise site.error(
-                f"{op} needs a feature map (H×W×C), but its input is a vector of {shape[0]:,}",
-                hint="convolution and pooling come before flatten/fc",
+                _(
+                    "{op} needs a feature map (H×W×C), but its input is a vector of {shape:,}"
+                ).format(op=op, shape=shape[0]),
+                hint=_("convolution and pooling come before flatten/fc"),
             )
         return len(shape) - 1
 
@@ -371,7 +394,10 @@ def windows(
     """
     if args.kernel is None:
         op = site.statement.keyword.lower
-        raise site.error(f"{op} needs a kernel size", hint=f"for example {op} ... k3")
+        raise site.error(
+            _("{op} needs a kernel size").format(op=op),
+            hint=_("for example {op} ... k3").format(op=op),
+        )
     kernel = args.kernel
     stride = args.stride or (kernel if pool else (1,) * len(spatial))
     dilation = args.dilation or (1,) * len(spatial)
@@ -390,21 +416,27 @@ def windows(
         assert isinstance(p, int)
         if pool and p > k // 2:  # PyTorch compares with the kernel before dilation
             raise site.error(
-                f"padding {p} is more than half the kernel {k}",
+                _("padding {p} is more than half the kernel {k}").format(p=p, k=k),
                 "padding",
-                hint="pooling padding must be at most half the kernel (PyTorch refuses it too)",
+                hint=_("pooling padding must be at most half the kernel (PyTorch refuses it too)"),
             )
         span = size + 2 * p - k_eff
         # ceil pooling still has a window when the kernel overhangs by less than a stride
         # (PyTorch's ceil_mode agrees); anything else needs the kernel to fit
         if span < 0 and not (pool and rounding == "ceil" and span > -s):
-            dim = {"H": "height", "W": "width", "D": "depth", "L": "length"}[names[i]]
-            with_d = f" (effective {k_eff} with dilation {d})" if d > 1 else ""
+            dim = _(_DIMENSION_WORDS[names[i]])
+            with_d = (
+                _(" (effective {k_eff} with dilation {d})").format(k_eff=k_eff, d=d)
+                if d > 1
+                else ""
+            )
             raise site.error(
-                f"kernel {k}{with_d} is larger than the padded input {dim} "
-                f"{size} + 2·{p} = {size + 2 * p}",
+                _(
+                    "kernel {k}{with_d} is larger than the padded input {dim} "
+                    "{size} + 2·{p} = {value}"
+                ).format(k=k, with_d=with_d, dim=dim, size=size, p=p, value=size + 2 * p),
                 "kernel",
-                hint="use a smaller kernel, more padding, or a larger input",
+                hint=_("use a smaller kernel, more padding, or a larger input"),
             )
         if rounding == "floor":
             axes.append(Axis(size, k, s, p, p, d, span // s + 1, "floor"))
@@ -433,12 +465,19 @@ def axis_term(axis: Axis) -> tuple[Term | None, str]:
     if axis.rule == "same":
         total = axis.pad_before + axis.pad_after
         term = rounded(num(axis.size), num(axis.stride), "ceil")
-        note = (
-            f"'same' padding: out = ⌈H / S⌉, total padding "
-            f"max(({axis.out} − 1)·{axis.stride} + {k_eff.value} − {axis.size}, 0) = "
-            f"{total}: {axis.pad_before} before, {axis.pad_after} after"
-            + (" (the odd pixel after, as TensorFlow)" if total % 2 else "")
-        )
+        note = _(
+            "'same' padding: out = ⌈H / S⌉, total padding "
+            "max(({out} − 1)·{stride} + {k_eff} − {size}, 0) = {total}: "
+            "{before} before, {after} after"
+        ).format(
+            out=axis.out,
+            stride=axis.stride,
+            k_eff=k_eff.value,
+            size=axis.size,
+            total=total,
+            before=axis.pad_before,
+            after=axis.pad_after,
+        ) + (_(" (the odd pixel after, as TensorFlow)") if total % 2 else "")
         return term, note
     if axis.rule == "deconv":
         body = plus(
@@ -452,11 +491,10 @@ def axis_term(axis: Axis) -> tuple[Term | None, str]:
         )
         return body, ""
     if axis.rule == "adaptive":
-        return None, (
+        return None, _(
             "adaptive pooling: the output size is given; output i pools input "
-            f"rows ⌊i·{axis.size}/{axis.out}⌋ … ⌈(i+1)·{axis.size}/{axis.out}⌉ − 1 "
-            "(PyTorch's windows)"
-        )
+            "rows ⌊i·{size}/{out}⌋ … ⌈(i+1)·{size}/{out}⌉ − 1 (PyTorch's windows)"
+        ).format(size=axis.size, out=axis.out)
     if axis.pad_before == axis.pad_after:
         padding = cdot(num(2), num(axis.pad_before))
     else:
@@ -467,13 +505,24 @@ def axis_term(axis: Axis) -> tuple[Term | None, str]:
         return term, ""
     before = term.value
     start = (before - 1) * axis.stride
-    note = (
-        f"ceil rule's last-window correction: the last window would start at "
-        f"({before} − 1)·{axis.stride} = {start} ≥ H + P = {axis.size} + "
-        f"{axis.pad_before} = {axis.size + axis.pad_before}, in the right padding, so it "
-        f"is dropped: {before} − 1 = {before - 1} (PyTorch's ceil_mode and Caffe do this)"
+    note = _(
+        "ceil rule's last-window correction: the last window would start at "
+        "({before} − 1)·{stride} = {start} ≥ H + P = {size} + {pad} = {reach}, in the right "
+        "padding, so it is dropped: {before} − 1 = {after} (PyTorch's ceil_mode and Caffe do "
+        "this)"
+    ).format(
+        before=before,
+        stride=axis.stride,
+        start=start,
+        size=axis.size,
+        pad=axis.pad_before,
+        reach=axis.size + axis.pad_before,
+        after=before - 1,
     )
     return minus(term, num(1)), note
+
+
+_DIMENSION_WORDS = {"H": N_("height"), "W": N_("width"), "D": N_("depth"), "L": N_("length")}
 
 
 def _kernel_term(axis: Axis) -> Term:
@@ -552,7 +601,9 @@ class Conv(Rule):
             n, groups = c * multiplier, c
         else:
             if args.n is None:
-                raise site.error(f"{self.name} needs a size", hint=_HINT["conv"])
+                raise site.error(
+                    _("{name} needs a size").format(name=self.name), hint=_HINT["conv"]
+                )
             n, groups = args.n, args.groups or 1
             _check_groups(site, c, n, groups)
         bias = args.bias is not False
@@ -599,8 +650,9 @@ class Conv(Rule):
         if groups > 1:
             per = c // groups
             notes.append(
-                f"groups {groups}: each filter sees {c}/{groups} = "
-                f"{per} input channel{'s' * (per != 1)}"
+                _("groups {groups}: each filter sees {c}/{groups} = {per} input channels").format(
+                    groups=groups, c=c, per=per
+                )
             )
         return _with_bias([times(*self._factors(layer))], layer, notes)
 
@@ -636,7 +688,7 @@ def _with_bias(terms: list[Term], layer: Layer, notes: list[str]) -> tuple[list[
     if layer.args is not None and layer.args.bias:
         terms.append(num(layer.out_shape[-1]))
     else:
-        notes.append("no bias")
+        notes.append(_("no bias"))
     return terms, notes
 
 
@@ -664,13 +716,15 @@ def _mac_count(
 def _check_groups(site: Site, c_in: int, n: int, groups: int) -> None:
     if c_in % groups:
         raise site.error(
-            f"groups {groups} does not divide the {c_in} input channels",
+            _("groups {groups} does not divide the {c_in} input channels").format(
+                groups=groups, c_in=c_in
+            ),
             "groups",
             hint=_divisors_hint(c_in),
         )
     if n % groups:
         raise site.error(
-            f"groups {groups} does not divide the {n} output channels",
+            _("groups {groups} does not divide the {n} output channels").format(groups=groups, n=n),
             "groups",
             hint=_divisors_hint(n),
         )
@@ -678,7 +732,9 @@ def _check_groups(site: Site, c_in: int, n: int, groups: int) -> None:
 
 def _divisors_hint(n: int) -> str:
     small = [d for d in range(1, min(n, 4096) + 1) if n % d == 0][:12]
-    return "groups must divide both channel counts, e.g. " + ", ".join(map(str, small))
+    return _("groups must divide both channel counts, e.g. {groups}").format(
+        groups=", ".join(map(str, small))
+    )
 
 
 def _pads(axis: Axis) -> tuple[int, int]:
@@ -733,16 +789,20 @@ class Deconv(Rule):
         dims = self.feature_map(site, shape, "deconv")
         c = shape[-1]
         if args.n is None:
-            raise site.error("deconv needs a size", hint=self.number.hint if self.number else None)
+            raise site.error(
+                _("deconv needs a size"), hint=self.number.hint if self.number else None
+            )
         n, groups = args.n, args.groups or 1
         _check_groups(site, c, n, groups)
         if args.kernel is None:
-            raise site.error("deconv needs a kernel size", hint="for example deconv 64 k4 s2 p1")
+            raise site.error(
+                _("deconv needs a kernel size"), hint=_("for example deconv 64 k4 s2 p1")
+            )
         if isinstance(args.padding, str):
             raise site.error(
-                f"deconv takes numeric padding, not '{args.padding}'",
+                _("deconv takes numeric padding, not '{padding}'").format(padding=args.padding),
                 "padding",
-                hint="for example p=1 (or p0)",
+                hint=_("for example p=1 (or p0)"),
             )
         args = self.resolve(site, args, dims)
         ones, zeros = (1,) * dims, (0,) * dims
@@ -754,16 +814,21 @@ class Deconv(Rule):
             k, s, d, p, op = kernel[i], stride[i], dilation[i], padding[i], out_pad[i]
             if op >= max(s, d):
                 raise site.error(
-                    f"output padding {op} must be smaller than the stride {s} or the dilation {d}",
+                    _(
+                        "output padding {op} must be smaller than the stride {s} "
+                        "or the dilation {d}"
+                    ).format(op=op, s=s, d=d),
                     "out_pad",
-                    hint="PyTorch refuses it too",
+                    hint=_("PyTorch refuses it too"),
                 )
             out = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
             if out < 1:
                 raise site.error(
-                    f"output size {out} < 1: ({size} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {op} + 1",
+                    _(
+                        "output size {out} < 1: ({size} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {op} + 1"
+                    ).format(out=out, size=size, s=s, p=p, d=d, k=k, op=op),
                     "padding",
-                    hint="use less padding",
+                    hint=_("use less padding"),
                 )
             axes.append(Axis(size, k, s, p, p, d, out, "deconv", out_pad=op))
         bias = args.bias is not False
@@ -807,7 +872,11 @@ class Deconv(Rule):
         notes = []
         n, groups = layer.out_shape[-1], args.groups
         if groups > 1:
-            notes.append(f"groups {groups}: {n}/{groups} = {n // groups} output channels per group")
+            notes.append(
+                _("groups {groups}: {n}/{groups} = {per} output channels per group").format(
+                    groups=groups, n=n, per=n // groups
+                )
+            )
         return _with_bias([times(*self._factors(layer))], layer, notes)
 
     def count_term(self, layer: Layer, convention: Convention) -> Term | None:
@@ -856,20 +925,20 @@ class Pool(Rule):
         if maximum:
             self.usage = "maxpool k.. [s][p][d]"
             self.meaning = "max pooling; stride defaults to the kernel"
-            self.cost_text = "Πk − 1 comparisons per output element"
+            self.cost_text = N_("Πk − 1 comparisons per output element")
             self.accepts = _WINDOW_ARGS
         else:
             self.usage = "avgpool k.. [s][p]"
             self.meaning = "average pooling; stride defaults to the kernel"
-            self.cost_text = "Πk − 1 additions and 1 division per output element"
+            self.cost_text = N_("Πk − 1 additions and 1 division per output element")
             self.accepts = _WINDOW_ARGS
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         if not self.maximum and args.dilation is not None:
             raise site.error(
-                "avgpool takes no dilation",
+                _("avgpool takes no dilation"),
                 "dilation",
-                hint="PyTorch's AvgPool has none; maxpool does",
+                hint=_("PyTorch's AvgPool has none; maxpool does"),
             )
         dims = self.feature_map(site, shape, self.name)
         args = self.resolve(site, args, dims)
@@ -877,9 +946,11 @@ class Pool(Rule):
             for size, k in zip(_spatial(shape), args.kernel, strict=True):
                 if size < k:  # avg_pool3d checks the unpadded input, whatever the rounding
                     raise site.error(
-                        f"kernel {k} is larger than the input {size} (before padding)",
+                        _("kernel {k} is larger than the input {size} (before padding)").format(
+                            k=k, size=size
+                        ),
                         "kernel",
-                        hint="PyTorch's AvgPool3d needs the kernel to fit the unpadded input",
+                        hint=_("PyTorch's AvgPool3d needs the kernel to fit the unpadded input"),
                     )
         axes = windows(
             site, args, _spatial(shape), args.rounding or rounding_for("pool", rounding), pool=True
@@ -955,9 +1026,9 @@ class GlobalPool(Rule):
         self.usage = self.name
         self.meaning = f"global {kind} pooling to 1×1×C"
         self.cost_text = (
-            "ΠH − 1 comparisons per channel"
+            N_("ΠH − 1 comparisons per channel")
             if maximum
-            else "ΠH − 1 additions and 1 division per channel"
+            else N_("ΠH − 1 additions and 1 division per channel")
         )
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
@@ -996,9 +1067,9 @@ class AdaptivePool(Rule):
         self.usage = f"adaptive{kind}pool S"
         self.meaning = "to S×S×C (or `6x3`), PyTorch's windows"
         self.cost_text = (
-            "window − 1 comparisons per output element (PyTorch's windows)"
+            N_("window − 1 comparisons per output element (PyTorch's windows)")
             if maximum
-            else "window − 1 additions and 1 division per output element (PyTorch's windows)"
+            else N_("window − 1 additions and 1 division per output element (PyTorch's windows)")
         )
         self.number = Number(
             "output_size",
@@ -1012,7 +1083,8 @@ class AdaptivePool(Rule):
         dims = self.feature_map(site, shape, self.name)
         if args.output_size is None:
             raise site.error(
-                f"{self.name} needs an output size", hint=self.number.hint if self.number else None
+                _("{name} needs an output size").format(name=self.name),
+                hint=self.number.hint if self.number else None,
             )
         args = self.resolve(site, args, dims)
         sizes = args.output_size or ()
@@ -1091,7 +1163,7 @@ class Fc(Rule):
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         if args.n is None:
-            raise site.error("fc needs a size", hint=self.number.hint if self.number else None)
+            raise site.error(_("fc needs a size"), hint=self.number.hint if self.number else None)
         n, bias = args.n, args.bias is not False
         macs = elements(shape) * n
         return Step(
@@ -1105,7 +1177,7 @@ class Fc(Rule):
         )
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
-        return _flatten_lines(layer, "flattens its input")
+        return _flatten_lines(layer, _("flattens its input"))
 
     def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
         return _with_bias(
@@ -1168,14 +1240,16 @@ class BatchNorm(Rule):
     usage = "bn"
     meaning = "batch normalisation (running mean and variance are buffers)"
     params_text = "2·C"
-    cost_text = "2 per element (inference: multiply by the folded scale, add the shift)"
+    cost_text = N_("2 per element (inference: multiply by the folded scale, add the shift)")
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         c = shape[-1]
         return Step(shape, c, c, ops=2 * elements(shape), args=args)
 
     def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
-        note = "γ and β for each channel; the running mean and variance are buffers, not parameters"
+        note = _(
+            "γ and β for each channel; the running mean and variance are buffers, not parameters"
+        )
         return [times(num(2), num(layer.in_shape[-1]))], [note]
 
     def ops_term(self, layer: Layer) -> Term | None:
@@ -1210,7 +1284,7 @@ class Lrn(Rule):
     name = family = "lrn"
     usage = "lrn"
     meaning = "local response normalisation over 5 channels (AlexNet's)"
-    cost_text = "13 per element (5 squares, 4 additions, multiply, add, power, divide)"
+    cost_text = N_("13 per element (5 squares, 4 additions, multiply, add, power, divide)")
     dims = (1, 2, 3)
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
@@ -1268,7 +1342,7 @@ class Activation(Rule):
         self.params_text = str(weights)
         self.cost_text = f"{cost} per element ({steps})"
         if name == "softmax":
-            self.cost_text = "3 per element − 1 per normalised vector (exp, sum, divide)"
+            self.cost_text = N_("3 per element − 1 per normalised vector (exp, sum, divide)")
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         return Step(shape, self.weights, ops=self.ops(shape), args=args)
@@ -1283,7 +1357,7 @@ class Activation(Rule):
     def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
         if not self.weights:
             return [], []
-        return [num(self.weights)], ["PReLU learns one slope"]
+        return [num(self.weights)], [_("PReLU learns one slope")]
 
     def ops_term(self, layer: Layer) -> Term | None:
         out = layer.out_shape
@@ -1315,7 +1389,7 @@ class Upsample(Rule):
     name = family = "upsample"
     usage = "upsample S [mode]"
     meaning = "upsampling by S (or `2x1`): nearest, or linear/bilinear/trilinear"
-    cost_text = "0 (nearest: a copy); linear modes 2^(d+1) − 1 per output element"
+    cost_text = N_("0 (nearest: a copy); linear modes 2^(d+1) − 1 per output element")
     accepts = frozenset({"mode"})
     number = Number("scale", "sizes", True, None, "upsample S, e.g. upsample 2 or upsample 2x1")
     words = ("nearest", "linear", "bilinear", "trilinear")
@@ -1325,19 +1399,24 @@ class Upsample(Rule):
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         dims = self.feature_map(site, shape, "upsample")
         if args.scale is None:
-            raise site.error("upsample needs a scale factor", hint=self.number and self.number.hint)
+            raise site.error(
+                _("upsample needs a scale factor"), hint=self.number and self.number.hint
+            )
         mode = args.mode or "nearest"
         if mode not in self.words:
             raise site.error(
-                f"unknown upsampling mode '{mode}'", "mode", hint=did_you_mean(mode, self.words)
+                _("unknown upsampling mode '{mode}'").format(mode=mode),
+                "mode",
+                hint=did_you_mean(mode, self.words),
             )
         if mode != "nearest" and self._LINEAR[mode] != dims:
             right = next(word for word, d in self._LINEAR.items() if d == dims)
             raise site.error(
-                f"{mode} interpolation needs a {self._LINEAR[mode]}-D map, "
-                f"but the input is {format_shape(shape)}",
+                _(
+                    "{mode} interpolation needs a {value}-D map, but the input is {format_shape}"
+                ).format(mode=mode, value=self._LINEAR[mode], format_shape=format_shape(shape)),
                 "mode",
-                hint=f"in {dims}-D it is {right} (PyTorch's name)",
+                hint=_("in {dims}-D it is {right} (PyTorch's name)").format(dims=dims, right=right),
             )
         args = self.resolve(site, args, dims)._replace(mode=mode)
         scale = args.scale or ()
@@ -1382,7 +1461,9 @@ class Merge(Rule):
         self.usage = f"{name}:"
         if name == "add":
             self.meaning = "element-wise sum of branches (residual: and add: blocks)"
-            self.cost_text = "branches − 1 additions per output element (residual and add blocks)"
+            self.cost_text = N_(
+                "branches − 1 additions per output element (residual and add blocks)"
+            )
         else:
             self.meaning = "channel concatenation of branches"
 
@@ -1393,7 +1474,7 @@ class Merge(Rule):
         if self.name != "concat":
             return []
         channels = [num(shape[-1]) for shape in layer.branches]
-        note = "concatenation adds the branches' channels"
+        note = _("concatenation adds the branches' channels")
         return [Worked("C_{out}", "C_out", plus(*channels), layer.out_shape[-1], note)]
 
     def ops_term(self, layer: Layer) -> Term | None:
@@ -1418,24 +1499,24 @@ _ACTIVATIONS = (
     Activation(
         "leakyrelu",
         2,
-        "compare, multiply",
+        N_("compare, multiply"),
         "LeakyReLU",
         number=Number("negative_slope", "real", False, 0.01, "leakyrelu 0.1: the slope"),
     ),
-    Activation("prelu", 2, "compare, multiply", "PReLU", weights=1),
+    Activation("prelu", 2, N_("compare, multiply"), "PReLU", weights=1),
     Activation(
         "elu",
         4,
-        "compare, exp, subtract, multiply",
+        N_("compare, exp, subtract, multiply"),
         "ELU",
         number=Number("alpha", "real", False, 1.0, "elu 1.0: alpha"),
     ),
-    Activation("gelu", 5, "divide, erf, add, multiply, multiply", "GELU"),
-    Activation("silu", 4, "negate, exp, add, divide", "SiLU", aliases=("swish",)),
-    Activation("hardswish", 5, "add, max, min, multiply, divide", "Hardswish"),
-    Activation("sigmoid", 4, "negate, exp, add, divide", "Sigmoid"),
-    Activation("tanh", 1, "one transcendental", "Tanh"),
-    Activation("softmax", 3, "exp, share of the sum, divide", "Softmax"),
+    Activation("gelu", 5, N_("divide, erf, add, multiply, multiply"), "GELU"),
+    Activation("silu", 4, N_("negate, exp, add, divide"), "SiLU", aliases=("swish",)),
+    Activation("hardswish", 5, N_("add, max, min, multiply, divide"), "Hardswish"),
+    Activation("sigmoid", 4, N_("negate, exp, add, divide"), "Sigmoid"),
+    Activation("tanh", 1, N_("one transcendental"), "Tanh"),
+    Activation("softmax", 3, N_("exp, share of the sum, divide"), "Softmax"),
 )
 
 RULES: dict[str, Rule] = {
@@ -1487,20 +1568,21 @@ def lookup(statement: Statement) -> tuple[str, Rule]:
     word = statement.keyword.lower
     if word in BLOCKS or word in INNER_BLOCKS:
         raise statement.error(
-            f"'{word}' opens a block and needs a ':'",
-            hint=f"{word}:  (then its lines, indented)",
+            _("'{word}' opens a block and needs a ':'").format(word=word),
+            hint=_("{word}:  (then its lines, indented)").format(word=word),
         )
     op = ALIASES.get(word, word)
     rule = RULES.get(op)
     if rule is None or rule.merge:
         if word == "input":
             raise statement.error(
-                "input must be the first statement, and only one",
-                hint="write it once, at the top: input 32x32x1",
+                _("input must be the first statement, and only one"),
+                hint=_("write it once, at the top: input 32x32x1"),
             )
         layer_words = [w for w in (*RULES, *ALIASES) if not RULES[ALIASES.get(w, w)].merge]
         raise statement.error(
-            f"unknown layer '{statement.keyword.text}'", hint=did_you_mean(word, layer_words)
+            _("unknown layer '{text}'").format(text=statement.keyword.text),
+            hint=did_you_mean(word, layer_words),
         )
     return op, rule
 
@@ -1509,10 +1591,14 @@ def check_dims(site: Site, word: str, shape: Shape) -> None:
     """A word that fixes the dimensions (``conv1d``) refuses an input of other ones."""
     allowed = WORD_DIMS.get(word)
     if allowed is not None and len(shape) - 1 not in allowed:
-        wanted = " or ".join("a vector" if d == 0 else f"a {d}-D map" for d in allowed)
+        wanted = _(" or ").join(
+            _("a vector") if d == 0 else _("a {d}-D map").format(d=d) for d in allowed
+        )
         raise site.error(
-            f"{word} needs {wanted}, but its input is {format_shape(shape)}",
-            hint="the plain word works for any: " + ALIASES.get(word, word),
+            _("{word} needs {wanted}, but its input is {format_shape}").format(
+                word=word, wanted=wanted, format_shape=format_shape(shape)
+            ),
+            hint=_("the plain word works for any: {word}").format(word=ALIASES.get(word, word)),
         )
 
 
