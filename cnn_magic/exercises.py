@@ -115,7 +115,7 @@ class Problem:
         """The title, what the exercise is about, the rounding rule and "Questions:"."""
         title = _("Exercise ({kind}, seed {seed})").format(kind=self.kind, seed=self.seed)
         about = _(KIND_WORDS[self.kind]) if self.kind in KIND_WORDS else ""
-        rule = _("Rounding: {rule}").format(rule=_(ROUNDING_TEXT[self.rounding]))
+        rule = _("Rounding: {rule}").format(rule=_(_ROUNDING_TEXT[self.rounding]))
         return title, about, rule, _("Questions:")
 
     def to_text(self) -> str:
@@ -304,6 +304,7 @@ GENERATORS: dict[str, Callable[[random.Random], tuple[tuple[int, ...], list[Spec
 KINDS = tuple(GENERATORS)
 """Every kind of exercise, in the order the notes teach them."""
 
+_ROUNDING_TEXT: dict[str, str] = {str(k): v for k, v in ROUNDING_TEXT.items()}
 _ROUNDING = {"last_window": "ceil"}  # the rest: the notes' textbook rounding
 
 

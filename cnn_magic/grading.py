@@ -203,7 +203,7 @@ def _param_hint(layer: Layer, quantity: str) -> str:
 
 
 def _count_hint(layer: Layer, quantity: str) -> str:
-    label = CONVENTION_LABEL[quantity]
+    label = _LABELS[quantity]
     if layer.op in ("conv", "dwconv"):
         window = "k × k × (n_c / g)" if layer.op == "conv" else "k × k"
         spots = "H_out × W_out × K"
@@ -252,6 +252,9 @@ def derivation(net: Network, index: int | None, quantity: str) -> str:
     return "\n".join(out)
 
 
+_LABELS: dict[str, str] = {
+    str(k): v for k, v in CONVENTION_LABEL.items()
+}  # by a quantity's plain name
 _SHAPE_LABELS = ("H_out", "W_out", "C_out", "N_in")
 
 

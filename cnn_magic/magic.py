@@ -11,6 +11,7 @@ A mistake raises :class:`CNNMagicError`: IPython shows its ``_render_traceback_`
 
 from __future__ import annotations
 
+import argparse
 import keyword
 from pathlib import Path
 
@@ -180,7 +181,7 @@ class CnnMagic(Magics):
         with language(lang):
             self._run(args, inline, cell)
 
-    def _run(self, args, inline: str, cell: str | None) -> None:
+    def _run(self, args: argparse.Namespace, inline: str, cell: str | None) -> None:
         offset = 0
         try:
             text, rounding, offset = self._source(args, inline, cell)
@@ -208,7 +209,7 @@ class CnnMagic(Magics):
 
             display(explain(view.network, view.convention, all_ops=view.all_ops, dtype=view.dtype))
 
-    def _quiz(self, args, text: str, rounding: str) -> None:
+    def _quiz(self, args: argparse.Namespace, text: str, rounding: str) -> None:
         """``--quiz``: the same table with blanks; shown as a widget where a kernel runs."""
         from .quiz import QuizView, parse_hide
 

@@ -36,6 +36,7 @@ from .grading import derivation, expected, hint, is_right, parse_answer, show
 from .i18n import N_, _, check_language, current_language, display_width, language, pad
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_LABELS: dict[str, str] = {str(k): v for k, v in CONVENTION_LABEL.items()}
 _TOGGLE_STYLE = {"button_width": "auto", "description_width": "5em"}
 # ipywidgets 8 lays a ToggleButtons' description above its buttons; flex puts it beside
 _TOGGLE_LAYOUT = {"display": "flex", "align_items": "center"}
@@ -311,7 +312,7 @@ class QuizView:
         return f"{_(RULE_NAMES[self.rounding])}, {_(self._count_label())}"
 
     def _count_label(self) -> str:
-        return CONVENTION_LABEL[self.convention]
+        return _LABELS[self.convention]
 
     # -------------------------------------------------------------- rendering
 
@@ -320,7 +321,7 @@ class QuizView:
         with language(self.lang):
             out = [_(HEADERS[c]) for c in ("name", "layer", "input")]
             for column in self.columns:
-                label = CONVENTION_LABEL.get(self.quantity(column))
+                label = _LABELS.get(self.quantity(column))
                 out.append(_(label) if label else _(HEADERS[column]))
             return out
 
