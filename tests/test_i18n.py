@@ -20,6 +20,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 import cnn_magic
+import cnn_magic.exercises
 from cnn_magic.i18n import LOCALE_DIR, current_language, language, set_language
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,3 +132,100 @@ def test_the_magic_switches_per_cell_and_per_session(shell: Any) -> None:
     assert current_language() == "en"
     with pytest.raises(cnn_magic.CNNError, match="unknown language 'klingon'"):
         shell.run_cell_magic("cnn", "--lang klingon", "input 9x9x1\nmaxpool k2 s2")
+
+
+# ------------------------------------------------------------- nothing left in English
+
+# What stays as it is in Chinese: layer words and their arguments, option values that
+# the user types, formula symbols, units and the conventions' abbreviations.
+KEPT = {
+    *["k", "K", "S", "P", "C", "H", "W", "N", "d", "g", "op", "B"],
+    *[
+        "H_in",
+        "W_in",
+        "H_out",
+        "W_out",
+        "C_in",
+        "C_out",
+        "N_in",
+        "N_out",
+        "n_c",
+        "k_h",
+        "k_w",
+        "k_eff",
+        "S_h",
+        "S_w",
+        "P_h",
+        "P_w",
+    ],
+    *[
+        "textbook",
+        "floor",
+        "ceil",
+        "flops",
+        "macs",
+        "exact",
+        "FLOPs",
+        "MACs",
+        "same",
+        "valid",
+        "nobias",
+    ],
+    *["float32", "float16", "bfloat16", "float64", "int8", "uint8", "int32", "KiB", "MiB", "GiB"],
+    *["ceil_mode", "True", "PyTorch", "TensorFlow", "Caffe", "fvcore", "torchvision", "LeNet"],
+    *["exp", "erf", "max", "min"],  # functions in formulas
+    "input",  # the layer-language word, in the network text
+}
+NETWORK = """input 13x13x3
+C1: conv 8 k3 s2 p1 relu
+P1: maxpool k2 s2 p1
+D1: dwconv k3 p1
+G1: conv 8 k1 g2 nobias
+B1: bn
+T1: deconv 4 k2 s2
+F1: fc 10 softmax
+"""
+
+
+def english_words(text: str, network: str = NETWORK) -> set[str]:
+    """Words of Latin letters in ``text`` that are neither kept words nor words of the
+    network text (layer words and names)."""
+    from cnn_magic.layers import ALIASES, RULES
+
+    kept = KEPT | set(RULES) | set(ALIASES) | set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", network))
+    found = set(re.findall(r"[A-Za-z][A-Za-z_]*[A-Za-z0-9]*", text))
+    return {word for word in found if word not in kept and len(word) > 1}
+
+
+def screens_in_chinese() -> dict[str, tuple[str, str]]:
+    """Everything the product shows, rendered in Chinese: (text, the network it shows)."""
+    from cnn_magic.explain import explain
+    from cnn_magic.grading import QUANTITIES
+    from cnn_magic.quiz import QuizView
+    from cnn_magic.widget import CNNView
+
+    out: dict[str, tuple[str, str]] = {}
+    with language("zh"):
+        net = cnn_magic.evaluate(NETWORK)
+        view = QuizView(NETWORK, hide=("output", "weights", "biases", "params", "count"))
+        out["quiz"] = view.to_text(), NETWORK
+        out["hints"] = "\n".join(view.hint(b.key) for b in view.blanks), NETWORK
+        out["derivations"] = "\n".join(view.derivation(b.key) for b in view.blanks), NETWORK
+        view.set(rounding="floor")
+        out["notice"] = view.notice, NETWORK
+        out["table"] = CNNView(NETWORK).to_text(), NETWORK
+        out["explain"] = explain(net, all_ops=True).to_text(), NETWORK
+        for kind in cnn_magic.exercises.KINDS:
+            problem = cnn_magic.exercise(kind, seed=1)
+            # question keys (C1.params) and the kind's name are identifiers a student types
+            names = " ".join([kind, "total", *QUANTITIES])
+            out[kind] = problem.to_text(), f"{problem.text} {names}"
+    return out
+
+
+def test_every_screen_in_chinese_leaves_no_english_word() -> None:
+    left = {
+        name: english_words(text, network) for name, (text, network) in screens_in_chinese().items()
+    }
+    left = {name: words for name, words in left.items() if words}
+    assert not left, left
