@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .i18n import _
+from .i18n import _, current_language, language
 
 
 class CNNError(ValueError):
@@ -44,14 +44,13 @@ class CNNError(ValueError):
         self.source = source
         self.width = max(1, width)
         self.hint = hint
+        self.language = current_language()  # the message's: "line 2:" speaks it too
         super().__init__(self._render())
 
     def _render(self) -> str:
-        head = (
-            _("line {line}: {message}").format(line=self.line, message=self.message)
-            if self.line
-            else self.message
-        )
+        with language(self.language):
+            line = _("line {line}: {message}")
+        head = line.format(line=self.line, message=self.message) if self.line else self.message
         parts = [head]
         if self.source is not None:
             text = self.source.expandtabs(1)

@@ -229,3 +229,27 @@ def test_every_screen_in_chinese_leaves_no_english_word() -> None:
     }
     left = {name: words for name, words in left.items() if words}
     assert not left, left
+
+
+def test_the_command_line_speaks_chinese() -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cnn_magic", "--lang", "zh"],
+        input="input 9x9x1\ncnov 3\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "第 2 行：未知的层 'cnov'"
+    assert done.stderr.splitlines()[-1] == "你是指 'conv' 吗？"
+
+
+def test_an_error_in_chinese_points_as_in_english() -> None:
+    with language("zh"), pytest.raises(cnn_magic.CNNError) as error:
+        cnn_magic.evaluate("input 4x4x1\nconv 8 k5")
+    lines = str(error.value).splitlines()
+    assert lines[0] == "第 2 行：卷积核 5 大于填充后的输入高 4 + 2·0 = 4"
+    assert lines[1:3] == ["    conv 8 k5", "           ^^"]
+    assert not english_words(str(error.value), "input 4x4x1\nconv 8 k5")
