@@ -33,12 +33,12 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from .errors import CNNError, did_you_mean
-from .i18n import _
+from .i18n import N_, _
 
 BLOCKS = ("repeat", "residual", "concat", "add")
 """Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
 ``concat:`` and ``add:``. What each block does is ``evaluate.py``'s."""
-INNER_BLOCKS = {"shortcut": "residual:", "branch": "concat: or add:"}
+INNER_BLOCKS = {"shortcut": "residual:", "branch": N_("concat: or add:")}
 """Blocks that live only inside another, with where they belong."""
 BLOCK_WORDS = (*BLOCKS, *INNER_BLOCKS)
 """Every word that opens a block."""
@@ -109,7 +109,7 @@ def parse(text: str) -> tuple[Statement, ...]:
         return ()
     body, end = _block(flat, 0, flat[0].indent, depth=0)
     if end < len(flat):  # a line less indented than the first one
-        raise _indent_error(flat[end], "this line is indented less than the first statement")
+        raise _indent_error(flat[end], _("this line is indented less than the first statement"))
     return body
 
 
@@ -228,8 +228,8 @@ def _block(
         if following.indent > indent:
             raise _indent_error(
                 following,
-                "unexpected indentation",
-                "only the lines of a block (after a line ending in ':') are indented",
+                _("unexpected indentation"),
+                _("only the lines of a block (after a line ending in ':') are indented"),
             )
     return tuple(items), pos
 
@@ -328,14 +328,14 @@ KEYS = {
 """Argument keys as written (``k=3``, ``kernel_size=3``) → argument names."""
 
 KEY_FORMS = {
-    "kernel": "k5 or k=3x1",
-    "stride": "s2 or s=2x1",
-    "padding": "p1, p=1x2, same or valid",
+    "kernel": N_("k5 or k=3x1"),
+    "stride": N_("s2 or s=2x1"),
+    "padding": N_("p1, p=1x2, same or valid"),
     "dilation": "d2",
     "groups": "g32",
     "out_pad": "op=1",
-    "bias": "nobias or bias=no",
-    "rounding": "floor or ceil",
+    "bias": N_("nobias or bias=no"),
+    "rounding": N_("floor or ceil"),
     "mode": "mode=nearest",
 }
 """How each argument is written, for hints."""
@@ -417,9 +417,9 @@ def unknown_argument(statement: Statement, token: Token, words: tuple[str, ...])
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     key = KEYS.get(word[:1]) if word[:1] in "kspdg" else None
     if close:
-        hint = f"did you mean '{close[0]}'?"
+        hint = _("did you mean {choice!r}?").format(choice=close[0])
     elif key:
-        hint = f"{key} is written {KEY_FORMS[key]}"
+        hint = _("{key} is written {forms}").format(key=key, forms=_(KEY_FORMS[key]))
     else:
         hint = did_you_mean(word, choices)
     error: CNNError = statement.error(
@@ -448,7 +448,7 @@ def _value(statement: Statement, token: Token, name: str, value: str) -> Value:
         raise statement.error(
             _("'{text}': {name} must be a whole number or HxW").format(text=token.text, name=name),
             token,
-            hint=_("for example {KEY_FORMS}").format(KEY_FORMS=KEY_FORMS[name]),
+            hint=_("for example {KEY_FORMS}").format(KEY_FORMS=_(KEY_FORMS[name])),
         )
     return tuple(whole(statement, token, v) for v in match.groups() if v is not None)
 
@@ -463,10 +463,11 @@ def _number(statement: Statement, token: Token, word: str) -> Value:
 
 # --------------------------------------------------------------------------- input shapes
 
-SHAPE_HINT = (
+SHAPE_HINT = N_(
     "write input HxWxC (32x32x1), C@HxW (1@32x32), C@L (2@128) or C@DxHxW (3@16x112x112) "
     "for maps, N for a vector (784)"
 )
+"""The hint for a missing or wrong input shape (English: pass it through i18n._)."""
 _CHANNELS_FIRST_MAX = 4  # 1, 3 or 4 channels first: grey, RGB, RGBA as PyTorch writes them
 _SQUARE_SIDE_MIN = 16  # a square image side; smaller squares are plausibly H×W×C
 _PAPER = re.compile(r"(\d+)@(\d+)(?:x(\d+))?(?:x(\d+))?\Z", re.ASCII)
@@ -486,7 +487,7 @@ def input_shape(statement: Statement) -> tuple[int, ...]:
     """
     args = statement.args
     if not args:
-        raise statement.error(_("input needs a shape"), hint=SHAPE_HINT)
+        raise statement.error(_("input needs a shape"), hint=_(SHAPE_HINT))
     words = [t.lower for t in args]
     token = args[0]
     numbers: list[int] | None = None
@@ -515,7 +516,7 @@ def input_shape(statement: Statement) -> tuple[int, ...]:
         raise statement.error(
             _("'{value}' is not a shape").format(value=" ".join(t.text for t in args)),
             bad,
-            hint=SHAPE_HINT,
+            hint=_(SHAPE_HINT),
         )
     if min(numbers) < 1:
         raise statement.error(_("every input dimension must be at least 1"), token)
@@ -553,7 +554,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     try:
         statements = parse(f"input {text}")
         if len(statements) != 1 or statements[0].opens_block:
-            raise CNNError(_("{text!r} is not a shape").format(text=text), hint=SHAPE_HINT)
+            raise CNNError(_("{text!r} is not a shape").format(text=text), hint=_(SHAPE_HINT))
         return input_shape(statements[0])
     except CNNError as err:  # the option is not a line of the user's text: no caret
         raise CNNError(

@@ -72,7 +72,7 @@ def _evaluate(text: str, rounding: Rounding, input: str | None) -> Network:
             raise CNNError(
                 _("the network is empty"), hint=_("start with an input line: input 32x32x1")
             )
-        raise where.error(_("the network needs an input shape first"), hint=SHAPE_HINT)
+        raise where.error(_("the network needs an input shape first"), hint=_(SHAPE_HINT))
     if input is not None:
         shape = parse_shape(input)
     assert shape is not None
@@ -244,7 +244,7 @@ class _Walker:
             if kind in INNER_BLOCKS:
                 raise statement.error(
                     _("'{kind}:' belongs directly inside {INNER_BLOCKS}").format(
-                        kind=kind, INNER_BLOCKS=INNER_BLOCKS[kind]
+                        kind=kind, INNER_BLOCKS=_(INNER_BLOCKS[kind])
                     )
                 )
             raise statement.error(

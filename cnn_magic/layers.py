@@ -75,7 +75,7 @@ ARGUMENTS: dict[str, ArgSpec] = {
     "bias": ArgSpec(False, 0, KEY_FORMS["bias"]),
     "rounding": ArgSpec(False, 0, KEY_FORMS["rounding"]),
     "mode": ArgSpec(False, 0, KEY_FORMS["mode"]),
-    "activation": ArgSpec(False, 0, "relu, softmax, ..."),
+    "activation": ArgSpec(False, 0, N_("relu, softmax, ...")),
 }
 """Every keyed argument of the language, with its schema."""
 
@@ -232,7 +232,7 @@ class Rule:
     def takes(self) -> str:
         """The arguments it takes, as written."""
         names = sorted(self.accepted())
-        parts = [ARGUMENTS[name].written for name in names]
+        parts = [_(ARGUMENTS[name].written) for name in names]
         if self.number is not None:
             parts.insert(0, _("a number"))
         return ", ".join(parts) or _("no arguments")
@@ -262,7 +262,7 @@ class Rule:
             raise statement.error(
                 _("'{text}': {name} is one whole number").format(text=token.text, name=name),
                 token,
-                hint=_("for example {written}").format(written=spec.written),
+                hint=_("for example {written}").format(written=_(spec.written)),
             )
         if min(value) < spec.least:
             raise statement.error(
@@ -281,7 +281,8 @@ class Rule:
         numbers = value if isinstance(value, tuple) else ()
         if spec.kind in ("count", "sizes"):
             whole = all(isinstance(v, int) for v in numbers)
-            noun = _("size") if spec.kind == "count" else spec.field.replace("_", " ")
+            field = _FIELD_WORDS.get(spec.field, spec.field.replace("_", " "))
+            noun = _("size") if spec.kind == "count" else _(field)
             if not whole or (spec.kind == "count" and len(numbers) != 1):
                 must = _("a whole number") if spec.kind == "count" else _("whole numbers ≥ 1")
                 raise statement.error(
@@ -289,7 +290,7 @@ class Rule:
                         text=token.text, op=op, noun=noun, what=must
                     ),
                     token,
-                    hint=spec.hint,
+                    hint=_(spec.hint),
                 )
             if min(numbers) < 1:
                 what = _("at least 1") if spec.kind == "count" else _("whole numbers ≥ 1")
@@ -298,7 +299,7 @@ class Rule:
                         text=token.text, op=op, noun=noun, what=what
                     ),
                     token,
-                    hint=spec.hint,
+                    hint=_(spec.hint),
                 )
             return spec.field, numbers[0] if spec.kind == "count" else numbers
         if len(numbers) != 1:  # fraction or real: one number, never 5x5
@@ -307,14 +308,14 @@ class Rule:
                     text=token.text, op=op, len=len(numbers)
                 ),
                 token,
-                hint=spec.hint,
+                hint=_(spec.hint),
             )
         number = float(numbers[0])
         if spec.kind == "fraction" and not 0 <= number <= 1:
             raise statement.error(
                 _("{op} probability {text} is not in [0, 1]").format(op=op, text=token.text),
                 token,
-                hint=spec.hint,
+                hint=_(spec.hint),
             )
         return spec.field, number
 
@@ -522,6 +523,7 @@ def axis_term(axis: Axis) -> tuple[Term | None, str]:
     return minus(term, num(1)), note
 
 
+_FIELD_WORDS = {"output_size": N_("output size"), "scale": N_("scale")}
 _DIMENSION_WORDS = {"H": N_("height"), "W": N_("width"), "D": N_("depth"), "L": N_("length")}
 
 
@@ -602,7 +604,7 @@ class Conv(Rule):
         else:
             if args.n is None:
                 raise site.error(
-                    _("{name} needs a size").format(name=self.name), hint=_HINT["conv"]
+                    _("{name} needs a size").format(name=self.name), hint=_(_HINT["conv"])
                 )
             n, groups = args.n, args.groups or 1
             _check_groups(site, c, n, groups)
@@ -781,7 +783,7 @@ class Deconv(Rule):
     params_text = "Πk·C_in·(N/g) + N"
     accepts = frozenset({"kernel", "stride", "padding", "dilation", "groups", "out_pad", "bias"})
     number = Number(
-        "n", "count", True, None, "deconv N k..: N output channels, e.g. deconv 64 k4 s2 p1"
+        "n", "count", True, None, N_("deconv N k..: N output channels, e.g. deconv 64 k4 s2 p1")
     )
     dims = (1, 2, 3)
 
@@ -790,7 +792,7 @@ class Deconv(Rule):
         c = shape[-1]
         if args.n is None:
             raise site.error(
-                _("deconv needs a size"), hint=self.number.hint if self.number else None
+                _("deconv needs a size"), hint=_(self.number.hint) if self.number else None
             )
         n, groups = args.n, args.groups or 1
         _check_groups(site, c, n, groups)
@@ -1076,7 +1078,9 @@ class AdaptivePool(Rule):
             "sizes",
             True,
             None,
-            f"adaptive{kind}pool S or HxW, e.g. adaptive{kind}pool 7",
+            N_("adaptiveavgpool S or HxW, e.g. adaptiveavgpool 7")
+            if kind == "avg"
+            else N_("adaptivemaxpool S or HxW, e.g. adaptivemaxpool 7"),
         )
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
@@ -1084,7 +1088,7 @@ class AdaptivePool(Rule):
         if args.output_size is None:
             raise site.error(
                 _("{name} needs an output size").format(name=self.name),
-                hint=self.number.hint if self.number else None,
+                hint=_(self.number.hint) if self.number else None,
             )
         args = self.resolve(site, args, dims)
         sizes = args.output_size or ()
@@ -1159,11 +1163,13 @@ class Fc(Rule):
     meaning = "fully connected; flattens its input"
     params_text = "N_in·N + N"
     accepts = frozenset({"bias"})
-    number = Number("n", "count", True, None, "fc N: N output features, e.g. fc 84")
+    number = Number("n", "count", True, None, N_("fc N: N output features, e.g. fc 84"))
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         if args.n is None:
-            raise site.error(_("fc needs a size"), hint=self.number.hint if self.number else None)
+            raise site.error(
+                _("fc needs a size"), hint=_(self.number.hint) if self.number else None
+            )
         n, bias = args.n, args.bias is not False
         macs = elements(shape) * n
         return Step(
@@ -1266,7 +1272,7 @@ class Dropout(Rule):
     name = family = "dropout"
     usage = "dropout P"
     meaning = "shape unchanged"
-    number = Number("p", "fraction", False, 0.5, "for example dropout 0.5")
+    number = Number("p", "fraction", False, 0.5, N_("for example dropout 0.5"))
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         return Step(shape, args=args._replace(p=0.5 if args.p is None else args.p))
@@ -1391,7 +1397,7 @@ class Upsample(Rule):
     meaning = "upsampling by S (or `2x1`): nearest, or linear/bilinear/trilinear"
     cost_text = N_("0 (nearest: a copy); linear modes 2^(d+1) − 1 per output element")
     accepts = frozenset({"mode"})
-    number = Number("scale", "sizes", True, None, "upsample S, e.g. upsample 2 or upsample 2x1")
+    number = Number("scale", "sizes", True, None, N_("upsample S, e.g. upsample 2 or upsample 2x1"))
     words = ("nearest", "linear", "bilinear", "trilinear")
     dims = (1, 2, 3)
     _LINEAR: ClassVar[dict[str, int]] = {"linear": 1, "bilinear": 2, "trilinear": 3}
@@ -1400,7 +1406,8 @@ class Upsample(Rule):
         dims = self.feature_map(site, shape, "upsample")
         if args.scale is None:
             raise site.error(
-                _("upsample needs a scale factor"), hint=self.number and self.number.hint
+                _("upsample needs a scale factor"),
+                hint=_(self.number.hint) if self.number else None,
             )
         mode = args.mode or "nearest"
         if mode not in self.words:
@@ -1487,8 +1494,8 @@ class Merge(Rule):
 
 
 _HINT = {
-    "conv": "conv N k..: N filters, e.g. conv 6 k5",
-    "dwconv": "dwconv k3 [M]: M is the channel multiplier (default 1)",
+    "conv": N_("conv N k..: N filters, e.g. conv 6 k5"),
+    "dwconv": N_("dwconv k3 [M]: M is the channel multiplier (default 1)"),
 }
 
 # --------------------------------------------------------------------------- the tables
@@ -1501,7 +1508,7 @@ _ACTIVATIONS = (
         2,
         N_("compare, multiply"),
         "LeakyReLU",
-        number=Number("negative_slope", "real", False, 0.01, "leakyrelu 0.1: the slope"),
+        number=Number("negative_slope", "real", False, 0.01, N_("leakyrelu 0.1: the slope")),
     ),
     Activation("prelu", 2, N_("compare, multiply"), "PReLU", weights=1),
     Activation(
@@ -1509,7 +1516,7 @@ _ACTIVATIONS = (
         4,
         N_("compare, exp, subtract, multiply"),
         "ELU",
-        number=Number("alpha", "real", False, 1.0, "elu 1.0: alpha"),
+        number=Number("alpha", "real", False, 1.0, N_("elu 1.0: alpha")),
     ),
     Activation("gelu", 5, N_("divide, erf, add, multiply, multiply"), "GELU"),
     Activation("silu", 4, N_("negate, exp, add, divide"), "SiLU", aliases=("swish",)),

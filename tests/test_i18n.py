@@ -136,46 +136,21 @@ def test_the_magic_switches_per_cell_and_per_session(shell: Any) -> None:
 
 # ------------------------------------------------------------- nothing left in English
 
+
 # What stays as it is in Chinese: layer words and their arguments, option values that
 # the user types, formula symbols, units and the conventions' abbreviations.
-KEPT = {
-    *["k", "K", "S", "P", "C", "H", "W", "N", "d", "g", "op", "B"],
-    *[
-        "H_in",
-        "W_in",
-        "H_out",
-        "W_out",
-        "C_in",
-        "C_out",
-        "N_in",
-        "N_out",
-        "n_c",
-        "k_h",
-        "k_w",
-        "k_eff",
-        "S_h",
-        "S_w",
-        "P_h",
-        "P_w",
-    ],
-    *[
-        "textbook",
-        "floor",
-        "ceil",
-        "flops",
-        "macs",
-        "exact",
-        "FLOPs",
-        "MACs",
-        "same",
-        "valid",
-        "nobias",
-    ],
-    *["float32", "float16", "bfloat16", "float64", "int8", "uint8", "int32", "KiB", "MiB", "GiB"],
-    *["ceil_mode", "True", "PyTorch", "TensorFlow", "Caffe", "fvcore", "torchvision", "LeNet"],
-    *["exp", "erf", "max", "min"],  # functions in formulas
-    "input",  # the layer-language word, in the network text
-}
+def _words(text: str) -> set[str]:
+    return set(text.split())
+
+
+KEPT = (
+    _words("k K S P C H W N d g op B")
+    | _words("H_in W_in H_out W_out C_in C_out N_in N_out n_c k_h k_w k_eff S_h S_w P_h P_w")
+    | _words("textbook floor ceil flops macs exact FLOPs MACs same valid nobias input")
+    | _words("float32 float16 bfloat16 float64 int8 uint8 int32 KiB MiB GiB")
+    | _words("ceil_mode True PyTorch TensorFlow Caffe fvcore torchvision LeNet AvgPool")
+    | _words("exp erf max min alpha HxW HxWxC DxHxW out_pad")  # formulas, shapes, fields
+)
 NETWORK = """input 13x13x3
 C1: conv 8 k3 s2 p1 relu
 P1: maxpool k2 s2 p1
@@ -190,11 +165,21 @@ F1: fc 10 softmax
 def english_words(text: str, network: str = NETWORK) -> set[str]:
     """Words of Latin letters in ``text`` that are neither kept words nor words of the
     network text (layer words and names)."""
+    from cnn_magic.dsl import BLOCK_WORDS, KEYS
     from cnn_magic.layers import ALIASES, RULES
 
-    kept = KEPT | set(RULES) | set(ALIASES) | set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", network))
+    words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", network))
+    kept = KEPT | set(RULES) | set(ALIASES) | set(BLOCK_WORDS) | set(KEYS) | words
     found = set(re.findall(r"[A-Za-z][A-Za-z_]*[A-Za-z0-9]*", text))
-    return {word for word in found if word not in kept and len(word) > 1}
+    return {
+        word
+        for word in found
+        if word not in kept and len(word) > 1 and not LANGUAGE_TOKEN.match(word)
+    }
+
+
+# the layer language's own tokens: k5, s2, g32, labels (C1), x32x1 (of 32x32x1)
+LANGUAGE_TOKEN = re.compile(r"([a-z]{1,2}\d+|[A-Z]\d+|x\d+(x\d+)*|branch\d+)\Z")
 
 
 def screens_in_chinese() -> dict[str, tuple[str, str]]:
@@ -253,3 +238,24 @@ def test_an_error_in_chinese_points_as_in_english() -> None:
     assert lines[0] == "第 2 行：卷积核 5 大于填充后的输入高 4 + 2·0 = 4"
     assert lines[1:3] == ["    conv 8 k5", "           ^^"]
     assert not english_words(str(error.value), "input 4x4x1\nconv 8 k5")
+
+
+def test_every_error_case_reads_in_chinese() -> None:
+    """The error cases of test_errors.py, in Chinese: the same line and caret, and no
+    English word but the text's own and the layer language's."""
+    from test_errors import CASES
+
+    assert len(CASES) >= 40
+    for text, line, column, _words in CASES:
+        with language("zh"), pytest.raises(cnn_magic.CNNError) as error:
+            cnn_magic.evaluate(text)
+        message = str(error.value)
+        assert (error.value.line, error.value.column) == (line, column), text
+        if line:
+            assert message.startswith(f"第 {line} 行："), message
+        left = english_words(message, text + " " + " ".join(KEY_WORDS))
+        assert not left, (text, message, left)
+
+
+# the layer language's argument words, which hints quote ("k5 or k=3x1")
+KEY_WORDS = ("kernel", "stride", "padding", "dilation", "groups", "bias", "yes", "no", "mode")
