@@ -126,7 +126,7 @@ class Network:
 
     def replace(self, **changes: Any) -> Network:
         """A copy with some fields changed: ``net.replace(layers=...)``."""
-        fields = {
+        fields: dict[str, Any] = {
             "text": self.text,
             "rounding": self.rounding,
             "input_shape": self.input_shape,
