@@ -17,6 +17,7 @@ from . import evaluate, example_names
 from .conventions import CONVENTIONS, ROUNDINGS
 from .errors import CNNError
 from .i18n import LANGUAGES, language
+from .results import Network
 
 FORMATS = ("text", "markdown", "csv", "json", "latex")
 
@@ -92,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _network(args: argparse.Namespace):
+def _network(args: argparse.Namespace) -> Network:
     if args.example:
         from . import example
 

@@ -429,7 +429,7 @@ class QuizView:
         return list(self._widget.children[1].children)
 
     def _build(self) -> Any:
-        import ipywidgets as w  # type: ignore[import-untyped]
+        import ipywidgets as w
 
         toggles = []
         if "count" in self.columns:
