@@ -10,7 +10,10 @@ on every run.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import math
+import os
 import re
 import string
 import time
@@ -610,3 +613,200 @@ def test_bad_rounding_is_a_cnn_error_without_position() -> None:
         cnn_magic.evaluate("input 8x8x3", rounding="round")
     assert caught.value.line is None and caught.value.column is None
     assert str(caught.value)
+
+
+# ============================================================ hostile surroundings
+# Classes of input found by attacking the files, the magic and the command line rather than
+# the language: each runs a fixed, derandomized set of cases.
+
+# --------------------------------------------------------------------------- file types
+
+
+def read_checked(path: str, pipes: bool) -> str:
+    """read_file() and evaluate() on what it read: a result or a CNNError, within budget."""
+    from cnn_magic.sources import read_file
+
+    start = time.perf_counter()
+    try:
+        text = read_file(path, pipes=pipes)
+    except cnn_magic.CNNError as err:
+        assert str(err).startswith(f"cannot read {path!r}: "), str(err)
+        assert str(err).isprintable() or "\n" in str(err)
+        outcome = "refused"
+    else:
+        outcome = check(text)
+    assert time.perf_counter() - start < BUDGET, path
+    return outcome
+
+
+DEVICES = ["/dev/zero", "/dev/urandom", "/dev/null", "/dev/full", "/dev/random"]
+
+
+FILE_KINDS = [*DEVICES, "fifo", "directory", "socket", "huge", "symlink"]
+
+
+# the command line waits on a FIFO for its writer, as cat does (tests/test_cli.py)
+@pytest.mark.parametrize(
+    ("kind", "pipes"),
+    [
+        (kind, pipes)
+        for kind in FILE_KINDS
+        for pipes in (False, True)
+        if (kind, pipes) != ("fifo", True)
+    ],
+)
+def test_file_types(tmp_path, kind: str, pipes: bool) -> None:
+    """Every kind of file the OS has: each refused at once by kind or size (a FIFO only
+    where nothing waits for a writer: the magic)."""
+    import socket
+
+    path = str(tmp_path / kind)
+    if kind in DEVICES:
+        path = kind
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        os.mkdir(path)
+    elif kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path)
+        try:
+            assert read_checked(path, pipes) == "refused"
+        finally:
+            server.close()
+        return
+    elif kind == "huge":
+        with open(path, "wb") as file:
+            file.truncate(2**40)  # sparse: a terabyte that takes no disk
+    elif kind == "symlink":
+        os.symlink("/dev/zero", path)
+    assert read_checked(path, pipes) == "refused"
+
+
+@settings(SETTINGS, max_examples=300)
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00", b""]).flatmap(
+            lambda head: st.binary(max_size=200).map(lambda tail: head + tail)
+        ),
+        st.sampled_from(CORPUS).flatmap(
+            lambda text: st.binary(max_size=8).map(lambda noise: text.encode() + noise)
+        ),
+    )
+)
+def test_binary_files(data: bytes) -> None:
+    """Random bytes, text with a byte-order mark, valid networks with a few bad bytes."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".cnn", delete=False) as file:
+        file.write(data)
+    try:
+        event(read_checked(file.name, pipes=False))
+    finally:
+        os.unlink(file.name)
+
+
+# --------------------------------------------------------------------------- -o names
+
+DANGEROUS_NAMES = sorted(
+    {*keyword.kwlist, *keyword.softkwlist, *dir(builtins)}
+    | {"get_ipython", "exit", "quit", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii"}
+    | {"_ih", "_oh", "_dh", "_i1", "_1", "_42", "_exit_code", "__builtins__", "__name__"}
+    | {"__spec__", "__loader__", "__package__", "__doc__", "__builtin__", "__x", "__x__"}
+)
+NAME_CHARS = string.ascii_letters + string.digits + "_.-+$@é中\u00b7\u0300"
+
+
+@pytest.fixture(scope="module")
+def magic_shell(ipython_shell):
+    ipython_shell.extension_manager.load_extension("cnn_magic")
+    return ipython_shell
+
+
+@settings(
+    SETTINGS,
+    max_examples=400,
+    suppress_health_check=[*SETTINGS.suppress_health_check, HealthCheck.function_scoped_fixture],
+)
+@given(st.one_of(st.sampled_from(DANGEROUS_NAMES), st.text(NAME_CHARS, min_size=1, max_size=8)))
+def test_output_names(magic_shell, name: str) -> None:
+    """Any -o name: refused with one short message, or stored without harming the shell."""
+    shell = magic_shell
+    keep = {k: shell.user_ns[k] for k in ("get_ipython", "In", "Out", "exit", "quit", "open")}
+    had = name in shell.user_ns
+    result = shell.run_cell(f"%cnn -o {name} input 4x4x1; conv 2 k3", store_history=False)
+    try:
+        if result.error_in_exec is not None:
+            err = result.error_in_exec
+            assert isinstance(err, cnn_magic.CNNError), repr(err)
+            # a name like -a reads as an option: argparse's usage message then
+            assert str(err).startswith((f"-o cannot use {name!r}: ", "%cnn: ")), str(err)
+            event("refused")
+        else:
+            assert name.isidentifier() and not keyword.iskeyword(name)
+            assert not name.startswith("__") and name not in keep
+            assert isinstance(shell.user_ns[name], cnn_magic.Network)
+            event("stored")
+        assert all(shell.user_ns[k] is v for k, v in keep.items())
+        assert shell.run_cell("_probe = 1 + 1", store_history=False).success
+    finally:
+        if not had and result.error_in_exec is None:
+            del shell.user_ns[name]
+        shell.user_ns.pop("_probe", None)
+
+
+# --------------------------------------------------------------- options on the %cnn line
+
+LINE_NETWORK_WORDS = "input 8x8x1 ; bn ; relu ; conv 4 k3 p1 ; maxpool k2 ; fc 3 -1".split()
+LINE_OPTIONS = [
+    ("--flops", "macs", "flops"),
+    ("--rounding", "floor", "rounding"),
+    ("--static", None, "static"),
+    ("--all-ops", None, "all_ops"),
+    ("--dtype", "float16", "dtype"),
+    ("-o", "_line_net", "output"),
+    ("--input", "6x6x2", "input"),
+]
+
+
+@st.composite
+def magic_lines(draw):
+    """A %cnn line: the network's words with options spliced in anywhere, values plain,
+    quoted or after '='; sometimes a comment holding more options."""
+    words = draw(st.lists(st.sampled_from(LINE_NETWORK_WORDS), min_size=1, max_size=10))
+    options = draw(st.lists(st.sampled_from(LINE_OPTIONS), unique=True, max_size=4))
+    pieces = list(words)
+    expected = {}
+    for flag, value, dest in options:
+        quote = draw(st.sampled_from(["", "'", '"']))
+        if value is None:
+            spliced = [flag]
+            expected[dest] = True
+        elif draw(st.booleans()):
+            spliced = [f"{flag}={quote}{value}{quote}"] if flag != "-o" else [f"-o{value}"]
+            expected[dest] = value
+        else:
+            spliced = [flag, f"{quote}{value}{quote}"]
+            expected[dest] = value
+        at = draw(st.integers(0, len(pieces)))
+        pieces[at:at] = [" ".join(spliced)]
+    comment = draw(st.sampled_from(["", "  # --flops exact", " #--rounding ceil", "# c"]))
+    spaces = draw(st.sampled_from([" ", "  ", "\t"]))
+    return spaces.join(pieces) + comment, " ".join(words), expected
+
+
+@settings(SETTINGS, max_examples=600)
+@given(magic_lines())
+def test_option_positions(case) -> None:
+    """Every option is read wherever it stands, none after '#', and the network keeps every
+    one of its words in order."""
+    from cnn_magic.magic import _parse_line
+
+    line, network, expected = case
+    args, text = _parse_line(line)
+    assert text.split() == network.split(), (line, text)
+    for _, _, dest in LINE_OPTIONS:
+        got = getattr(args, dest)
+        assert got == expected.get(dest), (line, dest, got)  # absent: argparse's None
+    event(f"{len(expected)} options")
