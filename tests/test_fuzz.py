@@ -758,7 +758,26 @@ def test_output_names(magic_shell, name: str) -> None:
 
 # --------------------------------------------------------------- options on the %cnn line
 
-LINE_NETWORK_WORDS = "input 8x8x1 ; bn ; relu ; conv 4 k3 p1 ; maxpool k2 ; fc 3 -1".split()
+LINE_NETWORK_WORDS = [
+    "input",
+    "8x8x1",
+    ";",
+    "bn",
+    ";",
+    "relu",
+    ";",
+    "conv",
+    "4",
+    "k3",
+    "p1",
+    ";",
+    "maxpool",
+    "k2",
+    ";",
+    "fc",
+    "3",
+    "-1",
+]
 LINE_OPTIONS = [
     ("--flops", "macs", "flops"),
     ("--rounding", "floor", "rounding"),
