@@ -829,3 +829,64 @@ def test_option_positions(case) -> None:
         got = getattr(args, dest)
         assert got == expected.get(dest), (line, dest, got)  # absent: argparse's None
     event(f"{len(expected)} options")
+
+
+# --------------------------------------------------------------------------- sizes that grow
+
+GROWTH = [
+    "deconv {c} k{k} s{s}",
+    "convtranspose {c} k{k} s{s} p1 op1",
+    "conv {c} k1",
+    "conv {c} k{k} p{p}",
+    "maxpool k{k} s1 p{q}",
+    "fc {c}",
+    "adaptiveavgpool {n}",
+    "repeat {r}:\n  concat:\n    branch:\n      identity\n    branch:\n      identity",
+    "repeat {r}:\n  deconv {c} k{k} s{s}",
+    "repeat {r}:\n  conv {c} k1 p{p}",
+]
+BIG = st.sampled_from([1, 2, 7, 64, 1000, 65_535, 10**6, 10**9 - 1, 10**9])
+
+
+@st.composite
+def growing(draw) -> str:
+    """A few statements whose derived sizes multiply: transposed convolutions, padding,
+    concatenations repeated, wide layers, all with literals inside the 10⁹ limit."""
+    head = draw(st.sampled_from(["input 1x1x1", "input 8x8x3", "input 1000000000x1x1", "input 7"]))
+    lines = [head]
+    for _ in range(draw(st.integers(1, 6))):
+        template = draw(st.sampled_from(GROWTH))
+        lines.append(
+            template.format(
+                c=draw(BIG),
+                k=draw(st.sampled_from([1, 2, 3, 1000])),
+                s=draw(st.sampled_from([1, 2, 1000, 10**9])),
+                p=draw(BIG),
+                q=draw(st.sampled_from([0, 1])),
+                n=draw(BIG),
+                r=draw(st.sampled_from([1, 2, 10, 1100])),
+            )
+        )
+    return "\n".join(lines)
+
+
+@settings(SETTINGS, max_examples=400)
+@given(growing(), st.booleans())
+def test_sizes_that_grow(text: str, units: bool) -> None:
+    """Only a CNNError ever comes out, from evaluate or from any rendering, and what is
+    rendered stays proportional to the rows it shows."""
+    outcome = check(text)
+    event(outcome)
+    if outcome == "error":
+        return
+    net = cnn_magic.evaluate(text)
+    rows = len(net.layers) + 1
+    for render in (net.to_text, net.to_markdown, net.to_csv, net.to_latex, net.to_json):
+        start = time.perf_counter()
+        try:
+            shown = render("flops", True, units=units)
+        except cnn_magic.CNNError:
+            continue
+        took = time.perf_counter() - start  # rendering: 0.1 ms a row is plenty
+        assert took < BUDGET + rows / 10_000, (text, render.__name__, took)
+        assert len(shown) < 4000 + 1000 * rows, (text, render.__name__, len(shown))
