@@ -39,7 +39,9 @@ _CHUNK = 1 << 16
 def read_file(path: str, *, pipes: bool = False) -> str:
     """The text of the file at ``path``; with ``pipes``, a named pipe is read as ``cat``
     would (waiting for its writer). Anything else raises :class:`CNNError` at once."""
-    name = repr(path)
+    name = repr(path if len(path) <= 200 else path[:100] + "…" + path[-60:])
+    if "\0" in path:  # os.stat would raise ValueError
+        raise CNNError(f"cannot read {name}: a file name holds no NUL character")
     try:
         kind = stat.S_IFMT(os.stat(path).st_mode)
         if kind == stat.S_IFIFO and pipes:

@@ -187,3 +187,10 @@ def test_the_memory_cap_bites() -> None:
         [sys.executable, "-c", code.format(cap=400 * 1024**2)], capture_output=True, timeout=30
     )
     assert done.returncode != 0 and b"MemoryError" in done.stderr
+
+
+def test_impossible_names_are_refused_briefly() -> None:
+    assert refused("a\0b") == "cannot read 'a\\x00b': a file name holds no NUL character"
+    long_name = refused("x" * 5000)
+    assert long_name.endswith("File name too long") and len(long_name) < 300
+    assert refused("") == "cannot read '': No such file or directory"
