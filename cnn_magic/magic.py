@@ -22,6 +22,7 @@ from IPython.display import display
 from traitlets import Bool, Enum
 
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
+from .dsl import lines
 from .errors import CNNError
 from .explain import explain
 from .sources import read_file
@@ -222,7 +223,11 @@ def _has_kernel(shell) -> bool:
 
 def _has_statements(text: str) -> bool:
     """Whether ``text`` holds more than blank lines and comments."""
-    return any(line.split("#", 1)[0].strip(" \t\f;") for line in text.splitlines())
+    try:
+        found = lines(text)
+    except CNNError:  # a character the language refuses: evaluating it says where
+        return True
+    return any(line.split("#", 1)[0].strip(" \t\f\v;") for line in found)
 
 
 def _parse_line(line: str):

@@ -323,7 +323,8 @@ def check(text: str, rounding: str = "textbook") -> str:
 def check_error(text: str, err: cnn_magic.CNNError) -> None:
     assert isinstance(err, ValueError)
     assert str(err).strip(), repr(text)
-    lines = text.splitlines()
+    assert all(line.isprintable() for line in str(err).split("\n")), str(err)
+    lines = physical_lines(text)
     if err.line is None:
         assert err.column is None, (text, err.column)
         return
@@ -334,6 +335,11 @@ def check_error(text: str, err: cnn_magic.CNNError) -> None:
     if err.column is not None:  # the caret lies on the line
         assert type(err.column) is int and 1 <= err.column <= len(line), (text, err.column)
         assert err.column + err.width - 1 <= len(line), (text, err.column, err.width)
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines as Python and Jupyter see them: broken at \\n, \\r\\n and \\r only."""
+    return re.split(r"\r\n|\r|\n", text.removeprefix("\ufeff"))
 
 
 def check_result(net: cnn_magic.Network) -> None:
@@ -388,7 +394,8 @@ ALPHABET = (
     string.ascii_letters
     + string.digits
     + "x@=:;,#.- \t\n"
-    + "×éß中文٣３\u00a0\u2028\u0085\x0c\r\x00\U0001f600"
+    + "×éß中文٣３\u00a0\u2028\u2029\u0085\x0c\x0b\x1c\x1d\x1e\x1f\ufeff\r\x00\x1b\x07"
+    + "\u202e\U0001f600"
 )
 HEADS = st.sampled_from(["", "input 8x8x3\n", "input 32x32x1; ", "input 10\n"])
 
@@ -890,3 +897,119 @@ def test_sizes_that_grow(text: str, units: bool) -> None:
         took = time.perf_counter() - start  # rendering: 0.1 ms a row is plenty
         assert took < BUDGET + rows / 10_000, (text, render.__name__, took)
         assert len(shown) < 4000 + 1000 * rows, (text, render.__name__, len(shown))
+
+
+# --------------------------------------------------------------------------- line breaks
+
+WHITESPACE_BREAKS = ["\x0b", "\x0c"]  # whitespace inside a line
+REAL_BREAKS = ["\n", "\r\n", "\r"]
+HIDDEN_BREAKS = ["\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u2029"]
+
+
+@st.composite
+def broken_texts(draw):
+    """A corpus network with one kind of line-break character put in place of spaces
+    between words, or of newlines, or after a comment (where a layer could hide)."""
+    text = draw(st.sampled_from(CORPUS[:8]))  # 8 and 9 are indented with tabs
+    char = draw(st.sampled_from(WHITESPACE_BREAKS + REAL_BREAKS + HIDDEN_BREAKS))
+    where = draw(st.sampled_from(["between words", "newlines", "after a comment"]))
+    if where == "between words":
+        spots = [m.start() for m in re.finditer(r"(?<=\S) (?=\S)", text)]
+        chosen = draw(st.lists(st.sampled_from(spots), min_size=1, max_size=4, unique=True))
+        broken = "".join(char if i in chosen else c for i, c in enumerate(text))
+        plain = "".join(" " if i in chosen else c for i, c in enumerate(text))
+    elif where == "newlines":
+        broken, plain = text.replace("\n", char), text.replace("\n", " ")
+    else:
+        broken = text.rstrip("\n") + f"  # a note{char}conv 1000 k1\n"
+        plain = text.rstrip("\n") + "  # a note conv 1000 k1\n"
+    return broken, plain, char, where
+
+
+@settings(SETTINGS, max_examples=500)
+@given(broken_texts())
+def test_line_break_characters(case) -> None:
+    """Whitespace stays whitespace, the three real breaks break, every other line-break
+    character is refused by name on its own line: the same network either way, never one
+    with a layer the editor did not show."""
+    broken, plain, char, where = case
+    if char not in broken:  # a one-line network has no newline to replace
+        event("unchanged")
+        return
+    outcome = check(broken)
+    if char in HIDDEN_BREAKS:
+        with pytest.raises(cnn_magic.CNNError) as caught:
+            cnn_magic.evaluate(broken)
+        assert caught.value.message.endswith("in the text"), str(caught.value)
+        assert physical_lines(broken)[caught.value.line - 1][caught.value.column - 1] == char
+        event(f"refused ({where})")
+        return
+    if char in REAL_BREAKS and where != "between words":
+        plain = broken.replace(char, "\n")
+    elif char in REAL_BREAKS:  # a statement split over two lines: anything but a crash
+        event(f"{outcome} (split)")
+        return
+    assert outcome == check(plain), (broken, plain)
+    if outcome == "result":
+        assert cnn_magic.evaluate(broken) == cnn_magic.evaluate(plain) or (
+            cnn_magic.evaluate(broken).text != cnn_magic.evaluate(plain).text
+            and cnn_magic.evaluate(broken).layers == cnn_magic.evaluate(plain).layers
+        )
+    event(f"{outcome} ({where})")
+
+
+# --------------------------------------------------------------------------- indentation
+
+UNITS = ["    ", "\t", "  ", "        ", " \t", "\t ", " "]
+
+
+@st.composite
+def indented(draw):
+    """Blocks of repeats and layers nested as a text may nest them, each level indented by
+    one unit for the whole text, or by a unit drawn afresh for every line (tabs and spaces
+    mixed): the network text, and the same shape as Python source."""
+    same_unit = draw(st.booleans())
+    unit = draw(st.sampled_from(UNITS))
+    lines, python, depth, opens = ["input 8x8x1"], ["x"], 0, False
+    count = draw(st.integers(1, 10))
+    for number in range(count):
+        if not opens:  # after an opener the body follows, one level deeper
+            depth = draw(st.integers(0, depth))
+        units = [unit if same_unit else draw(st.sampled_from(UNITS)) for _ in range(depth)]
+        margin = "".join(units)
+        opens = number < count - 1 and draw(st.booleans())
+        lines.append(margin + ("repeat 2:" if opens else "relu"))
+        python.append(margin + ("if 1:" if opens else "x"))
+        depth += opens
+    return "\n".join(lines), "\n".join(python)
+
+
+def python_layers(body: list) -> int:
+    """Layers the network has if Python reads the same shape: an if is a repeat 2."""
+    import ast
+
+    return sum(2 * python_layers(node.body) if isinstance(node, ast.If) else 1 for node in body)
+
+
+@settings(SETTINGS, max_examples=800)
+@given(indented())
+def test_indentation_against_python(case) -> None:
+    """Python's compiler is the oracle: where it raises TabError we refuse the tabs, where
+    it accepts we accept the same blocks, where it refuses the indentation so do we."""
+    import ast
+
+    text, python = case
+    try:
+        tree = ast.parse(python)
+    except TabError:
+        with pytest.raises(cnn_magic.CNNError, match="inconsistent use of tabs and spaces"):
+            cnn_magic.evaluate(text)
+        event("TabError")
+        return
+    except SyntaxError:  # IndentationError, or a block with nothing in it
+        assert check(text) == "error", text
+        event("IndentationError")
+        return
+    net = cnn_magic.evaluate(text)
+    assert len(net.layers) == python_layers(tree.body[1:]), text
+    event("accepted")
