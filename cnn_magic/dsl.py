@@ -9,7 +9,9 @@ Grammar (one statement a line; ``;`` also ends a statement)::
                   "k = 5" is the one token "k=5"
 
 A statement whose last character is ``:`` opens a block; its body is the following
-lines indented deeper (Python's rule: tabs advance to the next multiple of 8).
+lines indented deeper (Python's rule: tabs advance to the next multiple of 8, and where
+tabs and spaces mix, the blocks must come out the same with 1-column tabs). Lines end
+at ``\\n``, ``\\r\\n`` or ``\\r`` (:func:`lines`).
 Blocks nest. Nothing here is case-sensitive except labels, which keep their case.
 
 >>> [s.keyword.text for s in parse("input 32x32x1; C1: conv 6 k5  # comment")]
