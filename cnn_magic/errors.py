@@ -63,11 +63,9 @@ class CNNError(ValueError):
     def __str__(self) -> str:
         return self._render()
 
-    def __reduce__(
+    def __reduce__(  # keep the keyword-only constructor picklable
         self,
-    ) -> tuple[
-        Callable[..., CNNError], tuple[object, ...]
-    ]:  # keep the keyword-only constructor picklable
+    ) -> tuple[Callable[..., CNNError], tuple[object, ...]]:
         return (
             _rebuild,
             (self.message, self.line, self.column, self.source, self.width, self.hint),
