@@ -11,6 +11,7 @@ A mistake raises :class:`CNNMagicError`: IPython shows its ``_render_traceback_`
 
 from __future__ import annotations
 
+import argparse
 import keyword
 import os
 import re
@@ -231,7 +232,7 @@ def _has_statements(text: str) -> bool:
     return any(line.split("#", 1)[0].strip(" \t\f\v;") for line in found)
 
 
-def _parse_line(line: str):
+def _parse_line(line: str) -> tuple[argparse.Namespace, str]:
     """The options of the magic line, and the network text between them (``%cnn`` only).
 
     Options may stand anywhere on the line, before, after or between the statements;
@@ -324,7 +325,7 @@ SHELL_NAMES = frozenset(
 _HISTORY_NAME = re.compile(r"_i?\d+\Z")  # _5 and _i5: output and input history
 
 
-def _variable(name: str | None, shell=None) -> str | None:
+def _variable(name: str | None, shell: object = None) -> str | None:
     """The ``-o`` name, if storing a network there leaves the session working: a Python
     identifier, not a keyword, not a dunder such as ``__builtins__``, not one of the
     shell's own names (``get_ipython``, ``In``, ``_``, ``_5``, ...).

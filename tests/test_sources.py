@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -24,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NET = "input 8x8x1\nconv 4 k3\n"
 
 
-def refused(path: str, **kw) -> str:
+def refused(path: str, *, pipes: bool = False) -> str:
     start = time.perf_counter()
     with pytest.raises(CNNError) as caught:
-        read_file(path, **kw)
+        read_file(path, pipes=pipes)
     assert time.perf_counter() - start < 1.0
     return str(caught.value)
 
@@ -145,7 +146,9 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
-def capped(*argv: str, stdin=None, cap: int = 400 * 1024**2) -> subprocess.CompletedProcess:
+def capped(
+    *argv: str, stdin: IO[bytes] | None = None, cap: int = 400 * 1024**2
+) -> subprocess.CompletedProcess[str]:
     """The CLI in a subprocess whose address space is capped at ``cap`` bytes."""
     return subprocess.run(
         [sys.executable, "-c", MEMORY_CAP.format(cap=cap), *argv],
