@@ -123,9 +123,15 @@ def test_the_line_magic_and_the_cell_agree(shell: Any) -> None:
     assert (err.line, err.message) == (3, "a line separator (U+2028) in the text")
 
 
-@pytest.mark.xfail(strict=True, reason="the hint is chosen in evaluate.py's layer count")
 def test_plain_lines_past_the_limit_are_not_blamed_on_a_repeat() -> None:
     """100,001 plain lines: the message says the real limit, and no repeat is suspected."""
     err = error_of(BASE + "relu\n" * 100_001)
     assert "100,000 layers" in str(err)
     assert "repeat" not in (err.hint or "")
+
+
+def test_a_repeat_past_the_limit_is_named_as_the_likely_cause() -> None:
+    """The repeat hint appears when a repeat multiplied the layers, and only then."""
+    err = error_of(BASE + "repeat 400:\n  repeat 400:\n    relu")
+    assert "100,000 layers" in str(err)
+    assert err.hint == "is a repeat count too large?"
