@@ -26,7 +26,7 @@ from .dsl import (
     whole,
 )
 from .errors import CNNError, did_you_mean
-from .i18n import _
+from .i18n import N_, _
 from .layers import ACTIVATIONS, Args, Rule, Site, Step, check_dims, lookup
 from .results import Block, Layer, Network
 from .shapes import ReceptiveField, Shape, elements, format_shape
@@ -93,15 +93,22 @@ def _start_field(shape: Shape) -> Field:
 
 def _check_size(statements: Sequence[Statement]) -> int:
     """Count the layers the text expands to, refusing more than MAX_LAYERS up front."""
-    total = 0
+    return _count_layers(statements)[0]
+
+
+def _count_layers(statements: Sequence[Statement]) -> tuple[int, bool]:
+    """(layers, whether a repeat multiplied them): the hint blames a repeat only then."""
+    total, repeated = 0, False
     for statement in statements:
         if statement.opens_block:
-            inner = _check_size(statement.body)
+            inner, inner_repeated = _count_layers(statement.body)
             if statement.keyword.lower == "repeat":
                 inner *= _repeat_count(statement)
+                inner_repeated = True
             else:
                 inner += 1  # the merge row of residual, concat and add
             total += inner
+            repeated = repeated or inner_repeated
         else:
             total += 1
         if total > MAX_LAYERS:
@@ -109,9 +116,9 @@ def _check_size(statements: Sequence[Statement]) -> int:
                 _("the network expands to more than {MAX_LAYERS:,} layers").format(
                     MAX_LAYERS=MAX_LAYERS
                 ),
-                hint=_("is a repeat count too large?"),
+                hint=_("is a repeat count too large?") if repeated else None,
             )
-    return total
+    return total, repeated
 
 
 def _repeat_count(statement: Statement) -> int:
@@ -335,14 +342,19 @@ def _check_bounded(statement: Statement, shape: Shape, weights: int, exact: int,
     if max(values, weights, exact, ops) <= MAX_DERIVED:
         return
     what, count = max(
-        [("output values", values), ("parameters", weights), ("operations", max(exact, ops))],
+        [
+            (N_("output values"), values),
+            (N_("parameters"), weights),
+            (N_("operations"), max(exact, ops)),
+        ],
         key=lambda pair: pair[1],
     )
     digits = str(count)  # no float: the count may be past 10^308
     raise statement.error(
-        f"this layer comes to about {digits[0]}.{digits[1]}×10^{len(digits) - 1} {what} "
-        "(more than 10^24)",
-        hint="a size grows without bound: check repeat counts, strides and concat blocks",
+        _(
+            "this layer comes to about {digits}.{digits2}×10^{value} {what} (more than 10^24)"
+        ).format(digits=digits[0], digits2=digits[1], value=len(digits) - 1, what=_(what)),
+        hint=_("a size grows without bound: check repeat counts, strides and concat blocks"),
     )
 
 

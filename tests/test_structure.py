@@ -24,6 +24,7 @@ RANK = {
     "i18n": 0,
     "errors": 1,
     "conventions": 2,
+    "sources": 2,
     "dsl": 3,
     "terms": 3,
     "layers": 4,
