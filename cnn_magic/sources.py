@@ -28,11 +28,12 @@ from collections.abc import Callable
 from typing import IO
 
 from .errors import CNNError
+from .i18n import N_, _
 
 MAX_BYTES = 4 * 1024 * 1024
 """The largest network text read (4 MiB): a thousand times the largest example."""
 
-_HINT = "a network file is UTF-8 text of at most 4 MiB"
+_HINT = N_("a network file is UTF-8 text of at most 4 MiB")
 _CHUNK = 1 << 16
 
 
@@ -41,7 +42,9 @@ def read_file(path: str, *, pipes: bool = False) -> str:
     would (waiting for its writer). Anything else raises :class:`CNNError` at once."""
     name = repr(path if len(path) <= 200 else path[:100] + "…" + path[-60:])
     if "\0" in path:  # os.stat would raise ValueError
-        raise CNNError(f"cannot read {name}: a file name holds no NUL character")
+        raise CNNError(
+            _("cannot read {name}: a file name holds no NUL character").format(name=name)
+        )
     try:
         kind = stat.S_IFMT(os.stat(path).st_mode)
         if kind == stat.S_IFIFO and pipes:
@@ -53,7 +56,9 @@ def read_file(path: str, *, pipes: bool = False) -> str:
         else:
             raise _not_a_file(name, kind)
     except OSError as error:
-        raise CNNError(f"cannot read {name}: {error.strerror or error}") from None
+        raise CNNError(
+            _("cannot read {name}: {value}").format(name=name, value=error.strerror or error)
+        ) from None
     try:
         info = os.fstat(fd)
         if stat.S_IFMT(info.st_mode) not in (stat.S_IFREG, stat.S_IFIFO if pipes else -1):
@@ -64,7 +69,9 @@ def read_file(path: str, *, pipes: bool = False) -> str:
             os.set_blocking(fd, True)
         data = _read_bounded(lambda size: os.read(fd, size), name)
     except OSError as error:
-        raise CNNError(f"cannot read {name}: {error.strerror or error}") from None
+        raise CNNError(
+            _("cannot read {name}: {value}").format(name=name, value=error.strerror or error)
+        ) from None
     finally:
         os.close(fd)
     return decode(data, name)
@@ -74,7 +81,7 @@ def read_stream(stream: IO[str] | None, name: str = "stdin") -> str:
     """The text of an open stream (the CLI's stdin): a pipe, a redirected file or a
     terminal, up to :data:`MAX_BYTES`; a device such as ``< /dev/zero`` is refused."""
     if stream is None:  # Python sets sys.stdin to None when file descriptor 0 is closed
-        raise CNNError(f"no network given: {name} is closed", hint=_HINT)
+        raise CNNError(_("no network given: {name} is closed").format(name=name), hint=_(_HINT))
     buffer = getattr(stream, "buffer", None)
     try:
         fileno = stream.fileno() if buffer is not None else None
@@ -91,7 +98,9 @@ def read_stream(stream: IO[str] | None, name: str = "stdin") -> str:
             raise _not_a_file(name, kind)
         data = _read_bounded(buffer.read, name)
     except OSError as error:
-        raise CNNError(f"cannot read {name}: {error.strerror or error}") from None
+        raise CNNError(
+            _("cannot read {name}: {value}").format(name=name, value=error.strerror or error)
+        ) from None
     return decode(data, name)
 
 
@@ -99,17 +108,24 @@ def decode(data: bytes, name: str) -> str:
     """UTF-8 text without its byte-order mark; a wrong encoding is named with its line.
     ``name`` is the source as messages quote it."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CNNError(f"cannot read {name}: it is UTF-16 text", hint="save it as UTF-8")
+        raise CNNError(
+            _("cannot read {name}: it is UTF-16 text").format(name=name), hint=_("save it as UTF-8")
+        )
     if b"\x00" in data:
-        raise CNNError(f"cannot read {name}: it holds NUL bytes (a binary file?)", hint=_HINT)
+        raise CNNError(
+            _("cannot read {name}: it holds NUL bytes (a binary file?)").format(name=name),
+            hint=_(_HINT),
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         before = data[: error.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         line = before.count(b"\n") + 1
         raise CNNError(
-            f"cannot read {name}: byte 0x{data[error.start]:02x} on line {line} is not UTF-8",
-            hint="save the file as UTF-8 text",
+            _("cannot read {name}: byte 0x{data:02x} on line {line} is not UTF-8").format(
+                name=name, data=data[error.start], line=line
+            ),
+            hint=_("save the file as UTF-8 text"),
         ) from None
 
 
@@ -137,9 +153,17 @@ _KINDS = {
 
 
 def _not_a_file(name: str, kind: int) -> CNNError:
-    return CNNError(f"cannot read {name}: {_KINDS.get(kind, 'not a regular file')}", hint=_HINT)
+    return CNNError(
+        _("cannot read {name}: {value}").format(
+            name=name, value=_KINDS.get(kind, "not a regular file")
+        ),
+        hint=_(_HINT),
+    )
 
 
 def _too_large(name: str, size: int | None) -> CNNError:
-    what = f"{size:,} bytes" if size is not None else "the text"
-    return CNNError(f"cannot read {name}: {what} is larger than 4 MiB", hint=_HINT)
+    what = _("{size:,} bytes").format(size=size) if size is not None else _("the text")
+    return CNNError(
+        _("cannot read {name}: {what} is larger than 4 MiB").format(name=name, what=what),
+        hint=_(_HINT),
+    )

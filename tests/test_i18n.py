@@ -259,3 +259,30 @@ def test_every_error_case_reads_in_chinese() -> None:
 
 # the layer language's argument words, which hints quote ("k5 or k=3x1")
 KEY_WORDS = ("kernel", "stride", "padding", "dilation", "groups", "bias", "yes", "no", "mode")
+
+
+MESSAGE_CALLS = {"error", "CNNError", "_indent_error"}
+
+
+def test_every_error_message_goes_through_the_catalog() -> None:
+    """A message or hint written as a bare string (or f-string) in an error call would
+    reach a Chinese user in English: each must be ``_("...")`` (or built from one)."""
+    bare = []
+    for path in sorted((REPO / "cnn_magic").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name not in MESSAGE_CALLS:
+                continue
+            given = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "hint")]
+            for value in given:
+                literal = isinstance(value, ast.JoinedStr) or (
+                    isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                    and re.search("[A-Za-z]{2}", value.value)
+                )
+                if literal:
+                    bare.append(f"{path.name}:{value.lineno}")
+    assert not bare, bare

@@ -23,6 +23,7 @@ import os
 import re
 
 from ..errors import CNNError
+from ..i18n import _
 
 FOLDER = os.path.dirname(os.path.abspath(__file__))
 """Where the ``.cnn`` files are (plain ``os.path``: the command line starts faster
@@ -50,7 +51,7 @@ def text(name: str) -> str:
             + "known examples: "
             + ", ".join(known)
         )
-        raise CNNError(f"unknown example {name!r}", hint=hint)
+        raise CNNError(_("unknown example {name!r}").format(name=name), hint=hint)
     with open(os.path.join(FOLDER, found + _SUFFIX), encoding="utf-8") as file:
         return file.read()
 
