@@ -24,6 +24,7 @@ from .conventions import (
     check_dtype,
     check_flag,
 )
+from .i18n import N_, _, display_width, pad
 from .results import Block, Network
 from .shapes import format_shape
 
@@ -94,7 +95,7 @@ def rows(
     out.append(
         Row(
             "total",
-            "total",
+            _("total"),
             "",
             0,
             format_shape(net.input_shape),
@@ -111,14 +112,18 @@ def rows(
 
 def count_label(convention: str, all_ops: bool = False) -> str:
     """The header of the operations column: ``FLOPs``, ``MACs`` or ``exact FLOPs``."""
-    label = CONVENTION_LABEL[check_convention(convention)]  # renderers ask for it first
-    return f"{label} (all ops)" if check_flag("all_ops", all_ops) else label
+    label = _(CONVENTION_LABEL[check_convention(convention)])  # renderers ask for it first
+    return label + " " + _("(all ops)") if check_flag("all_ops", all_ops) else label
 
 
 def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
     """The sentences printed under every table: what was counted, and how."""
     checked = check_convention(convention)
-    return [CONVENTION_TEXT[checked], SCOPE_TEXT[bool(all_ops)], ROUNDING_TEXT[net.rounding]]
+    return [
+        _(CONVENTION_TEXT[checked]),
+        _(SCOPE_TEXT[bool(all_ops)]),
+        _(ROUNDING_TEXT[net.rounding]),
+    ]
 
 
 def format_count(value: int | None, units: bool = False) -> str:
@@ -184,20 +189,36 @@ def header_lines(
 · textbook rounding: convolutions round down, pooling rounds up
     """
     total = net.total(convention, all_ops=all_ops)
-    numbers = (
-        f"input {format_shape(net.input_shape)} → output {format_shape(net.output_shape)}"
-        f" · {net.params:,} params · {total:,} {count_label(convention, all_ops)}"
-        f" · activations {format_bytes(activation_bytes(net, dtype))} as {dtype}"
+    numbers = _(
+        "input {input} → output {output} · {params:,} params · {total:,} {label}"
+        " · activations {memory} as {dtype}"
+    ).format(
+        input=format_shape(net.input_shape),
+        output=format_shape(net.output_shape),
+        params=net.params,
+        total=total,
+        label=count_label(convention, all_ops),
+        memory=format_bytes(activation_bytes(net, dtype)),
+        dtype=dtype,
     )
     words = [
-        CONVENTION_SHORT[check_convention(convention)],
-        SCOPE_SHORT[bool(all_ops)],
-        ROUNDING_SHORT[net.rounding],
+        _(CONVENTION_SHORT[check_convention(convention)]),
+        _(SCOPE_SHORT[bool(all_ops)]),
+        _(ROUNDING_SHORT[net.rounding]),
     ]
     return [numbers, " · ".join(words)]
 
 
-HEADERS = ("name", "layer", "input", "output", "weights", "biases", "params")
+HEADERS = (
+    N_("name"),
+    N_("layer"),
+    N_("input"),
+    N_("output"),
+    N_("weights"),
+    N_("biases"),
+    N_("params"),
+)
+"""The first columns' titles, in English (a table shows them through i18n._)."""
 
 
 def _cells(row: Row, units: bool) -> list[str]:
@@ -224,7 +245,7 @@ def to_text(
     header, *table = (
         "  ".join(cells).rstrip() for cells in _aligned([_headers(convention, all_ops), *body])
     )
-    rule = "-" * len(header)
+    rule = "-" * display_width(header)
     lines = [header, rule, *table[:-1], rule, table[-1]]
     return "\n".join([*lines, "", *conventions_text(net, convention, all_ops)])
 
@@ -260,7 +281,7 @@ def to_html(
     """
     esc = html.escape
     headers = _headers(convention, all_ops)
-    numeric = {"weights", "biases", "params", "share", headers[7]}
+    numeric = set(headers[4:])  # weights, biases, params, the count and the share
     out = [_STYLE, '<div class="cnn-magic">']
     if caption:
         out.append(f'<div class="caption">{esc(caption)}</div>')
@@ -369,17 +390,15 @@ _NUMERIC = range(4, 9)  # the right-aligned columns of HEADERS + count + share
 
 
 def _headers(convention: str, all_ops: bool) -> list[str]:
-    return [*HEADERS, count_label(convention, all_ops), "share"]
+    return [*(_(h) for h in HEADERS), count_label(convention, all_ops), _("share")]
 
 
 def _aligned(table: list[list[str]]) -> list[list[str]]:
-    """Pad every cell to its column's width: text to the left, numbers to the right."""
-    widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
+    """Pad every cell to its column's width: text to the left, numbers to the right
+    (widths in terminal columns: a Chinese header takes two per character)."""
+    widths = [max(display_width(cells[i]) for cells in table) for i in range(len(table[0]))]
     return [
-        [
-            c.rjust(w) if i in _NUMERIC else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
+        [pad(c, w, right=i in _NUMERIC) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
         for cells in table
     ]
 

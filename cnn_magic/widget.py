@@ -20,8 +20,10 @@ input 9×9×1 → output 4×4×1 · 0 params · 0 FLOPs · activations 64 B as f
 
 from __future__ import annotations
 
+import functools
 import html
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .conventions import (
     CONVENTION_BUTTON,
@@ -39,8 +41,11 @@ from .conventions import (
 )
 from .errors import CNNError
 from .evaluate import evaluate
+from .i18n import _, _n, current_language, language
 from .results import Network
 from .table import header_lines, to_html, to_text
+
+T = TypeVar("T")
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -55,6 +60,18 @@ def _check(convention: str | None = None, rounding: str | None = None) -> None:
         check_convention(convention)
     if rounding is not None:
         check_rounding(rounding)
+
+
+def _speaking(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a rendering method in the view's language (a toggle redraws it later, outside
+    the cell's ``--lang``)."""
+
+    @functools.wraps(method)
+    def speaking(self: CNNView, *args: Any, **kwargs: Any) -> T:
+        with language(self.lang):
+            return method(self, *args, **kwargs)
+
+    return speaking
 
 
 class CNNView:
@@ -90,6 +107,7 @@ class CNNView:
             raise network
         self.network: Network = network
         self._widget: Any = None
+        self.lang = current_language()  # what it says, now and when a toggle redraws it
 
     # ------------------------------------------------------------------ state
 
@@ -118,6 +136,7 @@ class CNNView:
         convention_buttons.value = convention or self.convention
         rounding_buttons.value = rounding or self.rounding
 
+    @_speaking
     def _apply(self, convention: str | None = None, rounding: str | None = None) -> None:
         self.convention = check_convention(convention or self.convention)
         self.rounding = check_rounding(rounding or self.rounding)
@@ -145,12 +164,13 @@ class CNNView:
 
     # -------------------------------------------------------------- rendering
 
+    @_speaking
     def header_html(self) -> str:
         result = self.result
         if isinstance(result, CNNError):
             lines = [
-                f"no network under {self.rounding} rounding: see below",
-                ROUNDING_SHORT[self.rounding],
+                _("no network under {rounding} rounding: see below").format(rounding=self.rounding),
+                _(ROUNDING_SHORT[self.rounding]),
             ]
         else:
             lines = header_lines(result, self.convention, self.all_ops, self.dtype)
@@ -158,6 +178,7 @@ class CNNView:
         body = "<br>".join([f"<b>{first}</b>", *rest])
         return f'<div class="cnn-magic-header" style="{_HEADER_STYLE}">{body}</div>'
 
+    @_speaking
     def table_html(self) -> str:
         """The table under the current options, changed rows marked."""
         result = self.result
@@ -170,17 +191,24 @@ class CNNView:
         caption = None
         if self.rounding != self.baseline:
             caption = (
-                f"{len(changed)} layer{'s' * (len(changed) != 1)} with shapes that differ "
-                f"from {self.baseline} rounding (the cell's): marked"
+                _n(
+                    "{count} layer with shapes that differ from {baseline} rounding "
+                    "(the cell's): marked",
+                    "{count} layers with shapes that differ from {baseline} rounding "
+                    "(the cell's): marked",
+                    len(changed),
+                ).format(count=len(changed), baseline=self.baseline)
                 if changed
-                else f"no shape differs from {self.baseline} rounding"
+                else _("no shape differs from {baseline} rounding").format(baseline=self.baseline)
             )
         return to_html(result, self.convention, self.all_ops, changed=changed, caption=caption)
 
+    @_speaking
     def to_html(self) -> str:
         """The static table with its header: the ``text/html`` fallback."""
         return self.header_html() + self.table_html()
 
+    @_speaking
     def to_text(self) -> str:
         """The aligned text table with its header: the ``text/plain`` fallback."""
         result = self.result
@@ -189,6 +217,7 @@ class CNNView:
         lines = header_lines(result, self.convention, self.all_ops, self.dtype)
         return "\n".join([*lines, "", to_text(result, self.convention, self.all_ops)])
 
+    @_speaking
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = {"text/plain": self.to_text(), "text/html": self.to_html()}
         if not self.static:
@@ -207,22 +236,23 @@ class CNNView:
             self._widget = self._build()
         return self._widget
 
+    @_speaking
     def _build(self) -> Any:
         import ipywidgets as w
 
         convention = w.ToggleButtons(
             options=[(CONVENTION_BUTTON[c], c) for c in CONVENTIONS],
             value=self.convention,
-            description="count",
-            tooltips=[CONVENTION_TEXT[c] for c in CONVENTIONS],
+            description=_("count"),
+            tooltips=[_(CONVENTION_TEXT[c]) for c in CONVENTIONS],
             style=_TOGGLE_STYLE,
             layout=_TOGGLE_LAYOUT,
         )
         rounding = w.ToggleButtons(
             options=list(ROUNDINGS),
             value=self.rounding,
-            description="rounding",
-            tooltips=[ROUNDING_TEXT[r] for r in ROUNDINGS],
+            description=_("rounding"),
+            tooltips=[_(ROUNDING_TEXT[r]) for r in ROUNDINGS],
             style=_TOGGLE_STYLE,
             layout=_TOGGLE_LAYOUT,
         )
