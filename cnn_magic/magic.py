@@ -315,7 +315,7 @@ def _parse_line(line: str) -> tuple[argparse.Namespace, str]:
         i += 1
         if _OPTION.match(word):
             options.append(word)
-            if "=" not in word and _takes_value(word) and i < len(words):
+            if "=" not in word and _takes_value(word, words[i][2] if i < len(words) else None):
                 options.append(words[i][2])
                 i += 1
             joined = False
@@ -364,13 +364,19 @@ def _words(line: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def _takes_value(option: str) -> bool:
-    """Whether ``option`` (or the long option it abbreviates) reads the next word."""
+def _takes_value(option: str, following: str | None) -> bool:
+    """Whether ``option`` (or the long option it abbreviates) reads the next word,
+    ``following``; an optional value (``--quiz [WHAT]``) is never another option."""
+    if following is None:
+        return False
     known = CnnMagic.cnn.parser._option_string_actions
     actions = {known[option]} if option in known else set()
     if not actions and option.startswith("--"):
         actions = {action for name, action in known.items() if name.startswith(option)}
-    return len(actions) == 1 and actions.pop().nargs != 0
+    if len(actions) != 1:
+        return False
+    nargs = actions.pop().nargs
+    return nargs != 0 and not (nargs == "?" and _OPTION.match(following))
 
 
 def _example(name: str) -> tuple[str, str]:

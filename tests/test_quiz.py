@@ -122,6 +122,9 @@ def test_the_magic_shows_the_quiz(shell: Any) -> None:
     text = output["data"]["text/plain"]
     assert "Score: 0 of 15 right" in text and "28×28×6" not in text
     assert WIDGET_VIEW not in output["data"]
+    # --quiz's value is optional: an option after it is not its value
+    shell.run_cell_magic("cnn", "--quiz --lang zh --static", LENET5)
+    assert "得分：31 题答对 0 题" in shell.display_pub.outputs[-1]["data"]["text/plain"]
     with pytest.raises(cnn_magic.CNNError, match="--quiz cannot hide 'sise'"):
         shell.run_cell_magic("cnn", "--quiz sise", LENET5)
 
