@@ -19,7 +19,7 @@ from .conventions import (
 )
 from .errors import CNNError, did_you_mean
 from .evaluate import format_shape
-from .results import Network
+from .results import Block, Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +43,29 @@ class Row:
 def rows(
     net: Network, convention: str = "flops", all_ops: bool = False, *, blocks: bool = True
 ) -> list[Row]:
-    """The table's rows: block headings (if ``blocks``), layers, then the totals."""
+    """The table's rows: block headings (if ``blocks``), layers, then the totals.
+
+    A block heading carries its block's subtotals (weights, biases, params, count and
+    share); a share is ``None`` when the total counts nothing (a pooling-only network),
+    so no table claims "0.0%" of nothing.
+    """
     total = net.total(convention, all_ops)
-    headings: dict[int, list] = {}
+    counts = [layer.count(convention, all_ops) for layer in net.layers]
+    headings: dict[int, list[Block]] = {}
     if blocks:
         for block in sorted(net.blocks, key=lambda b: (b.first, b.depth)):
             headings.setdefault(block.first, []).append(block)
+        sums = _prefix_sums(net, counts)
+
+    def share(count: int) -> float | None:
+        return count / total if total else None
+
     out: list[Row] = []
     for index, layer in enumerate(net.layers):
         for block in headings.get(index, ()):
+            weights, biases, count = (
+                after[block.stop] - after[block.first] for after in sums
+            )
             out.append(
                 Row(
                     "block",
@@ -60,15 +74,15 @@ def rows(
                     block.depth,
                     format_shape(block.in_shape),
                     format_shape(block.out_shape),
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
+                    weights,
+                    biases,
+                    weights + biases,
+                    count,
+                    share(count),
                     block.line,
                 )
             )
-        count = layer.count(convention, all_ops)
+        count = counts[index]
         out.append(
             Row(
                 "layer",
@@ -81,7 +95,7 @@ def rows(
                 layer.biases,
                 layer.params,
                 count,
-                count / total if total else 0.0,
+                share(count),
                 layer.line,
             )
         )
@@ -97,10 +111,21 @@ def rows(
             net.biases,
             net.params,
             total,
-            1.0 if total else 0.0,
+            1.0 if total else None,
         )
     )
     return out
+
+
+def _prefix_sums(net: Network, counts: list[int]) -> tuple[list[int], list[int], list[int]]:
+    """Running sums of weights, biases and counts: a block's subtotal over layers
+    ``[first, stop)`` is ``sum[stop] - sum[first]``, whatever the number of blocks."""
+    weights, biases, total = [0], [0], [0]
+    for layer, count in zip(net.layers, counts, strict=True):
+        weights.append(weights[-1] + layer.weights)
+        biases.append(biases[-1] + layer.biases)
+        total.append(total[-1] + count)
+    return weights, biases, total
 
 
 def count_label(convention: str, all_ops: bool = False) -> str:
@@ -120,25 +145,46 @@ def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
 
 
 def format_count(value: int | None, units: bool = False) -> str:
-    """An exact integer with thousands separators, or with k/M/G units.
+    """An exact integer with thousands separators, or with k/M/G/T units.
+
+    A value that would round up to 1000 of a unit takes the next unit, and the
+    arithmetic is on integers, so no size is too large to print.
 
     >>> format_count(61706), format_count(4089184256, units=True), format_count(None)
     ('61,706', '4.09G', '')
     >>> format_count(999, units=True), format_count(416520, units=True)
     ('999', '416.52k')
+    >>> format_count(999_999, units=True), format_count(999_994, units=True)
+    ('1.00M', '999.99k')
     """
     if value is None:
         return ""
     if not units or abs(value) < 1000:
         return f"{value:,}"
-    for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.2f}{unit}"
-    raise AssertionError("unreachable")
+    return _scaled(value, 1000, ("k", "M", "G", "T"), 2, "")
+
+
+def _scaled(value: int, base: int, units: tuple[str, ...], decimals: int, gap: str) -> str:
+    """``value`` in the largest unit (powers of ``base``) that keeps it under ``base``
+    once rounded to ``decimals`` places; integer arithmetic throughout."""
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    power = 1
+    while power < len(units) and value >= base ** (power + 1):
+        power += 1
+    tenth = 10**decimals
+    while True:
+        scale = base**power
+        hundredths = (value * tenth + scale // 2) // scale  # round half up
+        if hundredths < base * tenth or power == len(units):
+            break
+        power += 1
+    whole, part = divmod(hundredths, tenth)
+    return f"{sign}{whole}.{part:0{decimals}d}{gap}{units[power - 1]}"
 
 
 def format_share(share: float | None) -> str:
-    """A share of the total as a percentage with one decimal.
+    """A share of the total as a percentage with one decimal; blank when the total
+    counts nothing.
 
     >>> format_share(0.2823), format_share(None)
     ('28.2%', '')
@@ -162,11 +208,12 @@ def format_bytes(value: int) -> str:
 
     >>> format_bytes(39664), format_bytes(44158976)
     ('39,664 B', '44,158,976 B (42.1 MiB)')
+    >>> format_bytes(2**30 - 1)
+    '1,073,741,823 B (1.0 GiB)'
     """
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
-        if value >= scale:
-            return f"{value:,} B ({value / scale:.1f} {unit})"
-    return f"{value:,} B"
+    if value < 2**20:
+        return f"{value:,} B"
+    return f"{value:,} B ({_scaled(value // 2**10, 2**10, ('MiB', 'GiB', 'TiB'), 1, ' ')})"
 
 
 def header_lines(
@@ -198,14 +245,33 @@ def header_lines(
 HEADERS = ("name", "layer", "input", "output", "weights", "biases", "params")
 
 
+MAX_CELL = 60
+"""Widest name or layer cell of a printed table: longer ones keep their start and end
+around an ellipsis, so a table grows with its number of rows, not with its widest cell
+(a 20,000-character label, a concat of 3,000 branches)."""
+
+
+def clip(text: str, width: int = MAX_CELL) -> str:
+    """``text`` if it fits in ``width`` characters, else its start and end around " … ".
+
+    >>> clip("concat: " + " + ".join(f"branch{i}" for i in range(1, 3001)), 40)
+    'concat: branch1 + branch2 + … branch3000'
+    """
+    if len(text) <= width:
+        return text
+    tail = max(width // 4, 1)
+    head = width - tail - 3
+    return f"{text[:head]} … {text[-tail:]}".replace("  …", " …")
+
+
 def _cells(row: Row, units: bool) -> list[str]:
     indent = "  " * row.depth
-    name = f"{indent}{row.name}" + (":" if row.kind == "block" else "")
+    name = f"{indent}{clip(row.name)}" + (":" if row.kind == "block" else "")
     return [
         name,
-        row.layer,
-        row.input,
-        row.output,
+        clip(row.layer),
+        clip(row.input),
+        clip(row.output),
         format_count(row.weights, units),
         format_count(row.biases, units),
         format_count(row.params, units),
@@ -215,16 +281,36 @@ def _cells(row: Row, units: bool) -> list[str]:
 
 
 def to_text(
-    net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+    net: Network,
+    convention: str = "flops",
+    all_ops: bool = False,
+    *,
+    units: bool = False,
+    notes: bool = True,
+    max_rows: int | None = None,
 ) -> str:
-    """An aligned plain-text table with totals and the conventions under it."""
-    body = [_cells(row, units) for row in rows(net, convention, all_ops)]
-    header, *table = (
+    """An aligned plain-text table with totals and (``notes``) the conventions under it.
+
+    ``max_rows`` keeps the first and last rows of a longer table around a line saying
+    how many are left out (the notebook view's text uses it; the exports do not).
+    """
+    table = rows(net, convention, all_ops)
+    skipped = tail = 0
+    if max_rows is not None and len(table) > max_rows:
+        tail = max(max_rows // 6, 1)
+        skipped = len(table) - max_rows
+        table = [*table[: max_rows - tail], *table[-tail:]]
+    body = [_cells(row, units) for row in table]
+    header, *lines = (
         "  ".join(cells).rstrip() for cells in _aligned([_headers(convention, all_ops), *body])
     )
+    if skipped:
+        lines.insert(len(lines) - tail, f"… {skipped:,} rows not shown")
     rule = "-" * len(header)
-    lines = [header, rule, *table[:-1], rule, table[-1]]
-    return "\n".join([*lines, "", *conventions_text(net, convention, all_ops)])
+    out = [header, rule, *lines[:-1], rule, lines[-1]]
+    if notes:
+        out += ["", *conventions_text(net, convention, all_ops)]
+    return "\n".join(out)
 
 
 _STYLE = (

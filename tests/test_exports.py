@@ -137,6 +137,26 @@ PARSERS = {"text": _text_rows, "markdown": _markdown_rows, "latex": _latex_rows,
 CASES = [("flops", False), ("macs", False), ("exact", False), ("flops", True)]
 
 
+def is_heading(row: list[str]) -> bool:
+    """A block's heading: its layer column is the block's kind (``residual:``)."""
+    return row[1].removeprefix(r"\textit{").removesuffix("}").endswith(":")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_block_headings_carry_their_subtotals(blocks, fmt) -> None:
+    header, *body, _ = PARSERS[fmt](render(blocks, fmt, "macs", False))
+    headings = [(n, row) for n, row in enumerate(body) if is_heading(row)]
+    assert headings
+    names = {b.name: b for b in blocks.blocks}
+    for n, row in headings:
+        name = re.sub(r"\\textit\{|\}|\\quad|&nbsp;|\\", "", row[0]).strip().rstrip(":")
+        block = names[name]
+        inside = blocks.layers[block.first : block.stop]
+        assert _int(row[6]) == sum(layer.params for layer in inside), (fmt, name)
+        assert _int(row[7]) == sum(layer.macs for layer in inside), (fmt, name)
+        assert row[8].endswith("%")
+
+
 @pytest.mark.parametrize("fmt", PARSERS)
 @pytest.mark.parametrize(("convention", "all_ops"), CASES)
 @pytest.mark.parametrize("name", ["lenet", "blocks"])
@@ -144,7 +164,7 @@ def test_layer_columns_sum_to_the_totals(request, name, fmt, convention, all_ops
     net = request.getfixturevalue(name)
     header, *body, total = PARSERS[fmt](render(net, fmt, convention, all_ops))
     assert header[-2] == table.count_label(convention, all_ops)
-    layers = [row for row in body if row[4]]  # block headings have no numbers
+    layers = [row for row in body if not is_heading(row)]
     assert len(layers) == len(net.layers)
     for column in range(4, 8):
         assert sum(_int(row[column]) for row in layers) == _int(total[column])
