@@ -432,7 +432,9 @@ def fragment(variants: Sequence[Variant], options: Options) -> str:
 def _style() -> str:
     """The CSS every fragment shares: JupyterLab's theme variables, with fallbacks (the
     system colours) where they are not defined."""
-    m = ".cnn-magic"
+    # the class twice outweighs JupyterLab's rules for rendered HTML tables (right-aligned
+    # cells, striped rows, a fixed layout), which would otherwise restyle the static table
+    m = ".cnn-magic.cnn-magic"
     fg = "var(--jp-content-font-color1,CanvasText)"
     bg = "var(--jp-layout-color0,Canvas)"
     line = "var(--jp-border-color2,#bbb)"
@@ -440,12 +442,17 @@ def _style() -> str:
         f"{m}{{color:{fg};font-size:12px;line-height:1.45}}",
         f"{m}>input{{position:absolute;opacity:0;width:1px;height:1px;margin:0}}",
         f"{m} .cv,{m} .rd{{display:none}}",
-        f"{m} table{{border-collapse:collapse;font-size:inherit}}",
-        f"{m} th,{m} td{{padding:2px 8px;text-align:left;white-space:nowrap;color:{fg}}}",
+        f"{m} table{{border-collapse:collapse;font-size:inherit;table-layout:auto;margin:0;"
+        f"color:{fg}}}",
+        f"{m} th,{m} td{{padding:2px 8px;text-align:left;white-space:nowrap;color:{fg};"
+        "line-height:1.45;vertical-align:baseline;border:none}",
+        f"{m} tbody tr{{background:transparent}}",
+        f"{m} tbody tr:hover{{background:rgba(127,127,127,.12)}}",
         f"{m} .n{{text-align:right;font-variant-numeric:tabular-nums}}",
         f"{m} thead th{{position:sticky;top:0;z-index:1;background:{bg};"
         f"border-bottom:1px solid {line}}}",
         f"{m} .sc{{max-height:70vh;overflow:auto}}",
+        f"{m} .hd{{white-space:normal}}",
         f"{m} tr.B td{{font-style:italic}}",
         f"{m} tr.T td{{font-weight:bold;border-top:1px solid {line}}}",
         f"{m} tr.el td{{font-style:italic;text-align:center}}",
@@ -481,7 +488,7 @@ def _style() -> str:
         "".join(rules)
         + "".join(shown)
         + ",".join(active)
-        + "{background:var(--jp-brand-color1,#1565c0);color:#fff;border-color:transparent}"
+        + "{background:#1565c0;color:#fff;border-color:transparent}"
         + ",".join(focus)
         + "{outline:2px solid var(--jp-brand-color1,#1565c0);outline-offset:1px}"
     )
