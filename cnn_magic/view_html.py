@@ -16,9 +16,9 @@ the ``HTML`` widget does not sanitise.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import itertools
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -103,7 +103,7 @@ def fragment_key(*parts: object) -> str:
     """A name for a view's fragments, the same in every run of a notebook: a digest of
     what the cell shows and how often this kernel has shown it before. Input ids must be
     unique on a page; nbval compares the HTML, so they cannot be random."""
-    digest = hashlib.sha1(repr(parts).encode()).hexdigest()[:8]
+    digest = f"{zlib.crc32(repr(parts).encode()):08x}"
     return f"{digest}{next(_keys.setdefault(digest, itertools.count()))}"
 
 
@@ -381,16 +381,29 @@ def block_rules(blocks: Sequence[int], levels: int, prefix: str) -> str:
     return "".join(rules)
 
 
-def fragment(variants: Sequence[Variant], options: Options) -> str:
-    """The whole view: inputs, totals line, toggles, conventions line and the tables."""
+def variant_rows(variants: Sequence[Variant], all_ops: bool) -> dict[int, list[ViewRow]]:
+    """The rows of every variant that has a network, by its position."""
+    return {
+        number: view_rows(variant.result, all_ops)
+        for number, variant in enumerate(variants)
+        if isinstance(variant.result, Network)
+    }
+
+
+def fragment(
+    variants: Sequence[Variant],
+    options: Options,
+    rows: dict[int, list[ViewRow]] | None = None,
+) -> str:
+    """The whole view: inputs, totals line, toggles, conventions line and the tables.
+    ``rows`` (from :func:`variant_rows`) saves working them out again."""
     p = options.prefix
-    rows: dict[int, list[ViewRow]] = {}
+    if rows is None:
+        rows = variant_rows(variants, options.all_ops)
     structure: list[int] = []  # depth of every block, in table order
-    for number, variant in enumerate(variants):
-        if isinstance(variant.result, Network):
-            rows[number] = view_rows(variant.result, options.all_ops)
-            if not structure:
-                structure = [r.depth for r in rows[number] if r.kind == "block"]
+    for number in sorted(rows):
+        structure = [r.depth for r in rows[number] if r.kind == "block"]
+        break
     levels = max(structure, default=-2) + 2  # depth radios: 1 … levels ("all")
     start = min(options.depth or DEFAULT_DEPTH, levels) if levels > 1 else 0
     inputs = [

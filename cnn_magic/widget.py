@@ -34,7 +34,7 @@ from .errors import CNNError, did_you_mean
 from .evaluate import evaluate
 from .results import Network
 from .table import header_lines, to_text
-from .view_html import Options, Variant, fragment, fragment_key
+from .view_html import Options, Variant, ViewRow, fragment, fragment_key, variant_rows
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MAX_TEXT_ROWS = 2000
@@ -105,6 +105,7 @@ class CNNView:
         self.network: Network = network
         self.key = fragment_key(text, rounding, convention, all_ops, input, dtype, depth)
         self._widget: Any = None
+        self._variants: tuple[list[Variant], dict[int, list[ViewRow]]] | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -149,6 +150,16 @@ class CNNView:
     def variants(self) -> list[Variant]:
         """The distinct tables over the three roundings: roundings that give the same
         shapes share one (most networks need only one or two)."""
+        return self._tables()[0]
+
+    def _tables(self) -> tuple[list[Variant], dict[int, list[ViewRow]]]:
+        """The variants and their rows, worked out once for both outputs."""
+        if self._variants is None:
+            variants = self._group()
+            self._variants = variants, variant_rows(variants, self.all_ops)
+        return self._variants
+
+    def _group(self) -> list[Variant]:
         groups: dict[object, list[str]] = {}
         for rounding in ROUNDINGS:
             result = self._evaluate(rounding)
@@ -185,11 +196,15 @@ class CNNView:
 
     def to_html(self) -> str:
         """The fragment with every table: the ``text/html`` output."""
-        return fragment(self.variants(), self._options(live=False))
+        return fragment(*self._with_rows(live=False))
 
     def live_html(self) -> str:
         """The same fragment for the widget, which hides its static twin."""
-        return fragment(self.variants(), self._options(live=True))
+        return fragment(*self._with_rows(live=True))
+
+    def _with_rows(self, live: bool) -> tuple[list[Variant], Options, dict[int, list[ViewRow]]]:
+        variants, rows = self._tables()
+        return variants, self._options(live), rows
 
     def to_text(self) -> str:
         """The totals, the conventions in one line and the aligned table: ``text/plain``."""
