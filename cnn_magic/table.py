@@ -425,19 +425,29 @@ def records(net: Network) -> list[dict]:
 
 
 def to_frame(
-    net: Network, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"
+    net: Network,
+    convention: str = "flops",
+    all_ops: bool = False,
+    dtype: str = "float32",
+    *,
+    units: bool = False,
 ):
     """A pandas DataFrame, one row per layer, raw integers (pandas imported here only).
 
     ``convention`` and ``all_ops`` add a ``count`` column with the chosen convention;
-    ``bytes`` is each layer's output (activation memory) at ``dtype``.
+    ``bytes`` is each layer's output (activation memory) at ``dtype``. ``units=True``
+    writes the counts as k/M/G text, as the other exports do (for reading, not summing).
     """
     import pandas as pd
 
+    count_label(convention, all_ops)  # names a wrong convention before any work
     size = _dtype_size(dtype)
     frame = pd.DataFrame.from_records(records(net), columns=list(FRAME_COLUMNS))
     frame["count"] = [layer.count(convention, all_ops) for layer in net.layers]
     frame["bytes"] = [layer.elements * size for layer in net.layers]
+    if units:
+        for column in (*_JSON_COUNTS, "bytes"):
+            frame[column] = [format_count(int(v), True) for v in frame[column]]
     return frame
 
 

@@ -265,3 +265,68 @@ def test_unknown_convention_is_a_cnnerror(lenet, fmt: str) -> None:
 def test_output_is_deterministic(fmt: str) -> None:
     one, two = (render(cnn_magic.evaluate(RESNET_BITS), fmt) for _ in range(2))
     assert one == two
+
+
+# ------------------------------------------------------- sizes, units and big tables
+
+
+@pytest.mark.parametrize("export", ["to_text", "to_markdown", "to_latex", "to_csv", "to_json"])
+def test_every_export_takes_units(export) -> None:
+    net = cnn_magic.example("resnet50")
+    assert "4.09G" in getattr(net, export)("macs", units=True), export
+    assert "4.09G" not in getattr(net, export)("macs")
+
+
+def test_frame_units_write_the_counts_as_text() -> None:
+    frame = cnn_magic.example("resnet50").to_frame("macs", units=True)
+    assert frame["count"].iloc[0] == "118.01M" and frame["params"].iloc[0] == "9.41k"
+    assert frame["bytes"].iloc[0] == "3.21M"
+    exact = cnn_magic.example("resnet50").to_frame("macs")
+    assert exact["count"].sum() == 4_089_184_256
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (999, "999"),
+        (999_994, "999.99k"),
+        (999_995, "1.00M"),
+        (999_999, "1.00M"),
+        (999_999_999, "1.00G"),
+        (10**12 - 1, "1.00T"),
+        (-999_999, "-1.00M"),
+    ],
+)
+def test_counts_round_up_into_the_next_unit(value, text) -> None:
+    assert table.format_count(value, units=True) == text
+
+
+def test_bytes_round_up_into_the_next_unit() -> None:
+    assert table.format_bytes(2**30 - 1) == "1,073,741,823 B (1.0 GiB)"
+    assert table.format_bytes(2**20 - 1) == "1,048,575 B"
+    assert table.format_bytes(2**20) == "1,048,576 B (1.0 MiB)"
+
+
+def test_huge_counts_print_without_overflow() -> None:
+    assert table.format_count(10**400, units=True).endswith("T")
+    assert table.format_bytes(10**400).endswith("TiB)")
+
+
+def test_a_long_label_does_not_widen_every_row() -> None:
+    label = "x" * 20_000
+    text = f"input 8x8x1\nrepeat 2000:\n  {label}: relu\n"
+    net = cnn_magic.evaluate(text)
+    for export in ("to_text", "to_markdown", "to_latex"):
+        out = getattr(net, export)()
+        assert len(out) < 2000 * 250, (export, len(out))  # about 150 bytes a row
+        assert label not in out and "x … x" in out.replace("xx", "x")
+
+
+def test_a_wide_concat_is_abbreviated() -> None:
+    text = "input 8x8x1\nconcat:\n" + "  branch:\n    relu\n" * 3000
+    net = cnn_magic.evaluate(text)
+    for export in ("to_text", "to_markdown", "to_latex"):
+        out = getattr(net, export)()
+        assert len(out) < 200 * len(net.layers), (export, len(out))  # not 114 MB
+        [merge] = [line for line in out.splitlines() if "concat1.concat" in line]
+        assert "branch1 + " in merge and "branch3000" in merge and "…" in merge

@@ -315,3 +315,13 @@ def test_share_bars_and_thousands_separators():
     html = CNNView(LENET5).to_html()
     assert re.search(r'<i class="bar" style="width:\d+px"></i>28\.2%', html)
     assert "61,706" in html and "10,164" in html and "61706" not in html
+
+
+def test_view_size_does_not_grow_past_the_rows_it_shows():
+    def size(layers: int) -> int:
+        view = CNNView("input 8x8x4\n" + "conv 4 k3 p1\n" * layers)
+        bundle = view._repr_mimebundle_()
+        return sum(map(len, bundle.values())) + len(view.live_html())
+
+    small, large = size(4_000), size(12_000)
+    assert large < 1.05 * small, (small, large)
