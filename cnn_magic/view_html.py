@@ -452,19 +452,24 @@ def _style() -> str:
     bg = "var(--jp-layout-color0,Canvas)"
     line = "var(--jp-border-color2,#bbb)"
     rules = [
-        f"{m}{{color:{fg};font-size:12px;line-height:1.45}}",
+        # ipywidgets' boxes size to their content: let the live view fit the output instead
+        ".cnn-magic-view,.cnn-magic-view .widget-html,.cnn-magic-view .widget-html-content"
+        "{min-width:0;max-width:100%}",
+        # the HTML widget lays its content out on one line and clips it: wrap, fit the box
+        f"{m}{{color:{fg};font-size:12px;line-height:1.45;white-space:normal;max-width:100%;"
+        "min-width:0}",
         f"{m}>input{{position:absolute;opacity:0;width:1px;height:1px;margin:0}}",
         f"{m} .cv,{m} .rd{{display:none}}",
         f"{m} table{{border-collapse:collapse;font-size:inherit;table-layout:auto;margin:0;"
         f"color:{fg}}}",
-        f"{m} th,{m} td{{padding:2px 8px;text-align:left;white-space:nowrap;color:{fg};"
+        f"{m} th,{m} td{{padding:2px 6px;text-align:left;white-space:nowrap;color:{fg};"
         "line-height:1.45;vertical-align:baseline;border:none}",
         f"{m} tbody tr{{background:transparent}}",
         f"{m} tbody tr:hover{{background:rgba(127,127,127,.12)}}",
         f"{m} .n{{text-align:right;font-variant-numeric:tabular-nums}}",
         f"{m} thead th{{position:sticky;top:0;z-index:1;background:{bg};"
         f"border-bottom:1px solid {line}}}",
-        f"{m} .sc{{max-height:70vh;overflow:auto}}",
+        f"{m} .sc{{max-height:70vh;max-width:100%;overflow:auto}}",
         f"{m} .hd{{white-space:normal}}",
         f"{m} tr.B td{{font-style:italic}}",
         f"{m} tr.T td{{font-weight:bold;border-top:1px solid {line}}}",

@@ -477,6 +477,7 @@ class NotebookPage:
     def screenshot(self, locator: Locator, path: Path, margin: int = 0) -> Path:
         """A PNG of ``locator`` and ``margin`` CSS pixels of the page around it."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.mouse.move(0, 0)  # no row highlighted by a resting pointer
         if not margin:
             locator.screenshot(path=str(path))
             return path
