@@ -94,9 +94,7 @@ def measure(tree: Path, work: Path, runs: int, clicks: int) -> dict[str, float]:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(jupyter.WAIT_MS)
             notebook = jupyter.NotebookPage(page, server, "bench.ipynb").open().run_all()
-            cell_ms = [
-                page.evaluate(RUN_CELL_JS, [jupyter.CODE_CELL, 1]) for _ in range(runs)
-            ]
+            cell_ms = [page.evaluate(RUN_CELL_JS, [jupyter.CODE_CELL, 1]) for _ in range(runs)]
             notebook.wait_kernel_idle()
             page.wait_for_timeout(500)
             click_ms = []

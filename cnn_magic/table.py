@@ -63,9 +63,7 @@ def rows(
     out: list[Row] = []
     for index, layer in enumerate(net.layers):
         for block in headings.get(index, ()):
-            weights, biases, count = (
-                after[block.stop] - after[block.first] for after in sums
-            )
+            weights, biases, count = (after[block.stop] - after[block.first] for after in sums)
             out.append(
                 Row(
                     "block",

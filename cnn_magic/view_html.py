@@ -112,14 +112,18 @@ def fragment_key(*parts: object) -> str:
 
 def view_rows(net: Network, all_ops: bool) -> list[ViewRow]:
     """Block headings (with subtotals), layers and the totals, in table order."""
-    per_layer = [
-        tuple(layer.count(c, all_ops) for c in CONVENTIONS) for layer in net.layers
-    ]
+    per_layer = [tuple(layer.count(c, all_ops) for c in CONVENTIONS) for layer in net.layers]
     totals = tuple(sum(column) for column in zip(*per_layer, strict=True)) or (0,) * 3
     sums = [[0] * 5]
     for layer, counts in zip(net.layers, per_layer, strict=True):
         last = sums[-1]
-        sums.append([last[0] + layer.weights, last[1] + layer.biases, *map(sum, zip(last[2:], counts, strict=True))])
+        sums.append(
+            [
+                last[0] + layer.weights,
+                last[1] + layer.biases,
+                *map(sum, zip(last[2:], counts, strict=True)),
+            ]
+        )
 
     def shares(counts: Sequence[int]) -> tuple[float | None, ...]:
         return tuple(c / t if t else None for c, t in zip(counts, totals, strict=True))
@@ -140,28 +144,51 @@ def view_rows(net: Network, all_ops: bool) -> list[ViewRow]:
             sub = [b - a for a, b in zip(first, stop, strict=True)]
             out.append(
                 ViewRow(
-                    "block", block.name, f"{block.kind}:", block.depth,
-                    format_shape(block.in_shape), format_shape(block.out_shape),
-                    sub[0], sub[1], tuple(sub[2:]), shares(sub[2:]),
-                    tuple(open_blocks), block=number,
-                )  # fmt: skip
+                    "block",
+                    block.name,
+                    f"{block.kind}:",
+                    block.depth,
+                    format_shape(block.in_shape),
+                    format_shape(block.out_shape),
+                    sub[0],
+                    sub[1],
+                    tuple(sub[2:]),
+                    shares(sub[2:]),
+                    tuple(open_blocks),
+                    block=number,
+                )
             )
             open_blocks.append(number)
         counts = per_layer[index]
         out.append(
             ViewRow(
-                "layer", layer.name, layer.text, layer.depth,
-                format_shape(layer.in_shape), format_shape(layer.out_shape),
-                layer.weights, layer.biases, counts, shares(counts),
-                tuple(open_blocks), layer=index,
-            )  # fmt: skip
+                "layer",
+                layer.name,
+                layer.text,
+                layer.depth,
+                format_shape(layer.in_shape),
+                format_shape(layer.out_shape),
+                layer.weights,
+                layer.biases,
+                counts,
+                shares(counts),
+                tuple(open_blocks),
+                layer=index,
+            )
         )
     out.append(
         ViewRow(
-            "total", "total", "", 0,
-            format_shape(net.input_shape), format_shape(net.output_shape),
-            net.weights, net.biases, totals, tuple(1.0 if t else None for t in totals),
-        )  # fmt: skip
+            "total",
+            "total",
+            "",
+            0,
+            format_shape(net.input_shape),
+            format_shape(net.output_shape),
+            net.weights,
+            net.biases,
+            totals,
+            tuple(1.0 if t else None for t in totals),
+        )
     )
     return out
 
@@ -246,9 +273,16 @@ def table(rows: list[ViewRow], options: Options, changed: frozenset[int]) -> str
     head = "".join(
         f'<th class="n">{h}</th>' if numeric else f"<th>{h}</th>"
         for h, numeric in (
-            ("name", False), ("layer", False), ("input", False), ("output", False),
-            ("weights", True), ("biases", True), ("params", True), (counts, True), ("share", True),
-        )  # fmt: skip
+            ("name", False),
+            ("layer", False),
+            ("input", False),
+            ("output", False),
+            ("weights", True),
+            ("biases", True),
+            ("params", True),
+            (counts, True),
+            ("share", True),
+        )
     )
     body = []
     shown = rows
@@ -263,7 +297,11 @@ def table(rows: list[ViewRow], options: Options, changed: frozenset[int]) -> str
             body.append(block_row(row, options))
         else:
             body.append(total_row(row, options))
-    return f'<div class="sc"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    rows_html = "".join(body)
+    return (
+        f'<div class="sc"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows_html}</tbody></table></div>"
+    )
 
 
 # -------------------------------------------------------------------- the fragment
@@ -311,10 +349,7 @@ def conventions_line(options: Options) -> str:
         f"{esc(ROUNDING_TEXT[r])}</div>"
         for r in ROUNDINGS
     )
-    return (
-        f'<details class="nt"><summary>{short} · {scope} · {rounding}</summary>'
-        f"{long}</details>"
-    )
+    return f'<details class="nt"><summary>{short} · {scope} · {rounding}</summary>{long}</details>'
 
 
 def controls(options: Options, levels: int) -> str:
@@ -350,7 +385,9 @@ def caption(variant: Variant, options: Options) -> str:
             if n
             else f"no shape differs from {options.baseline} rounding (the cell's)"
         )
-        parts.append(f'<span class="rd rd-{r}"{"" if r == options.rounding else " hidden"}>{text}</span>')
+        parts.append(
+            f'<span class="rd rd-{r}"{"" if r == options.rounding else " hidden"}>{text}</span>'
+        )
     return f'<div class="cap">{"".join(parts)}</div>' if parts else ""
 
 
@@ -362,7 +399,8 @@ def panel(variant: Variant, rows: list[ViewRow] | None, options: Options) -> str
     else:
         assert rows is not None
         content = caption(variant, options) + table(rows, options, variant.changed)
-    return f'<div class="rd {_rd(variant.roundings)}"{_hidden(variant.roundings, options)}>{content}</div>'
+    shown = _hidden(variant.roundings, options)
+    return f'<div class="rd {_rd(variant.roundings)}"{shown}>{content}</div>'
 
 
 def block_rules(blocks: Sequence[int], levels: int, prefix: str) -> str:
@@ -408,25 +446,27 @@ def fragment(
     start = min(options.depth or DEFAULT_DEPTH, levels) if levels > 1 else 0
     inputs = [
         f'<input type="radio" name="{p}-c" id="{p}-c-{c}" class="c-{c}"'
-        f'{" checked" if c == options.convention else ""}>'
+        f"{' checked' if c == options.convention else ''}>"
         for c in CONVENTIONS
     ]
     inputs += [
         f'<input type="radio" name="{p}-r" id="{p}-r-{r}" class="r-{r}"'
-        f'{" checked" if r == options.rounding else ""}>'
+        f"{' checked' if r == options.rounding else ''}>"
         for r in ROUNDINGS
     ]
     if levels > 1:
         inputs += [
             f'<input type="radio" name="{p}-d" id="{p}-d{d}" class="d{d}"'
-            f'{" checked" if d == start else ""}>'
+            f"{' checked' if d == start else ''}>"
             for d in range(1, levels + 1)
         ]
         inputs += [f'<input type="checkbox" id="{p}-b{n}">' for n in range(len(structure))]
     headers = "".join(
-        f'<span class="rd {_rd(v.roundings)}"{_hidden(v.roundings, options)}>{header(v, options)}</span>'
+        f'<span class="rd {_rd(v.roundings)}"{_hidden(v.roundings, options)}>'
+        f"{header(v, options)}</span>"
         for v in variants
     )
+    panels = "".join(panel(v, rows.get(n), options) for n, v in enumerate(variants))
     css = STYLE + (block_rules(structure, levels, p) if levels > 1 else "") + options.extra_css
     classes = " ".join(["cnn-magic", *options.classes])
     key = f' data-key="{options.key}"' if options.key else ""
@@ -434,7 +474,7 @@ def fragment(
         f'<div class="{classes}"{key}><style>{css}</style>{"".join(inputs)}'
         f'<div class="hd"><b>{headers}</b></div>'
         f"{controls(options, levels)}{conventions_line(options)}"
-        f'<div class="cb">{"".join(panel(v, rows.get(n), options) for n, v in enumerate(variants))}</div>'
+        f'<div class="cb">{panels}</div>'
         "</div>"
     )
 

@@ -212,9 +212,7 @@ class CNNView:
         if isinstance(result, CNNError):
             return str(result)
         lines = header_lines(result, self.convention, self.all_ops, self.dtype)
-        table = to_text(
-            result, self.convention, self.all_ops, notes=False, max_rows=MAX_TEXT_ROWS
-        )
+        table = to_text(result, self.convention, self.all_ops, notes=False, max_rows=MAX_TEXT_ROWS)
         return "\n".join([*lines, "", table])
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -222,11 +220,12 @@ class CNNView:
         return {"text/plain": self.to_text(), "text/html": self.to_html()}
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
+        from IPython import display as ipython_display
 
-        display(self._repr_mimebundle_(), raw=True)
+        show: Any = ipython_display.display  # untyped in IPython
+        show(self._repr_mimebundle_(), raw=True)
         if not self.static:
-            display(self.live_bundle(), raw=True)
+            show(self.live_bundle(), raw=True)
 
     def live_bundle(self) -> dict[str, Any]:
         """The widget's output: its view, and an empty HTML fallback (the static output
@@ -242,7 +241,7 @@ class CNNView:
     def widget(self) -> Any:
         """The ipywidgets view (built on first use): an ``HTML`` widget in a ``VBox``."""
         if self._widget is None:
-            import ipywidgets
+            import ipywidgets  # type: ignore[import-untyped]
 
             box = ipywidgets.VBox([ipywidgets.HTML(self.live_html())])
             box.add_class("cnn-magic-view")

@@ -144,11 +144,11 @@ def is_heading(row: list[str]) -> bool:
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
 def test_block_headings_carry_their_subtotals(blocks, fmt) -> None:
-    header, *body, _ = PARSERS[fmt](render(blocks, fmt, "macs", False))
-    headings = [(n, row) for n, row in enumerate(body) if is_heading(row)]
+    _, *body, _ = PARSERS[fmt](render(blocks, fmt, "macs", False))
+    headings = [row for row in body if is_heading(row)]
     assert headings
     names = {b.name: b for b in blocks.blocks}
-    for n, row in headings:
+    for row in headings:
         name = re.sub(r"\\textit\{|\}|\\quad|&nbsp;|\\", "", row[0]).strip().rstrip(":")
         block = names[name]
         inside = blocks.layers[block.first : block.stop]

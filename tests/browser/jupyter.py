@@ -88,7 +88,8 @@ CONTRAST_JS = """(el) => {
     for (const e of chain) bg = over(rgba(getComputedStyle(e).backgroundColor), bg);
     const fg = over(rgba(getComputedStyle(el).color), bg);
     const lum = (c) => {
-        const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        const linear = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        const [r, g, b] = c.map(linear);
         return 0.2126 * r + 0.7152 * g + 0.0722 * b;
     };
     const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
@@ -448,7 +449,11 @@ class NotebookPage:
 
     def label(self, text: str, cell: int) -> Locator:
         """A toggle of the visible view: the label of one of its radio inputs."""
-        return self.view(cell).locator(".ctl label").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+        return (
+            self.view(cell)
+            .locator(".ctl label")
+            .filter(has_text=re.compile(f"^{re.escape(text)}$"))
+        )
 
     def click_toggle(self, text: str, cell: int) -> None:
         """Click a toggle; its radio input is checked at once (the browser does it)."""

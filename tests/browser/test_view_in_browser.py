@@ -94,7 +94,9 @@ def test_each_cell_shows_one_live_table(cells: NotebookPage) -> None:
         expect(nb.outputs(cell).locator(LIVE)).to_be_visible()
         expect(nb.view(cell)).to_have_count(1)
         expect(nb.table(cell)).to_have_count(1)
-    expect(nb.page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget", use_inner_text=True)
+    expect(nb.page.locator(".jp-Notebook")).not_to_contain_text(
+        "Error displaying widget", use_inner_text=True
+    )
     nb_view = nb.view(LENET_CELL)
     expect(nb_view).to_contain_text("61,706 params · 833,040 FLOPs", use_inner_text=True)
     assert total(nb, LENET_CELL)[6:8] == ["61,706", "833,040"]
@@ -112,7 +114,9 @@ def test_toggles_switch_in_the_browser(cells: NotebookPage) -> None:
     assert nb.table(LENET_CELL).locator("th").nth(7).inner_text() == "MACs"
     # the conventions: one line, the full sentence a click away
     summary = view.locator("details.nt summary")
-    expect(summary).to_contain_text("MACs · totals count conv, deconv and fc layers only", use_inner_text=True)
+    expect(summary).to_contain_text(
+        "MACs · totals count conv, deconv and fc layers only", use_inner_text=True
+    )
     sentence = view.locator("details.nt").get_by_text(CONVENTION_TEXT["macs"])
     expect(sentence).to_be_hidden()
     summary.click()
@@ -134,7 +138,9 @@ def test_floor_marks_the_rows_whose_shapes_changed(cells: NotebookPage) -> None:
         "background-color", "rgba(0, 0, 0, 0)"
     )
     view = nb.view(POOL_CELL)
-    expect(view).to_contain_text("1 layer with shapes that differ from textbook rounding", use_inner_text=True)
+    expect(view).to_contain_text(
+        "1 layer with shapes that differ from textbook rounding", use_inner_text=True
+    )
     view.locator("details.nt summary").click()
     expect(view).to_contain_text(ROUNDING_TEXT["floor"], use_inner_text=True)
     view.locator("details.nt summary").click()
@@ -188,7 +194,9 @@ def test_readable_in_both_themes(cells: NotebookPage, dark: bool, artifacts: Pat
         }
         ratios = {name: nb.contrast(where) for name, where in checks.items()}
         low = {name: round(r, 2) for name, r in ratios.items() if r < MIN_CONTRAST}
-        assert not low, f"contrast below {MIN_CONTRAST}:1 in the {'dark' if dark else 'light'} theme: {low}"
+        assert not low, (
+            f"contrast below {MIN_CONTRAST}:1 in the {'dark' if dark else 'light'} theme: {low}"
+        )
         theme = "dark" if dark else "light"
         for state in ("collapsed", "expanded"):
             if state == "expanded":
@@ -321,4 +329,6 @@ def test_first_tutorial_runs_with_live_views(page: Page, jupyter_server: Jupyter
             expect(nb.table(n), where).to_be_visible()
             views += 1
     assert views >= 1, f"no %%cnn view in {name}"
-    expect(page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget", use_inner_text=True)
+    expect(page.locator(".jp-Notebook")).not_to_contain_text(
+        "Error displaying widget", use_inner_text=True
+    )
