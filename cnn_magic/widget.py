@@ -53,6 +53,30 @@ _HIDE_DEAD_WIDGET = (
 )
 
 
+def rounding_free(net: Network) -> bool:
+    """Whether every window fits its padded input exactly, so that floor, ceil and
+    textbook rounding give the same network: (H + P_before + P_after − d·(k − 1) − 1)
+    divisible by S along every axis that rounds. Transposed convolutions and adaptive
+    pools do not round; ``same`` padding is trusted only at stride 1.
+
+    >>> from cnn_magic import evaluate
+    >>> rounding_free(evaluate("input 8x8x1; conv 2 k3 p1; maxpool k2 s2"))
+    True
+    >>> rounding_free(evaluate("input 9x9x1; maxpool k2 s2"))
+    False
+    """
+    for layer in net.layers:
+        for axis in layer.axes or ():
+            if axis.rule in ("deconv", "adaptive") or axis.stride == 1:
+                continue
+            if axis.rule not in ("floor", "ceil"):
+                return False
+            span = axis.size + axis.pad_before + axis.pad_after - axis.dilation * (axis.kernel - 1)
+            if (span - 1) % axis.stride:
+                return False
+    return True
+
+
 def _check(convention: str | None = None, rounding: str | None = None) -> None:
     for value, choices, what in (
         (convention, CONVENTIONS, "FLOPs convention"),
@@ -160,6 +184,10 @@ class CNNView:
         return self._variants
 
     def _group(self) -> list[Variant]:
+        base = self._evaluate(self.baseline)
+        if isinstance(base, Network) and rounding_free(base):
+            # every window fits exactly: the other roundings give the same table
+            return [Variant(ROUNDINGS, base)]
         groups: dict[object, list[str]] = {}
         for rounding in ROUNDINGS:
             result = self._evaluate(rounding)

@@ -171,6 +171,7 @@ def test_layer_names_are_escaped_in_the_html(monkeypatch):
     tampered = dataclasses.replace(net, layers=(evil, *net.layers[1:]))
     for rounding in ("textbook", "floor", "ceil"):
         monkeypatch.setitem(view._results, rounding, tampered)
+    monkeypatch.setattr(view, "network", tampered)
     html = view.to_html()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "conv &amp; &lt;i&gt;" in html
@@ -325,3 +326,58 @@ def test_view_size_does_not_grow_past_the_rows_it_shows():
 
     small, large = size(4_000), size(12_000)
     assert large < 1.05 * small, (small, large)
+
+
+ROUNDING_CASES = [
+    LENET5,
+    POOL9,
+    RESIDUAL,
+    "input 8x8x1\nconv 2 k3 p1\nmaxpool k2 s2",
+    "input 7x7x3\nconv 4 k3 s2 p1\nconv 4 k3 s2",
+    "input 8x8x2\ndeconv 2 k3 s2 p1\nadaptiveavgpool 3",
+    "input 9x9x1\nconv 1 k3 s2 d2",
+    "input 12x12x1\navgpool k3 s3\nconv 1 k2 s2",
+    "input 16x16x3\nconv 8 k3 s2 same",
+]
+
+
+def shown_fields(net: cnn_magic.Network) -> list[tuple]:
+    """What a table shows of each layer: shapes and counts (not the rounding's name)."""
+    return [(x.name, x.in_shape, x.out_shape, x.params, x.macs, x.exact, x.ops) for x in net.layers]
+
+
+@pytest.mark.parametrize("text", ROUNDING_CASES)
+def test_a_rounding_free_network_is_the_same_under_every_rounding(text):
+    """The shortcut that spares two evaluations is right: where it applies, evaluating
+    under each rounding gives the same layers."""
+    from cnn_magic.widget import rounding_free
+
+    base = cnn_magic.evaluate(text)
+    same = all(
+        shown_fields(cnn_magic.evaluate(text, rounding)) == shown_fields(base)
+        for rounding in ("floor", "ceil")
+    )
+    assert same or not rounding_free(base)
+    assert len(CNNView(text).variants()) == (
+        1
+        if rounding_free(base)
+        else len(
+            {
+                tuple(shown_fields(cnn_magic.evaluate(text, r)))
+                for r in ("textbook", "floor", "ceil")
+            }
+        )
+    )
+
+
+def test_every_example_checked_for_the_shortcut():
+    from cnn_magic import examples
+    from cnn_magic.widget import rounding_free
+
+    for name in ("lenet5", "alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2"):
+        base = cnn_magic.evaluate(examples.text(name))
+        same = all(
+            shown_fields(cnn_magic.evaluate(examples.text(name), r)) == shown_fields(base)
+            for r in ("floor", "ceil")
+        )
+        assert not rounding_free(base) or same, name
