@@ -7,7 +7,6 @@ byte-identical output (nbval compares it).
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 from .conventions import (
@@ -311,67 +310,28 @@ def to_text(
     return "\n".join(out)
 
 
-_STYLE = (
-    "<style>"
-    ".cnn-magic table{border-collapse:collapse;font-size:12px}"
-    ".cnn-magic th,.cnn-magic td{padding:2px 8px;text-align:left;white-space:nowrap}"
-    ".cnn-magic td.n,.cnn-magic th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    ".cnn-magic tr.block td{font-style:italic;color:#555}"
-    ".cnn-magic tr.total td{font-weight:bold;border-top:1px solid #888}"
-    ".cnn-magic tr.changed td.shape{background:#fff3c4}"
-    ".cnn-magic .bar{display:inline-block;height:8px;background:#4c8bf5;"
-    "vertical-align:middle;margin-right:4px}"
-    ".cnn-magic .notes{font-size:11px;color:#555;margin-top:4px}"
-    "</style>"
-)
-
-
 def to_html(
-    net: Network,
-    convention: str = "flops",
-    all_ops: bool = False,
-    *,
-    units: bool = False,
-    changed: frozenset[int] = frozenset(),
-    caption: str | None = None,
+    net: Network, convention: str = "flops", all_ops: bool = False, *, depth: int | None = None
 ) -> str:
-    """A self-contained HTML table; every user string is escaped.
+    """The notebook view of one evaluated network: every convention a click away, blocks
+    that collapse past ``depth``, in the theme's colours (see :mod:`cnn_magic.view_html`);
+    a network shows its own rounding only (``%%cnn`` shows all three). Every user string
+    is escaped."""
+    from .view_html import Options, Variant, fragment, fragment_key
 
-    ``changed`` holds indices (into ``net.layers``) of layers whose shapes differ from
-    another evaluation; their rows are marked with the class ``changed``.
-    """
-    esc = html.escape
-    headers = _headers(convention, all_ops)
-    numeric = {"weights", "biases", "params", "share", headers[7]}
-    out = [_STYLE, '<div class="cnn-magic">']
-    if caption:
-        out.append(f'<div class="caption">{esc(caption)}</div>')
-    out.append("<table><thead><tr>")
-    out += [
-        f'<th class="n">{esc(h)}</th>' if h in numeric else f"<th>{esc(h)}</th>" for h in headers
-    ]
-    out.append("</tr></thead><tbody>")
-    index = -1
-    for row in rows(net, convention, all_ops):
-        if row.kind == "layer":
-            index += 1
-        css = row.kind + (" changed" if row.kind == "layer" and index in changed else "")
-        cells = _cells(row, units)
-        pad = f' style="padding-left:{8 + 14 * row.depth}px"' if row.depth else ""
-        share = ""
-        if row.share is not None and row.kind == "layer":
-            width = round(row.share * 60)
-            share = f'<span class="bar" style="width:{width}px"></span>'
-        out.append(
-            f'<tr class="{css}"><td{pad}>{esc(cells[0].strip())}</td><td>{esc(cells[1])}</td>'
-            f'<td class="shape">{esc(cells[2])}</td><td class="shape">{esc(cells[3])}</td>'
-            + "".join(f'<td class="n">{esc(c)}</td>' for c in cells[4:8])
-            + f'<td class="n">{share}{esc(cells[8])}</td></tr>'
-        )
-    out.append("</tbody></table>")
-    notes = "".join(f"<div>{esc(t)}</div>" for t in conventions_text(net, convention, all_ops))
-    out.append(f'<div class="notes">{notes}</div></div>')
-    return "".join(out)
+    count_label(convention, all_ops)  # names a wrong convention
+    key = fragment_key(net.text, net.rounding, convention, all_ops, depth, len(net.layers))
+    options = Options(
+        convention,
+        net.rounding,
+        net.rounding,
+        all_ops,
+        depth=depth,
+        prefix=f"cm{key}n",
+        key=key,
+        roundings=(net.rounding,),
+    )
+    return fragment([Variant((net.rounding,), net)], options)
 
 
 FRAME_COLUMNS = (

@@ -94,6 +94,7 @@ class Options:
     extra_css: str = ""
     classes: tuple[str, ...] = field(default=())
     key: str = ""
+    roundings: tuple[str, ...] = ROUNDINGS  # the rounding toggles offered
 
 
 _keys: dict[str, itertools.count[int]] = {}
@@ -364,8 +365,9 @@ def controls(options: Options, levels: int) -> str:
 
     parts = [
         group("count", [(f"c-{c}", CONVENTION_LABEL[c].split()[0]) for c in CONVENTIONS]),
-        group("rounding", [(f"r-{r}", r) for r in ROUNDINGS]),
     ]
+    if len(options.roundings) > 1:
+        parts.append(group("rounding", [(f"r-{r}", r) for r in options.roundings]))
     if levels > 1:
         depths = [(f"d{d}", str(d)) for d in range(1, levels)] + [(f"d{levels}", "all")]
         parts.append(group("depth", depths))

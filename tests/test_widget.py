@@ -381,3 +381,12 @@ def test_every_example_checked_for_the_shortcut():
             for r in ("floor", "ceil")
         )
         assert not rounding_free(base) or same, name
+
+
+def test_a_network_shown_on_its_own_uses_the_same_view():
+    net = cnn_magic.evaluate(RESIDUAL, "floor")
+    html = net._repr_html_()
+    assert 'class="cnn-magic"' in html and "<table>" in html
+    rows = shown(html, "macs", "floor")
+    assert rows[-1][1][7] == f"{net.macs:,}"
+    assert 'for="' in html and "-r-textbook" not in html  # its own rounding only
