@@ -389,4 +389,4 @@ def test_a_network_shown_on_its_own_uses_the_same_view():
     assert 'class="cnn-magic"' in html and "<table>" in html
     rows = shown(html, "macs", "floor")
     assert rows[-1][1][7] == f"{net.macs:,}"
-    assert 'for="' in html and "-r-textbook" not in html  # its own rounding only
+    assert 'for="' in html and '-r-textbook"' not in html  # its own rounding only
