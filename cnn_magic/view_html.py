@@ -454,7 +454,7 @@ def fragment(
     inputs += [
         f'<input type="radio" name="{p}-r" id="{p}-r-{r}" class="r-{r}"'
         f"{' checked' if r == options.rounding else ''}>"
-        for r in ROUNDINGS
+        for r in options.roundings
     ]
     if levels > 1:
         inputs += [
