@@ -23,16 +23,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .conventions import (
+    CONVENTION_BUTTON,
     CONVENTION_LABEL,
+    CONVENTION_SHORT,
     CONVENTION_TEXT,
     CONVENTIONS,
+    ROUNDING_SHORT,
     ROUNDING_TEXT,
     ROUNDINGS,
+    SCOPE_SHORT,
     SCOPE_TEXT,
 )
 from .errors import CNNError
-from .evaluate import format_shape
 from .results import Block, Network
+from .shapes import format_shape
 from .table import activation_bytes, clip, format_bytes, format_count, format_share
 
 DEFAULT_DEPTH = 2
@@ -113,7 +117,7 @@ def fragment_key(*parts: object) -> str:
 
 def view_rows(net: Network, all_ops: bool) -> list[ViewRow]:
     """Block headings (with subtotals), layers and the totals, in table order."""
-    per_layer = [tuple(layer.count(c, all_ops) for c in CONVENTIONS) for layer in net.layers]
+    per_layer = [tuple(layer.count(c, all_ops=all_ops) for c in CONVENTIONS) for layer in net.layers]
     totals = tuple(sum(column) for column in zip(*per_layer, strict=True)) or (0,) * 3
     sums = [[0] * 5]
     for layer, counts in zip(net.layers, per_layer, strict=True):
@@ -322,7 +326,7 @@ def header(variant: Variant, options: Options) -> str:
     if isinstance(result, CNNError):
         return f"no network under {' or '.join(variant.roundings)} rounding: see below"
     totals = [
-        esc(f"{result.total(c, options.all_ops):,} {CONVENTION_LABEL[c]}") for c in CONVENTIONS
+        esc(f"{result.total(c, all_ops=options.all_ops):,} {CONVENTION_LABEL[c]}") for c in CONVENTIONS
     ]
     return (
         f"input {format_shape(result.input_shape)} → output {format_shape(result.output_shape)}"
@@ -334,15 +338,15 @@ def header(variant: Variant, options: Options) -> str:
 def conventions_line(options: Options) -> str:
     """What is counted and how, in one line; the full sentences a click away."""
     short = _by_convention(
-        [esc(CONVENTION_TEXT[c].split(":")[0].split(";")[0]) for c in CONVENTIONS],
+        [esc(CONVENTION_SHORT[c].split(":")[0]) for c in CONVENTIONS],
         options.convention,
     )
     rounding = "".join(
         f'<span class="rd rd-{r}"{"" if r == options.rounding else " hidden"}>'
-        f"{esc(ROUNDING_TEXT[r].split(':')[0])}</span>"
+        f"{esc(ROUNDING_SHORT[r].split(':')[0])}</span>"
         for r in ROUNDINGS
     )
-    scope = esc(SCOPE_TEXT[options.all_ops].split(" (")[0].split(":")[0])
+    scope = esc(SCOPE_SHORT[options.all_ops].split(":")[0])
     long = _by_convention([esc(CONVENTION_TEXT[c]) for c in CONVENTIONS], options.convention, "div")
     long += f"<div>{esc(SCOPE_TEXT[options.all_ops])}</div>"
     long += "".join(
@@ -364,7 +368,7 @@ def controls(options: Options, levels: int) -> str:
         return f'<span class="g"><span class="gt">{title}</span>{labels}</span>'
 
     parts = [
-        group("count", [(f"c-{c}", CONVENTION_LABEL[c].split()[0]) for c in CONVENTIONS]),
+        group("count", [(f"c-{c}", CONVENTION_BUTTON[c]) for c in CONVENTIONS]),
     ]
     if len(options.roundings) > 1:
         parts.append(group("rounding", [(f"r-{r}", r) for r in options.roundings]))

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conventions import CONVENTIONS, ROUNDINGS
-from .errors import CNNError, did_you_mean
+from .conventions import ROUNDINGS, check_convention, check_rounding
+from .errors import CNNError
 from .evaluate import evaluate
 from .results import Network
 from .table import header_lines, to_text
@@ -78,15 +78,10 @@ def rounding_free(net: Network) -> bool:
 
 
 def _check(convention: str | None = None, rounding: str | None = None) -> None:
-    for value, choices, what in (
-        (convention, CONVENTIONS, "FLOPs convention"),
-        (rounding, ROUNDINGS, "rounding"),
-    ):
-        if value is not None and value not in choices:
-            raise CNNError(
-                f"unknown {what} {value!r}",
-                hint=did_you_mean(str(value), choices) + "; valid: " + ", ".join(choices),
-            )
+    if convention is not None:
+        check_convention(convention)
+    if rounding is not None:
+        check_rounding(rounding)
 
 
 class CNNView:
