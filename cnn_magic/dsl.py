@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from . import pytorch_lines
 from .errors import CNNError, did_you_mean
 
 BLOCKS = ("repeat", "residual", "concat", "add", "group")
@@ -233,6 +234,12 @@ def _block(
     if pos < len(flat):
         following = flat[pos]
         if following.indent > indent:
+            translation = pytorch_lines.translate(following.source)
+            if translation is not None:  # pasted from a model's __init__, indented
+                raise following.error(
+                    pytorch_lines.message(following.keyword.text),
+                    hint=pytorch_lines.hint(translation),
+                )
             raise _indent_error(
                 following,
                 "unexpected indentation",

@@ -117,7 +117,9 @@ def fragment_key(*parts: object) -> str:
 
 def view_rows(net: Network, all_ops: bool) -> list[ViewRow]:
     """Block headings (with subtotals), layers and the totals, in table order."""
-    per_layer = [tuple(layer.count(c, all_ops=all_ops) for c in CONVENTIONS) for layer in net.layers]
+    per_layer = [
+        tuple(layer.count(c, all_ops=all_ops) for c in CONVENTIONS) for layer in net.layers
+    ]
     totals = tuple(sum(column) for column in zip(*per_layer, strict=True)) or (0,) * 3
     sums = [[0] * 5]
     for layer, counts in zip(net.layers, per_layer, strict=True):
@@ -326,7 +328,8 @@ def header(variant: Variant, options: Options) -> str:
     if isinstance(result, CNNError):
         return f"no network under {' or '.join(variant.roundings)} rounding: see below"
     totals = [
-        esc(f"{result.total(c, all_ops=options.all_ops):,} {CONVENTION_LABEL[c]}") for c in CONVENTIONS
+        esc(f"{result.total(c, all_ops=options.all_ops):,} {CONVENTION_LABEL[c]}")
+        for c in CONVENTIONS
     ]
     return (
         f"input {format_shape(result.input_shape)} → output {format_shape(result.output_shape)}"

@@ -25,6 +25,7 @@ RANK = {
     "conventions": 2,
     "dsl": 3,
     "terms": 3,
+    "pytorch_lines": 3,
     "layers": 4,
     "results": 5,
     "evaluate": 6,
