@@ -151,13 +151,18 @@ def test_floor_marks_the_rows_whose_shapes_changed(cells: NotebookPage) -> None:
 def test_resnet50_blocks_collapse_and_expand(cells: NotebookPage) -> None:
     nb = cells
     rows = nb.rows(RESNET_CELL)
-    # depth 2: the stem, the stages' bottlenecks as one row each, the head, the total
     collapsed = rows.count()
-    bottleneck = nb.table(RESNET_CELL).locator("tr.B").filter(has_text="residual2:")
-    expect(bottleneck).to_be_visible()
-    expect(bottleneck).to_contain_text("70,400", use_inner_text=True)  # its subtotal of params
+    # depth 2: the stem, layer1 … layer4 with their bottlenecks as one row each, the head
+    stages = nb.table(RESNET_CELL).locator("tr.B").filter(visible=True)
+    names = [name.strip() for name in stages.locator("td:first-child").all_inner_texts()]
+    assert [n for n in names if n.startswith("layer")] == [f"layer{i}:" for i in (1, 2, 3, 4)]
+    layer1 = stages.filter(has_text="layer1:")
+    expect(layer1).to_contain_text("215,808", use_inner_text=True)  # torchinfo's subtotal
+    bottleneck = stages.filter(has_text="residual1:")
+    expect(bottleneck).to_contain_text("75,008", use_inner_text=True)  # its params
     bottleneck.locator("label").click()
-    expect(rows).to_have_count(collapsed + 7)  # conv, bn, conv, bn, conv, bn, the add
+    # conv, bn, conv, bn, conv, bn, the shortcut's conv and bn, the add
+    expect(rows).to_have_count(collapsed + 9)
     bottleneck.locator("label").click()
     expect(rows).to_have_count(collapsed)
     nb.click_toggle("all", RESNET_CELL)
