@@ -201,10 +201,18 @@ def view_rows(net: Network, all_ops: bool) -> list[ViewRow]:
 
 
 def _by_convention(values: Sequence[str], convention: str, tag: str = "span") -> str:
-    """One element per convention; only the chosen one is shown without CSS."""
+    """The value under each convention; only the chosen one is shown without CSS.
+    Conventions that agree share one element (a zero is a zero under all three), which
+    keeps a big network's fragment small."""
+    if tag == "span" and len(set(values)) == 1:
+        return values[0]
+    groups: dict[str, list[str]] = {}
+    for c, v in zip(CONVENTIONS, values, strict=True):
+        groups.setdefault(v, []).append(c)
     return "".join(
-        f'<{tag} class="cv cv-{c}"{"" if c == convention else " hidden"}>{v}</{tag}>'
-        for c, v in zip(CONVENTIONS, values, strict=True)
+        f'<{tag} class="cv {" ".join(f"cv-{c}" for c in names)}"'
+        f'{"" if convention in names else " hidden"}>{value}</{tag}>'
+        for value, names in groups.items()
     )
 
 
