@@ -211,7 +211,7 @@ def _by_convention(values: Sequence[str], convention: str, tag: str = "span") ->
         groups.setdefault(v, []).append(c)
     return "".join(
         f'<{tag} class="cv {" ".join(f"cv-{c}" for c in names)}"'
-        f'{"" if convention in names else " hidden"}>{value}</{tag}>'
+        f"{'' if convention in names else ' hidden'}>{value}</{tag}>"
         for value, names in groups.items()
     )
 

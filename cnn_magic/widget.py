@@ -77,6 +77,15 @@ def rounding_free(net: Network) -> bool:
     return True
 
 
+def outputs_in_frames() -> bool:
+    """Whether the front end draws each output in a frame of its own (Colab does), where
+    the two outputs cannot hide each other: there the static output, whose toggles work
+    in the browser anyway, is shown alone."""
+    import sys
+
+    return "google.colab" in sys.modules
+
+
 def _check(convention: str | None = None, rounding: str | None = None) -> None:
     if convention is not None:
         check_convention(convention)
@@ -247,7 +256,7 @@ class CNNView:
 
         show: Any = ipython_display.display  # untyped in IPython
         show(self._repr_mimebundle_(), raw=True)
-        if not self.static:
+        if not self.static and not outputs_in_frames():
             show(self.live_bundle(), raw=True)
 
     def live_bundle(self) -> dict[str, Any]:

@@ -293,6 +293,19 @@ def test_displaying_gives_the_static_output_then_the_live_one(monkeypatch):
     ]
 
 
+def test_where_outputs_are_framed_the_static_output_comes_alone(monkeypatch):
+    import sys
+    import types
+
+    shown_bundles = []
+    monkeypatch.setattr(
+        "IPython.display.display", lambda data, raw=False: shown_bundles.append(data)
+    )
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    CNNView(LENET5)._ipython_display_()
+    assert [set(b) for b in shown_bundles] == [{"text/plain", "text/html"}]
+
+
 def test_a_wrong_text_raises_cnnerror():
     with pytest.raises(cnn_magic.CNNError, match="unknown layer 'cnov'"):
         CNNView("input 4x4x1\ncnov 2 k3")
