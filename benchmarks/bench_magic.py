@@ -4,7 +4,8 @@ A toggle costs nothing here any more (the browser switches between tables the ce
 already sent); what remains is the cell itself: evaluate the text under the three
 roundings and render both outputs (the static HTML and text, and the live widget's
 HTML). Goals: ResNet-50 under 50 ms; any accepted network well under a second per
-10,000 layers, output size proportional to the rows shown.
+10,000 layers, output size proportional to the rows shown; the exports and the worked
+explanation linear in the layers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cnn_magic.explain import explain  # noqa: E402
 from cnn_magic.widget import CNNView  # noqa: E402
 
 RESNET50 = (ROOT / "cnn_magic" / "examples" / "resnet50.cnn").read_text(encoding="utf-8")
@@ -58,6 +60,10 @@ def main() -> None:
             size = len(getattr(net, export)())
             seconds = time.perf_counter() - start
             print(f"  {export}(): {seconds:.2f} s, {size / 1e6:.1f} MB")
+        start = time.perf_counter()
+        size = len(explain(net).to_markdown())
+        seconds = time.perf_counter() - start
+        print(f"  explain(net).to_markdown(): {seconds:.2f} s, {size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from .conventions import ROUNDINGS, check_convention, check_rounding
 from .errors import CNNError
 from .evaluate import evaluate
 from .results import Network
-from .table import header_lines, to_text
+from .table import acyclic, header_lines, to_text
 from .view_html import Options, Variant, ViewRow, fragment, fragment_key, variant_rows
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -180,6 +180,7 @@ class CNNView:
         shapes share one (most networks need only one or two)."""
         return self._tables()[0]
 
+    @acyclic
     def _tables(self) -> tuple[list[Variant], dict[int, list[ViewRow]]]:
         """The variants and their rows, worked out once for both outputs."""
         if self._variants is None:
@@ -226,10 +227,12 @@ class CNNView:
             key=self.key,
         )
 
+    @acyclic
     def to_html(self) -> str:
         """The fragment with every table: the ``text/html`` output."""
         return fragment(*self._with_rows(live=False))
 
+    @acyclic
     def live_html(self) -> str:
         """The same fragment for the widget, which hides its static twin."""
         return fragment(*self._with_rows(live=True))
