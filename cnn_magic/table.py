@@ -11,7 +11,7 @@ import functools
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from .conventions import (
     CONVENTION_LABEL,
@@ -381,7 +381,7 @@ FRAME_COLUMNS = (
 )
 
 
-def records(net: Network) -> list[dict]:
+def records(net: Network) -> list[dict[str, object]]:
     """One dict per layer with raw values: the source of the DataFrame, CSV and JSON."""
     out = []
     for layer in net.layers:
@@ -403,7 +403,7 @@ def records(net: Network) -> list[dict]:
                 "exact": layer.exact,
                 "ops": layer.ops,
                 "elements": layer.elements,
-                "receptive_field": (f"{field[0].size}×{field[1].size}" if field else ""),
+                "receptive_field": "×".join(str(axis.size) for axis in field) if field else "",
             }
         )
     return out
@@ -416,7 +416,7 @@ def to_frame(
     dtype: str = "float32",
     *,
     units: bool = False,
-):
+) -> Any:
     """A pandas DataFrame, one row per layer, raw integers (pandas imported here only).
 
     ``convention`` and ``all_ops`` add a ``count`` column with the chosen convention;
@@ -603,7 +603,7 @@ def to_csv(
                 row.input,
                 row.output,
                 *(format_count(v, True) if units else v for v in counts),
-                round(row.share, 6),
+                round(row.share or 0.0, 6),
             ]
         )
     return out.getvalue()
@@ -638,7 +638,7 @@ def to_json(
         record |= {
             "input": list(layer.in_shape),
             "output": list(layer.out_shape),
-            "receptive_field": [field[0].size, field[1].size] if field else None,
+            "receptive_field": [axis.size for axis in field] if field else None,
             "count": count,
             "share": round(count / total, 6) if total else 0.0,
         }

@@ -29,7 +29,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conventions import ROUNDINGS, check_convention, check_rounding
+from .conventions import (
+    ROUNDINGS,
+    Convention,
+    Rounding,
+    check_convention,
+    check_dtype,
+    check_flag,
+    check_rounding,
+)
 from .errors import CNNError
 from .evaluate import evaluate
 from .results import Network
@@ -114,20 +122,19 @@ class CNNView:
         static: bool = False,
         depth: int | None = None,
     ) -> None:
-        _check(convention=convention, rounding=rounding)
         if depth is not None and depth < 1:
             raise CNNError(f"depth {depth} shows nothing", hint="depth counts levels: 1 or more")
         self.text = text
         self.input = input
-        self.all_ops = all_ops
-        self.dtype = dtype
-        self.static = static
+        self.all_ops = check_flag("all_ops", all_ops)
+        self.dtype = check_dtype(dtype)
+        self.static = check_flag("static", static)
         self.depth = depth
-        self.baseline = rounding
-        self.convention = convention
-        self.rounding = rounding
+        self.convention: Convention = check_convention(convention)
+        self.rounding: Rounding = check_rounding(rounding)
+        self.baseline: Rounding = self.rounding
         self._results: dict[str, Network | CNNError] = {}
-        network = self._evaluate(rounding)
+        network = self._evaluate(self.rounding)
         if isinstance(network, CNNError):
             raise network
         self.network: Network = network
@@ -154,8 +161,8 @@ class CNNView:
     def set(self, convention: str | None = None, rounding: str | None = None) -> None:
         """Start the view with another convention and/or rounding (the toggles' state)."""
         _check(convention, rounding)
-        self.convention = convention or self.convention
-        self.rounding = rounding or self.rounding
+        self.convention = check_convention(convention or self.convention)
+        self.rounding = check_rounding(rounding or self.rounding)
         if isinstance(self.result, Network):
             self.network = self.result
         if self._widget is not None:
@@ -276,7 +283,7 @@ class CNNView:
     def widget(self) -> Any:
         """The ipywidgets view (built on first use): an ``HTML`` widget in a ``VBox``."""
         if self._widget is None:
-            import ipywidgets  # type: ignore[import-untyped]
+            import ipywidgets
 
             box = ipywidgets.VBox([ipywidgets.HTML(self.live_html())])
             box.add_class("cnn-magic-view")

@@ -163,12 +163,11 @@ def text_of(node: Node | str) -> str:
 
 
 def test_layer_names_are_escaped_in_the_html(monkeypatch):
-    import dataclasses
 
     view = CNNView(LENET5)
     net = view.network
     evil = net.layers[0]._replace(name="<script>alert(1)</script>", text="conv & <i>")
-    tampered = dataclasses.replace(net, layers=(evil, *net.layers[1:]))
+    tampered = net.replace(layers=(evil, *net.layers[1:]))
     for rounding in ("textbook", "floor", "ceil"):
         monkeypatch.setitem(view._results, rounding, tampered)
     monkeypatch.setattr(view, "network", tampered)
