@@ -415,3 +415,13 @@ def test_failed_cell_is_an_error_output_under_nbclient(tmp_path, monkeypatch):
 
     with pytest.raises(CellExecutionError):
         client(nbformat.read(path, as_version=4), False).execute()
+
+
+def test_depth_option_starts_blocks_collapsed_below_it(ip):
+    result, bundles = run(ip, "%cnn --depth 1 --static --example resnet50")
+    result.raise_error()
+    html = bundles[0]["text/html"]
+    checked = re.findall(r'id="(cm\w+-d\d+)" class="d\d+" checked', html)
+    assert len(checked) == 1 and checked[0].endswith("-d1")
+    result, _ = run(ip, "%cnn --depth 0 --example resnet50")
+    assert "depth 0 shows nothing" in str(result.error_in_exec)
