@@ -43,6 +43,7 @@ from .i18n import N_, _
 from .layers import ACTIVATIONS, RULES, Activation, Worked, axis_term
 from .results import Layer, Network
 from .shapes import format_shape
+from .table import acyclic
 from .terms import Term, num, plus, times
 
 __all__ = [
@@ -261,6 +262,7 @@ class Explanation:
             f"{' (all ops)' if self.all_ops else ''}, {self.dtype}>"
         )
 
+    @acyclic  # lines and terms form no cycles; a long network's would trigger collections
     def sections(self) -> list[tuple[Layer, list[Line]]]:
         return [
             (

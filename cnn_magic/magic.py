@@ -139,13 +139,21 @@ class CnnMagic(Magics):
     )
     @argument("--static", action="store_true", default=None, help="a static table, no widget")
     @argument(
+        "--depth",
+        metavar="N",
+        type=int,
+        default=None,
+        help="levels of blocks shown expanded at first (default 2; the view's depth control "
+        "changes it)",
+    )
+    @argument(
         "--quiz",
         nargs="?",
         const="default",
         default=None,
         metavar="WHAT",
         help="an exercise: the table with blanks to fill in; WHAT to hide, comma-separated: "
-        "output, weights, biases, params, flops (default: output,params,flops; or all)",
+        "output, weights, biases, params, flops (default: output,weights,params,flops; or all)",
     )
     @argument("--lang", default=None, help="language of this cell's output: en or zh")
     @argument("-f", metavar="PATH", dest="file", default=None, help="read the network from a file")
@@ -199,6 +207,7 @@ class CnnMagic(Magics):
                 convention=args.flops or self.flops,
                 all_ops=self.all_ops if args.all_ops is None else args.all_ops,
                 dtype=args.dtype or self.dtype,
+                depth=args.depth,
                 static=(self.static if args.static is None else args.static)
                 or not _has_kernel(self.shell),
             )

@@ -27,6 +27,7 @@ RANK = {
     "sources": 2,
     "dsl": 3,
     "terms": 3,
+    "pytorch_lines": 3,
     "layers": 4,
     "results": 5,
     "evaluate": 6,
@@ -34,6 +35,7 @@ RANK = {
     "explain": 7,
     "torch_export": 7,
     "examples": 7,
+    "view_html": 8,
     "widget": 8,
     "exercises": 8,
     "grading": 8,
@@ -49,6 +51,7 @@ LAZY_DOORS = {
     ("results", "table"): "Network.to_text() and the other exports render on demand",
     ("results", "explain"): "Network.explain() imports the explanation on demand",
     ("results", "torch_export"): "Network.to_torch() needs torch only when called",
+    ("table", "view_html"): "a Network's own HTML is the notebook view's fragment",
     ("i18n", "errors"): "check_language raises CNNError, and errors.py speaks through i18n",
 }
 
