@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Locator, expect
 
 from .conftest import open_page
 from .jupyter import JupyterServer, NotebookPage, is_png, png_size
-from .test_widget_in_browser import write_notebook
+from .test_view_in_browser import write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -56,6 +56,12 @@ def cells(
 def blank(view: Locator, n: int) -> Locator:
     """The text box of the ``n``-th blank (row by row)."""
     return view.locator(".cnn-magic-blank input").nth(n)
+
+
+def rounding_toggle(view: Locator, label: str) -> Locator:
+    """A button of the quiz's rounding toggle (its second row of ToggleButtons)."""
+    toggles = view.locator(".widget-toggle-buttons").nth(1)
+    return toggles.get_by_role("button", name=label, exact=True)
 
 
 def answer(blank_box: Locator, text: str) -> None:
@@ -112,29 +118,21 @@ def test_a_quiz_session(cells: NotebookPage, artifacts: Path) -> None:
     expect(view.locator(".cnn-magic-derivation")).to_contain_text("params = 5×5×1×6 + 6 = 156")
 
     # a toggle changes what is expected, says so, and keeps what was typed
-    nb.toggle_button("floor", cell=QUIZ_CELL, row=1).click()
+    rounding_toggle(view, "floor").click()
     expect(view.locator(".cnn-magic-notice")).to_contain_text("Now floor rounding")
     expect(c1_output).to_have_value("28x28x6")
-    nb.toggle_button("textbook", cell=QUIZ_CELL, row=1).click()
+    rounding_toggle(view, "textbook").click()
     expect(score).to_have_text(f"Score: 2 of {BLANKS} right")
     assert nb.execution_count(QUIZ_CELL) == count, "typing re-ran the cell"
 
     save(nb, view, artifacts, "quiz")
     if nb.server.app == "lab":  # the same view in JupyterLab's dark theme
-        nb.page.evaluate(
-            "() => window.jupyterapp.commands.execute('apputils:change-theme',"
-            " {theme: 'JupyterLab Dark'})"
-        )
-        expect(nb.page.locator("body[data-jp-theme-light='false']")).to_have_count(1)
+        nb.set_theme(dark=True)
         expect(nb.page.locator("#jupyterlab-splash")).to_have_count(0)  # the theme's fade
         try:
             save(nb, view, artifacts, "quiz-dark")
         finally:
-            nb.page.evaluate(
-                "() => window.jupyterapp.commands.execute('apputils:change-theme',"
-                " {theme: 'JupyterLab Light'})"
-            )
-            expect(nb.page.locator("body[data-jp-theme-light='true']")).to_have_count(1)
+            nb.set_theme(dark=False)
 
 
 def cjk_font_draws(nb: NotebookPage, text: str) -> bool:
@@ -156,7 +154,7 @@ def cjk_font_draws(nb: NotebookPage, text: str) -> bool:
 
 def test_a_table_in_chinese(cells: NotebookPage, artifacts: Path) -> None:
     nb = cells
-    output = nb.outputs(CHINESE_CELL)
+    output = nb.view(CHINESE_CELL)
     table = nb.table(CHINESE_CELL)
     expect(table.locator("th").first).to_have_text("名称")
     expect(table).to_contain_text("参数量")
@@ -164,7 +162,7 @@ def test_a_table_in_chinese(cells: NotebookPage, artifacts: Path) -> None:
     expect(output).to_contain_text("61,706")
     expect(output).to_contain_text("向下取整")
     assert cjk_font_draws(nb, "特征图卷积核步幅填充参数量偏置")
-    save(nb, output.locator(".cnn-magic-view"), artifacts, "table-zh")
+    save(nb, output, artifacts, "table-zh")
 
 
 def test_a_quiz_in_chinese(cells: NotebookPage) -> None:
