@@ -140,10 +140,19 @@ class Network:
         return (ReceptiveField(1, 1, 0.0),) * 2 if len(self.input_shape) == 3 else None
 
     def total(self, convention: str = "flops", all_ops: bool = False) -> int:
-        """The network's operations under ``convention``, optionally with all ops."""
+        """The network's operations under ``convention``, optionally with all ops.
+
+        ``convention`` may also name another tool ("torchinfo", "fvcore", "thop", ...):
+        the figure that tool reports for this network's PyTorch twin (see
+        :mod:`cnn_magic.tools`; ``all_ops`` does not apply there)."""
         if convention not in CONVENTIONS:
+            from . import tools
+
+            if str(convention).lower() in tools.TOOLS:
+                return tools.total(self, convention)
             raise CNNError(
-                f"unknown FLOPs convention {convention!r}", hint="valid: " + ", ".join(CONVENTIONS)
+                f"unknown FLOPs convention {convention!r}",
+                hint="valid: " + ", ".join(CONVENTIONS) + "; or a tool: " + ", ".join(tools.TOOLS),
             )
         return sum(layer.count(convention, all_ops) for layer in self.layers)
 
@@ -192,6 +201,14 @@ class Network:
     ) -> str:
         """A booktabs ``tabular`` as a paper prints it."""
         return self._render("to_latex", convention, all_ops, units)
+
+    def compare_tools(self):
+        """What torchinfo, fvcore, ptflops, thop and FlopCounterMode report for this
+        network's PyTorch twin, side by side with what each counts (a
+        :class:`cnn_magic.tools.ToolComparison`; ``print`` it or show it in a notebook)."""
+        from .tools import compare_tools
+
+        return compare_tools(self)
 
     def to_torch(self):
         """An equivalent ``torch.nn.Module`` (in eval mode), to check the numbers against

@@ -53,6 +53,7 @@ padding counts the padded zeros, where TensorFlow leaves them out.
 from __future__ import annotations
 
 import functools
+import operator
 import math
 
 from .dsl import parse
@@ -425,7 +426,7 @@ def _classes() -> dict[str, type]:
 
         def forward(self, x):
             outputs = [branch(x) for branch in self.branches.values()]
-            return functools.reduce(torch.add, outputs)
+            return functools.reduce(operator.add, outputs)  # `+`, as models write it
 
     classes = {"Residual": Residual, "Concat": Concat, "Add": Add}
     for name, cls in classes.items():
