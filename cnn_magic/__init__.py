@@ -15,6 +15,7 @@ In IPython: ``%load_ext cnn_magic``, then a ``%%cnn`` cell.
 
 from .errors import CNNError
 from .evaluate import evaluate, format_shape, parse_shape
+from .importers import from_onnx, from_torch
 from .results import Block, Layer, Network, ReceptiveField
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "example_names",
     "example_text",
     "format_shape",
+    "from_onnx",
+    "from_torch",
     "load_ipython_extension",
     "parse_shape",
     "unload_ipython_extension",
