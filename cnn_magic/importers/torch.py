@@ -54,6 +54,17 @@ from ..errors import CNNError, did_you_mean
 from ..evaluate import parse_shape
 from ..results import Network
 from .graph import Node, build
+from .words import (
+    Pads,
+    Unwritable,
+    adaptive_words,
+    conv_words,
+    deconv_words,
+    number,
+    pool_words,
+    words,
+)
+from .words import label as word_label
 
 UNKNOWN = ("error", "opaque")
 
@@ -492,9 +503,14 @@ def _convert(
         inputs = [r._replace(name=alias.get(r.name, r.name)) for r in inputs]
         for r in inputs:
             used.add(r.name)
+        sides = None
+        if len(inputs) == 1 and inputs[0].name in pads:
+            pad_call, sides = pads.pop(inputs[0].name)
+            padded = _refs(pad_call.args, {})[0]
+            inputs = [padded._replace(name=alias.get(padded.name, padded.name))]
         try:
-            kind, text = _statement(call, inputs)
-        except _Unknown as why:
+            kind, text = _statement(call, inputs, sides)
+        except (_Unknown, Unwritable) as why:
             if unknown == "opaque" and len(inputs) == 1 and call.out == inputs[0].shape:
                 kind, text = "opaque", "identity"
                 call = call._replace(path=f"{call.path}-opaque")
@@ -506,20 +522,12 @@ def _convert(
             alias[call.name] = inputs[0].name
             continue
         if kind == "pad":
-            pads[call.name] = (call, _pad_sides(call))
+            try:
+                pads[call.name] = (call, _pad_sides(call))
+            except _Unknown as why:
+                problems.append((call.path, call.type_name, str(why)))
             continue
         source_names = tuple(r.name for r in inputs)
-        padding = None
-        if len(source_names) == 1 and source_names[0] in pads:
-            pad_call, padding = pads.pop(source_names[0])
-            source_names = tuple(r.name for r in _refs(pad_call.args, {}))
-            source_names = tuple(alias.get(n, n) for n in source_names)
-            inputs = [r._replace(shape=_refs(pad_call.args, {})[0].shape) for r in inputs]
-            try:
-                text = _with_padding(call, inputs[0].shape, text, padding)
-            except _Unknown as why:
-                problems.append((pad_call.path, pad_call.type_name, str(why)))
-                continue
         nodes.append(_node(call, kind, text, source_names, inputs))
     for pad_call, _ in pads.values():
         problems.append(
@@ -568,19 +576,13 @@ def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: li
     if call.module is not None and kind != "opaque":
         params = sum(p.numel() for p in call.module.parameters())
         macs = _macs(call.module, inputs[0].shape if inputs else (), call.out or ())
-    label = _label(call.path)
+    label = word_label(call.path)
     extra: tuple[str, ...] = ()
     if "\n" in text:
         text, *rest = text.split("\n")
         extra = tuple(rest)
     statement = kind if kind in ("add", "concat") else text
     return Node(call.name, label, statement, sources, out, params, macs, extra)
-
-
-def _label(path: str) -> str:
-    """A module path as a label: ``layer1.0.conv1``; ``0`` (a Sequential's child) → ``_0``."""
-    label = "".join(c if c.isalnum() or c in "._-" else "_" for c in path)
-    return f"_{label}" if label and not (label[0].isalpha() or label[0] == "_") else label
 
 
 def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
@@ -601,10 +603,6 @@ def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
 # ----------------------------------------------------------------- statements
 
 
-def _words(*parts: str | None) -> str:
-    return " ".join(p for p in parts if p)
-
-
 def _pair(value: Any) -> tuple[int, int]:
     if isinstance(value, int):
         return (value, value)
@@ -612,51 +610,63 @@ def _pair(value: Any) -> tuple[int, int]:
     return (int(first), int(second))
 
 
-def _arg(prefix: str, value: Any, default: int | None) -> str | None:
-    """``k3``, ``s2``, ``k3x1``; None when it is the default."""
-    h, w = _pair(value)
-    if default is not None and h == w == default:
-        return None
-    return f"{prefix}{h}" if h == w else f"{prefix}{h}x{w}"
+def _sym(padding: Any) -> Pads:
+    """Symmetric padding ``p`` (int or per axis) as (before, after) per axis."""
+    h, w = _pair(padding)
+    return ((h, h), (w, w))
 
 
-def _number(value: float) -> str:
-    return repr(float(value)).rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+def _plus(pads: Pads, sides: tuple[int, int, int, int] | None) -> Pads:
+    """``pads`` with an explicit pad in front (left, right, top, bottom) added."""
+    if sides is None:
+        return pads
+    left, right, top, bottom = sides
+    (t, b), (lft, r) = pads
+    return ((t + top, b + bottom), (lft + left, r + right))
 
 
-def _statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
-    """("leaf" | "add" | "concat" | "pass" | "pad", statement text) of a call."""
+def _statement(
+    call: Call, inputs: list[Ref], sides: tuple[int, int, int, int] | None = None
+) -> tuple[str, str]:
+    """("leaf" | "add" | "concat" | "pass" | "pad", statement text) of a call;
+    ``sides``: an explicit padding in front (left, right, top, bottom) to fold in."""
     if call.module is not None:
-        return _module_statement(call, inputs)
+        return _module_statement(call, inputs, sides)
+    if sides is not None:
+        raise _Unknown("padding that no conv or pool takes on")
     return _function_statement(call, inputs)
 
 
-def _module_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
+def _module_statement(
+    call: Call, inputs: list[Ref], sides: tuple[int, int, int, int] | None
+) -> tuple[str, str]:
     _, nn = _torch()
     module = call.module
     cls = type(module)
     in_shape = inputs[0].shape if inputs else ()
     if len(inputs) != 1:
         raise _Unknown("takes more than one tensor")
+    if sides is not None and cls not in (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d):
+        raise _Unknown("padding that no conv or pool takes on")
     if cls is nn.Conv2d:
-        return "leaf", _conv(module)
+        return "leaf", _conv(module, in_shape, sides)
     if cls is nn.ConvTranspose2d:
         if module.padding_mode != "zeros":
             raise _Unknown(f"padding_mode={module.padding_mode!r}")
-        return "leaf", _words(
-            f"deconv {module.out_channels}",
-            _arg("k", module.kernel_size, None),
-            _arg("s", module.stride, 1),
-            _arg("p", module.padding, 0),
-            _arg("op", module.output_padding, 0),
-            _arg("d", module.dilation, 1),
-            f"g{module.groups}" if module.groups > 1 else None,
-            None if module.bias is not None else "nobias",
+        return "leaf", deconv_words(
+            module.out_channels,
+            _pair(module.kernel_size),
+            _pair(module.stride),
+            _pair(module.padding),
+            _pair(module.output_padding),
+            _pair(module.dilation),
+            module.groups,
+            module.bias is not None,
         )
     if cls is nn.Linear:
         if len(in_shape) != 2:
             raise _Unknown(f"a Linear on a {len(in_shape)}-D tensor: fc reads a batch of vectors")
-        return "leaf", _words(
+        return "leaf", words(
             f"fc {module.out_features}", None if module.bias is not None else "nobias"
         )
     if cls in (nn.MaxPool2d, nn.AvgPool2d):
@@ -666,14 +676,16 @@ def _module_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             "maxpool" if cls is nn.MaxPool2d else "avgpool",
             module.kernel_size,
             module.stride,
-            module.padding,
+            _plus(_sym(module.padding), sides),
             getattr(module, "dilation", 1),
             module.ceil_mode,
+            in_shape,
         )
     if cls in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
         if getattr(module, "return_indices", False):
             raise _Unknown("return_indices=True")
-        return "leaf", _adaptive("avg" if cls is nn.AdaptiveAvgPool2d else "max", call.out or ())
+        kind = "avg" if cls is nn.AdaptiveAvgPool2d else "max"
+        return "leaf", adaptive_words(kind, _pair((call.out or (0, 0, 0, 0))[2:]))
     if cls in (nn.BatchNorm2d, nn.BatchNorm1d):
         if not module.affine:
             raise _Unknown("affine=False: the language's bn has γ and β")
@@ -681,7 +693,7 @@ def _module_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             raise _Unknown("BatchNorm1d over a sequence")
         return "leaf", "bn"
     if cls in (nn.Dropout, nn.Dropout2d, nn.AlphaDropout):
-        return "leaf", f"dropout {_number(module.p)}"
+        return "leaf", f"dropout {number(module.p)}"
     if cls is nn.Flatten:
         if (module.start_dim, module.end_dim) != (1, -1):
             raise _Unknown(f"start_dim={module.start_dim}, end_dim={module.end_dim}")
@@ -708,41 +720,43 @@ def _is_known_subclass(module: Any) -> bool:
     return isinstance(module, known)
 
 
-def _conv(module: Any) -> str:
-    c_in, n, groups = module.in_channels, module.out_channels, module.groups
+def _conv(module: Any, in_shape: tuple[int, ...], sides: tuple[int, int, int, int] | None) -> str:
+    kernel, dilation = _pair(module.kernel_size), _pair(module.dilation)
     padding = module.padding
-    if isinstance(padding, str):
-        pad_word = "same" if padding == "same" else None
+    if padding == "same":  # PyTorch: total d·(k − 1), the odd pixel after
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
+        pads: Pads = (
+            (totals[0] // 2, totals[0] - totals[0] // 2),
+            (totals[1] // 2, totals[1] - totals[1] // 2),
+        )
     else:
-        pad_word = _arg("p", padding, 0)
-    common = (
-        _arg("k", module.kernel_size, None),
-        _arg("s", module.stride, 1),
-        pad_word,
-        _arg("d", module.dilation, 1),
+        pads = _sym(0 if padding == "valid" else padding)
+    return conv_words(
+        module.in_channels,
+        module.out_channels,
+        kernel,
+        _pair(module.stride),
+        _plus(pads, sides),
+        dilation,
+        module.groups,
+        module.bias is not None,
+        (in_shape[2], in_shape[3]),
     )
-    bias = None if module.bias is not None else "nobias"
-    if groups > 1 and groups == c_in and n % c_in == 0:
-        multiplier = str(n // c_in) if n != c_in else None
-        return _words("dwconv", *common, multiplier, bias)
-    return _words(f"conv {n}", *common, f"g{groups}" if groups > 1 else None, bias)
 
 
-def _pool(op: str, kernel: Any, stride: Any, padding: Any, dilation: Any, ceil: bool) -> str:
+def _pool(
+    op: str,
+    kernel: Any,
+    stride: Any,
+    pads: Pads,
+    dilation: Any,
+    ceil: bool,
+    in_shape: tuple[int, ...],
+) -> str:
     stride = kernel if stride is None or stride == [] or stride == () else stride
-    kernel_word = _arg("k", kernel, None)
-    stride_word = None if _pair(stride) == _pair(kernel) else _arg("s", stride, None)
-    dilation_word = _arg("d", dilation, 1) if op == "maxpool" else None
-    return _words(
-        op, kernel_word, stride_word, _arg("p", padding, 0), dilation_word, "ceil" if ceil else None
+    return pool_words(
+        op, _pair(kernel), _pair(stride), pads, _pair(dilation), ceil, (in_shape[2], in_shape[3])
     )
-
-
-def _adaptive(kind: str, out: tuple[int, ...]) -> str:
-    h, w = out[2], out[3]
-    if h == w == 1:
-        return "gap" if kind == "avg" else "gmp"
-    return f"adaptive{kind}pool {h}" if h == w else f"adaptive{kind}pool {h}x{w}"
 
 
 def _module_activation(module: Any, in_shape: tuple[int, ...]) -> str | None:
@@ -760,9 +774,9 @@ def _module_activation(module: Any, in_shape: tuple[int, ...]) -> str | None:
     if cls in simple:
         return simple[cls]
     if cls is nn.LeakyReLU:
-        return f"leakyrelu {_number(module.negative_slope)}"
+        return f"leakyrelu {number(module.negative_slope)}"
     if cls is nn.ELU:
-        return f"elu {_number(module.alpha)}"
+        return f"elu {number(module.alpha)}"
     if cls is nn.PReLU:
         if module.num_parameters != 1:
             raise _Unknown(f"num_parameters={module.num_parameters}: prelu has one weight")
@@ -861,9 +875,9 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     if name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish"):
         return "leaf", name
     if name == "leakyrelu":
-        return "leaf", f"leakyrelu {_number(_bind(name, call)['negative_slope'])}"
+        return "leaf", f"leakyrelu {number(_bind(name, call)['negative_slope'])}"
     if name == "elu":
-        return "leaf", f"elu {_number(_bind(name, call)['alpha'])}"
+        return "leaf", f"elu {number(_bind(name, call)['alpha'])}"
     if name == "hardtanh":
         bound = _bind(name, call)
         if (bound["min_val"], bound["max_val"]) == (0.0, 6.0):
@@ -872,11 +886,11 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     if name == "softmax":
         return "leaf", _softmax(_bind(name, call)["dim"], inputs[0].shape)
     if name == "dropout":
-        return "leaf", f"dropout {_number(_bind(name, call)['p'])}"
+        return "leaf", f"dropout {number(_bind(name, call)['p'])}"
     if name in ("adaptiveavgpool", "adaptivemaxpool"):
         if _bind(name, call).get("return_indices"):
             raise _Unknown("return_indices=True")
-        return "leaf", _adaptive(name[8:11], out)
+        return "leaf", adaptive_words(name[8:11], _pair(out[2:]))
     if name in ("maxpool", "avgpool"):
         bound = _bind(name, call)
         if bound.get("return_indices"):
@@ -885,9 +899,10 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             name,
             bound["kernel_size"],
             bound["stride"],
-            bound["padding"],
+            _sym(bound["padding"]),
             bound.get("dilation", 1),
             bool(bound["ceil_mode"]),
+            inputs[0].shape,
         )
     raise _Unknown("no layer word for this function")  # pragma: no cover
 
@@ -902,44 +917,6 @@ def _pad_sides(call: Call) -> tuple[int, int, int, int]:
     if value not in (0.0, -math.inf):
         raise _Unknown(f"pads with {value}")
     return padding
-
-
-def _with_padding(
-    call: Call, shape: tuple[int, ...], text: str, sides: tuple[int, int, int, int]
-) -> str:
-    """The statement of a conv or pool with an explicit padding in front folded in.
-
-    Equal padding on both sides adds to the layer's own; unequal padding is written as
-    ``same`` where TensorFlow's rule gives exactly these sides, else as the padding
-    before with ``ceil`` rounding; the evaluated shape is checked either way."""
-    left, right, top, bottom = sides
-    if call.module is None or not text.startswith(("conv", "dwconv", "maxpool", "avgpool")):
-        raise _Unknown("padding that no conv or pool takes on")
-    own = (
-        _pair(getattr(call.module, "padding", 0))
-        if not isinstance(call.module.padding, str)
-        else None
-    )
-    if own is None:
-        raise _Unknown("explicit padding before a conv with padding='same'")
-    words = [w for w in text.split() if not w.startswith("p") or not w[1:2].isdigit()]
-    words = [w for w in words if w not in ("floor", "ceil")]
-    before = (top + own[0], left + own[1])
-    after = (bottom + own[0], right + own[1])
-    if before == after:
-        return _words(*words, _arg("p", before, 0))
-    kernel = _pair(call.module.kernel_size)
-    stride = _pair(call.module.stride or call.module.kernel_size)
-    dilation = _pair(getattr(call.module, "dilation", 1))
-    size = (shape[2], shape[3])
-    same = True
-    for i in (0, 1):
-        out = -(-size[i] // stride[i])
-        total = max((out - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 - size[i], 0)
-        same = same and (before[i], after[i]) == (total // 2, total - total // 2)
-    if same and words[0] in ("conv", "dwconv"):
-        return _words(*words, "same")
-    return _words(*words, _arg("p", before, 0), "ceil")
 
 
 def names_of_functions() -> Iterator[str]:
