@@ -53,8 +53,8 @@ padding counts the padded zeros, where TensorFlow leaves them out.
 from __future__ import annotations
 
 import functools
-import operator
 import math
+import operator
 
 from .dsl import parse
 from .evaluate import format_shape

@@ -211,7 +211,7 @@ def test_garbage_is_not_an_onnx_model(tmp_path) -> None:
         cnn_magic.from_onnx(path)
     with pytest.raises(CNNError, match="cannot read"):
         cnn_magic.from_onnx(tmp_path / "missing.onnx")
-    with pytest.raises(CNNError, match="takes a file path, bytes or an onnx.ModelProto"):
+    with pytest.raises(CNNError, match=r"takes a file path, bytes or an onnx\.ModelProto"):
         cnn_magic.from_onnx(42)
 
 
