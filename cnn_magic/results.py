@@ -210,6 +210,20 @@ class Network:
 
         return compare_tools(self)
 
+    def memory(
+        self,
+        batch: int = 1,
+        dtype: str = "float32",
+        optimizer: str = "sgd",
+        training: bool = True,
+    ):
+        """Memory of a training step: parameters, gradients, optimizer state ("sgd",
+        "momentum" or "adam") and the activations kept for backward, per layer and in
+        total, in bytes (a :class:`cnn_magic.memory.Memory`; ``print`` it)."""
+        from .memory import memory
+
+        return memory(self, batch, dtype, optimizer, training)
+
     def to_torch(self):
         """An equivalent ``torch.nn.Module`` (in eval mode), to check the numbers against
         PyTorch; it takes NCHW input: ``torch.zeros(1, C, H, W)``. See
