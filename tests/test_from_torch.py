@@ -46,7 +46,7 @@ def assert_same_network(ours: cnn_magic.Network, imported: cnn_magic.Network) ->
     assert imported.output_shape == ours.output_shape
     assert collapsed(imported) == collapsed(ours), imported.text
     for convention in ("flops", "macs", "exact"):
-        assert imported.total(convention, True) == ours.total(convention, True)
+        assert imported.total(convention, all_ops=True) == ours.total(convention, all_ops=True)
     # the text stands on its own: evaluating it again gives the same layers
     again = cnn_magic.evaluate(imported.text, "floor")
     assert again.layers == imported.layers

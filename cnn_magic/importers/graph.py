@@ -26,8 +26,9 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from ..errors import CNNError
-from ..evaluate import evaluate, format_shape
+from ..evaluate import evaluate
 from ..results import Network
+from ..shapes import format_shape
 
 Shape = tuple[int, ...]
 

@@ -50,8 +50,8 @@ import operator
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
+from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
-from ..evaluate import parse_shape
 from ..results import Network
 from .graph import Node, build
 from .words import (
