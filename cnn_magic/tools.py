@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .errors import CNNError, did_you_mean
+from .layers import ACTIVATIONS
 from .results import Layer, Network
 
 _CONVS = ("conv", "dwconv")
@@ -63,8 +64,8 @@ def _elements(shape: tuple[int, ...]) -> int:
 
 
 def _spatial(shape: tuple[int, ...]) -> int:
-    """H·W of a map (1 for a vector)."""
-    return math.prod(shape[:-1]) if len(shape) == 3 else 1
+    """The spatial size of a map, L, H·W or D·H·W (1 for a vector)."""
+    return math.prod(shape[:-1]) if len(shape) > 1 else 1
 
 
 def _bn_elements(layer: Layer) -> int:
@@ -92,14 +93,18 @@ def _torchinfo(layer: Layer) -> int:
 def _fvcore(training: bool) -> Callable[[Layer], int]:
     def count(layer: Layer) -> int:
         """conv, deconv and fc MACs without bias; batch norm ``5·elements`` in training
-        mode (``2·elements`` in eval mode, with γ, β); adaptive average pooling one per
+        mode (``2·elements`` in eval mode, with γ, β); 2-D adaptive average pooling one per
         input element; everything else (pooling, activations, adds) zero."""
         if layer.op in (*_CONVS, "deconv", "fc"):
             return layer.macs
         if layer.op == "bn":
             return (5 if training else 2) * _bn_elements(layer)
-        if layer.op in _ADAPTIVE_AVG:
+        if layer.op in _ADAPTIVE_AVG and len(layer.in_shape) == 3:  # only the 2-D op
             return _elements(layer.in_shape)
+        if layer.op == "upsample" and len(layer.out_shape) == 3:
+            # aten::upsample_nearest2d: 1 per output; upsample_bilinear2d: 4
+            bilinear = layer.args is not None and layer.args.mode == "bilinear"
+            return (4 if bilinear else 1) * _elements(layer.out_shape)
         return 0
 
     return count
@@ -140,8 +145,11 @@ def _ptflops_pytorch(layer: Layer) -> int:
     elif op == "lrn":
         # F.local_response_norm: x·x, ·alpha, +k through the patched Tensor.mul/add
         # (3 per element), and the patched avg_pool3d over C + 4 padded channels
-        h, w, c = layer.in_shape
-        count += 3 * _elements(layer.in_shape) + h * w * (c + 4)
+        if len(layer.in_shape) != 3:
+            raise _not_modelled("ptflops-pytorch", layer)
+        count += 3 * _elements(layer.in_shape) + _spatial(layer.in_shape) * (layer.in_shape[-1] + 4)
+    elif op == "upsample":  # nn.Upsample's hook and the patched F.interpolate
+        count += 2 * _elements(layer.out_shape)
     elif op in _PTFLOPS_ACTIVATION:
         count += _ptflops_activation(op, layer.out_shape)
     return count
@@ -173,9 +181,10 @@ def _thop(layer: Layer) -> int:
     if op in _CONVS:
         count += layer.macs
     elif op == "deconv":
-        kh, kw = (axis.kernel for axis in layer.axes or ())
-        groups = layer.in_shape[2] * layer.out_shape[2] * kh * kw // layer.weights
-        count += _elements(layer.out_shape) * (layer.in_shape[2] // groups) * kh * kw
+        kernel = math.prod(axis.kernel for axis in layer.axes or ())
+        c_in, c_out = layer.in_shape[-1], layer.out_shape[-1]
+        groups = c_in * c_out * kernel // layer.weights
+        count += _elements(layer.out_shape) * (c_in // groups) * kernel
     elif op == "fc":
         count += layer.macs
     elif op == "bn":
@@ -183,12 +192,19 @@ def _thop(layer: Layer) -> int:
     elif op == "avgpool":
         count += _elements(layer.out_shape)
     elif op in _ADAPTIVE_AVG:
-        (h, w, _), (oh, ow, _) = layer.in_shape, layer.out_shape
-        kernel = (h / oh) * (w / ow)  # thop divides in float64 and multiplies
+        kernel = 1.0  # thop divides in float64 and multiplies, dimension by dimension
+        for size, out in zip(layer.in_shape[:-1], layer.out_shape[:-1], strict=True):
+            kernel *= size / out
         count += int((kernel + 1) * _elements(layer.out_shape))
+    elif op == "upsample":
+        mode = layer.args.mode if layer.args is not None else "nearest"
+        count += _THOP_UPSAMPLE[mode or "nearest"] * _elements(layer.out_shape)
     elif op in ("prelu", "softmax"):
         count += _thop_activation(op, layer.out_shape)
     return count
+
+
+_THOP_UPSAMPLE = {"nearest": 1, "linear": 5, "bilinear": 11, "trilinear": 31}
 
 
 def _thop_activation(name: str | None, shape: tuple[int, ...]) -> int:
@@ -280,9 +296,42 @@ def tool(name: str) -> Tool:
     return found
 
 
+KNOWN_OPS = frozenset(
+    {
+        "conv",
+        "dwconv",
+        "deconv",
+        "fc",
+        "flatten",
+        "bn",
+        "dropout",
+        "lrn",
+        "identity",
+        "upsample",
+        "add",
+        "concat",
+        *_POOLS,
+        *ACTIVATIONS,
+    }
+)
+"""The layer kinds whose PyTorch twins the tools' rules above were checked on; any
+other layer is an error, never a silent zero."""
+
+
+def _not_modelled(name: str, layer: Layer) -> CNNError:
+    return CNNError(
+        f"{name}'s count of {layer.name} ({layer.op}, {len(layer.in_shape) - 1}-D) is not "
+        "modelled here",
+        hint="compare with the tool itself on net.to_torch()",
+    )
+
+
 def total(net: Network, name: str) -> int:
     """What the tool ``name`` reports for ``net``'s PyTorch twin at batch 1."""
     per_layer = tool(name).per_layer
+    for layer in net.layers:
+        if layer.op not in KNOWN_OPS:
+            raise _not_modelled(name, layer)
     return sum(per_layer(layer) for layer in net.layers)
 
 

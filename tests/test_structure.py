@@ -32,6 +32,10 @@ RANK = {
     "explain": 7,
     "torch_export": 7,
     "examples": 7,
+    "tools": 7,
+    "frozen": 6,
+    "memory": 7,
+    "importers": 8,
     "widget": 8,
     "magic": 9,
     "cli": 9,
@@ -44,6 +48,11 @@ LAZY_DOORS = {
     ("results", "table"): "Network.to_text() and the other exports render on demand",
     ("results", "explain"): "Network.explain() imports the explanation on demand",
     ("results", "torch_export"): "Network.to_torch() needs torch only when called",
+    (
+        "results",
+        "tools",
+    ): "Network.total('thop') and compare_tools() read the tools' rules on demand",
+    ("results", "memory"): "Network.memory() computes the memory report on demand",
 }
 
 

@@ -95,6 +95,31 @@ lrn
 dropout 0.3
 identity
 """,
+    "upsampling": """
+input 6x6x4
+upsample 2
+conv 4 k3 p1 relu
+upsample 2 bilinear
+conv 2 k1
+""",
+    "one and three dimensions": """
+input 4@32
+conv 8 k3 s2 relu
+maxpool k2
+bn
+upsample 2
+adaptiveavgpool 3
+flatten
+fc 5
+""",
+    "volumes": """
+input 8x8x8x2
+conv 4 k3 p1 relu
+avgpool k2
+upsample 2
+bn
+gap
+""",
     "blocks": """
 input 16x16x8
 residual:
