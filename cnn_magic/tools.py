@@ -192,10 +192,10 @@ def _thop(layer: Layer) -> int:
     elif op == "avgpool":
         count += _elements(layer.out_shape)
     elif op in _ADAPTIVE_AVG:
-        kernel = 1.0  # thop divides in float64 and multiplies, dimension by dimension
+        window = 1.0  # thop divides in float64 and multiplies, dimension by dimension
         for size, out in zip(layer.in_shape[:-1], layer.out_shape[:-1], strict=True):
-            kernel *= size / out
-        count += int((kernel + 1) * _elements(layer.out_shape))
+            window *= size / out
+        count += int((window + 1) * _elements(layer.out_shape))
     elif op == "upsample":
         mode = layer.args.mode if layer.args is not None else "nearest"
         count += _THOP_UPSAMPLE[mode or "nearest"] * _elements(layer.out_shape)
