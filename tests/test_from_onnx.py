@@ -124,6 +124,18 @@ softmax
     assert "head: fc 5\n" in net.text  # MatMul + Add of a bias: one fc
 
 
+def test_resize() -> None:
+    nodes = [
+        helper.make_node("Resize", ["x", "", "two"], ["a"], mode="nearest"),
+        helper.make_node("Resize", ["a", "", "three"], ["y"], mode="linear"),
+    ]
+    two = numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "two")
+    three = numpy_helper.from_array(np.array([1, 1, 3, 1], dtype=np.float32), "three")
+    net = cnn_magic.from_onnx(model(nodes, [two, three], shape=(1, 3, 4, 5)))
+    assert "upsample 2\n" in net.text and "upsample 3x1 bilinear\n" in net.text
+    assert net.output_shape == (24, 10, 3)
+
+
 def test_same_padding_and_deconv() -> None:
     nodes = [
         helper.make_node(
@@ -225,7 +237,7 @@ def test_size_limit(tmp_path) -> None:
 def test_unknown_operator_names_the_node() -> None:
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[1, 1], name="/enc/Conv"),
-        helper.make_node("Resize", ["c", "", "scales"], ["r"], mode="nearest", name="/up/Resize"),
+        helper.make_node("Resize", ["c", "", "scales"], ["r"], mode="cubic", name="/up/Resize"),
         helper.make_node("Mul", ["r", "r"], ["m"], name="/gate/Mul"),
     ]
     scales = numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales")
@@ -233,7 +245,7 @@ def test_unknown_operator_names_the_node() -> None:
         cnn_magic.from_onnx(model(nodes, [weight("w", 4, 3, 1, 1), scales]))
     message = str(info.value)
     assert "2 nodes of the graph have no word in the layer language" in message
-    assert "/up/Resize (Resize): no layer word for this operator" in message
+    assert "/up/Resize (Resize): mode 'cubic': upsample is nearest or (bi/tri)linear" in message
     assert "/gate/Mul (Mul): an element-wise product" in message
 
 

@@ -88,6 +88,7 @@ NAMED = {
         "  branch:\n    relu\n",
         "floor",
     ),
+    "upsample": ("input 5x5x3\nupsample 2\nconv 4 k3\nupsample 3x2 bilinear\n", "floor"),
     "activations": (
         "input 6x6x2\nleakyrelu 0.2\nprelu\nelu 0.5\ngelu\nsilu\nhardswish\nsigmoid\ntanh\n"
         "relu6\nlrn\ngmp\nflatten\nsoftmax\n",
@@ -147,6 +148,7 @@ class Functional(nn.Module):
         y = x + self.left(x)
         z = torch.cat([y, torch.sigmoid(self.right(y))], dim=1)
         z = torch.nn.functional.max_pool2d(z, 2)
+        z = torch.nn.functional.interpolate(z, scale_factor=2, mode="bilinear")
         z = z.mean((2, 3))
         return torch.softmax(self.fc(z.view(z.size(0), -1)), dim=1)
 
@@ -164,6 +166,7 @@ concat:
     right: conv 4 k3 p1
     sigmoid: sigmoid
 max_pool2d: maxpool k2
+interpolate: upsample 2 bilinear
 mean: gap
 flatten
 fc: fc 5
@@ -212,7 +215,7 @@ class Unknowns(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
-        self.up = nn.Upsample(scale_factor=2)
+        self.up = nn.Upsample(scale_factor=1.5)
         self.norm = nn.GroupNorm(2, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -227,7 +230,7 @@ def test_unknown_parts_are_listed() -> None:
     assert "3 parts of the model have no word in the layer language" in message
     assert "norm (nn.GroupNorm): no layer word for this module" in message
     assert "mul (operator.mul): an element-wise product" in message
-    assert "up (nn.Upsample)" in message
+    assert "up (nn.Upsample): scales 8 to 12: upsample scales by whole factors" in message
 
 
 def test_opaque_counts_shape_keeping_unknowns_as_zero() -> None:

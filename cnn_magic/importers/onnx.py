@@ -28,14 +28,15 @@ bias initializer)
 ``Dropout``                                ``dropout P``
 ``Flatten`` (axis 1), ``Reshape`` to       ``flatten``
 (N, features)
+``Resize`` by whole factors               ``upsample S`` (``linear`` → ``bilinear``)
 ``Pad`` (constant) before a conv or pool   folded into its padding
 ``Identity``, ``Constant``                 nothing
 ``Add`` of two paths, ``Concat`` (axis 1)  the join of a block
 =========================================  ==============================================
 
-Anything else (``Mul`` of two paths, ``Resize``, ...) is listed in one :class:`CNNError`
-naming each node, its operator and why. Files are untrusted: at most ``max_bytes`` are
-read, and anything that is not a valid ONNX model is one clear error.
+Anything else (``Mul`` of two paths, ``Resize`` by a fraction, ...) is listed in one
+:class:`CNNError` naming each node, its operator and why. Files are untrusted: at most
+``max_bytes`` are read, and anything that is not a valid ONNX model is one clear error.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from .words import (
     deconv_words,
     number,
     pool_words,
+    upsample_words,
     words,
 )
 from .words import label as word_label
@@ -590,6 +592,13 @@ def _concat(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, st
     return "concat", "concat", 0
 
 
+def _resize(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    dims, out = reader._in(proto), reader.shapes.get(proto.output[0])
+    if out is None or len(dims) != 4 or out[:2] != dims[:2]:
+        raise _Unknown("resizing other than the height and width of an image")
+    return "leaf", upsample_words(dims[2:], out[2:], str(attrs.get("mode", "nearest"))), 0
+
+
 def _mul(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     raise _Unknown("an element-wise product: no multiplication merge in the language yet")
 
@@ -622,5 +631,6 @@ _HANDLERS = {
     "Add": _add,
     "Concat": _concat,
     "Mul": _mul,
+    "Resize": _resize,
 }
 """The operators understood, by ONNX name."""

@@ -32,13 +32,14 @@ avg_pool2d``, ``x.mean((2, 3))``          ``mean`` without keepdim adds ``flatte
 ``x.view(N, -1)``, ``x.reshape(N, -1)``
 ``nn.LocalResponseNorm(5)``               ``lrn``
 ``nn.Identity``, ``x.contiguous()``       nothing (a path of nothing: ``identity``)
+``nn.Upsample``, ``F.interpolate``         ``upsample S`` (nearest) or ``upsample S bilinear``
 ``nn.ZeroPad2d`` before a conv or pool    folded into that layer's padding
 ``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block
 ``torch.cat([...], 1)``                   the join of a ``concat:`` block
 ========================================  ===================================================
 
-Anything else — ``x * y``, ``F.interpolate``, ``nn.Upsample``, a subclass of a known
-module, a parameter used in a function — has no word yet: :class:`CNNError` lists each
+Anything else — ``x * y``, ``nn.GroupNorm``, upsampling by a fraction, a subclass of a
+known module, a parameter used in a function — has no word yet: :class:`CNNError` lists each
 one with its module path, type and why. With ``unknown="opaque"`` a shape-preserving
 unknown becomes an ``identity`` statement labelled ``PATH-opaque`` and counted as zero.
 """
@@ -62,6 +63,7 @@ from .words import (
     deconv_words,
     number,
     pool_words,
+    upsample_words,
     words,
 )
 from .words import label as word_label
@@ -437,6 +439,7 @@ def _function_table() -> dict[Any, str]:
         "maxpool": (F.max_pool2d, F._max_pool2d, torch.max_pool2d),
         "avgpool": (F.avg_pool2d, torch._C._nn.avg_pool2d),
         "mean": (torch.mean, T.mean),
+        "interpolate": (F.interpolate, F.upsample),
         "pass": (T.contiguous, T.clone, T.detach, T.float, T.to),
     }
     return {function: name for name, functions in groups.items() for function in functions}
@@ -725,6 +728,8 @@ def _module_statement(
         return "leaf", "lrn"
     if cls in (nn.ZeroPad2d, nn.ConstantPad2d):
         return "pad", ""
+    if cls in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
+        return "leaf", _upsample(module.mode, in_shape, call.out or ())
     activation = _module_activation(module, in_shape)
     if activation is not None:
         return "leaf", activation
@@ -776,6 +781,14 @@ def _pool(
     return pool_words(
         op, _pair(kernel), _pair(stride), pads, _pair(dilation), ceil, (in_shape[2], in_shape[3])
     )
+
+
+def _upsample(mode: str, in_shape: tuple[int, ...], out: tuple[int, ...]) -> str:
+    """nearest → ``upsample S``; linear, bilinear, trilinear → ``upsample S bilinear``."""
+    if len(in_shape) != 4:
+        raise _Unknown("upsampling other than an image")
+    linear = mode in ("linear", "bilinear", "trilinear")
+    return upsample_words(in_shape[2:], out[2:], "linear" if linear else mode)
 
 
 def _module_activation(module: Any, in_shape: tuple[int, ...]) -> str | None:
@@ -842,6 +855,13 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
     ),
     "concat": (("tensors", None), ("dim", 0)),
     "mean": (("input", None), ("dim", None), ("keepdim", False)),
+    "interpolate": (
+        ("input", None),
+        ("size", None),
+        ("scale_factor", None),
+        ("mode", "nearest"),
+        ("align_corners", None),
+    ),
 }
 
 
@@ -891,6 +911,8 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
         if len(inputs[0].shape) == 4 and dims in ({2, 3}, {-1, -2}):
             return "leaf", "gap" if bound["keepdim"] else "gap\nflatten"
         raise _Unknown("a mean over other axes than height and width")
+    if name == "interpolate":
+        return "leaf", _upsample(_bind(name, call)["mode"], inputs[0].shape, out)
     if name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish"):
         return "leaf", name
     if name == "leakyrelu":

@@ -130,6 +130,23 @@ def adaptive_words(kind: str, out: Pair) -> str:
     return f"adaptive{kind}pool {h}" if h == w else f"adaptive{kind}pool {h}x{w}"
 
 
+def upsample_words(in_size: tuple[int, ...], out_size: tuple[int, ...], mode: str) -> str:
+    """``upsample 2`` (or ``2x3``, ``bilinear``) from the spatial sizes before and after;
+    ``mode``: "nearest" or "linear" (written as PyTorch names it in 1, 2 or 3-D)."""
+    scales = []
+    for before, after in zip(in_size, out_size, strict=True):
+        if after % before:
+            raise Unwritable(f"scales {before} to {after}: upsample scales by whole factors")
+        scales.append(after // before)
+    if mode not in ("nearest", "linear"):
+        raise Unwritable(f"mode {mode!r}: upsample is nearest or (bi/tri)linear")
+    word = None
+    if mode == "linear":
+        word = ("linear", "bilinear", "trilinear")[len(scales) - 1]
+    factor = str(scales[0]) if len(set(scales)) == 1 else "x".join(map(str, scales))
+    return words(f"upsample {factor}", word)
+
+
 def label(path: str) -> str:
     """A path as a label: ``layer1.0.conv1``; other characters become ``_``, and a
     leading digit (a Sequential's child ``0``) gets a ``_`` in front."""
