@@ -329,6 +329,7 @@ KEY_FORMS = {
     "bias": "nobias or bias=no",
     "rounding": "floor or ceil",
     "mode": "mode=nearest",
+    "frozen": "frozen",
 }
 """How each argument is written, for hints."""
 
@@ -338,6 +339,7 @@ FLAGS: dict[str, tuple[str, Value]] = {
     "nobias": ("bias", False),
     "floor": ("rounding", "floor"),
     "ceil": ("rounding", "ceil"),
+    "frozen": ("frozen", True),
 }
 """Words that stand for an argument: ``same`` is ``p=same``."""
 

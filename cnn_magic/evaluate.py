@@ -90,7 +90,7 @@ def _check_size(statements: Sequence[Statement]) -> int:
         if statement.opens_block:
             inner = _check_size(statement.body)
             if statement.keyword.lower == "repeat":
-                inner *= _repeat_count(statement)
+                inner *= _repeat_count(without_frozen(statement)[0])
             else:
                 inner += 1  # the merge row of residual, concat and add
             total += inner
@@ -102,6 +102,15 @@ def _check_size(statements: Sequence[Statement]) -> int:
                 hint="is a repeat count too large?",
             )
     return total
+
+
+def without_frozen(statement: Statement) -> tuple[Statement, bool]:
+    """A block statement without its trailing ``frozen`` word (``repeat 2 frozen:``,
+    ``residual frozen:``), and whether it had one."""
+    args = statement.args
+    if args and args[-1].lower == "frozen":
+        return statement._replace(args=args[:-1]), True
+    return statement, False
 
 
 def _repeat_count(statement: Statement) -> int:
@@ -241,6 +250,7 @@ class _Walker:
             raise statement.error(
                 f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(kind, BLOCKS)
             )
+        statement, frozen = without_frozen(statement)
         name = self.name(statement, kind, suffix)
         inner = f"{path}/{name}" if path else name
         first = len(self.layers)
@@ -253,6 +263,12 @@ class _Walker:
                 )
         else:
             out, field = self.merge(statement, kind, name, shape, field, depth, inner, suffix)
+        if frozen:  # every layer of the block with parameters
+            for index in range(first, len(self.layers)):
+                layer = self.layers[index]
+                if layer.params:
+                    args = (layer.args or Args())._replace(frozen=True)
+                    self.layers[index] = layer._replace(args=args)
         self.blocks.append(
             Block(name, kind, statement.line, depth, path, shape, out, first, len(self.layers))
         )

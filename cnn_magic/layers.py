@@ -53,6 +53,7 @@ class Args(NamedTuple):
     bias: bool | None = None
     rounding: str | None = None  # the layer's own "floor"/"ceil", if written
     activation: str | None = None  # a trailing activation: "conv 6 k5 relu"
+    frozen: bool | None = None  # "frozen": its parameters are not trained
 
 
 class ArgSpec(NamedTuple):
@@ -75,6 +76,7 @@ ARGUMENTS: dict[str, ArgSpec] = {
     "rounding": ArgSpec(False, 0, KEY_FORMS["rounding"]),
     "mode": ArgSpec(False, 0, KEY_FORMS["mode"]),
     "activation": ArgSpec(False, 0, "relu, softmax, ..."),
+    "frozen": ArgSpec(False, 0, KEY_FORMS["frozen"]),
 }
 """Every keyed argument of the language, with its schema."""
 
@@ -191,8 +193,10 @@ class Rule:
     """Whether an activation may follow it on its line (not after an activation)."""
 
     def accepted(self) -> frozenset[str]:
-        """Every keyed argument it takes, a trailing activation included."""
-        return self.accepts | {"activation"} if self.trailing else self.accepts
+        """Every keyed argument it takes, a trailing activation included, and
+        ``frozen`` where it has parameters."""
+        accepted = self.accepts | {"activation"} if self.trailing else self.accepts
+        return accepted | {"frozen"} if self.params_text != "0" else accepted
 
     # --- reading
 

@@ -358,6 +358,8 @@ class ToolComparison(NamedTuple):
     params: int
     keras_params: int
     rows: tuple[ToolRow, ...]
+    trainable: int = 0  # torchinfo's "Trainable params"; Keras's too
+    frozen: int = 0  # torchinfo's "Non-trainable params"; Keras adds the BN statistics
 
     def __str__(self) -> str:
         width = max(len(row.tool) for row in self.rows)
@@ -369,6 +371,10 @@ class ToolComparison(NamedTuple):
         lines.append(
             f"parameters: {self.params:,} (PyTorch, torchinfo); "
             f"{self.keras_params:,} (Keras, with batch norm's moving statistics)"
+        )
+        lines.append(
+            f"trainable: {self.trainable:,}; non-trainable: {self.frozen:,} (torchinfo), "
+            f"{self.keras_params - self.trainable:,} (Keras)"
         )
         return "\n".join(lines)
 
@@ -386,7 +392,9 @@ class ToolComparison(NamedTuple):
             f"<tr><td>cnn_magic MACs</td><td style='text-align:right'>{self.macs:,}</td>"
             f"<td>1.000×</td><td>the yardstick</td></tr>{cells}</tbody></table>"
             f"<p>parameters: {self.params:,} (PyTorch, torchinfo); {self.keras_params:,} "
-            "(Keras, with batch norm's moving statistics)</p>"
+            "(Keras, with batch norm's moving statistics)<br>"
+            f"trainable: {self.trainable:,}; non-trainable: {self.frozen:,} (torchinfo), "
+            f"{self.keras_params - self.trainable:,} (Keras)</p>"
         )
 
 
@@ -397,4 +405,8 @@ def compare_tools(net: Network) -> ToolComparison:
     for name, entry in TOOLS.items():
         count = total(net, name)
         rows.append(ToolRow(name, count, count / macs if macs else 0.0, entry.counts))
-    return ToolComparison(macs, net.params, tool_params(net, "keras"), tuple(rows))
+    from .frozen import non_trainable, trainable
+
+    return ToolComparison(
+        macs, net.params, tool_params(net, "keras"), tuple(rows), trainable(net), non_trainable(net)
+    )

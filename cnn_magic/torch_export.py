@@ -210,7 +210,10 @@ class _Builder:
         parts = RULES[layer.op].torch(self.nn, layer)
         if layer.activation is not None:
             parts += ACTIVATIONS[layer.activation].torch(self.nn, layer)
-        return parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
+        module = parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
+        if layer.args is not None and layer.args.frozen:
+            module.requires_grad_(False)  # "frozen": not trained
+        return module
 
 
 def _child_name(parent: Module, name: str) -> str:

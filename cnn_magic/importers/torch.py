@@ -138,6 +138,15 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
             f"{'have' if len(problems) > 1 else 'has'} no word in the layer language:\n{listed}",
             hint='from_torch(..., unknown="opaque") counts shape-keeping ones as zero, marked',
         )
+    partly = [
+        path
+        for path, module in model.named_modules()
+        if len({p.requires_grad for p in module.parameters(recurse=False)}) > 1
+    ]
+    if partly:
+        notes.append(
+            "trained as a whole, though only some parameters require grad: " + ", ".join(partly)
+        )
     used = sum(node.params for node in nodes if node.params > 0)
     total = sum(p.numel() for p in model.parameters())
     header = [f"{type(model).__name__}, imported from PyTorch", *notes]
@@ -597,6 +606,8 @@ def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: li
     macs = -1
     if call.module is not None and kind != "opaque":
         params = sum(p.numel() for p in call.module.parameters())
+        if params and not any(p.requires_grad for p in call.module.parameters()):
+            text += " frozen"  # requires_grad=False throughout: not trained
         macs = _macs(call.module, inputs[0].shape if inputs else (), call.out or ())
     label = word_label(call.path)
     extra: tuple[str, ...] = ()
