@@ -6,7 +6,7 @@ parameters in a block by ``frozen`` before the block's colon (``repeat 2 frozen:
 ``requires_grad=False``, and ``to_torch`` sets that back.
 
 >>> from cnn_magic import evaluate
->>> net = evaluate("input 8x8x3\nconv 4 k3 frozen\nbn\nfc 2")
+>>> net = evaluate("input 8x8x3; conv 4 k3 frozen; bn; fc 2")
 >>> trainable(net), non_trainable(net)
 (298, 112)
 """
