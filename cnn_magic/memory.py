@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .conventions import DTYPE_BYTES
 from .errors import CNNError, did_you_mean
@@ -113,6 +114,14 @@ class Memory:
     def total(self) -> int:
         return self.params + self.grads + self.optimizer_state + self.activations
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
+
     def __str__(self) -> str:
         from .table import format_bytes
 
@@ -131,7 +140,7 @@ class Memory:
             f"{'total':<{width}}  {format_bytes(self.params):>10}  {format_bytes(self.grads):>10}"
             f"  {format_bytes(self.optimizer_state):>10}  {format_bytes(self.activations):>11}"
         )
-        lines.append(f"altogether {format_bytes(self.total)} ({self.total:,} bytes)")
+        lines.append(f"altogether {self.total:,} bytes, batch {self.batch}, {self.dtype}")
         lines += [f"- {line}" for line in self.assumptions]
         return "\n".join(lines)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .errors import CNNError, did_you_mean
 from .layers import ACTIVATIONS
@@ -377,6 +377,9 @@ class ToolComparison(NamedTuple):
             f"{self.keras_params - self.trainable:,} (Keras)"
         )
         return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
 
     def _repr_html_(self) -> str:
         import html
