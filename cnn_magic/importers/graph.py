@@ -326,7 +326,10 @@ def _strip(item: Item, prefix: str | None) -> Item:
 def to_text(items: Sequence[Item], input_shape: Shape, header: Sequence[str] = ()) -> str:
     """The layer-language text of the items, one statement a line."""
     lines = [f"# {line}" for line in header]
-    lines.append(f"input {'x'.join(map(str, input_shape))}")
+    # channels @ spatial sizes: never mistaken for PyTorch's channels-first order
+    spatial, channels = input_shape[:-1], input_shape[-1]
+    shape = f"{channels}@{'x'.join(map(str, spatial))}" if spatial else str(channels)
+    lines.append(f"input {shape}")
     _write(items, 0, lines)
     return "\n".join(lines) + "\n"
 
