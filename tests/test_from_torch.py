@@ -286,3 +286,11 @@ class Dense(nn.Module):
 def test_crossing_paths_are_refused() -> None:
     with pytest.raises(CNNError, match="do not meet again in one add or concatenation"):
         cnn_magic.from_torch(Dense(), (4, 5, 5))
+
+
+def test_neither_traced_nor_run_names_both_failures() -> None:
+    with pytest.raises(CNNError) as info:
+        cnn_magic.from_torch(DataDependent(), (3, 5, 5))
+    message = str(info.value)
+    assert message.startswith("DataDependent could neither be traced (TraceError:")
+    assert "nor run on zeros of shape (1, 3, 5, 5) (RuntimeError:" in message
