@@ -117,7 +117,23 @@ def count_label(convention: str, all_ops: bool = False) -> str:
 def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
     """The sentences printed under every table: what was counted, and how."""
     checked = check_convention(convention)
-    return [CONVENTION_TEXT[checked], SCOPE_TEXT[bool(all_ops)], ROUNDING_TEXT[net.rounding]]
+    lines = [CONVENTION_TEXT[checked], SCOPE_TEXT[bool(all_ops)], ROUNDING_TEXT[net.rounding]]
+    return lines + trainable_text(net)
+
+
+def trainable_text(net: Network) -> list[str]:
+    """Where layers are frozen, the split as torchinfo and Keras print it; nothing else."""
+    from .frozen import non_trainable, trainable
+    from .tools import tool_params
+
+    frozen = non_trainable(net)
+    if not frozen:
+        return []
+    keras = tool_params(net, "keras") - trainable(net)
+    return [
+        f"trainable parameters {trainable(net):,}, non-trainable (frozen) {frozen:,}; "
+        f"Keras also counts batch norm's moving statistics: non-trainable {keras:,}"
+    ]
 
 
 def format_count(value: int | None, units: bool = False) -> str:
@@ -185,7 +201,8 @@ def header_lines(
     total = net.total(convention, all_ops=all_ops)
     numbers = (
         f"input {format_shape(net.input_shape)} → output {format_shape(net.output_shape)}"
-        f" · {net.params:,} params · {total:,} {count_label(convention, all_ops)}"
+        f" · {net.params:,} params{_frozen_note(net)}"
+        f" · {total:,} {count_label(convention, all_ops)}"
         f" · activations {format_bytes(activation_bytes(net, dtype))} as {dtype}"
     )
     words = [
@@ -194,6 +211,13 @@ def header_lines(
         ROUNDING_SHORT[net.rounding],
     ]
     return [numbers, " · ".join(words)]
+
+
+def _frozen_note(net: Network) -> str:
+    from .frozen import non_trainable
+
+    frozen = non_trainable(net)
+    return f" ({frozen:,} frozen)" if frozen else ""
 
 
 HEADERS = ("name", "layer", "input", "output", "weights", "biases", "params")

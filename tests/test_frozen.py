@@ -76,3 +76,10 @@ def test_partly_frozen_module_is_noted() -> None:
 def test_frozen_needs_parameters() -> None:
     with pytest.raises(CNNError, match="relu takes no 'frozen'"):
         cnn_magic.evaluate("input 8x8x3\nrelu frozen")
+
+
+def test_tables_say_what_is_frozen() -> None:
+    net = cnn_magic.evaluate(TEXT)
+    trained, fixed = frozen.trainable(net), frozen.non_trainable(net)
+    assert f"trainable parameters {trained:,}, non-trainable (frozen) {fixed:,}" in net.to_text()
+    assert "non-trainable" not in cnn_magic.example("resnet18").to_text()
