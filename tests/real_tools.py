@@ -9,14 +9,14 @@ import copy
 import io
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
 
 
 @contextlib.contextmanager
-def quiet():
+def quiet() -> Iterator[None]:
     """The tools print, log and warn; the test output stays clean."""
     logging.disable(logging.CRITICAL)
     try:

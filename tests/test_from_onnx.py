@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -28,7 +29,12 @@ def weight(name: str, *dims: int) -> onnx.TensorProto:
     return numpy_helper.from_array(np.zeros(dims, dtype=np.float32), name)
 
 
-def model(nodes, initializers, shape=(1, 3, 16, 16), output_rank=2, opset=17):
+def model(
+    nodes: list[onnx.NodeProto],
+    initializers: list[onnx.TensorProto],
+    shape: tuple[int | str, ...] = (1, 3, 16, 16),
+    opset: int = 17,
+) -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes,
         "handmade",
@@ -176,7 +182,7 @@ def export(name: str) -> bytes:
         torch.onnx.export(
             torch_zoo.BUILDERS[name](),
             (torch.zeros(torch_zoo.INPUTS[name]),),
-            buffer,
+            buffer,  # type: ignore[arg-type]
             dynamo=False,
             opset_version=17,
             # keep batch norm as its own node (eval mode folds it into the conv)
@@ -187,7 +193,7 @@ def export(name: str) -> bytes:
 
 
 @pytest.mark.parametrize("name", ["lenet5", "resnet18", "resnet50", "mobilenet_v2"])
-def test_exported_zoo(name: str, tmp_path) -> None:
+def test_exported_zoo(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}.onnx"
     path.write_bytes(export(name))
     net = cnn_magic.from_onnx(path)
@@ -213,7 +219,7 @@ def test_labels_come_from_weights_and_node_names() -> None:
 # ----------------------------------------------------------------- errors
 
 
-def test_garbage_is_not_an_onnx_model(tmp_path) -> None:
+def test_garbage_is_not_an_onnx_model(tmp_path: Path) -> None:
     path = tmp_path / "garbage.onnx"
     path.write_bytes(b"\x08\x07 this is not protobuf \xff\xff\xff")
     with pytest.raises(CNNError, match="is not an ONNX model"):
@@ -227,7 +233,7 @@ def test_garbage_is_not_an_onnx_model(tmp_path) -> None:
         cnn_magic.from_onnx(42)
 
 
-def test_size_limit(tmp_path) -> None:
+def test_size_limit(tmp_path: Path) -> None:
     path = tmp_path / "big.onnx"
     path.write_bytes(export("lenet5"))
     with pytest.raises(CNNError, match="more than the 1,000 allowed"):

@@ -8,6 +8,8 @@ files; and the imported text must evaluate to the same network again.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 import torch_zoo
@@ -24,13 +26,16 @@ from cnn_magic.torch_export import input_tensor
 ZOO = list(torch_zoo.BUILDERS)
 
 
-def collapsed(net: cnn_magic.Network) -> list[tuple]:
+Row = tuple[tuple[int, ...], int, int, int, int]
+
+
+def collapsed(net: cnn_magic.Network) -> list[Row]:
     """Rows to compare: an activation written on its own line is folded into the row
     before it, as ``conv 6 k5 relu`` is one row but two PyTorch modules; ``flatten``
     (which ``fc`` does by itself, and PyTorch by ``nn.Flatten``) ``dropout`` (which
     PyTorch may apply after flattening) and ``identity`` (``nn.Identity`` is a
     placeholder, imported as nothing) are left out."""
-    rows: list[list] = []
+    rows: list[list[Any]] = []
     for layer in net.layers:
         if layer.op in ("flatten", "dropout", "identity"):  # no counts; may stand elsewhere
             continue
@@ -39,7 +44,7 @@ def collapsed(net: cnn_magic.Network) -> list[tuple]:
             rows[-1] = [rows[-1][0], *(a + b for a, b in zip(rows[-1][1:], row[1:], strict=True))]
         else:
             rows.append(row)
-    return [tuple(row) for row in rows]
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
 
 def assert_same_network(ours: cnn_magic.Network, imported: cnn_magic.Network) -> None:
@@ -52,7 +57,7 @@ def assert_same_network(ours: cnn_magic.Network, imported: cnn_magic.Network) ->
     assert again.layers == imported.layers
 
 
-def round_trip(net: cnn_magic.Network, **options) -> cnn_magic.Network:
+def round_trip(net: cnn_magic.Network, **options: Any) -> cnn_magic.Network:
     model = net.to_torch()
     return cnn_magic.from_torch(model, tuple(input_tensor(net).shape), **options)
 
@@ -106,7 +111,7 @@ def test_round_trip_named(name: str) -> None:
 
 @settings(SETTINGS, max_examples=60)
 @given(network_cases())
-def test_round_trip_drawn_networks(case) -> None:
+def test_round_trip_drawn_networks(case: Any) -> None:
     try:
         net = cnn_magic.evaluate(case.text, case.rounding)
     except CNNError:
@@ -150,7 +155,8 @@ class Functional(nn.Module):
         z = torch.nn.functional.max_pool2d(z, 2)
         z = torch.nn.functional.interpolate(z, scale_factor=2, mode="bilinear")
         z = z.mean((2, 3))
-        return torch.softmax(self.fc(z.view(z.size(0), -1)), dim=1)
+        out: torch.Tensor = torch.softmax(self.fc(z.view(z.size(0), -1)), dim=1)
+        return out
 
 
 FUNCTIONAL_TEXT = """\
@@ -194,7 +200,8 @@ class DataDependent(nn.Module):
         x = torch.relu(self.conv(x))
         if x.sum() >= 0:  # always true after a ReLU
             x = x + self.down(x)
-        return self.fc(torch.flatten(x, 1))
+        out: torch.Tensor = self.fc(torch.flatten(x, 1))
+        return out
 
 
 def test_untraceable_model_falls_back_to_hooks() -> None:
@@ -220,7 +227,8 @@ class Unknowns(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.norm(self.conv(x))
-        return self.up(x * torch.sigmoid(x))
+        out: torch.Tensor = self.up(x * torch.sigmoid(x))
+        return out
 
 
 def test_unknown_parts_are_listed() -> None:
@@ -253,7 +261,7 @@ def test_opaque_counts_shape_keeping_unknowns_as_zero() -> None:
         (None, "is not a shape"),
     ],
 )
-def test_bad_input_shape(given, message: str) -> None:
+def test_bad_input_shape(given: object, message: str) -> None:
     with pytest.raises(CNNError, match=message):
         cnn_magic.from_torch(torch_zoo.lenet5(), given)
 

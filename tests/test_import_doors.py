@@ -4,6 +4,9 @@ and ``cnn-magic model.onnx``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 import torch_zoo
 from test_cli import main
@@ -16,12 +19,12 @@ from cnn_magic.magic import torch_input
 
 
 @pytest.fixture
-def ip(shell):
+def ip(shell: Any) -> Any:
     shell.extension_manager.load_extension("cnn_magic")
     return shell
 
 
-def test_model_in_the_namespace(ip) -> None:
+def test_model_in_the_namespace(ip: Any) -> None:
     ip.user_ns["model"] = torch_zoo.resnet18()
     result = ip.run_cell("%cnn --model model --input 3x224x224 --static -o _net")
     result.raise_error()
@@ -31,7 +34,7 @@ def test_model_in_the_namespace(ip) -> None:
     assert (net.params, net.macs) == (11_689_512, 1_814_073_344)
 
 
-def test_onnx_file_tools_and_memory(ip, tmp_path) -> None:
+def test_onnx_file_tools_and_memory(ip: Any, tmp_path: Path) -> None:
     path = tmp_path / "lenet5.onnx"
     path.write_bytes(export("lenet5"))
     result, bundles = run(ip, f"%cnn --onnx {path} --static --tools --batch 8 -o _net")
@@ -53,7 +56,7 @@ def test_onnx_file_tools_and_memory(ip, tmp_path) -> None:
         ("--example lenet5 --model model --input 3x8x8", "the network is given twice"),
     ],
 )
-def test_mistakes(ip, capsys, line: str, message: str) -> None:
+def test_mistakes(ip: Any, capsys: Any, line: str, message: str) -> None:
     ip.user_ns["model"] = torch_zoo.lenet5()
     ip.run_cell(f"%cnn {line} --static")
     assert message in capsys.readouterr().out
@@ -67,7 +70,7 @@ def test_torch_input_order() -> None:
         torch_input("3xx")
 
 
-def test_command_line_reads_onnx(capsys, tmp_path) -> None:
+def test_command_line_reads_onnx(capsys: Any, tmp_path: Path) -> None:
     path = tmp_path / "resnet18.onnx"
     path.write_bytes(export("resnet18"))
     status, out, err = main(capsys, str(path), "--flops", "macs", "--tools", "--batch", "2")

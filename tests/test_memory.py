@@ -87,6 +87,6 @@ def test_inference_keeps_nothing_and_dtype_scales() -> None:
         ({"batch": 0}, "batch must be a whole number"),
     ],
 )
-def test_bad_options(options: dict, message: str) -> None:
+def test_bad_options(options: dict[str, object], message: str) -> None:
     with pytest.raises(CNNError, match=message):
         cnn_magic.example("lenet5").memory(**options)
