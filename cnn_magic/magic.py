@@ -11,6 +11,7 @@ A mistake raises :class:`CNNMagicError`: IPython shows its ``_render_traceback_`
 
 from __future__ import annotations
 
+import argparse
 import keyword
 from pathlib import Path
 from typing import Any
@@ -238,7 +239,8 @@ class CnnMagic(Magics):
             text, declared = _example(args.example)
             return text, declared, 0
         if args.model or args.onnx:
-            return _imported(self.shell.user_ns, args), "floor", 0
+            namespace = self.shell.user_ns if self.shell is not None else {}
+            return _imported(namespace, args), "floor", 0
         text = cell if cell is not None else inline
         if not _has_statements(text):
             raise CNNError(
@@ -276,7 +278,7 @@ def _parse_line(line: str) -> tuple[Any, str]:
     return args, inline
 
 
-def _imported(namespace: dict[str, object], args) -> str:
+def _imported(namespace: dict[str, object], args: argparse.Namespace) -> str:
     """The layer-language text of ``--model NAME`` (a PyTorch model in the user's
     namespace) or ``--onnx PATH``."""
     if args.onnx:
