@@ -141,6 +141,10 @@ def _ptflops_pytorch(layer: Layer) -> int:
     elif op == "bn":
         count += 2 * _bn_elements(layer)
     elif op in _POOLS:
+        # the input as the pooling module receives it: unequal padding is a pad module
+        # in front in PyTorch, and ptflops would count the padded input
+        if any(axis.pad_before != axis.pad_after for axis in layer.axes or ()):
+            raise _not_modelled("ptflops-pytorch", layer)
         count += 2 * _elements(layer.in_shape)
     elif op == "lrn":
         # F.local_response_norm: x·x, ·alpha, +k through the patched Tensor.mul/add

@@ -176,6 +176,15 @@ def test_compare_tools_table() -> None:
     assert "<table>" in table._repr_html_()
 
 
+def test_what_is_not_modelled_is_an_error() -> None:
+    """Pooling with unequal padding: PyTorch pads in a module of its own first, and
+    ptflops counts the padded input; rather than guess, say so."""
+    net = cnn_magic.evaluate("input 9x9x2\nmaxpool k2 s2 same", "floor")
+    with pytest.raises(CNNError, match=r"ptflops-pytorch's count of pool1 .* is not modelled"):
+        net.total("ptflops-pytorch")
+    assert net.total("thop") == 0
+
+
 def test_unknown_tool() -> None:
     net = cnn_magic.example("lenet5")
     with pytest.raises(CNNError, match="unknown FLOPs convention 'thopp'"):

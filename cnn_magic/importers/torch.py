@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from ..dsl import parse_shape
@@ -528,12 +528,8 @@ def _convert(
     notes: list[str] = []
     alias: dict[str, str] = {}  # calls written as nothing (x.contiguous()) → their input
     pads: dict[str, tuple[Call, tuple[int, int, int, int]]] = {}
-    used: set[str] = set()
     for call in calls:
-        inputs = [r for r in _refs(call.args, call.kwargs)]
-        inputs = [r._replace(name=alias.get(r.name, r.name)) for r in inputs]
-        for r in inputs:
-            used.add(r.name)
+        inputs = [r._replace(name=alias.get(r.name, r.name)) for r in _refs(call.args, call.kwargs)]
         sides = None
         if len(inputs) == 1 and inputs[0].name in pads:
             pad_call, sides = pads.pop(inputs[0].name)
@@ -969,8 +965,3 @@ def _pad_sides(call: Call) -> tuple[int, int, int, int]:
     if value not in (0.0, -math.inf):
         raise _Unknown(f"pads with {value}")
     return padding
-
-
-def names_of_functions() -> Iterator[str]:
-    """The canonical function names understood (for the documentation)."""
-    yield from sorted(set(_function_table().values()))
