@@ -59,7 +59,10 @@ def assert_same_network(ours: cnn_magic.Network, imported: cnn_magic.Network) ->
 
 def round_trip(net: cnn_magic.Network, **options: Any) -> cnn_magic.Network:
     model = net.to_torch()
-    return cnn_magic.from_torch(model, tuple(input_tensor(net).shape), **options)
+    shape = tuple(input_tensor(net).shape)
+    if len(shape) == 3:  # (1, C, L) would read as an image (C, H, W): our notation
+        shape = f"{shape[1]}@{shape[2]}"  # type: ignore[assignment]
+    return cnn_magic.from_torch(model, shape, **options)
 
 
 @pytest.mark.parametrize("name", ZOO)
@@ -255,7 +258,7 @@ def test_opaque_counts_shape_keeping_unknowns_as_zero() -> None:
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        ((1, 3, 32, 32, 2), "is not an image batch"),
+        ((1, 1, 3, 32, 32, 2), "is not an image batch"),
         ("32x32", "has no channel count"),
         ((3, 0, 4), "is not an image batch"),
         (None, "is not a shape"),
@@ -302,3 +305,15 @@ def test_neither_traced_nor_run_names_both_failures() -> None:
     message = str(info.value)
     assert message.startswith("DataDependent could neither be traced (TraceError:")
     assert "nor run on zeros of shape (1, 3, 5, 5) (RuntimeError:" in message
+
+
+def test_one_and_three_dimensions() -> None:
+    """The language's 1-D and 3-D layers, round trip through PyTorch."""
+    for text in (
+        "input 2@128\nconv 8 k5 s2 p2 relu\nmaxpool k2\nbn\ndwconv k3 p1\n"
+        "deconv 4 k4 s2 p1\nadaptiveavgpool 5\nupsample 2 linear\ngap\nflatten\nfc 3\n",
+        "input 3@8x16x16\nconv 4 k3 s=1x2x2 p1 relu\nbn\navgpool k2\n"
+        "residual:\n  conv 4 k1\nupsample 2\ngmp\n",
+    ):
+        net = cnn_magic.evaluate(text, "floor")
+        assert_same_network(net, round_trip(net))

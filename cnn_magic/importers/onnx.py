@@ -406,10 +406,14 @@ def _attribute(attribute: Any) -> Any:
 
 
 def _pair(values: Any, default: int) -> tuple[int, int]:
+    """An attribute with one number per dimension of an image; other ranks are refused
+    (the ONNX reader handles images and vectors only, so far)."""
     if not values:
         return (default, default)
-    first, second = (int(v) for v in values)
-    return (first, second)
+    numbers = [int(v) for v in values]
+    if len(numbers) != 2:
+        raise _Unknown(f"{len(numbers)}-D: only 2-D operators are read from ONNX so far")
+    return (numbers[0], numbers[1])
 
 
 def _conv(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:

@@ -14,16 +14,17 @@ Which module (or function) becomes which word:
 ========================================  ===================================================
 PyTorch                                   layer language
 ========================================  ===================================================
-``nn.Conv2d``                             ``conv N k.. s.. p.. d.. g..`` (``nobias``);
+``nn.Conv1d/2d/3d``                       ``conv N k.. s.. p.. d.. g..`` (``nobias``);
                                           ``dwconv`` when ``groups`` = input channels
-``nn.ConvTranspose2d``                    ``deconv N k.. s.. p.. op.. d.. g..``
+``nn.ConvTranspose1d/2d/3d``             ``deconv N k.. s.. p.. op.. d.. g..``
 ``nn.Linear`` (on a batch of vectors)     ``fc N``
-``nn.MaxPool2d``, ``F.max_pool2d``        ``maxpool k.. s.. p.. d..`` (``ceil`` for ceil_mode)
-``nn.AvgPool2d``, ``F.avg_pool2d``        ``avgpool k.. s.. p..`` (``ceil``)
-``nn.AdaptiveAvgPool2d``, ``F.adaptive_   ``gap`` (to 1×1) or ``adaptiveavgpool H×W``;
-avg_pool2d``, ``x.mean((2, 3))``          ``mean`` without keepdim adds ``flatten``
-``nn.AdaptiveMaxPool2d``                  ``gmp`` or ``adaptivemaxpool H×W``
-``nn.BatchNorm1d/2d`` (affine)            ``bn``
+``nn.MaxPool1d/2d/3d``, ``F.max_pool2d``  ``maxpool k.. s.. p.. d..`` (``ceil`` for ceil_mode)
+``nn.AvgPool1d/2d/3d``, ``F.avg_pool2d``  ``avgpool k.. s.. p..`` (``ceil``)
+``nn.AdaptiveAvgPool1d/2d/3d``,           ``gap`` (to 1×1) or ``adaptiveavgpool H×W``;
+``F.adaptive_avg_pool2d``,                ``mean`` without keepdim adds ``flatten``
+``x.mean((2, 3))``
+``nn.AdaptiveMaxPool1d/2d/3d``            ``gmp`` or ``adaptivemaxpool H×W``
+``nn.BatchNorm1d/2d/3d`` (affine)         ``bn``
 ``nn.ReLU`` … ``nn.Softmax(dim=1)``,      ``relu``, ``relu6``, ``leakyrelu S``, ``prelu``,
 ``F.relu``, ``torch.sigmoid``, …          ``elu A``, ``gelu``, ``silu``, ``hardswish``,
                                           ``sigmoid``, ``tanh``, ``softmax``
@@ -33,7 +34,8 @@ avg_pool2d``, ``x.mean((2, 3))``          ``mean`` without keepdim adds ``flatte
 ``nn.LocalResponseNorm(5)``               ``lrn``
 ``nn.Identity``, ``x.contiguous()``       nothing (a path of nothing: ``identity``)
 ``nn.Upsample``, ``F.interpolate``         ``upsample S`` (nearest) or ``upsample S bilinear``
-``nn.ZeroPad2d`` before a conv or pool    folded into that layer's padding
+``nn.ZeroPad1d/2d/3d`` before a conv or   folded into that layer's padding
+pool
 ``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block
 ``torch.cat([...], 1)``                   the join of a ``concat:`` block
 ========================================  ===================================================
@@ -156,36 +158,41 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
 
 
 def torch_input_shape(given: Any) -> tuple[int, ...]:
-    """NCHW (or N, F) with a batch of 1 from ``(1, 3, 224, 224)``, ``(3, 224, 224)``,
-    ``"224x224x3"`` or ``"3@224x224"``.
+    """PyTorch's shape with a batch of 1: a tuple ``(1, 3, 224, 224)`` or ``(3, 224, 224)``
+    (an image), ``(N, F)`` or ``(F,)`` (vectors), ``(N, C, L)`` or ``(N, C, D, H, W)``;
+    or our notation, whose channels are unambiguous: ``"224x224x3"``, ``"3@224x224"``,
+    ``"2@128"`` (1-D), ``"3@16x112x112"`` (3-D).
 
     >>> torch_input_shape((3, 224, 224)), torch_input_shape("32x32x1")
     ((1, 3, 224, 224), (1, 1, 32, 32))
+    >>> torch_input_shape("2@128"), torch_input_shape((1, 3, 16, 112, 112))
+    ((1, 2, 128), (1, 3, 16, 112, 112))
     """
     if isinstance(given, str):
         ours = parse_shape(given)
-        return (1, ours[-1], *ours[:-1]) if len(ours) == 3 else (1, *ours)
+        return (1, ours[-1], *ours[:-1]) if len(ours) > 1 else (1, *ours)
     try:
         dims = tuple(int(d) for d in given)
     except (TypeError, ValueError):
-        raise CNNError(
-            f"input {given!r} is not a shape",
-            hint="write (1, 3, 224, 224), (3, 224, 224) or '224x224x3'",
-        ) from None
-    if len(dims) in (1, 3):
+        raise CNNError(f"input {given!r} is not a shape", hint=_SHAPE_HINT) from None
+    if len(dims) in (1, 3):  # (F,) or (C, H, W): the batch is left out
         dims = (1, *dims)
-    if len(dims) not in (2, 4) or min(dims) < 1:
+    if len(dims) not in (2, 4, 5) or min(dims) < 1:
         raise CNNError(
-            f"input {given!r} is not an image batch (N, C, H, W) or vectors (N, F)",
-            hint="write (1, 3, 224, 224), (3, 224, 224) or '224x224x3'",
+            f"input {given!r} is not an image batch (N, C, H, W), vectors (N, F) or "
+            "volumes (N, C, D, H, W)",
+            hint=_SHAPE_HINT,
         )
     return (1, *dims[1:])
 
 
+_SHAPE_HINT = "write (1, 3, 224, 224), (3, 224, 224), '224x224x3' or, in 1-D, '2@128'"
+
+
 def _ours(shape: Sequence[int]) -> tuple[int, ...]:
-    """(C, H, W) → (H, W, C); (F,) stays."""
+    """Channels last: (C, H, W) → (H, W, C), (C, L) → (L, C); a vector (F,) stays."""
     shape = tuple(shape)
-    return (*shape[1:], shape[0]) if len(shape) == 3 else shape
+    return (*shape[1:], shape[0]) if len(shape) >= 2 else shape
 
 
 # ----------------------------------------------------------------- recording
@@ -443,10 +450,28 @@ def _function_table() -> dict[Any, str]:
         "elu": (F.elu, F.elu_),
         "softmax": (F.softmax, torch.softmax, T.softmax),
         "dropout": (F.dropout, F.dropout2d, torch.dropout),
-        "adaptiveavgpool": (F.adaptive_avg_pool2d, torch._C._nn.adaptive_avg_pool2d),
-        "adaptivemaxpool": (F.adaptive_max_pool2d, F.adaptive_max_pool2d_with_indices),
-        "maxpool": (F.max_pool2d, F._max_pool2d, torch.max_pool2d),
-        "avgpool": (F.avg_pool2d, torch._C._nn.avg_pool2d),
+        "adaptiveavgpool": (
+            F.adaptive_avg_pool1d,
+            F.adaptive_avg_pool2d,
+            F.adaptive_avg_pool3d,
+            torch._C._nn.adaptive_avg_pool2d,
+        ),
+        "adaptivemaxpool": (
+            F.adaptive_max_pool1d,
+            F.adaptive_max_pool2d,
+            F.adaptive_max_pool3d,
+            F.adaptive_max_pool2d_with_indices,
+        ),
+        "maxpool": (
+            F.max_pool1d,
+            F.max_pool2d,
+            F.max_pool3d,
+            F._max_pool1d,
+            F._max_pool2d,
+            F._max_pool3d,
+            torch.max_pool2d,
+        ),
+        "avgpool": (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d, torch._C._nn.avg_pool2d),
         "mean": (torch.mean, T.mean),
         "interpolate": (F.interpolate, F.upsample),
         "pass": (T.contiguous, T.clone, T.detach, T.float, T.to),
@@ -527,7 +552,7 @@ def _convert(
     problems: list[tuple[str, str, str]] = []
     notes: list[str] = []
     alias: dict[str, str] = {}  # calls written as nothing (x.contiguous()) → their input
-    pads: dict[str, tuple[Call, tuple[int, int, int, int]]] = {}
+    pads: dict[str, tuple[Call, tuple[int, ...]]] = {}
     for call in calls:
         inputs = [r._replace(name=alias.get(r.name, r.name)) for r in _refs(call.args, call.kwargs)]
         sides = None
@@ -615,16 +640,16 @@ def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: li
 
 
 def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
-    """MACs of a conv, transposed conv or linear module from PyTorch's own shapes."""
-    _, nn = _torch()
-    if type(module) is nn.Conv2d:
-        kh, kw = module.kernel_size
-        return int(math.prod(out[1:]) * (module.in_channels // module.groups) * kh * kw)
-    if type(module) is nn.ConvTranspose2d:
-        kh, kw = module.kernel_size
-        out_per_group = module.out_channels // module.groups
-        return int(math.prod(in_shape[1:]) * out_per_group * kh * kw)
-    if type(module) is nn.Linear:
+    """MACs of a conv, transposed conv or linear module from PyTorch's own shapes:
+    output elements · C_in/g · Πk; input elements · C_out/g · Πk; in · out."""
+    cls = _torch_class(module)
+    if cls in _CONV:
+        per_output = (module.in_channels // module.groups) * math.prod(module.kernel_size)
+        return int(math.prod(out[1:]) * per_output)
+    if cls in _DECONV:
+        per_input = (module.out_channels // module.groups) * math.prod(module.kernel_size)
+        return int(math.prod(in_shape[1:]) * per_input)
+    if cls == "Linear":
         return int(module.in_features * module.out_features)
     return -1
 
@@ -632,33 +657,35 @@ def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
 # ----------------------------------------------------------------- statements
 
 
-def _pair(value: Any) -> tuple[int, int]:
+def _dims(value: Any, n: int) -> tuple[int, ...]:
+    """A PyTorch size argument (an int, or one per dimension) as ``n`` numbers."""
     if isinstance(value, int):
-        return (value, value)
-    first, second = tuple(value)
-    return (int(first), int(second))
+        return (value,) * n
+    values = tuple(int(v) for v in value)
+    return values * n if len(values) == 1 else values
 
 
-def _sym(padding: Any) -> Pads:
-    """Symmetric padding ``p`` (int or per axis) as (before, after) per axis."""
-    h, w = _pair(padding)
-    return ((h, h), (w, w))
+def _sym(padding: Any, n: int) -> Pads:
+    """Symmetric padding ``p`` (int or per dimension) as (before, after) per dimension."""
+    return tuple((p, p) for p in _dims(padding, n))
 
 
-def _plus(pads: Pads, sides: tuple[int, int, int, int] | None) -> Pads:
-    """``pads`` with an explicit pad in front (left, right, top, bottom) added."""
+def _plus(pads: Pads, sides: tuple[int, ...] | None) -> Pads:
+    """``pads`` with an explicit pad in front added; ``sides`` in PyTorch's order, the
+    last dimension first: (left, right, top, bottom, front, back)."""
     if sides is None:
         return pads
-    left, right, top, bottom = sides
-    (t, b), (lft, r) = pads
-    return ((t + top, b + bottom), (lft + left, r + right))
+    per_dim = [(sides[2 * i], sides[2 * i + 1]) for i in range(len(sides) // 2)][::-1]
+    if len(per_dim) != len(pads):
+        raise _Unknown(f"padding of {len(per_dim)} dimensions before a {len(pads)}-D layer")
+    return tuple((b + pb, a + pa) for (b, a), (pb, pa) in zip(pads, per_dim, strict=True))
 
 
 def _statement(
-    call: Call, inputs: list[Ref], sides: tuple[int, int, int, int] | None = None
+    call: Call, inputs: list[Ref], sides: tuple[int, ...] | None = None
 ) -> tuple[str, str]:
     """("leaf" | "add" | "concat" | "pass" | "pad", statement text) of a call;
-    ``sides``: an explicit padding in front (left, right, top, bottom) to fold in."""
+    ``sides``: an explicit padding in front (PyTorch's order, left, right, top, ...)."""
     if call.module is not None:
         return _module_statement(call, inputs, sides)
     if sides is not None:
@@ -666,78 +693,98 @@ def _statement(
     return _function_statement(call, inputs)
 
 
-def _module_statement(
-    call: Call, inputs: list[Ref], sides: tuple[int, int, int, int] | None
-) -> tuple[str, str]:
+# Module classes by what they become, in 1, 2 and 3 spatial dimensions.
+_CONV = ("Conv1d", "Conv2d", "Conv3d")
+_DECONV = ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
+_MAXPOOL = ("MaxPool1d", "MaxPool2d", "MaxPool3d")
+_AVGPOOL = ("AvgPool1d", "AvgPool2d", "AvgPool3d")
+_ADAPTIVE_AVG = ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
+_ADAPTIVE_MAX = ("AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
+_BATCHNORM = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
+_DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")
+_PAD = ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d")
+_UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+
+
+def _torch_class(module: Any) -> str:
+    """The class name of a module of ``torch.nn`` itself ("" for anything else, a
+    subclass included: its forward may differ)."""
     _, nn = _torch()
-    module = call.module
     cls = type(module)
+    name = cls.__name__
+    return name if getattr(nn, name, None) is cls else ""
+
+
+def _module_statement(
+    call: Call, inputs: list[Ref], sides: tuple[int, ...] | None
+) -> tuple[str, str]:
+    module = call.module
+    cls = _torch_class(module)
     in_shape = inputs[0].shape if inputs else ()
+    n = len(in_shape) - 2  # spatial dimensions
     if len(inputs) != 1:
         raise _Unknown("takes more than one tensor")
-    if sides is not None and cls not in (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d):
+    if sides is not None and cls not in (*_CONV, *_MAXPOOL, *_AVGPOOL):
         raise _Unknown("padding that no conv or pool takes on")
-    if cls is nn.Conv2d:
+    if cls in _CONV:
         return "leaf", _conv(module, in_shape, sides)
-    if cls is nn.ConvTranspose2d:
+    if cls in _DECONV:
         if module.padding_mode != "zeros":
             raise _Unknown(f"padding_mode={module.padding_mode!r}")
         return "leaf", deconv_words(
             module.out_channels,
-            _pair(module.kernel_size),
-            _pair(module.stride),
-            _pair(module.padding),
-            _pair(module.output_padding),
-            _pair(module.dilation),
+            _dims(module.kernel_size, n),
+            _dims(module.stride, n),
+            _dims(module.padding, n),
+            _dims(module.output_padding, n),
+            _dims(module.dilation, n),
             module.groups,
             module.bias is not None,
         )
-    if cls is nn.Linear:
+    if cls == "Linear":
         if len(in_shape) != 2:
             raise _Unknown(f"a Linear on a {len(in_shape)}-D tensor: fc reads a batch of vectors")
         return "leaf", words(
             f"fc {module.out_features}", None if module.bias is not None else "nobias"
         )
-    if cls in (nn.MaxPool2d, nn.AvgPool2d):
+    if cls in (*_MAXPOOL, *_AVGPOOL):
         if getattr(module, "return_indices", False):
             raise _Unknown("return_indices=True")
         return "leaf", _pool(
-            "maxpool" if cls is nn.MaxPool2d else "avgpool",
+            "maxpool" if cls in _MAXPOOL else "avgpool",
             module.kernel_size,
             module.stride,
-            _plus(_sym(module.padding), sides),
+            _plus(_sym(module.padding, n), sides),
             getattr(module, "dilation", 1),
             module.ceil_mode,
             in_shape,
         )
-    if cls in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
+    if cls in (*_ADAPTIVE_AVG, *_ADAPTIVE_MAX):
         if getattr(module, "return_indices", False):
             raise _Unknown("return_indices=True")
-        kind = "avg" if cls is nn.AdaptiveAvgPool2d else "max"
-        return "leaf", adaptive_words(kind, _pair((call.out or (0, 0, 0, 0))[2:]))
-    if cls in (nn.BatchNorm2d, nn.BatchNorm1d):
+        kind = "avg" if cls in _ADAPTIVE_AVG else "max"
+        return "leaf", adaptive_words(kind, (call.out or ())[2:])
+    if cls in _BATCHNORM:
         if not module.affine:
             raise _Unknown("affine=False: the language's bn has γ and β")
-        if len(in_shape) == 3:
-            raise _Unknown("BatchNorm1d over a sequence")
         return "leaf", "bn"
-    if cls in (nn.Dropout, nn.Dropout2d, nn.AlphaDropout):
+    if cls in _DROPOUT:
         return "leaf", f"dropout {number(module.p)}"
-    if cls is nn.Flatten:
+    if cls == "Flatten":
         if (module.start_dim, module.end_dim) != (1, -1):
             raise _Unknown(f"start_dim={module.start_dim}, end_dim={module.end_dim}")
         return "leaf", "flatten"
-    if cls is nn.Identity:
+    if cls == "Identity":
         return "pass", ""  # a placeholder; a path of nothing is written `identity`
-    if cls is nn.LocalResponseNorm:
+    if cls == "LocalResponseNorm":
         if module.size != 5:
             raise _Unknown(f"size={module.size}: lrn counts a window of 5")
         return "leaf", "lrn"
-    if cls in (nn.ZeroPad2d, nn.ConstantPad2d):
+    if cls in _PAD:
         return "pad", ""
-    if cls in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
+    if cls in _UPSAMPLE:
         return "leaf", _upsample(module.mode, in_shape, call.out or ())
-    activation = _module_activation(module, in_shape)
+    activation = _module_activation(module, in_shape) if cls else None
     if activation is not None:
         return "leaf", activation
     if _is_known_subclass(module):
@@ -747,31 +794,31 @@ def _module_statement(
 
 def _is_known_subclass(module: Any) -> bool:
     _, nn = _torch()
-    known = (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d, nn.ReLU)
+    known = tuple(
+        getattr(nn, name) for name in (*_CONV, *_DECONV, *_MAXPOOL, *_BATCHNORM, "Linear", "ReLU")
+    )
     return isinstance(module, known)
 
 
-def _conv(module: Any, in_shape: tuple[int, ...], sides: tuple[int, int, int, int] | None) -> str:
-    kernel, dilation = _pair(module.kernel_size), _pair(module.dilation)
+def _conv(module: Any, in_shape: tuple[int, ...], sides: tuple[int, ...] | None) -> str:
+    n = len(in_shape) - 2
+    kernel, dilation = _dims(module.kernel_size, n), _dims(module.dilation, n)
     padding = module.padding
     if padding == "same":  # PyTorch: total d·(k − 1), the odd pixel after
         totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
-        pads: Pads = (
-            (totals[0] // 2, totals[0] - totals[0] // 2),
-            (totals[1] // 2, totals[1] - totals[1] // 2),
-        )
+        pads: Pads = tuple((t // 2, t - t // 2) for t in totals)
     else:
-        pads = _sym(0 if padding == "valid" else padding)
+        pads = _sym(0 if padding == "valid" else padding, n)
     return conv_words(
         module.in_channels,
         module.out_channels,
         kernel,
-        _pair(module.stride),
+        _dims(module.stride, n),
         _plus(pads, sides),
         dilation,
         module.groups,
         module.bias is not None,
-        (in_shape[2], in_shape[3]),
+        in_shape[2:],
     )
 
 
@@ -784,16 +831,17 @@ def _pool(
     ceil: bool,
     in_shape: tuple[int, ...],
 ) -> str:
+    n = len(in_shape) - 2
     stride = kernel if stride is None or stride == [] or stride == () else stride
     return pool_words(
-        op, _pair(kernel), _pair(stride), pads, _pair(dilation), ceil, (in_shape[2], in_shape[3])
+        op, _dims(kernel, n), _dims(stride, n), pads, _dims(dilation, n), ceil, in_shape[2:]
     )
 
 
 def _upsample(mode: str, in_shape: tuple[int, ...], out: tuple[int, ...]) -> str:
     """nearest → ``upsample S``; linear, bilinear, trilinear → ``upsample S bilinear``."""
-    if len(in_shape) != 4:
-        raise _Unknown("upsampling other than an image")
+    if len(in_shape) < 3:
+        raise _Unknown("upsampling a vector")
     linear = mode in ("linear", "bilinear", "trilinear")
     return upsample_words(in_shape[2:], out[2:], "linear" if linear else mode)
 
@@ -938,7 +986,7 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     if name in ("adaptiveavgpool", "adaptivemaxpool"):
         if _bind(name, call).get("return_indices"):
             raise _Unknown("return_indices=True")
-        return "leaf", adaptive_words(name[8:11], _pair(out[2:]))
+        return "leaf", adaptive_words(name[8:11], out[2:])
     if name in ("maxpool", "avgpool"):
         bound = _bind(name, call)
         if bound.get("return_indices"):
@@ -947,7 +995,7 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             name,
             bound["kernel_size"],
             bound["stride"],
-            _sym(bound["padding"]),
+            _sym(bound["padding"], len(inputs[0].shape) - 2),
             bound.get("dilation", 1),
             bool(bound["ceil_mode"]),
             inputs[0].shape,
@@ -958,9 +1006,9 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
 # ----------------------------------------------------------------- explicit padding
 
 
-def _pad_sides(call: Call) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) of an nn.ZeroPad2d / nn.ConstantPad2d."""
-    padding = tuple(call.module.padding)
+def _pad_sides(call: Call) -> tuple[int, ...]:
+    """(left, right, top, bottom, ...) of a ZeroPad / ConstantPad module."""
+    padding = tuple(int(p) for p in call.module.padding)
     value = getattr(call.module, "value", 0.0)
     if value not in (0.0, -math.inf):
         raise _Unknown(f"pads with {value}")

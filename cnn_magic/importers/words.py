@@ -7,12 +7,15 @@ importers write, in one place.
 'dwconv k3 p1 nobias'
 >>> pool_words("maxpool", (3, 3), (2, 2), ((0, 1), (0, 1)), (1, 1), False, (112, 112))
 'maxpool k3 s2 ceil'
+>>> conv_words(2, 8, (5,), (2,), ((2, 2),), (1,), 1, True, (128,))
+'conv 8 k5 s2 p2'
 """
 
 from __future__ import annotations
 
-Pair = tuple[int, int]
-Pads = tuple[Pair, Pair]  # (before, after) along height, then along width
+Dims = tuple[int, ...]  # one number per spatial dimension: (L,), (H, W) or (D, H, W)
+Pads = tuple[tuple[int, int], ...]  # (before, after) per spatial dimension
+Pair = Dims  # the name the 2-D callers use
 
 
 class Unwritable(Exception):
@@ -23,12 +26,13 @@ def words(*parts: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
-def arg(prefix: str, value: Pair, default: int | None) -> str | None:
-    """``k3``, ``s2``, ``k3x1``; None when both equal ``default``."""
-    h, w = value
-    if default is not None and h == w == default:
+def arg(prefix: str, value: Dims, default: int | None) -> str | None:
+    """``k3``, ``s2``, ``k3x1``; None when every number equals ``default``."""
+    if default is not None and all(v == default for v in value):
         return None
-    return f"{prefix}{h}" if h == w else f"{prefix}{h}x{w}"
+    if len(set(value)) == 1:
+        return f"{prefix}{value[0]}"
+    return prefix + "x".join(map(str, value))
 
 
 def number(value: float) -> str:
@@ -45,20 +49,21 @@ def padding_words(
     rule (``⌈H/S⌉`` outputs, the odd pixel after) gives exactly these sides; otherwise
     the padding before, rounded up, which gives the same output size whenever the extra
     padding after only completes the last window (the caller checks the shape)."""
-    (top, bottom), (left, right) = pads
-    if (top, left) == (bottom, right):
-        return arg("p", (top, left), 0), False
+    before = tuple(b for b, _ in pads)
+    after = tuple(a for _, a in pads)
+    if before == after:
+        return arg("p", before, 0), False
     if conv:
         same = True
-        for (before, after), k, s, d, n in zip(pads, kernel, stride, dilation, size, strict=True):
+        for (first, last), k, s, d, n in zip(pads, kernel, stride, dilation, size, strict=True):
             out = -(-n // s)
             total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
-            same = same and (before, after) == (total // 2, total - total // 2)
+            same = same and (first, last) == (total // 2, total - total // 2)
         if same:
             return "same", False
-    if bottom < top or right < left:
+    if any(a < b for b, a in pads):
         raise Unwritable(f"more padding before than after ({pads})")
-    return arg("p", (top, left), 0), True
+    return arg("p", before, 0), True
 
 
 def conv_words(
@@ -110,7 +115,7 @@ def pool_words(
     """``maxpool k.. s.. p.. d.. [ceil]`` or ``avgpool k.. s.. p.. [ceil]``; the stride is
     left out where it equals the kernel (the language's default)."""
     pad, padded_ceil = padding_words(pads, kernel, stride, dilation, size, conv=False)
-    if op == "avgpool" and dilation != (1, 1):
+    if op == "avgpool" and any(d != 1 for d in dilation):
         raise Unwritable("average pooling with dilation")
     return words(
         op,
@@ -122,12 +127,13 @@ def pool_words(
     )
 
 
-def adaptive_words(kind: str, out: Pair) -> str:
-    """``gap``/``gmp`` to 1×1, else ``adaptiveavgpool H×W`` (``kind`` "avg" or "max")."""
-    h, w = out
-    if h == w == 1:
+def adaptive_words(kind: str, out: Dims) -> str:
+    """``gap``/``gmp`` to all ones, else ``adaptiveavgpool S`` or ``H×W`` (``kind`` "avg"
+    or "max")."""
+    if all(v == 1 for v in out):
         return "gap" if kind == "avg" else "gmp"
-    return f"adaptive{kind}pool {h}" if h == w else f"adaptive{kind}pool {h}x{w}"
+    size = str(out[0]) if len(set(out)) == 1 else "x".join(map(str, out))
+    return f"adaptive{kind}pool {size}"
 
 
 def upsample_words(in_size: tuple[int, ...], out_size: tuple[int, ...], mode: str) -> str:
