@@ -317,3 +317,19 @@ def test_one_and_three_dimensions() -> None:
     ):
         net = cnn_magic.evaluate(text, "floor")
         assert_same_network(net, round_trip(net))
+
+
+def test_the_check_catches_a_wrong_translation() -> None:
+    """Every imported layer is compared with the framework's shape, parameters and
+    MACs: one number off is an error."""
+    from cnn_magic.importers.graph import Node, build
+
+    right = Node("a", "a", "conv 4 k3", ("",), (6, 6, 4), 112, 3888)
+    assert build([right], (8, 8, 3)).macs == 3888
+    for wrong in (
+        right._replace(macs=3887),
+        right._replace(params=111),
+        right._replace(out_shape=(6, 6, 5)),
+    ):
+        with pytest.raises(CNNError, match="the translation does not reproduce the model"):
+            build([wrong], (8, 8, 3))

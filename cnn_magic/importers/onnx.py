@@ -347,13 +347,30 @@ class _Reader:
             self.alias[proto.output[0]] = sources[0]
             return None
         statement = kind if kind in ("add", "concat") else text
-        macs = -1
+        macs = self.macs(proto)
         node = Node(
             name, self.label(proto, name), statement, sources, self._out(proto), params, macs
         )
         if op == "MatMul":
             self.matmuls[proto.output[0]] = node
         return node
+
+    def macs(self, proto: Any) -> int:
+        """Multiply-adds from the graph's own shapes, to check ours: a convolution's
+        output elements · its weight's size per output channel; a transposed one's input
+        elements · its weight's size per input channel; a matrix product's weight size
+        (per row of a batch of 1). -1 where there is nothing to check."""
+        weight = self.weights.get(proto.input[1]) if len(proto.input) > 1 else None
+        if weight is None:
+            return -1
+        if proto.op_type == "Conv":
+            out = self.shapes.get(proto.output[0])
+            return math.prod(out[1:]) * math.prod(weight[1:]) if out else -1
+        if proto.op_type == "ConvTranspose":
+            return math.prod(self._in(proto)[1:]) * math.prod(weight[1:])
+        if proto.op_type in ("Gemm", "MatMul"):
+            return math.prod(weight)
+        return -1
 
     def _pad(self, proto: Any, attrs: dict[str, Any]) -> Pads:
         mode = attrs.get("mode", "constant")
