@@ -123,24 +123,25 @@ class Memory:
         return f"<pre>{html.escape(str(self))}</pre>"
 
     def __str__(self) -> str:
+        """A table in bytes, one row per layer, the totals, and the assumptions."""
         from .table import format_bytes
 
         width = max([len(layer.name) for layer in self.layers] + [5])
-        lines = [
-            f"{'layer':<{width}}  {'params':>10}  {'grads':>10}  {'optimizer':>10}  "
-            f"{'activations':>11}"
+        columns = ("params", "grads", "optimizer", "activations")
+
+        def row(name: str, values: tuple[int, ...]) -> str:
+            return f"{name:<{width}}" + "".join(f"  {value:>15,}" for value in values)
+
+        lines = [f"{'layer':<{width}}" + "".join(f"  {c:>15}" for c in columns)]
+        lines += [
+            row(m.name, (m.params, m.grads, m.optimizer_state, m.activations)) for m in self.layers
         ]
-        for layer in self.layers:
-            lines.append(
-                f"{layer.name:<{width}}  {format_bytes(layer.params):>10}  "
-                f"{format_bytes(layer.grads):>10}  {format_bytes(layer.optimizer_state):>10}  "
-                f"{format_bytes(layer.activations):>11}"
-            )
+        totals = (self.params, self.grads, self.optimizer_state, self.activations)
+        lines.append(row("total", totals))
         lines.append(
-            f"{'total':<{width}}  {format_bytes(self.params):>10}  {format_bytes(self.grads):>10}"
-            f"  {format_bytes(self.optimizer_state):>10}  {format_bytes(self.activations):>11}"
+            f"altogether {format_bytes(self.total)}, batch {self.batch}, {self.dtype}, "
+            f"{self.optimizer}"
         )
-        lines.append(f"altogether {self.total:,} bytes, batch {self.batch}, {self.dtype}")
         lines += [f"- {line}" for line in self.assumptions]
         return "\n".join(lines)
 

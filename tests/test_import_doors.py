@@ -43,7 +43,8 @@ def test_onnx_file_tools_and_memory(ip: Any, tmp_path: Path) -> None:
     assert net.params == 61_706
     _, tools, memory = bundles
     assert "thop" in tools["text/plain"] and "<table>" in tools["text/html"]
-    assert f"{net.memory(batch=8).total:,} bytes, batch 8" in memory["text/plain"]
+    assert f"altogether {net.memory(batch=8).total:,} B" in memory["text/plain"]
+    assert "batch 8, float32, sgd" in memory["text/plain"]
 
 
 @pytest.mark.parametrize(
