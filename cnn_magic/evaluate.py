@@ -90,23 +90,30 @@ def _start_field(shape: Shape) -> Field:
 
 def _check_size(statements: Sequence[Statement]) -> int:
     """Count the layers the text expands to, refusing more than MAX_LAYERS up front."""
-    total = 0
+    return _count_layers(statements)[0]
+
+
+def _count_layers(statements: Sequence[Statement]) -> tuple[int, bool]:
+    """(layers, whether a repeat multiplied them): the hint blames a repeat only then."""
+    total, repeated = 0, False
     for statement in statements:
         if statement.opens_block:
-            inner = _check_size(statement.body)
+            inner, inner_repeated = _count_layers(statement.body)
             if statement.keyword.lower == "repeat":
                 inner *= _repeat_count(without_frozen(statement)[0])
+                inner_repeated = True
             else:
                 inner += 1  # the merge row of residual, concat and add
             total += inner
+            repeated = repeated or inner_repeated
         else:
             total += 1
         if total > MAX_LAYERS:
             raise statement.error(
                 f"the network expands to more than {MAX_LAYERS:,} layers",
-                hint="is a repeat count too large?",
+                hint="is a repeat count too large?" if repeated else None,
             )
-    return total
+    return total, repeated
 
 
 def without_frozen(statement: Statement) -> tuple[Statement, bool]:

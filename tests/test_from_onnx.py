@@ -229,6 +229,8 @@ def test_garbage_is_not_an_onnx_model(tmp_path: Path) -> None:
         cnn_magic.from_onnx(path)
     with pytest.raises(CNNError, match="cannot read"):
         cnn_magic.from_onnx(tmp_path / "missing.onnx")
+    with pytest.raises(CNNError, match="is not a regular file"):
+        cnn_magic.from_onnx("/dev/zero")  # would be read forever
     with pytest.raises(CNNError, match=r"takes a file path, bytes or an onnx\.ModelProto"):
         cnn_magic.from_onnx(42)
 

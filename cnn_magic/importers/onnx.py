@@ -89,6 +89,10 @@ def load(source: Any, max_bytes: int = MAX_BYTES) -> Any:
     elif isinstance(source, str | os.PathLike):
         where = os.fspath(source)
         try:
+            if os.path.exists(where) and not os.path.isfile(where):  # a device, a pipe
+                raise CNNError(
+                    f"{where} is not a regular file", hint="give the path of a .onnx file"
+                )
             size = os.path.getsize(where)
             if size > max_bytes:
                 raise CNNError(
