@@ -12,7 +12,8 @@ Grammar (one statement a line; ``;`` also ends a statement)::
 A statement whose last character is ``:`` opens a block; its body is the following
 lines indented deeper (Python's rule: tabs advance to the next multiple of 8, and where
 tabs and spaces mix, the blocks must come out the same with 1-column tabs). Lines end
-at ``\\n``, ``\\r\\n`` or ``\\r`` (:func:`lines`).
+at ``\\n``, ``\\r\\n`` or ``\\r`` (:func:`lines`). A name alone (``layer1:``, not a block's
+word or close to one) opens a group of that name.
 Blocks nest. Nothing here is case-sensitive except labels, which keep their case.
 
 Arguments (:func:`read_args`): ``k5``, ``k=5``, ``k3x1``, ``kernel_size=3`` (a key and
@@ -34,11 +35,14 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from . import pytorch_lines
 from .errors import CNNError, did_you_mean
 
-BLOCKS = ("repeat", "residual", "concat", "add")
+BLOCKS = ("repeat", "residual", "concat", "add", "group")
 """Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
-``concat:`` and ``add:``. What each block does is ``evaluate.py``'s."""
+``concat:`` and ``add:``. What each block does is ``evaluate.py``'s. A group line, a
+name alone before ``:`` (``layer1:``), opens a ``group:`` so named: its lines run in
+order, as a stage of torchvision's ResNet does."""
 INNER_BLOCKS = {"shortcut": "residual:", "branch": "concat: or add:"}
 """Blocks that live only inside another, with where they belong."""
 BLOCK_WORDS = (*BLOCKS, *INNER_BLOCKS)
@@ -305,8 +309,15 @@ def _block(
         statement = flat[pos]
         pos += 1
         if statement.opens_block:
-            _check_block_word(statement)
+            statement = _check_block_word(statement)
             if pos == len(flat) or flat[pos].indent <= indent:
+                if statement.keyword.lower == "group" and statement.label is not None:
+                    raise statement.error(
+                        f"'{statement.label.text}:' opens a group with nothing in it",
+                        statement.label,
+                        hint="indent the group's lines under it; a label goes before a "
+                        "layer on the same line: C1: conv 6 k5",
+                    )
                 raise statement.error(
                     f"'{statement.text}' opens a block with nothing in it",
                     hint="indent the block's lines under it",
@@ -317,6 +328,12 @@ def _block(
     if pos < len(flat):
         following = flat[pos]
         if following.indent > indent:
+            translation = pytorch_lines.translate(following.source)
+            if translation is not None:  # pasted from a model's __init__, indented
+                raise following.error(
+                    pytorch_lines.message(following.keyword.text),
+                    hint=pytorch_lines.hint(translation),
+                )
             raise _indent_error(
                 following,
                 "unexpected indentation",
@@ -325,19 +342,33 @@ def _block(
     return tuple(items), pos
 
 
-def _check_block_word(statement: Statement) -> None:
+def _check_block_word(statement: Statement) -> Statement:
+    """The statement if it opens a known block; a name alone opens a group of that name."""
     word = statement.keyword.lower
     if word in BLOCK_WORDS:
-        return
+        return statement
     if not statement.args and statement.label is None:
+        if _LABEL.match(statement.keyword.text) and _is_group_name(word):
+            # the keyword reads "group" but keeps the name's text and place, so a caret
+            # under it marks what the user wrote
+            name = statement.keyword
+            group: Token = _new(Token, (name.text, name.column, "group"))
+            return statement._replace(keyword=group, label=name)
         raise statement.error(
             f"unknown block '{statement.keyword.text}:'",
             hint=f"{did_you_mean(word, BLOCK_WORDS)} (a label goes before a layer on the "
-            "same line: C1: conv 6 k5)",
+            "same line: C1: conv 6 k5; a name alone, unlike a block's, opens a group: layer1:)",
         )
     raise statement.error(
         f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(word, BLOCK_WORDS)
     )
+
+
+def _is_group_name(word: str) -> bool:
+    """A group's name must not read as a misspelt block (``residul:``) or layer word."""
+    import difflib  # only for a name alone before ':'
+
+    return not difflib.get_close_matches(word, BLOCK_WORDS, n=1, cutoff=0.75)
 
 
 def _indent_error(statement: Statement, message: str, hint: str | None = None) -> CNNError:

@@ -102,7 +102,7 @@ def _count_layers(statements: Sequence[Statement]) -> tuple[int, bool]:
             if statement.keyword.lower == "repeat":
                 inner *= _repeat_count(without_frozen(statement)[0])
                 inner_repeated = True
-            else:
+            elif statement.keyword.lower != "group":
                 inner += 1  # the merge row of residual, concat and add
             total += inner
             repeated = repeated or inner_repeated
@@ -267,7 +267,11 @@ class _Walker:
         name = self.name(statement, kind, suffix)
         inner = f"{path}/{name}" if path else name
         first = len(self.layers)
-        if kind == "repeat":
+        if kind == "group":
+            if statement.args:
+                raise statement.error("group: takes no arguments", statement.args[0])
+            out, field = self.sequence(statement.body, shape, field, depth + 1, inner, suffix)
+        elif kind == "repeat":
             count = _repeat_count(statement)
             out = shape
             for i in range(1, count + 1):

@@ -128,6 +128,14 @@ class CnnMagic(Magics):
         help="work out every layer's numbers with its own values, as LaTeX",
     )
     @argument("--static", action="store_true", default=None, help="a static table, no widget")
+    @argument(
+        "--depth",
+        metavar="N",
+        type=int,
+        default=None,
+        help="levels of blocks shown expanded at first (default 2; the view's depth control "
+        "changes it)",
+    )
     @argument("-f", metavar="PATH", dest="file", default=None, help="read the network from a file")
     @argument(
         "--example",
@@ -186,6 +194,7 @@ class CnnMagic(Magics):
                 convention=args.flops or self.flops,
                 all_ops=self.all_ops if args.all_ops is None else args.all_ops,
                 dtype=args.dtype or self.dtype,
+                depth=args.depth,
                 static=(self.static if args.static is None else args.static)
                 or not _has_kernel(self.shell),
             )

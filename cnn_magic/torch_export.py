@@ -166,7 +166,7 @@ class _Builder:
 
     def block(self, block: Block) -> Module:
         depth = block.depth + 1
-        if block.kind == "repeat":
+        if block.kind in ("repeat", "group"):
             return self.sequence(block.first, block.stop, depth)
         merge = block.stop - 1  # the add/concat row closes the block
         paths = {label: self.sequence(lo, hi, depth) for label, lo, hi in self.paths(block)}

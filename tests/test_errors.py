@@ -76,7 +76,7 @@ CASES = [
     (M + "residual\n  relu", 3, 1, ["unexpected indentation"]),
     (M + "residual 2:\n  relu", 2, 10, ["residual: takes no arguments"]),
     (M + "conv 6 k3:", 2, 1, ["unknown block 'conv:'"]),
-    (M + "C1:", 2, 1, ["unknown block 'C1:'", "a label goes before a layer"]),
+    (M + "C1:", 2, 1, ["'C1:' opens a group with nothing in it", "a label goes before a layer"]),
     (M + "1x: conv 6 k3", 2, 1, ["'1x' is not a valid label"]),
     (M + "conv 6 k3 a:b", 2, 11, ["unexpected 'a:b'"]),
     (

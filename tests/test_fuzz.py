@@ -208,6 +208,14 @@ conv 256 k5 p2 g2 relu
 elu
 maxpool k3 s2 ceil
 """,
+    # 10 a group line names a stage; an explicit group: too
+    """\
+input 16x16x3
+stage1:
+  conv 8 k3 p1 relu
+  inner: group:
+    maxpool k2 s2
+""",
 ]
 
 # Every word of the language, for token soups and token mutations.

@@ -26,6 +26,7 @@ RANK = {
     "sources": 2,
     "dsl": 3,
     "terms": 3,
+    "pytorch_lines": 3,
     "layers": 4,
     "results": 5,
     "evaluate": 6,
@@ -37,6 +38,7 @@ RANK = {
     "frozen": 6,
     "memory": 7,
     "importers": 8,
+    "view_html": 8,
     "widget": 8,
     "magic": 9,
     "cli": 9,
@@ -54,6 +56,7 @@ LAZY_DOORS = {
         "tools",
     ): "Network.total('thop') and compare_tools() read the tools' rules on demand",
     ("results", "memory"): "Network.memory() computes the memory report on demand",
+    ("table", "view_html"): "a Network's own HTML is the notebook view's fragment",
 }
 
 
