@@ -14,8 +14,17 @@ import pytest
 import torch
 import torch_zoo
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from networks import BASIC_BLOCK, LENET5, POOL9
 from test_against_torch import INCEPTION, SETTINGS, network_cases
+from test_against_torch_nd import SETTINGS as ND_SETTINGS
+from test_against_torch_nd import (
+    adaptive_cases,
+    conv_cases,
+    deconv_cases,
+    dwconv_cases,
+    pool_cases,
+)
 from torch import nn
 
 import cnn_magic
@@ -24,6 +33,7 @@ from cnn_magic.layers import ACTIVATIONS
 from cnn_magic.torch_export import input_tensor
 
 ZOO = list(torch_zoo.BUILDERS)
+ND_CASES = [conv_cases, dwconv_cases, pool_cases, adaptive_cases, deconv_cases]
 
 
 Row = tuple[tuple[int, ...], int, int, int, int]
@@ -333,3 +343,19 @@ def test_the_check_catches_a_wrong_translation() -> None:
     ):
         with pytest.raises(CNNError, match="the translation does not reproduce the model"):
             build([wrong], (8, 8, 3))
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+@pytest.mark.parametrize("dims", [1, 3])
+@settings(ND_SETTINGS, max_examples=40)
+@given(data=st.data())
+def test_round_trip_drawn_layers_in_1d_and_3d(dims: int, data: st.DataObject) -> None:
+    """The 1-D and 3-D layers the other suite draws (conv, dwconv, pooling, adaptive
+    pooling, deconv; every padding, stride, dilation and rounding), round trip."""
+    cases = data.draw(st.sampled_from(ND_CASES))
+    case = data.draw(cases(dims))
+    try:
+        net = cnn_magic.evaluate(case.text, case.rounding)
+    except CNNError:
+        return  # refused texts are the other suite's business
+    assert_same_network(net, round_trip(net))
