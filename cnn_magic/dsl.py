@@ -114,7 +114,12 @@ def parse(text: str) -> tuple[Statement, ...]:
 
 def _statements(text: str) -> Iterator[Statement]:
     """Yield flat statements with their indentation, blocks not yet attached."""
-    for number, source in enumerate(text.splitlines(), start=1):
+    # lines written alike share their source string and tokens: a long network repeats
+    # a few lines, and this halves the memory its statements hold
+    seen: dict[str, str] = {}
+    shared: dict[tuple[str, int], Statement] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        source = seen.setdefault(line, line)
         code = source.partition("#")[0]
         stripped = code.lstrip(" \t\f")
         if not stripped or stripped.isspace():
@@ -123,17 +128,30 @@ def _statements(text: str) -> Iterator[Statement]:
         indent = len(margin.replace("\f", "").expandtabs(8)) if "\t" in margin else len(margin)
         if ";" not in code:
             if "," not in code or code.replace(",", " ").strip():  # commas count as spaces
-                yield _statement(code, 0, number, source, indent)
+                yield _statement(code, 0, number, source, indent, shared)
             continue
         offset = 0
         for piece in code.split(";"):
             if piece.replace(",", " ").strip():
-                yield _statement(piece, offset, number, source, indent)
+                yield _statement(piece, offset, number, source, indent, shared)
             offset += len(piece) + 1
 
 
-def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> Statement:
+def _statement(
+    piece: str,
+    offset: int,
+    line: int,
+    source: str,
+    indent: int,
+    shared: dict[tuple[str, int], Statement] | None = None,
+) -> Statement:
     if ":" not in piece and "=" not in piece:  # the common case: no label, block or key=
+        known = shared.get((piece, offset)) if shared is not None else None
+        if known is not None:  # the same words at the same columns: the same tokens
+            again: Statement = _new(
+                Statement, (known[0], known[1], None, line, source, False, (), indent)
+            )
+            return again
         spaced = piece.replace(",", " ")  # same length: columns still hold
         tokens: list[Token] = []
         end = 0
@@ -144,6 +162,8 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
         made: Statement = _new(
             Statement, (tokens[0], tuple(tokens[1:]), None, line, source, False, (), indent)
         )
+        if shared is not None and len(shared) < 4096:
+            shared[piece, offset] = made
         return made
     tokens = [
         token(

@@ -14,6 +14,7 @@ from torch import nn
 
 import cnn_magic
 from cnn_magic import torch_export
+from cnn_magic.evaluate import clear_caches
 from cnn_magic.explain import ExplanationError, explain, explain_layer
 from cnn_magic.layers import ACTIVATIONS, RULES, BatchNorm, Conv, Rule, help_lines, readme_table
 
@@ -112,6 +113,14 @@ def test_layers_keep_their_typed_arguments() -> None:
 # ------------------------------------------------- an explanation that can be wrong fails
 
 
+@pytest.fixture(autouse=True)
+def fresh_steps():
+    """The evaluator remembers steps by value; a mutated rule must really run."""
+    clear_caches()
+    yield
+    clear_caches()
+
+
 def test_an_activation_cost_off_by_one_fails_the_explanation(monkeypatch) -> None:
     relu = ACTIVATIONS["relu"]
     right = type(relu).ops
@@ -120,6 +129,7 @@ def test_an_activation_cost_off_by_one_fails_the_explanation(monkeypatch) -> Non
     with pytest.raises(ExplanationError, match="other ops"):
         explain(net, all_ops=True).to_text()
     monkeypatch.undo()
+    clear_caches()
     assert "other ops" in explain(cnn_magic.evaluate("input 4x4x2\nrelu"), all_ops=True).to_text()
 
 
