@@ -86,8 +86,11 @@ def _evaluate(text: str, rounding: Rounding, input: str | None) -> Network:
 
 
 def _parse(text: str) -> tuple[Statement, ...]:
-    """``parse(text)``, remembered for the last few texts: a notebook evaluates the same
-    cell again (each toggle of the widget, each re-run), and statements are immutable."""
+    """``parse(text)``, remembered for the last few texts of notebook size: a notebook
+    evaluates the same cell again (each toggle of the widget, each re-run), and
+    statements are immutable. Long texts are not kept, to keep the memory small."""
+    if len(text) > _MAX_TEXT_LENGTH:
+        return parse(text)
     statements = _PARSED.pop(text, None)
     if statements is None:
         statements = parse(text)
@@ -161,6 +164,7 @@ _STEPS: dict[tuple[object, ...], Step] = {}
 _MAX_CACHED = 8192
 _PARSED: dict[str, tuple[Statement, ...]] = {}
 _MAX_TEXTS = 8
+_MAX_TEXT_LENGTH = 50_000  # characters: a cell, not a generated 10,000-layer network
 
 MERGE_ARGS = Args()
 """The arguments of a merge row: none."""
@@ -267,9 +271,9 @@ class _Walker:
         activation = step.args.activation
         if activation is not None:
             extra = ACTIVATIONS[activation]
-            step = step._replace(
-                weights=step.weights + extra.weights, ops=step.ops + extra.ops(step.out_shape)
-            )
+            out, weights, biases, macs, exact, ops, axes, window, args = step
+            weights, ops = weights + extra.weights, ops + extra.ops(out)
+            step = Step(out, weights, biases, macs, exact, ops, axes, window, args)
         _check_bounded(statement, step.out_shape, step.weights, step.exact, step.ops)
         return step
 
