@@ -155,3 +155,17 @@ def test_a_mac_count_off_by_one_fails_the_explanation(monkeypatch) -> None:
     monkeypatch.setattr(Conv, "apply", wrong)
     with pytest.raises(ExplanationError, match="MACs"):
         explain(cnn_magic.evaluate("input 4x4x2\nconv 2 k3"), "macs").to_text()
+
+
+@pytest.mark.parametrize("op", sorted(op for op, rule in RULES.items() if not rule.merge))
+def test_every_rule_takes_the_dimensions_it_declares(op: str) -> None:
+    """``rule.dims`` is what the rule accepts: a vector (0) or 1-, 2-, 3-D maps."""
+    rule = RULES[op]
+    text = SAMPLES[op].split("\n", 1)[1]
+    text = {"adaptiveavgpool": "adaptiveavgpool 3", "upsample": "upsample 2"}.get(op, text)
+    for dims, head in ((0, "input 12"), (1, "input 4@9"), (2, "input 4@9x9"), (3, "input 4@9x9x9")):
+        if dims in rule.dims:
+            assert cnn_magic.evaluate(f"{head}\n{text}").layers
+        else:
+            with pytest.raises(cnn_magic.CNNError, match="needs a feature map"):
+                cnn_magic.evaluate(f"{head}\n{text}")
