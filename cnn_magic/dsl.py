@@ -10,7 +10,9 @@ Grammar (one statement a line; ``;`` also ends a statement)::
                   "k = 5" is the one token "k=5"
 
 A statement whose last character is ``:`` opens a block; its body is the following
-lines indented deeper (Python's rule: tabs advance to the next multiple of 8).
+lines indented deeper (Python's rule: tabs advance to the next multiple of 8, and where
+tabs and spaces mix, the blocks must come out the same with 1-column tabs). Lines end
+at ``\\n``, ``\\r\\n`` or ``\\r`` (:func:`lines`).
 Blocks nest. Nothing here is case-sensitive except labels, which keep their case.
 
 Arguments (:func:`read_args`): ``k5``, ``k=5``, ``k3x1``, ``kernel_size=3`` (a key and
@@ -112,20 +114,78 @@ def parse(text: str) -> tuple[Statement, ...]:
     return body
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_HIDDEN_BREAKS = {
+    "\x1c": "a file separator (U+001C)",
+    "\x1d": "a group separator (U+001D)",
+    "\x1e": "a record separator (U+001E)",
+    "\x1f": "a unit separator (U+001F)",
+    "\x85": "a next-line character (U+0085)",
+    "\u2028": "a line separator (U+2028)",
+    "\u2029": "a paragraph separator (U+2029)",
+}
+"""Characters that ``str.splitlines()`` breaks lines at but Python and Jupyter do not:
+whether they end a line depends on the editor, so a text holding one is refused."""
+_HIDDEN_BREAK = re.compile("[" + "".join(_HIDDEN_BREAKS) + "]")
+
+
+def lines(text: str) -> list[str]:
+    """The physical lines of ``text``: broken at ``\\n``, ``\\r\\n`` and ``\\r`` only, as
+    Python and Jupyter break them; a leading byte-order mark is dropped. Vertical tab and
+    form feed are whitespace inside a line.
+
+    >>> lines("input 8x8x1\\r\\nconv 6\\fk3\\rrelu")
+    ['input 8x8x1', 'conv 6\\x0ck3', 'relu']
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    hidden = _HIDDEN_BREAK.search(text)
+    if hidden:
+        _refuse_hidden_break(text, hidden.start())
+    if "\v" not in text and "\f" not in text:
+        return text.splitlines()  # the same split, and several times faster
+    found = _LINE_BREAK.split(text)
+    return found[:-1] if found and not found[-1] else found
+
+
+def _refuse_hidden_break(text: str, at: int) -> None:
+    before = _LINE_BREAK.split(text[:at])
+    number, column = len(before), len(before[-1]) + 1
+    source = _LINE_BREAK.split(text[at - column + 1 :], maxsplit=1)[0]
+    raise CNNError(
+        f"{_HIDDEN_BREAKS[text[at]]} in the text",
+        line=number,
+        column=column,
+        source=source,
+        hint="some editors break the line there and some do not: use a new line or a space instead",
+    )
+
+
+_AS_SPACE = {ord("\f"): " ", ord("\v"): " "}
+
+
 def _statements(text: str) -> Iterator[Statement]:
     """Yield flat statements with their indentation, blocks not yet attached."""
+    margins = _Margins() if "\t" in text else None  # without tabs nothing can disagree
     # lines written alike share their source string and tokens: a long network repeats
     # a few lines, and this halves the memory its statements hold
     seen: dict[str, str] = {}
     shared: dict[tuple[str, int], Statement] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines(text), start=1):
         source = seen.setdefault(line, line)
         code = source.partition("#")[0]
-        stripped = code.lstrip(" \t\f")
+        stripped = code.lstrip(" \t\f\v")
         if not stripped or stripped.isspace():
             continue
         margin = code[: len(code) - len(stripped)]
-        indent = len(margin.replace("\f", "").expandtabs(8)) if "\t" in margin else len(margin)
+        if "\f" in code or "\v" in code:
+            # whitespace to the tokens (same length: the columns hold); in the margin, as
+            # in Python, a form feed resets the column
+            code = margin + stripped.translate(_AS_SPACE)
+            margin = margin[max(margin.rfind("\f"), margin.rfind("\v")) + 1 :]
+        indent = len(margin.expandtabs(8)) if "\t" in margin else len(margin)
+        if margins is not None:
+            margins.check(indent, len(margin), number, source)
         if ";" not in code:
             if "," not in code or code.replace(",", " ").strip():  # commas count as spaces
                 yield _statement(code, 0, number, source, indent, shared)
@@ -135,6 +195,40 @@ def _statements(text: str) -> Iterator[Statement]:
             if piece.replace(",", " ").strip():
                 yield _statement(piece, offset, number, source, indent, shared)
             offset += len(piece) + 1
+
+
+class _Margins:
+    """Python's check of tabs against spaces: every indentation is compared both with
+    tabs as 8 columns and as 1, and the two comparisons must agree; otherwise the block
+    a line joins depends on the editor's tab width."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, int]] = []
+
+    def check(self, tab8: int, tab1: int, line: int, source: str) -> None:
+        stack = self.stack
+        if not stack:
+            stack.append((tab8, tab1))
+            return
+        top8, top1 = stack[-1]
+        if tab8 > top8:
+            consistent = tab1 > top1
+            stack.append((tab8, tab1))
+        else:
+            while len(stack) > 1 and tab8 < stack[-1][0]:
+                stack.pop()
+            top8, top1 = stack[-1]
+            consistent = tab8 != top8 or tab1 == top1
+        if not consistent:
+            raise CNNError(
+                "inconsistent use of tabs and spaces in indentation",
+                line=line,
+                column=1,
+                source=source,
+                width=max(1, tab1),
+                hint="indent with spaces only or with tabs only: editors disagree on how "
+                "wide a tab is (Python counts 8 columns)",
+            )
 
 
 def _statement(

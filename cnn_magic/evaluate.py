@@ -125,11 +125,21 @@ def _check_size(statements: Sequence[Statement]) -> int:
         else:
             total += 1
         if total > MAX_LAYERS:
+            repeated = any(s.opens_block and _has_repeat(s) for s in statements)
             raise statement.error(
                 f"the network expands to more than {MAX_LAYERS:,} layers",
-                hint="is a repeat count too large?",
+                hint="is a repeat count too large?"
+                if repeated
+                else f"the language takes at most {MAX_LAYERS:,} layers: split the network",
             )
     return total
+
+
+def _has_repeat(statement: Statement) -> bool:
+    """Whether a block is or holds a ``repeat:``."""
+    if statement.keyword.lower == "repeat":
+        return True
+    return any(child.opens_block and _has_repeat(child) for child in statement.body)
 
 
 def _repeat_count(statement: Statement) -> int:

@@ -23,6 +23,7 @@ RANK = {
     "shapes": 0,
     "errors": 1,
     "conventions": 2,
+    "sources": 2,
     "dsl": 3,
     "terms": 3,
     "layers": 4,
