@@ -20,6 +20,7 @@ from .dsl import parse_shape
 from .errors import CNNError
 from .evaluate import evaluate
 from .i18n import set_language
+from .importers import from_onnx, from_torch
 from .results import Block, Layer, Network
 from .shapes import ReceptiveField, format_shape
 
@@ -36,6 +37,8 @@ __all__ = [
     "example_text",
     "exercise",
     "format_shape",
+    "from_onnx",
+    "from_torch",
     "load_ipython_extension",
     "parse_shape",
     "set_language",

@@ -165,10 +165,28 @@ def count_label(convention: str, all_ops: bool = False) -> str:
 def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
     """The sentences printed under every table: what was counted, and how."""
     checked = check_convention(convention)
-    return [
+    lines = [
         _(CONVENTION_TEXT[checked]),
         _(SCOPE_TEXT[bool(all_ops)]),
         _(ROUNDING_TEXT[net.rounding]),
+    ]
+    return lines + trainable_text(net)
+
+
+def trainable_text(net: Network) -> list[str]:
+    """Where layers are frozen, the split as torchinfo and Keras print it; nothing else."""
+    from .frozen import non_trainable, trainable
+    from .tools import tool_params
+
+    frozen = non_trainable(net)
+    if not frozen:
+        return []
+    keras = tool_params(net, "keras") - trainable(net)
+    return [
+        _(
+            "trainable parameters {trainable}, non-trainable (frozen) {frozen}; "
+            "Keras also counts batch norm's moving statistics: non-trainable {keras}"
+        ).format(trainable=f"{trainable(net):,}", frozen=f"{frozen:,}", keras=f"{keras:,}")
     ]
 
 
@@ -263,7 +281,7 @@ def header_lines(
     ).format(
         input=format_shape(net.input_shape),
         output=format_shape(net.output_shape),
-        params=f"{net.params:,}",
+        params=f"{net.params:,}{_frozen_note(net)}",
         count=_("{total} {label}").format(
             total=f"{total:,}", label=count_label(convention, all_ops)
         ),
@@ -276,6 +294,13 @@ def header_lines(
         _(ROUNDING_SHORT[net.rounding]),
     ]
     return [numbers, " · ".join(words)]
+
+
+def _frozen_note(net: Network) -> str:
+    from .frozen import non_trainable
+
+    frozen = non_trainable(net)
+    return " " + _("({frozen} frozen)").format(frozen=f"{frozen:,}") if frozen else ""
 
 
 HEADERS = (

@@ -46,6 +46,7 @@ padding counts the padded zeros, where TensorFlow leaves them out.
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Any
 
 from .layers import ACTIVATIONS, RULES
@@ -209,7 +210,10 @@ class _Builder:
         parts = RULES[layer.op].torch(self.nn, layer)
         if layer.activation is not None:
             parts += ACTIVATIONS[layer.activation].torch(self.nn, layer)
-        return parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
+        module = parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
+        if layer.args is not None and layer.args.frozen:
+            module.requires_grad_(False)  # "frozen": not trained
+        return module
 
 
 def _child_name(parent: Module, name: str) -> str:
@@ -259,7 +263,7 @@ def _classes() -> dict[str, Any]:
 
         def forward(self, x: Any) -> Any:
             outputs = [branch(x) for branch in self.branches.values()]
-            return functools.reduce(torch.add, outputs)
+            return functools.reduce(operator.add, outputs)  # `+`, as models write it
 
     classes = {"Residual": Residual, "Concat": Concat, "Add": Add}
     for name, cls in classes.items():
