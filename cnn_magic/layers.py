@@ -21,7 +21,7 @@ from . import pytorch_lines
 from .conventions import Convention, Rounding, rounding_for
 from .dsl import BLOCKS, INNER_BLOCKS, KEY_FORMS, Arg, Statement, Token, unknown_argument
 from .errors import CNNError, did_you_mean
-from .i18n import N_, _
+from .i18n import N_, _, _n
 from .shapes import SPATIAL_NAMES, Axis, Shape, elements, format_shape
 from .terms import Term, bracket, cdot, minus, num, paren, plus, product_of, rounded, times
 
@@ -509,9 +509,11 @@ def _stretch(site: Site, name: str, value: tuple[Any, ...], dims: int) -> tuple[
     if len(value) != 1:
         token = site.tokens.get(name)
         raise site.statement.error(
-            _("'{value}' gives {len} numbers for a {dims}-D input").format(
-                value=token.text if token else name, len=len(value), dims=dims
-            ),
+            _n(
+                "'{value}' gives {len} numbers but the input has {dims} spatial dimension",
+                "'{value}' gives {len} numbers but the input has {dims} spatial dimensions",
+                dims,
+            ).format(value=token.text if token else name, len=len(value), dims=dims),
             token,
             hint=_("write one number for all, or {dims}").format(dims=dims),
         )
