@@ -72,6 +72,14 @@ class Layer(NamedTuple):
         base = {"flops": 2 * self.macs, "macs": self.macs, "exact": self.exact}[convention]
         return base + self.ops if all_ops else base
 
+    def windows_svg(self):
+        """An SVG picture of this layer's windows along each spatial dimension: padding,
+        each window and the output it makes, what the rounding leaves out or adds.
+        Conv, pooling and transposed conv layers only. See :mod:`cnn_magic.pictures`."""
+        from .pictures import layer_windows
+
+        return layer_windows(self)
+
 
 class Block(NamedTuple):
     """A block of the text (repeat, residual, concat, add): where its layers are."""
