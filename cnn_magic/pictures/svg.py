@@ -17,43 +17,56 @@ from __future__ import annotations
 import html
 
 # The palette: --cnnm-* hold the fallback colours (light, or dark when the page asks);
-# each class prefers JupyterLab's variable when it is defined.
-STYLE = """
-.cnnm{--cnnm-ink:#1f2328;--cnnm-muted:#59636e;--cnnm-paper:#ffffff;--cnnm-line:#8c959f;
-font-family:var(--jp-ui-font-family,system-ui,-apple-system,"Segoe UI",sans-serif);font-size:11px}
-@media (prefers-color-scheme:dark){.cnnm{--cnnm-ink:#e6edf3;--cnnm-muted:#9198a1;
---cnnm-paper:#0d1117;--cnnm-line:#6e7681}}
-.cnnm text{fill:var(--jp-ui-font-color1,var(--cnnm-ink))}
-.cnnm .cnnm-muted{fill:var(--jp-ui-font-color2,var(--cnnm-muted))}
-.cnnm .cnnm-title{font-weight:600;font-size:12px}
-.cnnm .cnnm-small{font-size:9px}
-.cnnm .cnnm-bg{fill:var(--jp-layout-color0,var(--cnnm-paper))}
-.cnnm .cnnm-edge{stroke:var(--jp-ui-font-color2,var(--cnnm-muted));stroke-width:1;fill:none}
-.cnnm .cnnm-flow{stroke:var(--jp-ui-font-color2,var(--cnnm-muted));stroke-width:1.2;fill:none}
-.cnnm .cnnm-input{fill:#9aa4b1;fill-opacity:.35;stroke:var(--jp-ui-font-color2,var(--cnnm-line))}
-.cnnm .cnnm-pad{fill:#9aa4b1;fill-opacity:.08;stroke:var(--jp-ui-font-color3,var(--cnnm-line));stroke-dasharray:2 2}
-.cnnm .cnnm-extra{fill:#d4a72c;fill-opacity:.35;stroke:var(--jp-ui-font-color3,var(--cnnm-line));stroke-dasharray:2 2}
-.cnnm .cnnm-uncovered{fill:#cf222e;fill-opacity:.45;stroke:#cf222e}
-.cnnm .cnnm-overhang{fill:none;stroke:#cf222e;stroke-dasharray:3 2}
-.cnnm .cnnm-cropped{fill:#9aa4b1;fill-opacity:.08;stroke:var(--jp-ui-font-color3,var(--cnnm-line));stroke-dasharray:2 2}
-.cnnm .cnnm-window{stroke:#3b82f6;stroke-width:1.5;fill:none}
-.cnnm .cnnm-window.cnnm-beyond{stroke:#cf222e}
-.cnnm .cnnm-tap{fill:#3b82f6}
-.cnnm .cnnm-dropped{stroke:#cf222e;stroke-width:1.2;fill:none;stroke-dasharray:4 3}
-.cnnm .cnnm-conv{fill:#2f81f7;fill-opacity:.30;stroke:var(--jp-ui-font-color1,var(--cnnm-ink));stroke-width:.8}
-.cnnm .cnnm-pool{fill:#e3872d;fill-opacity:.35;stroke:var(--jp-ui-font-color1,var(--cnnm-ink));stroke-width:.8}
-.cnnm .cnnm-map{fill:#9aa4b1;fill-opacity:.35;stroke:var(--jp-ui-font-color1,var(--cnnm-ink));stroke-width:.8}
-.cnnm .cnnm-fc{fill:#2da44e;fill-opacity:.40;stroke:var(--jp-ui-font-color1,var(--cnnm-ink));stroke-width:.8}
-.cnnm .cnnm-shade{fill:#000;fill-opacity:.10}
-.cnnm .cnnm-merge{fill:var(--jp-layout-color0,var(--cnnm-paper));stroke:var(--jp-ui-font-color1,var(--cnnm-ink));stroke-width:1}
-.cnnm .cnnm-block{fill:#8250df;fill-opacity:.05;stroke:#8250df;stroke-opacity:.6;stroke-dasharray:4 3}
-.cnnm .cnnm-bar{fill:#2f81f7;fill-opacity:.65}
-.cnnm .cnnm-bar.cnnm-params{fill:#2da44e}
-.cnnm .cnnm-bar.cnnm-memory{fill:#e3872d}
-.cnnm .cnnm-cumulative{stroke:#cf222e;stroke-width:1.5;fill:none}
-.cnnm .cnnm-dot{fill:#cf222e}
-.cnnm .cnnm-grid{stroke:var(--jp-border-color2,var(--cnnm-line));stroke-opacity:.5;stroke-width:.6}
-"""
+# each rule prefers JupyterLab's variable when the page defines it.
+INK = "var(--jp-ui-font-color1,var(--cnnm-ink))"
+MUTED = "var(--jp-ui-font-color2,var(--cnnm-muted))"
+FAINT = "var(--jp-ui-font-color3,var(--cnnm-line))"
+PAPER = "var(--jp-layout-color0,var(--cnnm-paper))"
+BLUE, RED, GREEN, ORANGE, GREY, PURPLE = (
+    "#3b82f6", "#cf222e", "#2da44e", "#e3872d", "#9aa4b1", "#8250df",
+)  # fmt: skip
+_FACE = f"stroke:{INK};stroke-width:.8"
+_DASHED = f"stroke:{FAINT};stroke-dasharray:2 2"
+RULES = {
+    "text": f"fill:{INK}",
+    ".cnnm-muted": f"fill:{MUTED}",
+    ".cnnm-title": "font-weight:600;font-size:12px",
+    ".cnnm-small": "font-size:9px",
+    ".cnnm-edge": f"stroke:{MUTED};stroke-width:1;fill:none",
+    ".cnnm-flow": f"stroke:{MUTED};stroke-width:1.2;fill:none",
+    ".cnnm-input": f"fill:{GREY};fill-opacity:.35;stroke:{MUTED}",
+    ".cnnm-pad": f"fill:{GREY};fill-opacity:.08;{_DASHED}",
+    ".cnnm-cropped": f"fill:{GREY};fill-opacity:.08;{_DASHED}",
+    ".cnnm-extra": f"fill:#d4a72c;fill-opacity:.35;{_DASHED}",
+    ".cnnm-uncovered": f"fill:{RED};fill-opacity:.45;stroke:{RED}",
+    ".cnnm-overhang": f"fill:none;stroke:{RED};stroke-dasharray:3 2",
+    ".cnnm-window": f"stroke:{BLUE};stroke-width:1.5;fill:none",
+    ".cnnm-window.cnnm-beyond": f"stroke:{RED}",
+    ".cnnm-tap": f"fill:{BLUE}",
+    ".cnnm-dropped": f"stroke:{RED};stroke-width:1.2;fill:none;stroke-dasharray:4 3",
+    ".cnnm-conv": f"fill:{BLUE};fill-opacity:.30;{_FACE}",
+    ".cnnm-pool": f"fill:{ORANGE};fill-opacity:.35;{_FACE}",
+    ".cnnm-map": f"fill:{GREY};fill-opacity:.35;{_FACE}",
+    ".cnnm-fc": f"fill:{GREEN};fill-opacity:.40;{_FACE}",
+    ".cnnm-shade": "fill:#000;fill-opacity:.12;stroke:none",
+    ".cnnm-merge": f"fill:{PAPER};stroke:{INK};stroke-width:1",
+    ".cnnm-block": f"fill:{PURPLE};fill-opacity:.05;stroke:{PURPLE};stroke-opacity:.6;"
+    "stroke-dasharray:4 3",
+    ".cnnm-bar": f"fill:{BLUE};fill-opacity:.65",
+    ".cnnm-bar.cnnm-params": f"fill:{GREEN}",
+    ".cnnm-bar.cnnm-memory": f"fill:{ORANGE}",
+    ".cnnm-cumulative": f"stroke:{RED};stroke-width:1.5;fill:none",
+    ".cnnm-dot": f"fill:{RED}",
+    ".cnnm-grid": f"stroke:{FAINT};stroke-opacity:.5;stroke-width:.6",
+}
+STYLE = (
+    ".cnnm{--cnnm-ink:#1f2328;--cnnm-muted:#59636e;--cnnm-paper:#fff;--cnnm-line:#8c959f;"
+    "font-family:var(--jp-ui-font-family,system-ui,-apple-system,'Segoe UI',sans-serif);"
+    "font-size:11px}"
+    "@media (prefers-color-scheme:dark){.cnnm{--cnnm-ink:#e6edf3;--cnnm-muted:#9198a1;"
+    "--cnnm-paper:#0d1117;--cnnm-line:#6e7681}}"
+    + "".join(f".cnnm {selector}{{{rule}}}" for selector, rule in RULES.items())
+)
 
 
 def fmt(value: float) -> str:

@@ -26,7 +26,7 @@ adaptive pooling's window ``i`` covers ``⌊i·H/S⌋ … ⌈(i+1)·H/S⌉ − 1
 ([0, 2, 4, 6, 8, 10], (12,))
 >>> p = plan(Axis(13, 2, 2, 0, 0, 1, 7, "ceil"))
 >>> p.windows[-1], p.beyond
-(Window(index=6, start=12, stop=14, taps=(12, 13), beyond=1), 1)
+(Window(number=6, start=12, stop=14, taps=(12, 13), beyond=1), 1)
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Window(NamedTuple):
     """One window: cells ``start … stop − 1`` of the row (padded coordinates), the
     cells it reads (its taps), and how many cells it hangs beyond the padding."""
 
-    index: int  # the output it produces (deconv: the input it scatters from)
+    number: int  # the output it produces (deconv: the input it scatters from)
     start: int
     stop: int
     taps: tuple[int, ...]
@@ -343,12 +343,12 @@ def _bracket(w: Window, row: _Row, y: float, rule: str) -> str:
         for tap in w.taps:
             parts.append(element("circle", cx=row.x(tap + 0.5), cy=foot, r=2.2, cls="cnnm-tap"))
     parts.append(
-        text((x0 + x1) / 2, foot + 10, str(w.index), cls="cnnm-small", text_anchor="middle")
+        text((x0 + x1) / 2, foot + 10, str(w.number), cls="cnnm-small", text_anchor="middle")
     )
     return group(
         parts,
         cls="cnnm-win",
-        data_index=w.index,
+        data_index=w.number,
         data_start=w.start,
         data_stop=w.stop,
         data_rule=rule,
@@ -364,10 +364,10 @@ def _dropped(w: Window, row: _Row, y: float) -> str:
     return group(
         [
             path([(x0, y), (x0, foot), (x1, foot), (x1, y)], cls="cnnm-dropped"),
-            text(x1 + 6, foot + 3, f"{w.index}: {_DROPPED}", cls="cnnm-small"),
+            text(x1 + 6, foot + 3, f"{w.number}: {_DROPPED}", cls="cnnm-small"),
         ],
         cls="cnnm-dropped-window",
-        data_index=w.index,
+        data_index=w.number,
         data_start=w.start,
         data_stop=w.stop,
     )
@@ -388,7 +388,7 @@ def _notes(axis: Axis, p: Plan, hidden: int) -> list[str]:
         )
     if p.dropped is not None:
         notes.append(
-            f"last-window rule: window {p.dropped.index} would start at cell "
+            f"last-window rule: window {p.dropped.number} would start at cell "
             f"{p.dropped.start - p.first_input}, in the right padding, so it is dropped"
         )
     if p.extra_pad:
