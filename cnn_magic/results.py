@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .conventions import CONVENTIONS
 from .errors import CNNError
 from .layers import Axis, Shape
+
+if TYPE_CHECKING:
+    from .pictures.svg import Svg
 
 
 class ReceptiveField(NamedTuple):
@@ -72,7 +75,7 @@ class Layer(NamedTuple):
         base = {"flops": 2 * self.macs, "macs": self.macs, "exact": self.exact}[convention]
         return base + self.ops if all_ops else base
 
-    def windows_svg(self):
+    def windows_svg(self) -> Svg:
         """An SVG picture of this layer's windows along each spatial dimension: padding,
         each window and the output it makes, what the rounding leaves out or adds.
         Conv, pooling and transposed conv layers only. See :mod:`cnn_magic.pictures`."""
@@ -200,6 +203,21 @@ class Network:
     ) -> str:
         """A booktabs ``tabular`` as a paper prints it."""
         return self._render("to_latex", convention, all_ops, units)
+
+    def to_svg(self, title: str = "") -> Svg:
+        """The network's picture as SVG: feature maps as boxes sized by their shapes,
+        vectors as bars, blocks as branches that split and merge, repeats drawn once
+        with ×N. A ``str`` that a notebook displays. See :mod:`cnn_magic.pictures`."""
+        from .pictures import network_picture
+
+        return network_picture(self, title)
+
+    def cost_svg(self, by: str = "layer", convention: str = "flops", all_ops: bool = False) -> Svg:
+        """Where the parameters, operations (under ``convention``) and activation memory
+        go, per layer or per block (``by="block"``): bars and a cumulative line, as SVG."""
+        from .pictures import cost_picture
+
+        return cost_picture(self, by, convention, all_ops)
 
     def to_torch(self):
         """An equivalent ``torch.nn.Module`` (in eval mode), to check the numbers against

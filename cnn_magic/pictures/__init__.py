@@ -15,11 +15,14 @@ nothing heavy is imported. Each returns an :class:`~cnn_magic.pictures.svg.Svg`:
 from __future__ import annotations
 
 from ..errors import CNNError
-from ..results import Layer
+from ..evaluate import format_shape
+from ..results import Layer, Network
+from .charts import Item, chart_svg, cost_svg, items, text_bars
+from .network import drawn, network_svg
 from .svg import Svg
 from .windows import _caption, layer_axes, windows_svg
 
-__all__ = ["Svg", "layer_windows"]
+__all__ = ["Svg", "bar_chart", "cost_picture", "layer_windows", "network_picture"]
 
 
 def layer_windows(layer: Layer) -> Svg:
@@ -34,3 +37,49 @@ def layer_windows(layer: Layer) -> Svg:
     title = f"{layer.name} ({layer.text})"
     alt = "; ".join(_caption(axis, name) for name, axis in layer_axes(layer.axes))
     return Svg(windows_svg(layer.axes, title), f"{title}: {alt}")
+
+
+def network_picture(net: Network, title: str = "") -> Svg:
+    """The network's picture (:mod:`cnn_magic.pictures.network`)."""
+    shapes = " → ".join(
+        [format_shape(net.input_shape)]
+        + [format_shape(layer.out_shape) for layer in net.layers if drawn(layer)]
+    )
+    return Svg(network_svg(net, title), f"{title or 'network'}: {shapes}")
+
+
+def cost_picture(
+    net: Network,
+    by: str = "layer",
+    convention: str = "flops",
+    all_ops: bool = False,
+    dtype: str = "float32",
+) -> Svg:
+    """Parameters, operations and activation memory per layer or block
+    (:mod:`cnn_magic.pictures.charts`); as text, the same bars drawn with █."""
+    svg = cost_svg(net, by, convention, all_ops, dtype)
+    from ..table import count_label
+
+    alt = "\n\n".join(
+        text_bars(f"{label} per {by}", items(net, what, by, convention, all_ops, dtype), unit)
+        for what, label, unit in (
+            ("params", "parameters", "params"),
+            ("ops", count_label(convention, all_ops), ""),
+            ("memory", f"activation memory ({dtype})", "B"),
+        )
+    )
+    return Svg(svg, alt)
+
+
+def bar_chart(title: str, bars: list[tuple[str, int]], unit: str = "") -> Svg:
+    """A chart of your own grouping: one bar per (name, value), the cumulative line
+    over them, e.g. MACs by feature-map size.
+
+    >>> print(bar_chart("MACs by kind", [("conv", 30), ("fc", 10)], "MACs").alt)
+    MACs by kind
+    conv  ████████████████████████████████████████  30 MACs  75.0%
+    fc    █████████████                             10 MACs  25.0%
+    """
+    chosen = [Item(str(name), int(value)) for name, value in bars if value]
+    svg = chart_svg([(title, chosen, unit, "cnnm-ops")])
+    return Svg(svg, text_bars(title, chosen, unit))

@@ -34,6 +34,7 @@ RULES = {
     ".cnnm-small": "font-size:9px",
     ".cnnm-edge": f"stroke:{MUTED};stroke-width:1;fill:none",
     ".cnnm-flow": f"stroke:{MUTED};stroke-width:1.2;fill:none",
+    ".cnnm-arrowhead": f"fill:{MUTED}",
     ".cnnm-input": f"fill:{GREY};fill-opacity:.35;stroke:{MUTED}",
     ".cnnm-pad": f"fill:{GREY};fill-opacity:.08;{_DASHED}",
     ".cnnm-cropped": f"fill:{GREY};fill-opacity:.08;{_DASHED}",
