@@ -2,6 +2,7 @@
 
     cnn-magic --example lenet5
     cnn-magic net.cnn --flops macs --format markdown
+    cnn-magic --example resnet50 --format svg > resnet50.svg
     echo "input 32x32x1; conv 6 k5" | cnn-magic
 
 A mistake prints the message with its caret to stderr and exits with status 2.
@@ -17,7 +18,7 @@ from . import evaluate, example_names
 from .conventions import CONVENTIONS, ROUNDINGS
 from .errors import CNNError
 
-FORMATS = ("text", "markdown", "csv", "json", "latex")
+FORMATS = ("text", "markdown", "csv", "json", "latex", "svg")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,7 +56,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also count pooling, activations, batch norm and adds",
     )
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="output format; svg: the network's picture (feature maps as boxes)",
+    )
     p.add_argument(
         "--units", action="store_true", help="numbers with k/M/G units instead of exact integers"
     )
@@ -70,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
             output = _examples_list()
         else:
             net = _network(args)
-            render = getattr(net, "to_text" if args.format == "text" else f"to_{args.format}")
-            output = render(args.flops, args.all_ops, units=args.units)
+            if args.format == "svg":
+                output = str(net.to_svg())
+            else:
+                render = getattr(net, f"to_{args.format}")
+                output = render(args.flops, args.all_ops, units=args.units)
         sys.stdout.write(output.rstrip("\n") + "\n")
         sys.stdout.flush()
     except CNNError as err:

@@ -473,6 +473,7 @@ class Explanation:
     convention: str = "flops"
     all_ops: bool = False
     dtype: str = "float32"
+    windows: bool = True  # the Markdown shows each conv/pooling layer's windows picture
 
     def sections(self) -> list[tuple[Layer, list[Line]]]:
         return [
@@ -499,6 +500,9 @@ class Explanation:
                 out.append(f"$$\n\\begin{{aligned}}\n{rows}\n\\end{{aligned}}\n$$")
             notes = [line.note for line in lines if line.note]
             out += [f"<small>{html.escape(note)}</small>" for note in notes]
+            if self.windows and layer.axes:
+                # one line, opening with <div>: Markdown passes it through as HTML
+                out.append(f'<div class="cnnm-windows">{layer.windows_svg()}</div>')
         return "\n\n".join(out) + "\n"
 
     def to_text(self) -> str:

@@ -118,6 +118,15 @@ def test_pictures_display_in_a_notebook_and_as_text() -> None:
     assert net.to_svg() == net.to_svg()  # deterministic: nbval compares it
 
 
+def test_command_line_writes_the_picture(capsys) -> None:
+    from cnn_magic import cli
+
+    assert cli.main(["--example", "lenet5", "--format", "svg"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out == str(cnn_magic.example("lenet5").to_svg()) + "\n"
+    assert [n.get("data-layer") for n in nodes(out)][-1] == "F7"
+
+
 # ---------------------------------------------------------------------------- charts
 
 

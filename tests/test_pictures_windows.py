@@ -198,3 +198,20 @@ def test_user_text_is_escaped() -> None:
     svg = layer.windows_svg()
     assert "x&lt;y&amp;z" in svg
     assert parse(svg).find(f"{SVG}title").text.startswith("x<y&z")
+
+
+def test_explain_shows_the_windows_beside_the_formulas() -> None:
+    from cnn_magic.explain import Explanation, explain
+
+    net = cnn_magic.example("lenet5")
+    markdown = explain(net).to_markdown()
+    pictures = re.findall(r'<div class="cnnm-windows">(<svg.*?</svg>)</div>', markdown)
+    windowed = [layer for layer in net.layers if layer.axes]
+    assert len(pictures) == len(windowed) == 5  # C1, S2, C3, S4, C5
+    for svg, layer in zip(pictures, windowed, strict=True):
+        assert svg == layer.windows_svg()
+        # each picture follows its own layer's formulas
+        at = markdown.index(svg)
+        assert markdown.rindex("**", 0, at) > markdown.index(f"**{layer.name}**")
+    assert "<svg" not in Explanation(net, windows=False).to_markdown()
+    assert "<svg" not in explain(net).to_text()
