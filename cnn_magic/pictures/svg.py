@@ -6,10 +6,10 @@ follows the notebook's light or dark theme, and outside JupyterLab (GitHub, a fi
 opened in a browser) follows ``prefers-color-scheme``. Text stays text: selectable
 and searchable. Nothing is fetched.
 
->>> print(element("rect", x=1, y=2.5, width=3, height=4, cls="cnnm-cell"))
-<rect x="1" y="2.5" width="3" height="4" class="cnnm-cell"/>
->>> print(text(10, 20, "a < b", cls="cnnm-label"))
-<text x="10" y="20" class="cnnm-label">a &lt; b</text>
+>>> print(element("rect", x=1, y=2.5, width=3, height=4, cls="cnnm-cell cnnm-tap"))
+<rect x="1" y="2.5" width="3" height="4" class="cnnm-cell cnnm-tap" fill="#3b82f6"/>
+>>> print(text(10, 20, "a < b", cls="cnnm-small"))
+<text x="10" y="20" class="cnnm-small" fill="currentColor">a &lt; b</text>
 """
 
 from __future__ import annotations
@@ -70,6 +70,39 @@ STYLE = (
 )
 
 
+# Presentation attributes under the CSS: where a page drops the <style> (a sanitiser),
+# the picture keeps readable colours; wherever the style applies, it wins over them.
+_FILL = {"fill_opacity": ".35", "stroke": "currentColor", "stroke_width": ".8"}
+FALLBACK: dict[str, dict[str, str]] = {
+    "cnnm-conv": {"fill": BLUE, **_FILL},
+    "cnnm-pool": {"fill": ORANGE, **_FILL},
+    "cnnm-map": {"fill": GREY, **_FILL},
+    "cnnm-fc": {"fill": GREEN, **_FILL},
+    "cnnm-input": {"fill": GREY, **_FILL},
+    "cnnm-uncovered": {"fill": RED, **_FILL},
+    "cnnm-pad": {"fill": "none", "stroke": GREY, "stroke_dasharray": "2 2"},
+    "cnnm-cropped": {"fill": "none", "stroke": GREY, "stroke_dasharray": "2 2"},
+    "cnnm-extra": {"fill": "#d4a72c", **_FILL},
+    "cnnm-overhang": {"fill": "none", "stroke": RED, "stroke_dasharray": "3 2"},
+    "cnnm-window": {"fill": "none", "stroke": BLUE, "stroke_width": "1.5"},
+    "cnnm-beyond": {"fill": "none", "stroke": RED, "stroke_width": "1.5"},
+    "cnnm-dropped": {"fill": "none", "stroke": RED, "stroke_dasharray": "4 3"},
+    "cnnm-tap": {"fill": BLUE},
+    "cnnm-shade": {"fill": "#000", "fill_opacity": ".12"},
+    "cnnm-flow": {"fill": "none", "stroke": GREY},
+    "cnnm-arrowhead": {"fill": GREY},
+    "cnnm-merge": {"fill": "none", "stroke": "currentColor"},
+    "cnnm-block": {"fill": "none", "stroke": PURPLE, "stroke_dasharray": "4 3"},
+    "cnnm-bar": {"fill": BLUE},
+    "cnnm-ops": {"fill": BLUE},
+    "cnnm-params": {"fill": GREEN},
+    "cnnm-memory": {"fill": ORANGE},
+    "cnnm-cumulative": {"fill": "none", "stroke": RED, "stroke_width": "1.5"},
+    "cnnm-dot": {"fill": RED},
+    "cnnm-grid": {"stroke": GREY, "stroke_width": ".6"},
+}
+
+
 def fmt(value: float) -> str:
     """A coordinate, without a trailing ``.0`` and with at most two decimals.
 
@@ -92,13 +125,20 @@ def _attrs(attrs: dict[str, object]) -> str:
 
 
 def element(tag: str, **attrs: object) -> str:
-    """An empty element: ``<tag a="1"/>``; ``cls`` is written ``class``, ``_`` as ``-``."""
+    """An empty element: ``<tag a="1"/>``; ``cls`` is written ``class``, ``_`` as ``-``;
+    its class's fallback colours follow its own attributes."""
+    css = attrs.get("cls")
+    if isinstance(css, str):
+        attrs = {**attrs, **FALLBACK.get(css.split()[-1], {})}
     return f"<{tag}{_attrs(attrs)}/>"
 
 
 def text(x: float, y: float, content: str, **attrs: object) -> str:
     """A text element, its content escaped."""
-    return f"<text{_attrs({'x': x, 'y': y, **attrs})}>{html.escape(content, quote=False)}</text>"
+    attrs = {"x": x, "y": y, **attrs, "fill": "currentColor"}
+    if "cnnm-small" in str(attrs.get("cls", "")):
+        attrs["font_size"] = 9
+    return f"<text{_attrs(attrs)}>{html.escape(content, quote=False)}</text>"
 
 
 def group(parts: list[str], **attrs: object) -> str:
@@ -116,7 +156,8 @@ def document(width: float, height: float, parts: list[str], title: str, **attrs:
     width, height = float(round(width + 0.5)), float(round(height + 0.5))
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnm" width="{fmt(width)}" '
-        f'height="{fmt(height)}" viewBox="0 0 {fmt(width)} {fmt(height)}" role="img"'
+        f'height="{fmt(height)}" viewBox="0 0 {fmt(width)} {fmt(height)}" role="img" '
+        'font-family="sans-serif" font-size="11"'
         f"{_attrs(attrs)}>"
     )
     return (
