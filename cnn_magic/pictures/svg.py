@@ -9,7 +9,7 @@ and searchable. Nothing is fetched.
 >>> print(element("rect", x=1, y=2.5, width=3, height=4, cls="cnnm-cell cnnm-tap"))
 <rect x="1" y="2.5" width="3" height="4" class="cnnm-cell cnnm-tap" fill="#3b82f6"/>
 >>> print(text(10, 20, "a < b", cls="cnnm-small"))
-<text x="10" y="20" class="cnnm-small" fill="currentColor">a &lt; b</text>
+<text x="10" y="20" class="cnnm-small" fill="currentColor" font-size="9">a &lt; b</text>
 """
 
 from __future__ import annotations
