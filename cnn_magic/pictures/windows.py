@@ -387,9 +387,10 @@ def _notes(axis: Axis, p: Plan, hidden: int) -> list[str]:
             " it reads only what lies inside"
         )
     if p.dropped is not None:
+        n, start = p.dropped.number, p.dropped.start
         notes.append(
-            f"last-window rule: window {p.dropped.number} would start at cell "
-            f"{p.dropped.start - p.first_input}, in the right padding, so it is dropped"
+            f"last-window rule: window {n} would start at padded cell {n}·{axis.stride} = "
+            f"{start} ≥ H + P = {axis.size + axis.pad_before}, in the right padding: dropped"
         )
     if p.extra_pad:
         notes.append("same: the odd padding cell goes after (bottom/right), as TensorFlow")
