@@ -34,7 +34,7 @@ Draw = Callable[[float, float], list[str]]  # (left x, y of the flow line) → p
 ROW_WIDTH = 1000.0  # a row wraps beyond this
 ARROW = 22.0  # between two pieces
 CHAR = 6.0  # an 11 px character, about
-SMALL_CHAR = 5.8
+SMALL_CHAR = 6.2
 LABEL = 14.0  # a text line
 
 
@@ -395,4 +395,6 @@ def network_svg(net: Network, title: str = "") -> str:
         width = max(width, x + line.width + 8)
         y = flow + line.down + 12
     words = title or f"network: input {format_shape(net.input_shape)}"
-    return document(width, y, parts, title=words)
+    # a small network (LeNet-5) is drawn larger, up to half a row's width
+    zoom = min(1.5, max(1.0, ROW_WIDTH / 2 / width))
+    return document(width, y, parts, title=words, zoom=zoom)

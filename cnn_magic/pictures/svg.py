@@ -151,12 +151,15 @@ def path(points: list[tuple[float, float]], **attrs: object) -> str:
     return element("path", d=d, **attrs)
 
 
-def document(width: float, height: float, parts: list[str], title: str, **attrs: object) -> str:
-    """A whole ``<svg>``: its size, a ``<title>`` (the accessible name), the style."""
+def document(
+    width: float, height: float, parts: list[str], title: str, zoom: float = 1.0, **attrs: object
+) -> str:
+    """A whole ``<svg>``: its size (``zoom`` times its drawing's), a ``<title>`` (the
+    accessible name), the style."""
     width, height = float(round(width + 0.5)), float(round(height + 0.5))
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnm" width="{fmt(width)}" '
-        f'height="{fmt(height)}" viewBox="0 0 {fmt(width)} {fmt(height)}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnm" width="{fmt(width * zoom)}" '
+        f'height="{fmt(height * zoom)}" viewBox="0 0 {fmt(width)} {fmt(height)}" role="img" '
         'font-family="sans-serif" font-size="11"'
         f"{_attrs(attrs)}>"
     )

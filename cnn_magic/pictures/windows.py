@@ -258,16 +258,17 @@ def _axis_parts(axis: Axis, name: str, top: float) -> tuple[float, float, list[s
     y += CELL_H + 4
     drawn = [w for w in p.windows if row.shown(w.start, w.stop)]
     lanes = _lanes(drawn)
-    parts.append(text(0, y + 11, "from input" if deconv else "window →", cls="cnnm-muted"))
-    if not deconv:
-        parts.append(text(0, y + 23, "output", cls="cnnm-muted"))
+    parts.append(text(0, y + 7, "scattered" if deconv else "window", cls="cnnm-small cnnm-muted"))
+    parts.append(
+        text(0, y + 17, "from input" if deconv else "→ output", cls="cnnm-small cnnm-muted")
+    )
     for w, lane in zip(drawn, lanes, strict=True):
         parts.append(_bracket(w, row, y + lane * LANE, p.rule))
     count = (max(lanes) + 1) if lanes else 0
     if p.dropped is not None:
         parts.append(_dropped(p.dropped, row, y + count * LANE))
         count += 1
-    y += count * LANE + 4
+    y += count * LANE + 8
     hidden = len(p.windows) - len(drawn)
     notes = _notes(axis, p, hidden)
     for line in notes:

@@ -1,0 +1,59 @@
+"""How fast are the pictures? Run by hand: ``python benchmarks/bench_pictures.py``.
+
+Goals: ResNet-50's picture drawn in under 20 ms; the cost charts and a windows picture
+measured beside it (one run, side by side, so the ratios hold on a busy machine).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import cnn_magic  # noqa: E402
+from cnn_magic.pictures.charts import cost_svg  # noqa: E402
+from cnn_magic.pictures.network import network_svg  # noqa: E402
+from cnn_magic.pictures.windows import windows_svg  # noqa: E402
+
+
+def median_ms(work: Callable[[], object], repeat: int = 50) -> float:
+    work()  # warm: imports and caches
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    resnet50 = cnn_magic.example("resnet50")
+    lenet5 = cnn_magic.example("lenet5")
+    windowed = [layer for layer in resnet50.layers if layer.axes]
+    rows = {
+        "ResNet-50 picture (goal < 20 ms)": median_ms(lambda: network_svg(resnet50)),
+        "ResNet-50 cost charts per layer": median_ms(lambda: cost_svg(resnet50)),
+        "ResNet-50 cost charts per block": median_ms(lambda: cost_svg(resnet50, "block")),
+        f"ResNet-50 windows, all {len(windowed)} layers": median_ms(
+            lambda: [windows_svg(layer.axes) for layer in windowed], repeat=10
+        ),
+        "LeNet-5 picture + charts + windows": median_ms(
+            lambda: (
+                network_svg(lenet5),
+                cost_svg(lenet5),
+                [windows_svg(layer.axes) for layer in lenet5.layers if layer.axes],
+            )
+        ),
+    }
+    width = max(map(len, rows))
+    for name, ms in rows.items():
+        print(f"{name:<{width}}  {ms:8.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The pictures in a real JupyterLab and Notebook 7: drawn inline as SVG, their words
+real text, their colours following the light and the dark theme.
+
+``CNN_MAGIC_SCREENSHOT_DIR=docs`` also saves JupyterLab's screenshots as
+``docs/pictures/NAME-light.png`` and ``NAME-dark.png``, the README's pictures.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, expect
+
+from .conftest import open_page
+from .jupyter import WAIT_MS, JupyterServer, NotebookPage, is_png
+from .test_widget_in_browser import write_notebook
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT_DIR = os.environ.get("CNN_MAGIC_SCREENSHOT_DIR")
+SCALE = 1.25
+PICTURES = {  # name → the cell that draws it
+    "lenet5": 'cnn_magic.example("lenet5").to_svg()',
+    "resnet50": 'cnn_magic.example("resnet50").to_svg()',
+    "windows": 'cnn_magic.evaluate("input 13x13x64; maxpool k2 s2", "ceil").layers[0]'
+    ".windows_svg()",
+    "charts": 'cnn_magic.example("resnet50").cost_svg(by="block", convention="macs")',
+}
+CELLS = ("import cnn_magic", *PICTURES.values())
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+
+# the relative luminance of a computed CSS colour, 0 (black) to 1 (white)
+LUMINANCE = """el => {
+    const c = getComputedStyle(el).fill.match(/[\\d.]+/g).slice(0, 3).map(Number);
+    const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92
+                                            : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}"""
+
+
+@pytest.fixture(scope="module")
+def pictures(
+    browser: Browser, jupyter_server: JupyterServer, request: pytest.FixtureRequest
+) -> Iterator[NotebookPage]:
+    name = "cnn_pictures.ipynb"
+    write_notebook(jupyter_server.root_dir / name, *CELLS)
+    with open_page(browser, jupyter_server, request.node, scale=SCALE) as page:
+        yield NotebookPage(page, jupyter_server, name).open().run_all()
+
+
+def svg(nb: NotebookPage, picture: str) -> Locator:
+    return nb.outputs(1 + list(PICTURES).index(picture)).locator("svg.cnnm")
+
+
+def set_theme(nb: NotebookPage, theme: str) -> None:
+    nb.page.evaluate(
+        "theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})",
+        THEMES[theme],
+    )
+    light = "true" if theme == "light" else "false"
+    nb.page.wait_for_function(
+        "light => document.body.dataset.jpThemeLight === light", arg=light, timeout=WAIT_MS
+    )
+    # JupyterLab covers the page with its splash while the theme loads, then fades it
+    expect(nb.page.locator("#jupyterlab-splash")).to_have_count(0, timeout=WAIT_MS)
+    nb.page.wait_for_timeout(400)
+
+
+def test_every_picture_is_drawn_inline_once(pictures: NotebookPage) -> None:
+    for name in PICTURES:
+        expect(svg(pictures, name), name).to_have_count(1)
+        box = svg(pictures, name).bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 100, (name, box)
+
+
+def test_words_are_text_the_page_can_find(pictures: NotebookPage) -> None:
+    lenet = svg(pictures, "lenet5")
+    for word in ("C1", "28×28×6", "5×5×16", "F7"):
+        expect(lenet.locator("text", has_text=word).first).to_be_visible()
+    expect(svg(pictures, "resnet50").locator("text", has_text="residual9 ×5")).to_have_count(1)
+    windows = svg(pictures, "windows")
+    expect(windows.locator("g.cnnm-win")).to_have_count(7)
+    expect(windows).to_contain_text("hangs 1 cell over the edge")
+
+
+def test_colours_follow_the_theme(pictures: NotebookPage, artifacts: Path) -> None:
+    nb = pictures
+    try:
+        for theme in THEMES:
+            set_theme(nb, theme)
+            name = svg(nb, "lenet5").locator("text", has_text="C1").first
+            ink = name.evaluate(LUMINANCE)
+            # dark words on the light theme, light words on the dark one
+            assert (ink < 0.2) if theme == "light" else (ink > 0.6), (theme, ink)
+            conv = svg(nb, "lenet5").locator("rect.cnnm-conv").first
+            assert "59, 130, 246" in conv.evaluate("el => getComputedStyle(el).fill")
+            for picture in PICTURES:
+                shot = nb.screenshot(
+                    svg(nb, picture), artifacts / f"{picture}-{theme}-{nb.server.app}.png", 6
+                )
+                assert is_png(shot)
+                if SCREENSHOT_DIR and nb.server.app == "lab":
+                    target = Path(SCREENSHOT_DIR) / "pictures" / f"{picture}-{theme}.png"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(shot, target)
+    finally:
+        set_theme(nb, "light")
