@@ -17,6 +17,7 @@ from .dsl import Statement, parse
 from .errors import CNNError, did_you_mean
 from .layers import BLOCKS, Shape, Step, activation_ops, lookup, read_args, whole
 from .results import Block, Layer, Network, ReceptiveField
+from .variables import expand_lines, restore, variables
 
 MAX_LAYERS = 100_000
 
@@ -29,12 +30,20 @@ _INPUT_HINT = "write input HxWxC (32x32x1), C@HxW (1@32x32) or N for a vector (7
 Field = tuple[ReceptiveField, ReceptiveField] | None
 
 
-def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None) -> Network:
+def evaluate(
+    text: str,
+    rounding: str = "textbook",
+    *,
+    input: str | None = None,
+    variables: dict[str, int] | None = None,
+) -> Network:
     """Evaluate a network written in the layer language.
 
     ``rounding`` is ``"textbook"`` (conv rounds down, pooling up), ``"floor"`` or
     ``"ceil"``; ``input`` (e.g. ``"224x224x3"``) replaces or supplies the ``input``
-    line. Every mistake raises :class:`CNNError`; the text is never run as Python.
+    line; ``variables`` give new values to variables the text sets (``k = 5`` …
+    ``k{k}``, see :mod:`cnn_magic.variables`). Every mistake raises :class:`CNNError`;
+    the text is never run as Python.
     """
     if not isinstance(text, str):
         raise TypeError(f"evaluate() takes the network as a str, not {type(text).__name__}")
@@ -47,14 +56,27 @@ def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(text, rounding, input)
+        return _evaluate(text, rounding, input, variables)
     finally:
         if collecting:
             gc.enable()
 
 
-def _evaluate(text: str, rounding: str, input: str | None) -> Network:
-    statements = parse(text)
+def _evaluate(
+    text: str, rounding: str, input: str | None, values: dict[str, int] | None
+) -> Network:
+    source, changed = expand_lines(text, values)
+    try:
+        return _walk(text, source, rounding, input)
+    except CNNError as error:
+        if not changed:
+            raise
+        # the message quotes the line as written, with the values it was evaluated with
+        raise restore(error, changed, {**variables(text), **(values or {})}) from None
+
+
+def _walk(text: str, source: str, rounding: str, input: str | None) -> Network:
+    statements = parse(source)
     if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
         shape = _input_shape(statements[0])
         statements = statements[1:]
