@@ -123,6 +123,13 @@ class CnnMagic(Magics):
         action="store_true",
         help="work out every layer's numbers with its own values, as LaTeX",
     )
+    @argument(
+        "--vary",
+        nargs="+",
+        metavar="NAME=FROM:TO",
+        default=None,
+        help="sliders for variables the network sets (k = 5 … k{k}): --vary k=1:7 s=1:3",
+    )
     @argument("--static", action="store_true", default=None, help="a static table, no widget")
     @argument("-f", metavar="PATH", dest="file", default=None, help="read the network from a file")
     @argument(
@@ -156,16 +163,21 @@ class CnnMagic(Magics):
         try:
             args, inline = _parse_line(line)
             text, rounding, offset = self._source(args, inline, cell)
-            view = CNNView(
-                text,
-                rounding=args.rounding or rounding,
-                input=args.input,
-                convention=args.flops or self.flops,
-                all_ops=self.all_ops if args.all_ops is None else args.all_ops,
-                dtype=args.dtype or self.dtype,
-                static=(self.static if args.static is None else args.static)
+            options = {
+                "rounding": args.rounding or rounding,
+                "input": args.input,
+                "convention": args.flops or self.flops,
+                "all_ops": self.all_ops if args.all_ops is None else args.all_ops,
+                "dtype": args.dtype or self.dtype,
+                "static": (self.static if args.static is None else args.static)
                 or not _has_kernel(self.shell),
-            )
+            }
+            if args.vary:
+                from .sliders import SliderView, parse_ranges
+
+                view = SliderView(text, parse_ranges(args.vary), **options)
+            else:
+                view = CNNView(text, **options)
             name = _variable(args.output)
         except CNNError as error:
             raise _surface(error, offset) from None
@@ -173,7 +185,9 @@ class CnnMagic(Magics):
             self.shell.user_ns[name] = view.network
         display(view)
         if args.explain:
-            display(explain(view.network, view.convention, view.all_ops, view.dtype))
+            display(
+                explain(view.network, options["convention"], options["all_ops"], options["dtype"])
+            )
 
     def _source(self, args, inline: str, cell: str | None) -> tuple[str, str, int]:
         """The network text, its default rounding, and how far its line numbers are
@@ -231,6 +245,14 @@ def _parse_line(line: str):
         args = CnnMagic.cnn.parser.parse_args(tokens)
     except UsageError as error:
         raise CNNError(f"%cnn: {error}", hint="options: see %%cnn?") from None
+    if args.vary:  # --vary takes its ranges; a %cnn network after them is the network's
+        from .sliders import is_range
+
+        ranges = [word for word in args.vary if is_range(word)]
+        cut = next((i for i, word in enumerate(args.vary) if not is_range(word)), None)
+        if cut is not None and cut == len(ranges):
+            args.network = args.vary[cut:] + args.network
+            args.vary = ranges
     # the network keeps its own spelling (and columns, for the caret): cut it from the
     # raw line after the option tokens rather than re-joining argparse's tokens
     start = 0
