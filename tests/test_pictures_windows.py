@@ -215,3 +215,22 @@ def test_explain_shows_the_windows_beside_the_formulas() -> None:
         assert markdown.rindex("**", 0, at) > markdown.index(f"**{layer.name}**")
     assert "<svg" not in Explanation(net, windows=False).to_markdown()
     assert "<svg" not in explain(net).to_text()
+
+
+def test_upsampling_writes_each_input_to_s_outputs() -> None:
+    from cnn_magic.pictures.windows import axis_svg
+
+    p = plan(Axis(4, 1, 2, 0, 0, 1, 8, "upsample"))
+    assert p.cells == ("input",) * 8
+    assert [(w.number, w.start, w.stop) for w in p.windows] == [
+        (0, 0, 2),
+        (1, 2, 4),
+        (2, 4, 6),
+        (3, 6, 8),
+    ]
+    assert "upsampled ×2 → 8 outputs" in axis_svg(Axis(4, 1, 2, 0, 0, 1, 8, "upsample"))
+
+
+def test_a_rule_without_a_picture_says_so() -> None:
+    with pytest.raises(CNNError, match="no windows picture for the 'spiral' rule"):
+        plan(Axis(4, 1, 2, 0, 0, 1, 8, "spiral"))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..errors import CNNError
 from ..layers import Axis
 from .svg import document, element, group, path, text
 
@@ -80,13 +81,26 @@ def k_eff(axis: Axis) -> int:
     return axis.dilation * (axis.kernel - 1) + 1
 
 
+SLIDING = ("floor", "ceil", "same")
+SCATTERING = ("deconv", "upsample")  # drawn from the input's side: what each input writes
+RULES = (*SLIDING, *SCATTERING, "adaptive")
+
+
 def plan(axis: Axis) -> Plan:
-    """Cells and windows of one dimension of a conv, pooling or transposed conv."""
+    """Cells and windows of one dimension of a conv, pooling, transposed conv or
+    upsampling layer (an upsampling by S writes each input to S outputs)."""
     if axis.rule == "deconv":
         return _scatter(axis)
+    if axis.rule == "upsample":
+        copies = axis.out // max(axis.size, 1)
+        return _scatter(axis._replace(kernel=copies, stride=copies, dilation=1, pad_before=0))
     if axis.rule == "adaptive":
         return _adaptive(axis)
-    return _slide(axis)
+    if axis.rule in SLIDING:
+        return _slide(axis)
+    raise CNNError(
+        f"no windows picture for the {axis.rule!r} rule", hint="valid: " + ", ".join(RULES)
+    )
 
 
 def _slide(axis: Axis) -> Plan:
@@ -241,6 +255,9 @@ def _caption(axis: Axis, name: str) -> str:
         bits.append(f"d{axis.dilation}")
     if axis.out_pad:
         bits.append(f"op{axis.out_pad}")
+    if axis.rule == "upsample":
+        times = axis.out // max(axis.size, 1)
+        return f"{name}: {axis.size} cells, upsampled ×{times} → {axis.out} outputs"
     rule = {"deconv": "transposed", "same": "same padding"}.get(axis.rule, axis.rule)
     return f"{name}: {axis.size} cells, {' '.join(bits)}, {rule} → {axis.out} outputs"
 
@@ -251,7 +268,7 @@ def _axis_parts(axis: Axis, name: str, top: float) -> tuple[float, float, list[s
     row = _row(p)
     parts = [text(0, top + 12, _caption(axis, name), cls="cnnm-title")]
     y = top + 22
-    deconv = p.rule == "deconv"
+    deconv = p.rule in SCATTERING
     if deconv:
         y = _input_row(axis, row, y, parts)
     parts += _cells(p, row, y, "output" if deconv else "input")
@@ -395,7 +412,7 @@ def _notes(axis: Axis, p: Plan, hidden: int) -> list[str]:
         )
     if p.extra_pad:
         notes.append("same: the odd padding cell goes after (bottom/right), as TensorFlow")
-    if p.rule == "deconv":
+    if p.rule in SCATTERING:
         if axis.pad_before:
             notes.append(
                 f"padding {axis.pad_before} crops {axis.pad_before} "
