@@ -30,7 +30,9 @@ PICTURES = {  # name → the cell that draws it
     ".windows_svg()",
     "charts": 'cnn_magic.example("resnet50").cost_svg(by="block", convention="macs")',
 }
-CELLS = ("import cnn_magic", *PICTURES.values())
+EXPLAIN = "%%cnn --explain --static\ninput 5x5x1\nmaxpool k2 s2 p1"
+CELLS = ("import cnn_magic", *PICTURES.values(), "%load_ext cnn_magic", EXPLAIN)
+EXPLAIN_CELL = len(CELLS) - 1
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 # the relative luminance of a computed CSS colour, 0 (black) to 1 (white)
@@ -85,6 +87,18 @@ def test_words_are_text_the_page_can_find(pictures: NotebookPage) -> None:
     windows = svg(pictures, "windows")
     expect(windows.locator("g.cnnm-win")).to_have_count(7)
     expect(windows).to_contain_text("hangs 1 cell over the edge")
+
+
+def test_explain_draws_the_windows_under_the_formulas(pictures: NotebookPage) -> None:
+    outputs = pictures.outputs(EXPLAIN_CELL)
+    expect(outputs).to_have_count(2)  # the table, then the worked formulas
+    formulas = outputs.nth(1)
+    expect(formulas.locator(".MathJax, mjx-container, .katex").first).to_be_attached()
+    windows = formulas.locator("svg.cnnm")
+    expect(windows).to_have_count(1)
+    expect(windows.locator("g.cnnm-win")).to_have_count(3)
+    expect(windows.locator("g.cnnm-dropped-window")).to_have_count(1)
+    expect(windows).to_contain_text("in the right padding")
 
 
 def test_colours_follow_the_theme(pictures: NotebookPage, artifacts: Path) -> None:
