@@ -188,7 +188,9 @@ class Svg(str):
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         return {
             "image/svg+xml": str(self),
-            "text/html": f'<div class="cnnm-picture">{self}</div>',
+            # a wide picture scrolls inside the output instead of widening it
+            "text/html": f'<div class="cnnm-picture" style="max-width:100%;overflow-x:auto">'
+            f"{self}</div>",
             "text/plain": self.alt or "<SVG picture>",
         }
 
