@@ -180,32 +180,49 @@ def chart_svg(panels: list[tuple[str, list[Item], str, str]], title: str = "") -
     return document(widest, y, parts, title=words)
 
 
+def cost_panels(
+    net: Network,
+    by: str = "layer",
+    convention: str = "flops",
+    all_ops: bool = False,
+    dtype: str = "float32",
+    measures: tuple[str, ...] = MEASURES,
+) -> list[tuple[str, list[Item], str, str]]:
+    """The panels (title, bars, unit, css class) of the chosen measures."""
+    each = f"per {by}"
+    ops = count_label(convention, all_ops)
+    panels = {
+        "params": (f"parameters {each}", items(net, "params", by), "params", "cnnm-params"),
+        "ops": (
+            f"{ops} {each}",
+            items(net, "ops", by, convention, all_ops),
+            CONVENTION_LABEL[convention] if not all_ops else ops,
+            "cnnm-ops",
+        ),
+        "memory": (
+            f"activation memory {each} ({dtype})",
+            items(net, "memory", by, dtype=dtype),
+            "B",
+            "cnnm-memory",
+        ),
+    }
+    return [panels[what] for what in measures]
+
+
 def cost_svg(
     net: Network,
     by: str = "layer",
     convention: str = "flops",
     all_ops: bool = False,
     dtype: str = "float32",
+    measures: tuple[str, ...] = MEASURES,
 ) -> str:
-    """Parameters, operations and activation memory of ``net`` per layer or per block."""
-    each = f"per {by}"
-    ops = count_label(convention, all_ops)
-    panels = [
-        (f"parameters {each}", items(net, "params", by), "params", "cnnm-params"),
-        (
-            f"{ops} {each}",
-            items(net, "ops", by, convention, all_ops),
-            CONVENTION_LABEL[convention] if not all_ops else ops,
-            "cnnm-ops",
-        ),
-        (
-            f"activation memory {each} ({dtype})",
-            items(net, "memory", by, dtype=dtype),
-            "B",
-            "cnnm-memory",
-        ),
-    ]
-    return chart_svg(panels)
+    """Parameters, operations and activation memory of ``net`` per layer or per block
+    (or the ``measures`` chosen of them), one chart under the other."""
+    for what in measures:
+        if what not in MEASURES:
+            raise CNNError(f"unknown measure {what!r}", hint=did_you_mean(str(what), MEASURES))
+    return chart_svg(cost_panels(net, by, convention, all_ops, dtype, measures))
 
 
 def text_bars(title: str, bars: list[Item], unit: str, width: int = 40) -> str:

@@ -1,0 +1,200 @@
+"""The pictures inside the notebook view: a layer's windows when its row is selected,
+the network's picture and the cost charts under the table, all switched by CSS.
+
+The view's HTML holds a table per rounding (roundings that agree share one) and
+switches them with radio inputs, so a click needs no kernel and a saved notebook keeps
+working. The pictures follow the same rule:
+
+* every layer with windows gets a radio input; its name in the table is a ``<label>``
+  for it, so a click on the name selects the row and shows its windows under the table;
+* a windows picture is drawn once for all the layers and roundings that share it (the
+  same arithmetic gives the same picture), and shown when one of them is selected under
+  a rounding it belongs to;
+* the network's picture follows the rounding; the cost charts the rounding and (for
+  the operations) the convention.
+
+The pictures share one copy of the style, without the fallback colours a standalone
+picture carries. They are added in that order (network, windows, charts) while they fit
+in :data:`BUDGET` characters; what does not fit is named, with the call that draws it.
+:func:`view_pictures` returns the pieces; the view puts the inputs before its tables'
+container (``~`` selectors need them as earlier siblings), the CSS in its style and the
+panel inside the container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ..conventions import CONVENTIONS
+from ..results import Network
+from .charts import cost_svg
+from .network import network_svg
+from .svg import FALLBACK, STYLE, _attrs
+from .windows import windows_svg
+
+BUDGET = 300_000
+"""Characters of pictures a view carries at most (its tables are about as large for
+ResNet-50); LeNet-5's all fit in a fifth of it."""
+MAX_PER_LAYER_CHARTS = 60  # layers; beyond this the charts group by block
+
+_FALLBACKS = sorted({_attrs(dict(v)) for v in FALLBACK.values()}, key=len, reverse=True)
+
+
+class ViewPictures(NamedTuple):
+    """What the view adds: inputs, CSS, the panel under the tables, and which layers'
+    rows get a label."""
+
+    inputs: str
+    css: str
+    panel: str
+    windowed: frozenset[int]
+    prefix: str
+
+    def label(self, layer: int, name_html: str) -> str:
+        """A row's name as the label that selects its windows (unchanged without)."""
+        if layer not in self.windowed:
+            return name_html
+        return f'<label class="wl" for="{self.prefix}-w{layer}">{name_html}</label>'
+
+    def row_class(self, layer: int) -> str:
+        """The class that marks a layer's row while its windows are shown."""
+        return f"wr{layer}" if layer in self.windowed else ""
+
+
+def for_view(svg: str) -> str:
+    """A picture without its ``<style>`` and fallback colours: the view has the style."""
+    svg = svg.replace(f"<style>{STYLE}</style>", "", 1)
+    for attributes in _FALLBACKS:
+        svg = svg.replace(attributes, "")
+    return svg
+
+
+class _Part(NamedTuple):
+    html: str
+    css: list[str]
+
+
+def _windows(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> tuple[_Part, set[int]]:
+    shared: dict[str, list[tuple[int, str]]] = {}  # picture → (layer, rounding) pairs
+    windowed: set[int] = set()
+    for roundings, net in variants:
+        for index, layer in enumerate(net.layers):
+            if layer.axes:
+                windowed.add(index)
+                picture = for_view(windows_svg(layer.axes))
+                shared.setdefault(picture, []).extend((index, r) for r in roundings)
+    html, css = [], []
+    for number, (picture, pairs) in enumerate(shared.items()):
+        html.append(f'<div class="cnnm-wp wp{number}">{picture}</div>')
+        shown = ",".join(f"#{p}-r-{r}:checked~#{p}-w{i}:checked~.cb .wp{number}" for i, r in pairs)
+        css.append(shown + "{display:block}")
+    for index in sorted(windowed):  # the selected row, marked
+        css.append(f"#{p}-w{index}:checked~.cb tr.wr{index}>td{{font-weight:600}}")
+    close = f'<label class="cnnm-wclose" for="{p}-w-none">✕ hide the windows</label>'
+    return _Part(f'<div class="cnnm-windows">{close}{"".join(html)}</div>', css), windowed
+
+
+def _networks(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> _Part:
+    html, css = [], []
+    for number, (roundings, net) in enumerate(variants):
+        css.append(
+            ",".join(f"#{p}-r-{r}:checked~.cb .np{number}" for r in roundings) + "{display:block}"
+        )
+        html.append(f'<div class="cnnm-np np{number}">{for_view(network_svg(net))}</div>')
+    return _Part(
+        f'<details class="cnnm-pictures" open><summary>the network, drawn</summary>'
+        f"{''.join(html)}</details>",
+        css,
+    )
+
+
+def _charts(
+    variants: Sequence[tuple[tuple[str, ...], Network]], p: str, all_ops: bool, dtype: str
+) -> _Part:
+    html, css = [], []
+    for number, (roundings, net) in enumerate(variants):
+        by = "layer" if len(net.layers) <= MAX_PER_LAYER_CHARTS else "block"
+        fixed = for_view(cost_svg(net, by, dtype=dtype, measures=("params", "memory")))
+        html.append(f'<div class="cnnm-cp cp{number}">{fixed}</div>')
+        css.append(
+            ",".join(f"#{p}-r-{r}:checked~.cb .cp{number}" for r in roundings) + "{display:block}"
+        )
+        for convention in CONVENTIONS:
+            cls = f"cp{number}-{convention}"
+            ops = for_view(cost_svg(net, by, convention, all_ops, dtype, measures=("ops",)))
+            html.append(f'<div class="cnnm-cp {cls}">{ops}</div>')
+            css.append(
+                ",".join(
+                    f"#{p}-c-{convention}:checked~#{p}-r-{r}:checked~.cb .{cls}" for r in roundings
+                )
+                + "{display:block}"
+            )
+    return _Part(
+        f'<details class="cnnm-costs"><summary>where the cost goes</summary>'
+        f"{''.join(html)}</details>",
+        css,
+    )
+
+
+def view_pictures(
+    variants: Sequence[tuple[tuple[str, ...], Network]],
+    prefix: str,
+    *,
+    all_ops: bool = False,
+    dtype: str = "float32",
+    budget: int = BUDGET,
+) -> ViewPictures:
+    """The pictures of a view whose rounding radios are ``{prefix}-r-{rounding}`` and
+    convention radios ``{prefix}-c-{convention}``; ``variants`` are the roundings that
+    give each network."""
+    p = prefix
+    windows, windowed = _windows(variants, p)
+    parts = {
+        "network": _networks(variants, p),
+        "windows": windows,
+        "charts": _charts(variants, p, all_ops, dtype),
+    }
+    calls = {
+        "network": "net.to_svg()",
+        "windows": "net.layers[i].windows_svg()",
+        "charts": "net.cost_svg()",
+    }
+    kept, left_out, size = [], [], 0
+    for name, part in parts.items():
+        if size + len(part.html) <= budget:
+            kept.append(part)
+            size += len(part.html)
+        else:
+            left_out.append(name)
+    if "windows" in left_out:
+        windowed = set()
+    note = ""
+    if left_out:
+        note = (
+            '<div class="cnnm-left-out">Too large to draw here: '
+            + "; ".join(f"{name} ({calls[name]})" for name in left_out)
+            + ".</div>"
+        )
+    css = [
+        STYLE,
+        ".cnnm-wp,.cnnm-np,.cnnm-cp{display:none}",
+        f"#{p}-w-none:checked~.cb .cnnm-wclose{{display:none}}",
+        ".cnnm-wclose,.cnn-magic label.wl{cursor:pointer}",
+        ".cnn-magic label.wl{text-decoration:underline dotted}",
+        ".cnnm-view-pictures summary{cursor:pointer}",
+        *(rule for part in kept for rule in part.css),
+    ]
+    inputs = ""
+    if windowed:
+        inputs = f'<input type="radio" name="{p}-w" id="{p}-w-none" checked>' + "".join(
+            f'<input type="radio" name="{p}-w" id="{p}-w{i}">' for i in sorted(windowed)
+        )
+    body = "".join(part.html for part in kept)
+    return ViewPictures(
+        inputs,
+        "".join(css),
+        f'<div class="cnnm-view-pictures">{body}{note}</div>',
+        frozenset(windowed),
+        p,
+    )
