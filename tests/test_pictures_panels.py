@@ -23,9 +23,14 @@ def variants(text: str) -> list[tuple[tuple[str, ...], cnn_magic.Network]]:
     return [(tuple(roundings), net) for net, roundings in groups.values()]
 
 
+def selectors(css: str, cls: str) -> str:
+    """The selectors of the rule that shows the elements of class ``cls``."""
+    return re.search(r"([^{}]*\." + re.escape(cls) + r")\{display:block\}", css).group(1)
+
+
 def shown_for(css: str, number: int) -> set[tuple[int, str]]:
     """The (layer, rounding) pairs whose selection shows windows picture ``number``."""
-    rule = re.search(r"([^{}]*\.wp%d)\{display:block\}" % number, css).group(1)
+    rule = selectors(css, f"wp{number}")
     return {
         (int(layer), rounding)
         for rounding, layer in re.findall(r"#cm-r-(\w+):checked~#cm-w(\d+):checked", rule)
@@ -72,12 +77,12 @@ def test_network_and_charts_follow_the_toggles() -> None:
     groups = variants(POOL13)
     view = view_pictures(groups, "cm")
     for number, (roundings, net) in enumerate(groups):
-        rule = re.search(r"([^{}]*\.np%d)\{display:block\}" % number, view.css).group(1)
+        rule = selectors(view.css, f"np{number}")
         assert set(re.findall(r"#cm-r-(\w+):checked", rule)) == set(roundings)
         assert for_view(net.to_svg()) in view.panel
         for convention in ("flops", "macs", "exact"):
-            rule = re.search(r"([^{}]*\.cp%d-%s)\{display:block\}" % (number, convention), view.css)
-            assert {c for c in re.findall(r"#cm-c-(\w+):checked", rule.group(1))} == {convention}
+            rule = selectors(view.css, f"cp{number}-{convention}")
+            assert set(re.findall(r"#cm-c-(\w+):checked", rule)) == {convention}
             assert f"{net.total(convention):,}" in view.panel
 
 
