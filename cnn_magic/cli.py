@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 output = str(net.to_svg())
             else:
                 render = getattr(net, f"to_{args.format}")
-                output = render(args.flops, args.all_ops, units=args.units)
+                output = render(args.flops, all_ops=args.all_ops, units=args.units)
         sys.stdout.write(output.rstrip("\n") + "\n")
         sys.stdout.flush()
     except CNNError as err:

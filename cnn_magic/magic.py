@@ -23,7 +23,6 @@ from traitlets import Bool, Enum
 
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .errors import CNNError
-from .explain import explain
 from .widget import CNNView
 
 
@@ -185,8 +184,15 @@ class CnnMagic(Magics):
             self.shell.user_ns[name] = view.network
         display(view)
         if args.explain:
+            from .explain import explain  # only when asked: %load_ext stays light
+
             display(
-                explain(view.network, options["convention"], options["all_ops"], options["dtype"])
+                explain(
+                    view.network,
+                    options["convention"],
+                    all_ops=options["all_ops"],
+                    dtype=options["dtype"],
+                )
             )
 
     def _source(self, args, inline: str, cell: str | None) -> tuple[str, str, int]:

@@ -116,7 +116,7 @@ def test_settings_say_where() -> None:
             "line 1: unknown argument 'pp'\n"
             "    input 8x8x1; k = 3; conv 2 k{k} s{k} pp\n"
             "                                         ^^\n"
-            "with k = 3; padding is written p1, p=1x2, same or valid",
+            "with k = 3; did you mean 'p'?",
         ),
         (
             "input 8x8x1\nstride=2\nconv 2 k3",

@@ -15,8 +15,8 @@ nothing heavy is imported. Each returns an :class:`~cnn_magic.pictures.svg.Svg`:
 from __future__ import annotations
 
 from ..errors import CNNError
-from ..evaluate import format_shape
 from ..results import Layer, Network
+from ..shapes import format_shape
 from .charts import Item, chart_svg, cost_svg, items, text_bars
 from .network import drawn, network_svg
 from .svg import Svg

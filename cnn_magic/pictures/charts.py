@@ -47,7 +47,7 @@ def measure(layer: Layer, what: str, convention: str, all_ops: bool, dtype: str)
     if what == "params":
         return layer.params
     if what == "ops":
-        return layer.count(convention, all_ops)
+        return layer.count(convention, all_ops=all_ops)
     return layer.elements * DTYPE_BYTES[dtype]
 
 

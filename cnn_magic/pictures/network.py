@@ -25,8 +25,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..evaluate import format_shape
 from ..results import Block, Layer, Network
+from ..shapes import format_shape
 from .svg import document, element, group, path, text
 
 Draw = Callable[[float, float], list[str]]  # (left x, y of the flow line) → parts

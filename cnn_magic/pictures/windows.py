@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..errors import CNNError
-from ..layers import Axis
+from ..shapes import SPATIAL_NAMES, Axis
 from .svg import document, element, group, path, text
 
 # cell kinds, also the CSS classes the cells are drawn with
@@ -427,13 +427,11 @@ def _notes(axis: Axis, p: Plan, hidden: int) -> list[str]:
 
 # ------------------------------------------------------------------------ a layer
 
-AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
 
 def layer_axes(axes: tuple[Axis, ...]) -> list[tuple[str, Axis]]:
     """(name, axis) per spatial dimension; dimensions computed alike share one picture
     (``H = W``), as the worked formulas share one line."""
-    names = AXIS_NAMES.get(len(axes), tuple(f"dim{i}" for i in range(len(axes))))
+    names = SPATIAL_NAMES.get(len(axes), tuple(f"dim{i}" for i in range(len(axes))))
     if len(set(axes)) == 1 and len(axes) > 1:
         return [(" = ".join(names), axes[0])]
     return list(zip(names, axes, strict=True))
