@@ -20,7 +20,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..conventions import CONVENTION_LABEL, DTYPE_BYTES
+from ..conventions import (
+    CONVENTION_LABEL,
+    DTYPE_BYTES,
+    check_convention,
+    check_dtype,
+    check_flag,
+)
 from ..errors import CNNError, did_you_mean
 from ..results import Layer, Network
 from ..table import count_label, format_count, format_share
@@ -42,13 +48,13 @@ class Item(NamedTuple):
     value: int
 
 
-def measure(layer: Layer, what: str, convention: str, all_ops: bool, dtype: str) -> int:
-    """A layer's parameters, operations or activation bytes."""
+def measure(layer: Layer, what: str, convention: str, all_ops: bool, size: int) -> int:
+    """A layer's parameters, operations or activation bytes (``size`` bytes a value)."""
     if what == "params":
         return layer.params
     if what == "ops":
         return layer.count(convention, all_ops=all_ops)
-    return layer.elements * DTYPE_BYTES[dtype]
+    return layer.elements * size
 
 
 def groups(net: Network, by: str) -> list[tuple[str, list[Layer]]]:
@@ -77,12 +83,12 @@ def items(
     """The bars of one panel: (name, value) per layer or block, zeros left out."""
     if what not in MEASURES:
         raise CNNError(f"unknown measure {what!r}", hint=did_you_mean(str(what), MEASURES))
-    if dtype not in DTYPE_BYTES:
-        raise CNNError(f"unknown dtype {dtype!r}", hint=did_you_mean(str(dtype), DTYPE_BYTES))
-    count_label(convention, all_ops)  # checks the convention
+    size = DTYPE_BYTES[check_dtype(dtype)]
+    convention = check_convention(convention)
+    all_ops = check_flag("all_ops", all_ops)
     out = []
     for name, layers in groups(net, by):
-        value = sum(measure(layer, what, convention, all_ops, dtype) for layer in layers)
+        value = sum(measure(layer, what, convention, all_ops, size) for layer in layers)
         if value:
             out.append(Item(name, value))
     return out
@@ -196,7 +202,7 @@ def cost_panels(
         "ops": (
             f"{ops} {each}",
             items(net, "ops", by, convention, all_ops),
-            CONVENTION_LABEL[convention] if not all_ops else ops,
+            CONVENTION_LABEL[check_convention(convention)] if not all_ops else ops,
             "cnnm-ops",
         ),
         "memory": (
