@@ -187,3 +187,24 @@ def test_bar_chart_of_your_own_groups() -> None:
     chart = bar_chart("MACs by map size", [("56×56", 300), ("28×28", 100), ("empty", 0)], "MACs")
     assert bars(chart, "ops") == [("56×56", 300), ("28×28", 100)]
     assert chart.alt.splitlines()[1].endswith("300 MACs  75.0%")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "input 3@100\nconv 8 k5 s2\nmaxpool k2\nfc 10",
+        "input 3@16x32x32\nconv 8 k3 p1\nmaxpool k2 s2\nconv 8 k=3x3x1\ngap\nfc 4",
+    ],
+)
+def test_1d_and_3d_maps_are_boxes_labelled_as_the_table(text: str) -> None:
+    net = cnn_magic.evaluate(text)
+    drawn = nodes(net.to_svg())
+    table = [row.output for row in rows(net) if row.kind == "layer"]
+    shown = [n.get("data-shape") for n in drawn[1:]]
+    assert shown == [
+        out
+        for out, layer in zip(table, net.layers, strict=True)
+        if layer.macs or layer.axes or layer.in_shape != layer.out_shape
+    ]
+    heights = [float(front(n).get("height")) for n in drawn]
+    assert heights[1] > heights[2]  # the first pooling halves the map: a lower box

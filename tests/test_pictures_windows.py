@@ -234,3 +234,24 @@ def test_upsampling_writes_each_input_to_s_outputs() -> None:
 def test_a_rule_without_a_picture_says_so() -> None:
     with pytest.raises(CNNError, match="no windows picture for the 'spiral' rule"):
         plan(Axis(4, 1, 2, 0, 0, 1, 8, "spiral"))
+
+
+def test_one_picture_per_dimension_in_1d_and_3d() -> None:
+    signal = cnn_magic.evaluate("input 3@100\nconv 8 k5 s2\nfc 10").layers[0]
+    root = parse(signal.windows_svg())
+    groups = [g for g in root.iter(f"{SVG}g") if g.get("class") == "cnnm-axis"]
+    assert [g.get("data-dim") for g in groups] == ["L"]
+    assert "100 cells, k5 s2, floor → 48 outputs" in "".join(root.itertext())
+    volume = cnn_magic.evaluate("input 3@16x32x32\nconv 8 k3 p1\nconv 8 k=3x3x1").layers
+    dims = [
+        [
+            g.get("data-dim")
+            for g in parse(layer.windows_svg()).iter(f"{SVG}g")
+            if g.get("class") == "cnnm-axis"
+        ]
+        for layer in volume
+    ]
+    assert dims == [["D", "H = W"], ["D", "H", "W"]]
+    words = "".join(parse(volume[1].windows_svg()).itertext())
+    assert "H: 32 cells, k3, floor → 30 outputs" in words
+    assert "W: 32 cells, k1, floor → 32 outputs" in words

@@ -430,11 +430,17 @@ def _notes(axis: Axis, p: Plan, hidden: int) -> list[str]:
 
 def layer_axes(axes: tuple[Axis, ...]) -> list[tuple[str, Axis]]:
     """(name, axis) per spatial dimension; dimensions computed alike share one picture
-    (``H = W``), as the worked formulas share one line."""
+    (``H = W``), as the worked formulas share one line.
+
+    >>> a, b = Axis(16, 3, 1, 1, 1, 1, 16, "floor"), Axis(32, 3, 1, 1, 1, 1, 32, "floor")
+    >>> [name for name, _ in layer_axes((a, b, b))]
+    ['D', 'H = W']
+    """
     names = SPATIAL_NAMES.get(len(axes), tuple(f"dim{i}" for i in range(len(axes))))
-    if len(set(axes)) == 1 and len(axes) > 1:
-        return [(" = ".join(names), axes[0])]
-    return list(zip(names, axes, strict=True))
+    alike: dict[Axis, list[str]] = {}
+    for name, axis in zip(names, axes, strict=True):
+        alike.setdefault(axis, []).append(name)
+    return [(" = ".join(group), axis) for axis, group in alike.items()]
 
 
 def windows_svg(axes: tuple[Axis, ...], title: str = "") -> str:
