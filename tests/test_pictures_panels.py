@@ -94,3 +94,21 @@ def test_what_does_not_fit_is_named() -> None:
     assert len(view.panel) < 300_000
     small = view_pictures(variants(POOL13), "cm", budget=1000)
     assert "Too large to draw here: network (net.to_svg()); windows" in small.panel
+
+
+def test_the_selected_layer_is_named_above_its_windows() -> None:
+    view = view_pictures(variants("input 8x8x1\nC1: conv 2 k3\nfc 2"), "cm")
+    assert '<div class="cnnm-wn wn0">C1 · conv 2 k3</div>' in view.panel
+    assert "#cm-w0:checked~.cb .wn0{display:block" in view.css
+    net = cnn_magic.evaluate("input 8x8x1\nconv 2 k3")
+    evil = net.layers[0]._replace(name="<i>x</i>")
+    tampered = type(net)(net.text, net.rounding, net.input_shape, (evil,))
+    assert (
+        "&lt;i&gt;x&lt;/i&gt; · conv 2 k3"
+        in view_pictures(
+            [
+                (("floor",), tampered),
+            ],
+            "cm",
+        ).panel
+    )

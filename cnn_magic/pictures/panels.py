@@ -24,6 +24,7 @@ panel inside the container.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 from typing import NamedTuple
 
 from ..conventions import CONVENTIONS
@@ -85,6 +86,14 @@ def _windows(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> tup
                 picture = for_view(windows_svg(layer.axes))
                 shared.setdefault(picture, []).extend((index, r) for r in roundings)
     html, css = [], []
+    names: dict[int, str] = {}  # the selected layer, named above its windows
+    for _, net in variants:
+        for index in windowed:
+            layer = net.layers[index]
+            names.setdefault(index, f"{layer.name} · {layer.text}")
+    for index in sorted(names):
+        html.append(f'<div class="cnnm-wn wn{index}">{escape(names[index])}</div>')
+        css.append(f"#{p}-w{index}:checked~.cb .wn{index}{{display:block;font-weight:600}}")
     for number, (picture, pairs) in enumerate(shared.items()):
         html.append(f'<div class="cnnm-wp wp{number}">{picture}</div>')
         shown = ",".join(f"#{p}-r-{r}:checked~#{p}-w{i}:checked~.cb .wp{number}" for i, r in pairs)
@@ -178,7 +187,7 @@ def view_pictures(
         )
     css = [
         STYLE,
-        ".cnnm-wp,.cnnm-np,.cnnm-cp{display:none}",
+        ".cnnm-wp,.cnnm-wn,.cnnm-np,.cnnm-cp{display:none}",
         f"#{p}-w-none:checked~.cb .cnnm-wclose{{display:none}}",
         ".cnnm-wclose,.cnn-magic label.wl{cursor:pointer}",
         ".cnn-magic label.wl{text-decoration:underline dotted}",
