@@ -123,3 +123,82 @@ def test_colours_follow_the_theme(pictures: NotebookPage, artifacts: Path) -> No
                     shutil.copyfile(shot, target)
     finally:
         set_theme(nb, "light")
+
+
+# --------------------------------------------------- the view's pictures, CSS alone
+
+POOL13 = "input 13x13x4\nC1: conv 4 k3 p1\nP1: maxpool k2 s2\nfc 10"
+
+
+def view_page(tmp: Path) -> Path:
+    """A page laid out as the view lays out its fragment: the convention and rounding
+    radios, the pictures' inputs, labels, then the tables' container with the panel."""
+    import cnn_magic
+    from cnn_magic.pictures.panels import view_pictures
+
+    groups: dict[tuple, tuple[cnn_magic.Network, list[str]]] = {}
+    for rounding in ("textbook", "floor", "ceil"):
+        net = cnn_magic.evaluate(POOL13, rounding)
+        groups.setdefault(tuple(x.out_shape for x in net.layers), (net, []))[1].append(rounding)
+    pictures = view_pictures([(tuple(r), net) for net, r in groups.values()], "cm")
+    radios = "".join(
+        f'<input type="radio" name="cm-{kind}" id="cm-{kind}-{value}"{" checked" * first}>'
+        for kind, values in (
+            ("c", ("flops", "macs", "exact")),
+            ("r", ("textbook", "floor", "ceil")),
+        )
+        for first, value in zip((True, False, False), values, strict=True)
+    )
+    labels = "".join(
+        f'<label for="cm-{k}-{v}" class="pick">{v}</label> '
+        for k, v in (("c", "macs"), ("r", "floor"), ("r", "textbook"))
+    )
+    rows = "".join(
+        f'<tr class="{pictures.row_class(i)}"><td>{pictures.label(i, name)}</td></tr>'
+        for i, name in enumerate(("C1", "P1", "fc1"))
+    )
+    page = (
+        f'<html><body><div class="cnn-magic">{radios}{pictures.inputs}{labels}'
+        f'<div class="cb"><table>{rows}</table>{pictures.panel}</div></div>'
+        f"<style>{pictures.css}</style></body></html>"
+    )
+    path = tmp / "view.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def test_a_click_on_a_row_shows_its_windows_and_the_rounding_redraws_them(
+    browser: Browser, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(view_page(tmp_path).as_uri())
+        shown = page.locator(".cnnm-wp:visible")
+        expect(shown).to_have_count(0)  # nothing selected yet
+        page.locator("label.wl", has_text="P1").click()
+        expect(shown).to_have_count(1)
+        expect(shown).to_contain_text("13 cells, k2 s2, ceil → 7 outputs")  # textbook
+        expect(page.locator(".cnnm-wn:visible")).to_have_text("P1 · maxpool k2 s2")
+        expect(shown.locator("g.cnnm-win")).to_have_count(7)
+        page.locator("label.pick", has_text="floor").click()
+        expect(shown).to_contain_text("13 cells, k2 s2, floor → 6 outputs")
+        expect(shown.locator("g.cnnm-win")).to_have_count(6)
+        page.locator("label.wl", has_text="C1").click()
+        expect(shown).to_have_count(1)
+        expect(shown).to_contain_text("13 cells, k3 p1, floor → 13 outputs")
+        page.locator(".cnnm-wclose").click()
+        expect(shown).to_have_count(0)
+        # the network's picture follows the rounding: P1 gives 6×6 under floor
+        network = page.locator(".cnnm-np:visible")
+        expect(network).to_have_count(1)
+        expect(network.locator('g[data-layer="P1"]')).to_have_attribute("data-shape", "6×6×4")
+        page.locator("label.pick", has_text="textbook").click()
+        expect(network.locator('g[data-layer="P1"]')).to_have_attribute("data-shape", "7×7×4")
+        # the charts follow the convention
+        page.locator(".cnnm-costs summary").click()
+        expect(page.locator(".cnnm-cp:visible")).to_have_count(2)  # params+memory, FLOPs
+        expect(page.locator(".cnnm-cp:visible").nth(1)).to_contain_text("FLOPs per layer")
+        page.locator("label.pick", has_text="macs").click()
+        expect(page.locator(".cnnm-cp:visible").nth(1)).to_contain_text("MACs per layer")
+    finally:
+        page.close()
