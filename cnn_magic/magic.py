@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import keyword
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
@@ -24,6 +25,9 @@ from traitlets import Bool, Enum
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .errors import CNNError
 from .widget import CNNView
+
+if TYPE_CHECKING:
+    from .sliders import SliderView
 
 
 class CNNMagicError(CNNError):
@@ -171,6 +175,7 @@ class CnnMagic(Magics):
                 "static": (self.static if args.static is None else args.static)
                 or not _has_kernel(self.shell),
             }
+            view: CNNView | SliderView
             if args.vary:
                 from .sliders import SliderView, parse_ranges
 

@@ -228,7 +228,7 @@ class SliderView:
         return self._widget
 
     def _build(self) -> Any:
-        import ipywidgets as w  # type: ignore[import-untyped]  # no stubs
+        import ipywidgets as w  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
         sliders = []
         for name, bounds in self.ranges.items():

@@ -112,3 +112,12 @@ def test_the_selected_layer_is_named_above_its_windows() -> None:
             "cm",
         ).panel
     )
+
+
+def test_drawn_once_given_each_outputs_prefix() -> None:
+    from cnn_magic.pictures.panels import PLACEHOLDER
+
+    groups = variants(POOL13)
+    once = view_pictures(groups, PLACEHOLDER)
+    assert once.with_prefix("cm") == view_pictures(groups, "cm")
+    assert PLACEHOLDER not in once.with_prefix("x1").panel + once.with_prefix("x1").css

@@ -38,6 +38,9 @@ BUDGET = 300_000
 """Characters of pictures a view carries at most (its tables are about as large for
 ResNet-50); LeNet-5's all fit in a fifth of it."""
 MAX_PER_LAYER_CHARTS = 60  # layers; beyond this the charts group by block
+PLACEHOLDER = "\ue000"
+"""A prefix no id, picture or layer name contains (a private-use character): pictures
+drawn with it are given their fragment's prefix by :meth:`ViewPictures.with_prefix`."""
 
 _FALLBACKS = sorted({_attrs(dict(v)) for v in FALLBACK.values()}, key=len, reverse=True)
 
@@ -57,6 +60,17 @@ class ViewPictures(NamedTuple):
         if layer not in self.windowed:
             return name_html
         return f'<label class="wl" for="{self.prefix}-w{layer}">{name_html}</label>'
+
+    def with_prefix(self, prefix: str) -> ViewPictures:
+        """The same pictures for a fragment whose ids start with ``prefix``: drawn once
+        with :data:`PLACEHOLDER` as the prefix, they serve every output of a view."""
+        return ViewPictures(
+            self.inputs.replace(self.prefix, prefix),
+            self.css.replace(self.prefix, prefix),
+            self.panel.replace(self.prefix, prefix),
+            self.windowed,
+            prefix,
+        )
 
     def row_class(self, layer: int) -> str:
         """The class that marks a layer's row while its windows are shown."""
