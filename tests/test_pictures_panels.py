@@ -42,7 +42,7 @@ def test_every_row_and_rounding_shows_its_own_windows() -> None:
     assert [roundings for roundings, _ in groups] == [("textbook", "ceil"), ("floor",)]
     view = view_pictures(groups, "cm")
     assert view.windowed == {0, 1}  # C1 and P1; fc has no windows
-    pictures = re.findall(r'<div class="cnnm-wp wp(\d+)">(<svg.*?</svg>)</div>', view.panel)
+    pictures = re.findall(r'<div class="cnnm-wp wp(\d+)" hidden>(<svg.*?</svg>)</div>', view.panel)
     seen: dict[tuple[int, str], str] = {}
     for number, svg in pictures:
         for pair in shown_for(view.css, int(number)):
@@ -98,7 +98,7 @@ def test_what_does_not_fit_is_named() -> None:
 
 def test_the_selected_layer_is_named_above_its_windows() -> None:
     view = view_pictures(variants("input 8x8x1\nC1: conv 2 k3\nfc 2"), "cm")
-    assert '<div class="cnnm-wn wn0">C1 · conv 2 k3</div>' in view.panel
+    assert '<div class="cnnm-wn wn0" hidden>C1 · conv 2 k3</div>' in view.panel
     assert "#cm-w0:checked~.cb .wn0{display:block" in view.css
     net = cnn_magic.evaluate("input 8x8x1\nconv 2 k3")
     evil = net.layers[0]._replace(name="<i>x</i>")
@@ -121,3 +121,12 @@ def test_drawn_once_given_each_outputs_prefix() -> None:
     once = view_pictures(groups, PLACEHOLDER)
     assert once.with_prefix("cm") == view_pictures(groups, "cm")
     assert PLACEHOLDER not in once.with_prefix("x1").panel + once.with_prefix("x1").css
+
+
+def test_without_css_only_the_cells_own_picture_shows() -> None:
+    groups = variants(POOL13)  # (textbook, ceil) and (floor,)
+    view = view_pictures(groups, "cm", rounding="floor", convention="macs")
+    shown = re.findall(r'<div class="(cnnm-\w+ \w+(?:-\w+)?)">', view.panel)
+    assert shown == ["cnnm-np np1", "cnnm-cp cp1", "cnnm-cp cp1-macs"]
+    windows = re.findall(r'<div class="cnnm-w[pn] w[pn]\d+"( hidden)?>', view.panel)
+    assert len(windows) == 5 and set(windows) == {" hidden"}  # 3 pictures, 2 names

@@ -106,25 +106,36 @@ def _windows(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> tup
             layer = net.layers[index]
             names.setdefault(index, f"{layer.name} · {layer.text}")
     for index in sorted(names):
-        html.append(f'<div class="cnnm-wn wn{index}">{escape(names[index])}</div>')
+        html.append(f'<div class="cnnm-wn wn{index}" hidden>{escape(names[index])}</div>')
         css.append(f"#{p}-w{index}:checked~.cb .wn{index}{{display:block;font-weight:600}}")
     for number, (picture, pairs) in enumerate(shared.items()):
-        html.append(f'<div class="cnnm-wp wp{number}">{picture}</div>')
+        html.append(f'<div class="cnnm-wp wp{number}" hidden>{picture}</div>')
         shown = ",".join(f"#{p}-r-{r}:checked~#{p}-w{i}:checked~.cb .wp{number}" for i, r in pairs)
         css.append(shown + "{display:block}")
     for index in sorted(windowed):  # the selected row, marked
         css.append(f"#{p}-w{index}:checked~.cb tr.wr{index}>td{{font-weight:600}}")
-    close = f'<label class="cnnm-wclose" for="{p}-w-none">✕ hide the windows</label>'
+    close = f'<label class="cnnm-wclose" for="{p}-w-none" hidden>✕ hide the windows</label>'
+    if windowed:
+        chosen = ",".join(f"#{p}-w{i}" for i in sorted(windowed))
+        css.append(f":is({chosen}):checked~.cb .cnnm-wclose{{display:inline-block}}")
     return _Part(f'<div class="cnnm-windows">{close}{"".join(html)}</div>', css), windowed
 
 
-def _networks(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> _Part:
+def _hidden(shown: bool) -> str:
+    """Without CSS (a sanitising page) only the cell's own picture shows."""
+    return "" if shown else " hidden"
+
+
+def _networks(
+    variants: Sequence[tuple[tuple[str, ...], Network]], p: str, rounding: str | None
+) -> _Part:
     html, css = [], []
     for number, (roundings, net) in enumerate(variants):
         css.append(
             ",".join(f"#{p}-r-{r}:checked~.cb .np{number}" for r in roundings) + "{display:block}"
         )
-        html.append(f'<div class="cnnm-np np{number}">{for_view(network_svg(net))}</div>')
+        hidden = _hidden(rounding in roundings)
+        html.append(f'<div class="cnnm-np np{number}"{hidden}>{for_view(network_svg(net))}</div>')
     return _Part(
         f'<details class="cnnm-pictures" open><summary>the network, drawn</summary>'
         f"{''.join(html)}</details>",
@@ -133,20 +144,26 @@ def _networks(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> _P
 
 
 def _charts(
-    variants: Sequence[tuple[tuple[str, ...], Network]], p: str, all_ops: bool, dtype: str
+    variants: Sequence[tuple[tuple[str, ...], Network]],
+    p: str,
+    all_ops: bool,
+    dtype: str,
+    shown: tuple[str | None, str | None],
 ) -> _Part:
     html, css = [], []
     for number, (roundings, net) in enumerate(variants):
         by = "layer" if len(net.layers) <= MAX_PER_LAYER_CHARTS else "block"
         fixed = for_view(cost_svg(net, by, dtype=dtype, measures=("params", "memory")))
-        html.append(f'<div class="cnnm-cp cp{number}">{fixed}</div>')
+        mine = shown[0] in roundings
+        html.append(f'<div class="cnnm-cp cp{number}"{_hidden(mine)}>{fixed}</div>')
         css.append(
             ",".join(f"#{p}-r-{r}:checked~.cb .cp{number}" for r in roundings) + "{display:block}"
         )
         for convention in CONVENTIONS:
             cls = f"cp{number}-{convention}"
             ops = for_view(cost_svg(net, by, convention, all_ops, dtype, measures=("ops",)))
-            html.append(f'<div class="cnnm-cp {cls}">{ops}</div>')
+            hidden = _hidden(mine and convention == shown[1])
+            html.append(f'<div class="cnnm-cp {cls}"{hidden}>{ops}</div>')
             css.append(
                 ",".join(
                     f"#{p}-c-{convention}:checked~#{p}-r-{r}:checked~.cb .{cls}" for r in roundings
@@ -166,17 +183,21 @@ def view_pictures(
     *,
     all_ops: bool = False,
     dtype: str = "float32",
+    rounding: str | None = None,
+    convention: str | None = None,
     budget: int = BUDGET,
 ) -> ViewPictures:
     """The pictures of a view whose rounding radios are ``{prefix}-r-{rounding}`` and
     convention radios ``{prefix}-c-{convention}``; ``variants`` are the roundings that
-    give each network."""
+    give each network. ``rounding`` and ``convention`` are the cell's own: a page
+    without CSS shows their picture and charts (every element of the others carries
+    ``hidden``, which the view's CSS overrides for the chosen toggles)."""
     p = prefix
     windows, windowed = _windows(variants, p)
     parts = {
-        "network": _networks(variants, p),
+        "network": _networks(variants, p, rounding),
         "windows": windows,
-        "charts": _charts(variants, p, all_ops, dtype),
+        "charts": _charts(variants, p, all_ops, dtype, (rounding, convention)),
     }
     calls = {
         "network": "net.to_svg()",
@@ -202,7 +223,6 @@ def view_pictures(
     css = [
         STYLE,
         ".cnnm-wp,.cnnm-wn,.cnnm-np,.cnnm-cp{display:none}",
-        f"#{p}-w-none:checked~.cb .cnnm-wclose{{display:none}}",
         ".cnnm-wclose,.cnn-magic label.wl{cursor:pointer}",
         ".cnn-magic label.wl{text-decoration:underline dotted}",
         ".cnnm-view-pictures summary{cursor:pointer}",
