@@ -208,3 +208,25 @@ def test_1d_and_3d_maps_are_boxes_labelled_as_the_table(text: str) -> None:
     ]
     heights = [float(front(n).get("height")) for n in drawn]
     assert heights[1] > heights[2]  # the first pooling halves the map: a lower box
+
+
+def test_a_block_that_merges_nothing_is_a_framed_sequence() -> None:
+    from cnn_magic.pictures.network import network_svg
+    from cnn_magic.results import Block
+
+    net = cnn_magic.evaluate("input 8x8x1\nconv 2 k3\nconv 4 k3")
+    # a named group of lines, as a language may add: no merge layer at its end
+    grouped = type(net)(
+        net.text,
+        net.rounding,
+        net.input_shape,
+        net.layers,
+        (Block("stage", "group", 2, 0, "", (8, 8, 1), (4, 4, 4), 0, 2),),
+    )
+    root = ET.fromstring(network_svg(grouped))
+    frames = [g for g in root.iter(f"{SVG}g") if g.get("class") == "cnnm-blockbox"]
+    assert [(f.get("data-block"), f.get("data-kind")) for f in frames] == [("stage", "group")]
+    inside = [
+        n.get("data-layer") for n in frames[0].iter(f"{SVG}g") if n.get("class") == "cnnm-node"
+    ]
+    assert inside == ["conv1", "conv2"]

@@ -20,7 +20,7 @@ C3: conv 16 k5 relu
 
 
 def total_row(html: str) -> list[str]:
-    row = re.search(r'<tr class="total">(.*?)</tr>', html, re.S).group(1)
+    row = re.search(r'<tr class="(?:total|T)">(.*?)</tr>', html, re.S).group(1)
     return [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
 
 

@@ -32,6 +32,7 @@ from .svg import document, element, group, path, text
 Draw = Callable[[float, float], list[str]]  # (left x, y of the flow line) → parts
 
 ROW_WIDTH = 1000.0  # a row wraps beyond this
+MERGES = ("residual", "concat", "add")  # blocks whose branches meet in a merge layer
 ARROW = 22.0  # between two pieces
 CHAR = 6.0  # an 11 px character, about
 SMALL_CHAR = 6.2
@@ -332,6 +333,9 @@ class _Builder:
                 return self.block(shown[0][1], count)  # one block repeated: one frame, ×N
             body = sequence([p for p, _ in shown])
             return framed(body, f"{block.name} ×{count}", block.kind, block.name, count)
+        if block.kind not in MERGES:  # a named group of lines: its sequence, framed
+            body = self.seq(block.first, block.stop, block.depth + 1)
+            return framed(body, f"{block.name}{times}", block.kind, block.name, repeat)
         inner = f"{block.block}/{block.name}" if block.block else block.name
         merge = self.layers[block.stop - 1]
         found: dict[str, list[Piece]] = {}
