@@ -12,12 +12,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
 from .conftest import open_page
 from .jupyter import WAIT_MS, JupyterServer, NotebookPage, is_png
-from .test_widget_in_browser import write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +34,19 @@ EXPLAIN = "%%cnn --explain --static\ninput 5x5x1\nmaxpool k2 s2 p1"
 CELLS = ("import cnn_magic", *PICTURES.values(), "%load_ext cnn_magic", EXPLAIN)
 EXPLAIN_CELL = len(CELLS) - 1
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    """A notebook of code cells, with the python3 kernel."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
 
 # the relative luminance of a computed CSS colour, 0 (black) to 1 (white)
 LUMINANCE = """el => {

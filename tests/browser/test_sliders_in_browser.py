@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Locator, expect
 
 from .conftest import open_page
 from .jupyter import JupyterServer, NotebookPage
-from .test_widget_in_browser import write_notebook
+from .test_pictures_in_browser import write_notebook
 
 pytestmark = pytest.mark.browser
 
