@@ -72,10 +72,6 @@ class ViewPictures(NamedTuple):
             prefix,
         )
 
-    def row_class(self, layer: int) -> str:
-        """The class that marks a layer's row while its windows are shown."""
-        return f"wr{layer}" if layer in self.windowed else ""
-
 
 def for_view(svg: str) -> str:
     """A picture without its ``<style>`` and fallback colours: the view has the style."""
@@ -113,7 +109,8 @@ def _windows(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> tup
         shown = ",".join(f"#{p}-r-{r}:checked~#{p}-w{i}:checked~.cb .wp{number}" for i, r in pairs)
         css.append(shown + "{display:block}")
     for index in sorted(windowed):  # the selected row, marked
-        css.append(f"#{p}-w{index}:checked~.cb tr.wr{index}>td{{font-weight:600}}")
+        row = f'tr:has(label[for="{p}-w{index}"])'
+        css.append(f"#{p}-w{index}:checked~.cb {row}>td{{font-weight:600}}")
     close = f'<label class="cnnm-wclose" for="{p}-w-none" hidden>✕ hide the windows</label>'
     if windowed:
         chosen = ",".join(f"#{p}-w{i}" for i in sorted(windowed))
@@ -233,7 +230,9 @@ def view_pictures(
         inputs = f'<input type="radio" name="{p}-w" id="{p}-w-none" checked>' + "".join(
             f'<input type="radio" name="{p}-w" id="{p}-w{i}">' for i in sorted(windowed)
         )
-    body = "".join(part.html for part in kept)
+    # shown in the order a reader wants them: the windows just selected, under the table
+    order = ("windows", "network", "charts")
+    body = "".join(parts[name].html for name in order if parts[name] in kept)
     return ViewPictures(
         inputs,
         "".join(css),

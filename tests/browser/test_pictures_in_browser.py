@@ -167,8 +167,7 @@ def view_page(tmp: Path) -> Path:
         for k, v in (("c", "macs"), ("r", "floor"), ("r", "textbook"))
     )
     rows = "".join(
-        f'<tr class="{pictures.row_class(i)}"><td>{pictures.label(i, name)}</td></tr>'
-        for i, name in enumerate(("C1", "P1", "fc1"))
+        f"<tr><td>{pictures.label(i, name)}</td></tr>" for i, name in enumerate(("C1", "P1", "fc1"))
     )
     page = (
         f'<html><body><div class="cnn-magic">{radios}{pictures.inputs}{labels}'
@@ -192,6 +191,8 @@ def test_a_click_on_a_row_shows_its_windows_and_the_rounding_redraws_them(
         expect(shown).to_have_count(1)
         expect(shown).to_contain_text("13 cells, k2 s2, ceil → 7 outputs")  # textbook
         expect(page.locator(".cnnm-wn:visible")).to_have_text("P1 · maxpool k2 s2")
+        selected = page.locator("tr", has=page.locator('label[for="cm-w1"]')).locator("td")
+        expect(selected).to_have_css("font-weight", "600")  # the row marked
         expect(shown.locator("g.cnnm-win")).to_have_count(7)
         page.locator("label.pick", has_text="floor").click()
         expect(shown).to_contain_text("13 cells, k2 s2, floor → 6 outputs")
