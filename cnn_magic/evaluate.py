@@ -34,6 +34,11 @@ from .variables import expand_lines, restore, variables
 __all__ = ["MAX_LAYERS", "evaluate", "format_shape", "parse_shape"]
 
 MAX_LAYERS = 100_000
+MAX_DERIVED = 10**24
+"""The most values, parameters or operations one layer may come to. Three lines can
+grow a map past 10³⁰⁰ (repeated transposed convolutions, a concat doubling its channels
+in a repeat); such a network is refused at the layer where it happens, so every count
+stays a sane integer that any formatter can print."""
 
 Field = tuple[ReceptiveField, ...] | None
 """The receptive field per spatial dimension; None after a vector or a lost window."""
@@ -107,23 +112,30 @@ def _start_field(shape: Shape) -> Field:
 
 def _check_size(statements: Sequence[Statement]) -> int:
     """Count the layers the text expands to, refusing more than MAX_LAYERS up front."""
-    total = 0
+    return _count_layers(statements)[0]
+
+
+def _count_layers(statements: Sequence[Statement]) -> tuple[int, bool]:
+    """(layers, whether a repeat multiplied them): the hint blames a repeat only then."""
+    total, repeated = 0, False
     for statement in statements:
         if statement.opens_block:
-            inner = _check_size(statement.body)
+            inner, inner_repeated = _count_layers(statement.body)
             if statement.keyword.lower == "repeat":
                 inner *= _repeat_count(statement)
-            else:
+                inner_repeated = True
+            elif statement.keyword.lower != "group":
                 inner += 1  # the merge row of residual, concat and add
             total += inner
+            repeated = repeated or inner_repeated
         else:
             total += 1
         if total > MAX_LAYERS:
             raise statement.error(
                 f"the network expands to more than {MAX_LAYERS:,} layers",
-                hint="is a repeat count too large?",
+                hint="is a repeat count too large?" if repeated else None,
             )
-    return total
+    return total, repeated
 
 
 def _repeat_count(statement: Statement) -> int:
@@ -246,12 +258,13 @@ class _Walker:
         check_dims(prepared.site, prepared.word, shape)
         step = prepared.rule.apply(prepared.site, prepared.args, shape, self.rounding)
         activation = step.args.activation
-        if activation is None:
-            return step
-        extra = ACTIVATIONS[activation]
-        return step._replace(
-            weights=step.weights + extra.weights, ops=step.ops + extra.ops(step.out_shape)
-        )
+        if activation is not None:
+            extra = ACTIVATIONS[activation]
+            step = step._replace(
+                weights=step.weights + extra.weights, ops=step.ops + extra.ops(step.out_shape)
+            )
+        _check_bounded(prepared.site.statement, step.out_shape, step.weights, step.exact, step.ops)
+        return step
 
     def block(
         self, statement: Statement, shape: Shape, field: Field, depth: int, path: str, suffix: str
@@ -266,7 +279,11 @@ class _Walker:
         name = self.name(statement, kind, suffix)
         inner = f"{path}/{name}" if path else name
         first = len(self.layers)
-        if kind == "repeat":
+        if kind == "group":
+            if statement.args:
+                raise statement.error("group: takes no arguments", statement.args[0])
+            out, field = self.sequence(statement.body, shape, field, depth + 1, inner, suffix)
+        elif kind == "repeat":
             count = _repeat_count(statement)
             out = shape
             for i in range(1, count + 1):
@@ -305,6 +322,7 @@ class _Walker:
         shapes = tuple(out for out, _ in results)
         out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
         ops = (len(shapes) - 1) * elements(out) if kind != "concat" else 0
+        _check_bounded(statement, out, 0, 0, ops)
         merged = _union([f for _, f in results])
         op = "concat" if kind == "concat" else "add"
         self.layers.append(
@@ -330,6 +348,23 @@ class _Walker:
             )
         )
         return out, merged
+
+
+def _check_bounded(statement: Statement, shape: Shape, weights: int, exact: int, ops: int) -> None:
+    """Refuse a layer whose size or counts pass MAX_DERIVED (exact counts bound MACs)."""
+    values = elements(shape)
+    if max(values, weights, exact, ops) <= MAX_DERIVED:
+        return
+    what, count = max(
+        [("output values", values), ("parameters", weights), ("operations", max(exact, ops))],
+        key=lambda pair: pair[1],
+    )
+    digits = str(count)  # no float: the count may be past 10^308
+    raise statement.error(
+        f"this layer comes to about {digits[0]}.{digits[1]}×10^{len(digits) - 1} {what} "
+        "(more than 10^24)",
+        hint="a size grows without bound: check repeat counts, strides and concat blocks",
+    )
 
 
 def _branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statement, ...]]]:

@@ -11,23 +11,25 @@ A mistake raises :class:`CNNMagicError`: IPython shows its ``_render_traceback_`
 
 from __future__ import annotations
 
+import argparse
 import keyword
-from pathlib import Path
-from typing import TYPE_CHECKING
+import os
+import re
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
-from IPython.utils.process import arg_split
 from traitlets import Bool, Enum
 
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
+from .dsl import lines
 from .errors import CNNError
+from .results import Network
+from .sliders import SliderView, is_range, parse_ranges
+from .sources import read_file
 from .widget import CNNView
-
-if TYPE_CHECKING:
-    from .sliders import SliderView
 
 
 class CNNMagicError(CNNError):
@@ -134,6 +136,14 @@ class CnnMagic(Magics):
         help="sliders for variables the network sets (k = 5 … k{k}): --vary k=1:7 s=1:3",
     )
     @argument("--static", action="store_true", default=None, help="a static table, no widget")
+    @argument(
+        "--depth",
+        metavar="N",
+        type=int,
+        default=None,
+        help="levels of blocks shown expanded at first (default 2; the view's depth control "
+        "changes it)",
+    )
     @argument("-f", metavar="PATH", dest="file", default=None, help="read the network from a file")
     @argument(
         "--example",
@@ -177,30 +187,29 @@ class CnnMagic(Magics):
             }
             view: CNNView | SliderView
             if args.vary:
-                from .sliders import SliderView, parse_ranges
-
                 view = SliderView(text, parse_ranges(args.vary), **options)
             else:
-                view = CNNView(text, **options)
-            name = _variable(args.output)
+                view = CNNView(text, depth=args.depth, **options)
+            name = _variable(args.output, self.shell)
         except CNNError as error:
             raise _surface(error, offset) from None
         if name is not None:
-            self.shell.user_ns[name] = view.network
+            self.shell.user_ns[name] = view.network  # type: ignore[union-attr]
         display(view)
         if args.explain:
             from .explain import explain  # only when asked: %load_ext stays light
 
-            display(
-                explain(
-                    view.network,
-                    options["convention"],
-                    all_ops=options["all_ops"],
-                    dtype=options["dtype"],
-                )
+            network = view.network
+            assert isinstance(network, Network)  # the view raised otherwise
+            worked = explain(
+                network,
+                options["convention"],
+                all_ops=options["all_ops"],
+                dtype=options["dtype"],
             )
+            display(worked)
 
-    def _source(self, args, inline: str, cell: str | None) -> tuple[str, str, int]:
+    def _source(self, args: Any, inline: str, cell: str | None) -> tuple[str, str, int]:
         """The network text, its default rounding, and how far its line numbers are
         shifted in what the user sees (1 in a cell: the ``%%cnn`` line is line 1)."""
         if cell is not None and inline:
@@ -224,7 +233,7 @@ class CnnMagic(Magics):
                 hint="give it one way: in the cell, after %cnn, with -f or with --example",
             )
         if args.file:
-            return _read(args.file), self.rounding, 0
+            return read_file(os.path.expanduser(args.file)), self.rounding, 0
         if args.example:
             text, declared = _example(args.example)
             return text, declared, 0
@@ -238,7 +247,7 @@ class CnnMagic(Magics):
         return text, self.rounding, int(cell is not None)
 
 
-def _has_kernel(shell) -> bool:
+def _has_kernel(shell: Any) -> bool:
     """Whether a kernel (Jupyter, VS Code, Colab) runs the shell: only then can a front
     end show widgets; terminal IPython gets the static table without importing them."""
     return getattr(shell, "kernel", None) is not None
@@ -246,40 +255,93 @@ def _has_kernel(shell) -> bool:
 
 def _has_statements(text: str) -> bool:
     """Whether ``text`` holds more than blank lines and comments."""
-    return any(line.split("#", 1)[0].strip(" \t\f;") for line in text.splitlines())
-
-
-def _parse_line(line: str):
-    """The options of the magic line, and the raw text after them (``%cnn`` only)."""
-    tokens = arg_split(line, strict=False)
     try:
-        args = CnnMagic.cnn.parser.parse_args(tokens)
+        found = lines(text)
+    except CNNError:  # a character the language refuses: evaluating it says where
+        return True
+    return any(line.split("#", 1)[0].strip(" \t\f\v;") for line in found)
+
+
+def _parse_line(line: str) -> tuple[argparse.Namespace, str]:
+    """The options of the magic line, and the network text between them (``%cnn`` only).
+
+    Options may stand anywhere on the line, before, after or between the statements;
+    ``#`` outside quotes starts a comment to the end of the line, as in the network text,
+    so an option written after it is part of the comment. Quotes around a word are
+    removed (``--input "8x8x1"``, ``-f "my net.cnn"``).
+
+    >>> args, text = _parse_line("input 32x32x1; conv 6 k5 --flops macs  # C1")
+    >>> text, args.flops
+    ('input 32x32x1; conv 6 k5', 'macs')
+    """
+    words = _words(line)
+    options: list[str] = []
+    runs: list[tuple[int, int]] = []  # the network's stretches of the raw line, as written
+    joined = False  # whether the next network word continues the last run
+    i = 0
+    while i < len(words):
+        start, end, word = words[i]
+        i += 1
+        if _OPTION.match(word):
+            options.append(word)
+            if len(word) > 3 and "--vary".startswith(word):  # every NAME=FROM:TO after it
+                while i < len(words) and is_range(words[i][2]):
+                    options.append(words[i][2])
+                    i += 1
+            elif "=" not in word and _takes_value(word) and i < len(words):
+                options.append(words[i][2])
+                i += 1
+            joined = False
+        elif joined:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+            joined = True
+    try:
+        args = CnnMagic.cnn.parser.parse_args(options)
     except UsageError as error:
         raise CNNError(f"%cnn: {error}", hint="options: see %%cnn?") from None
-    if args.vary:  # --vary takes its ranges; a %cnn network after them is the network's
-        from .sliders import is_range
-
-        ranges = [word for word in args.vary if is_range(word)]
-        cut = next((i for i, word in enumerate(args.vary) if not is_range(word)), None)
-        if cut is not None and cut == len(ranges):
-            args.network = args.vary[cut:] + args.network
-            args.vary = ranges
-    # the network keeps its own spelling (and columns, for the caret): cut it from the
-    # raw line after the option tokens rather than re-joining argparse's tokens
-    start = 0
-    for token in tokens[: len(tokens) - len(args.network)]:
-        start = line.index(token, start) + len(token)
-    inline = line[start:].strip() if args.network else ""
-    return args, inline
+    return args, " ".join(line[start:end] for start, end in runs)
 
 
-def _read(path: str) -> str:
-    path = path.strip("'\"")
-    try:
-        return Path(path).expanduser().read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise CNNError(f"cannot read {path!r}: {reason}") from None
+_OPTION = re.compile(r"--?[A-Za-z]")  # not "-1": a negative number is the network's
+
+
+def _words(line: str) -> list[tuple[int, int, str]]:
+    """The words of ``line`` up to a ``#`` outside quotes: (start, end, unquoted text).
+    A quote without its closing partner is an ordinary character.
+
+    >>> _words('-f "my net.cnn" conv#6')
+    [(0, 2, '-f'), (3, 15, 'my net.cnn'), (16, 20, 'conv')]
+    """
+    found = []
+    i, n = 0, len(line)
+    while i < n:
+        if line[i].isspace():
+            i += 1
+            continue
+        if line[i] == "#":
+            break
+        start, parts = i, []
+        while i < n and not line[i].isspace() and line[i] != "#":
+            close = line.find(line[i], i + 1) if line[i] in "'\"" else -1
+            if close > 0:
+                parts.append(line[i + 1 : close])
+                i = close + 1
+            else:
+                parts.append(line[i])
+                i += 1
+        found.append((start, i, "".join(parts)))
+    return found
+
+
+def _takes_value(option: str) -> bool:
+    """Whether ``option`` (or the long option it abbreviates) reads the next word."""
+    known = CnnMagic.cnn.parser._option_string_actions
+    actions = {known[option]} if option in known else set()
+    if not actions and option.startswith("--"):
+        actions = {action for name, action in known.items() if name.startswith(option)}
+    return len(actions) == 1 and actions.pop().nargs != 0
 
 
 def _example(name: str) -> tuple[str, str]:
@@ -289,20 +351,55 @@ def _example(name: str) -> tuple[str, str]:
     return examples.text(name), examples.rounding(name)
 
 
-def _variable(name: str | None) -> str | None:
-    if name is not None and not (name.isidentifier() and not keyword.iskeyword(name)):
-        raise CNNError(f"-o needs a Python variable name, not {name!r}", hint="for example -o net")
+SHELL_NAMES = frozenset(
+    {"get_ipython", "exit", "quit", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii"}
+    | {"_ih", "_oh", "_dh", "_exit_code"}
+)
+"""Names IPython itself keeps in the user namespace; replacing one breaks the session."""
+_HISTORY_NAME = re.compile(r"_i?\d+\Z")  # _5 and _i5: output and input history
+
+
+def _variable(name: str | None, shell: object = None) -> str | None:
+    """The ``-o`` name, if storing a network there leaves the session working: a Python
+    identifier, not a keyword, not a dunder such as ``__builtins__``, not one of the
+    shell's own names (``get_ipython``, ``In``, ``_``, ``_5``, ...).
+
+    >>> _variable("lenet")
+    'lenet'
+    >>> _variable("__builtins__")
+    Traceback (most recent call last):
+        ...
+    cnn_magic.errors.CNNError: -o cannot use '__builtins__': a name Python itself uses
+    for example -o net
+    """
+    if name is None:
+        return None
+    reason = None
+    if not name.isidentifier():
+        reason = "not a Python variable name"
+    elif keyword.iskeyword(name):
+        reason = "a Python keyword"
+    elif name.startswith("__"):
+        reason = "a name Python itself uses"
+    elif (
+        name in SHELL_NAMES
+        or _HISTORY_NAME.match(name)
+        or name in getattr(shell, "user_ns_hidden", ())
+    ):
+        reason = "a name the IPython shell itself uses"
+    if reason:
+        raise CNNError(f"-o cannot use {name!r}: {reason}", hint="for example -o net")
     return name
 
 
-def load_ipython_extension(shell) -> None:
+def load_ipython_extension(shell: Any) -> None:
     """Register ``%%cnn``/``%cnn``; the instance joins ``shell.configurables`` itself
     (``Magics.__init__`` does it), which makes ``%config CnnMagic`` reach it."""
     unload_ipython_extension(shell)
     shell.register_magics(CnnMagic(shell=shell))
 
 
-def unload_ipython_extension(shell) -> None:
+def unload_ipython_extension(shell: Any) -> None:
     """Remove ``%%cnn``/``%cnn`` and the configurable (``%unload_ext cnn_magic``)."""
     manager = shell.magics_manager
     for kind in ("line", "cell"):
@@ -312,7 +409,7 @@ def unload_ipython_extension(shell) -> None:
     shell.configurables[:] = [c for c in shell.configurables if not _is_ours(c)]
 
 
-def _is_ours(thing) -> bool:
+def _is_ours(thing: object) -> bool:
     # by name: after %reload_ext an older CnnMagic class may still be registered
     owner = getattr(thing, "__self__", thing)
     return type(owner).__name__ == "CnnMagic"

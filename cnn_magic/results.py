@@ -6,7 +6,6 @@ Totals are derived from the layers, never stored. Nothing here formats a number;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .conventions import Rounding, check_convention, check_dtype, check_flag
@@ -95,15 +94,68 @@ def _count(layer: Layer, convention: str, all_ops: bool) -> int:
     return base + layer.ops if all_ops else base
 
 
-@dataclass(frozen=True, slots=True)
 class Network:
-    """The evaluated network: layers in execution order, blocks expanded. Immutable."""
+    """The evaluated network: layers in execution order, blocks expanded. Immutable.
+
+    A plain class with slots rather than a frozen dataclass: ``import dataclasses``
+    (and the ``inspect`` it pulls in) was a third of ``import cnn_magic``.
+    """
+
+    __slots__ = ("blocks", "input_shape", "layers", "rounding", "text")
 
     text: str
     rounding: Rounding
     input_shape: Shape
     layers: tuple[Layer, ...]
-    blocks: tuple[Block, ...] = ()
+    blocks: tuple[Block, ...]
+
+    def __init__(
+        self,
+        text: str,
+        rounding: Rounding,
+        input_shape: Shape,
+        layers: tuple[Layer, ...],
+        blocks: tuple[Block, ...] = (),
+    ) -> None:
+        setter = object.__setattr__  # the fields are set once, here
+        setter(self, "text", text)
+        setter(self, "rounding", rounding)
+        setter(self, "input_shape", input_shape)
+        setter(self, "layers", layers)
+        setter(self, "blocks", blocks)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Network is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Network is immutable: cannot delete {name!r}")
+
+    def _fields(self) -> tuple[str, Rounding, Shape, tuple[Layer, ...], tuple[Block, ...]]:
+        return (self.text, self.rounding, self.input_shape, self.layers, self.blocks)
+
+    def replace(self, **changes: Any) -> Network:
+        """A copy with some fields changed: ``net.replace(layers=...)``."""
+        fields: dict[str, Any] = {
+            "text": self.text,
+            "rounding": self.rounding,
+            "input_shape": self.input_shape,
+            "layers": self.layers,
+            "blocks": self.blocks,
+        }
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise TypeError(f"Network has no field {sorted(unknown)[0]!r}")
+        fields.update(changes)
+        return Network(**fields)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Network) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Network, self._fields())
 
     @property
     def output_shape(self) -> Shape:
@@ -154,13 +206,19 @@ class Network:
         return sum(_count(layer, checked, every) for layer in self.layers)
 
     def to_frame(
-        self, convention: str = "flops", *, all_ops: bool = False, dtype: str = "float32"
+        self,
+        convention: str = "flops",
+        *,
+        all_ops: bool = False,
+        dtype: str = "float32",
+        units: bool = False,
     ) -> Any:
         """A pandas DataFrame, one row per layer (pandas is imported only here), with the
-        chosen convention's ``count`` and the activation ``bytes`` at ``dtype``."""
+        chosen convention's ``count`` and the activation ``bytes`` at ``dtype``;
+        ``units=True``: counts as k/M/G text."""
         from .table import to_frame
 
-        return to_frame(self, convention=convention, all_ops=all_ops, dtype=dtype)
+        return to_frame(self, convention=convention, all_ops=all_ops, dtype=dtype, units=units)
 
     # The exports below share their keywords: ``convention`` ("flops", "macs" or "exact"),
     # ``all_ops`` (also count pooling, activations, BN, adds) and ``units`` (k/M/G instead
