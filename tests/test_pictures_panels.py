@@ -130,3 +130,10 @@ def test_without_css_only_the_cells_own_picture_shows() -> None:
     assert shown == ["cnnm-np np1", "cnnm-cp cp1", "cnnm-cp cp1-macs"]
     windows = re.findall(r'<div class="cnnm-w[pn] w[pn]\d+"( hidden)?>', view.panel)
     assert len(windows) == 5 and set(windows) == {" hidden"}  # 3 pictures, 2 names
+
+
+def test_a_small_networks_picture_starts_open() -> None:
+    small = view_pictures(variants(POOL13), "cm")
+    assert '<details class="cnnm-pictures" open>' in small.panel
+    large = view_pictures(variants(cnn_magic.example_text("resnet50")), "cm")
+    assert '<details class="cnnm-pictures"><summary>' in large.panel

@@ -38,6 +38,7 @@ BUDGET = 300_000
 """Characters of pictures a view carries at most (its tables are about as large for
 ResNet-50); LeNet-5's all fit in a fifth of it."""
 MAX_PER_LAYER_CHARTS = 60  # layers; beyond this the charts group by block
+OPEN_UP_TO = 30  # layers; the network's picture of a larger one starts closed
 PLACEHOLDER = "\ue000"
 """A prefix no id, picture or layer name contains (a private-use character): pictures
 drawn with it are given their fragment's prefix by :meth:`ViewPictures.with_prefix`."""
@@ -127,6 +128,8 @@ def _networks(
     variants: Sequence[tuple[tuple[str, ...], Network]], p: str, rounding: str | None
 ) -> _Part:
     html, css = [], []
+    # a small network's picture starts open; a large one's is a click away, under its table
+    opened = " open" if all(len(net.layers) <= OPEN_UP_TO for _, net in variants) else ""
     for number, (roundings, net) in enumerate(variants):
         css.append(
             ",".join(f"#{p}-r-{r}:checked~.cb .np{number}" for r in roundings) + "{display:block}"
@@ -134,7 +137,7 @@ def _networks(
         hidden = _hidden(rounding in roundings)
         html.append(f'<div class="cnnm-np np{number}"{hidden}>{for_view(network_svg(net))}</div>')
     return _Part(
-        f'<details class="cnnm-pictures" open><summary>the network, drawn</summary>'
+        f'<details class="cnnm-pictures"{opened}><summary>the network, drawn</summary>'
         f"{''.join(html)}</details>",
         css,
     )
