@@ -19,6 +19,7 @@ from .dsl import (
     INNER_BLOCKS,
     SHAPE_HINT,
     Statement,
+    Token,
     input_shape,
     parse,
     parse_shape,
@@ -87,7 +88,7 @@ def _evaluate(
 
 
 def _walk(text: str, source: str, rounding: Rounding, input: str | None) -> Network:
-    statements = parse(source)
+    statements = _parse(source)
     shape: Shape | None = None
     if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
         shape = input_shape(statements[0])
@@ -104,6 +105,28 @@ def _walk(text: str, source: str, rounding: Rounding, input: str | None) -> Netw
     walker = _Walker(rounding)
     walker.sequence(statements, shape, _start_field(shape), 0, "", "")
     return Network(text, rounding, shape, tuple(walker.layers), tuple(walker.blocks))
+
+
+def _parse(text: str) -> tuple[Statement, ...]:
+    """``parse(text)``, remembered for the last few texts of notebook size: a notebook
+    evaluates the same cell again (each toggle of the widget, each re-run), and
+    statements are immutable. Long texts are not kept, to keep the memory small."""
+    if len(text) > _MAX_TEXT_LENGTH:
+        return parse(text)
+    statements = _PARSED.pop(text, None)
+    if statements is None:
+        statements = parse(text)
+        if len(_PARSED) >= _MAX_TEXTS:
+            del _PARSED[next(iter(_PARSED))]  # the least recently used
+    _PARSED[text] = statements
+    return statements
+
+
+def clear_caches() -> None:
+    """Forget every remembered parse, reading and step (for benchmarks of a first run)."""
+    _PARSED.clear()
+    _PREPARED.clear()
+    _STEPS.clear()
 
 
 def _start_field(shape: Shape) -> Field:
@@ -133,7 +156,9 @@ def _count_layers(statements: Sequence[Statement]) -> tuple[int, bool]:
         if total > MAX_LAYERS:
             raise statement.error(
                 f"the network expands to more than {MAX_LAYERS:,} layers",
-                hint="is a repeat count too large?" if repeated else None,
+                hint="is a repeat count too large?"
+                if repeated
+                else f"the language takes at most {MAX_LAYERS:,} layers: split the network",
             )
     return total, repeated
 
@@ -162,6 +187,16 @@ class Prepared(NamedTuple):
     word: str  # the keyword as written, lower case (conv1d fixes the dimensions)
 
 
+# Value-keyed memos (never by id): a statement's reading by its words and columns, a
+# rule's step by (op, word, arguments, input shape, rounding). Rules are pure, so a hit
+# is the same result; errors are never remembered. Each is cleared when full.
+_PREPARED: dict[tuple[str, tuple[Token, ...]], Prepared] = {}
+_STEPS: dict[tuple[object, ...], Step] = {}
+_MAX_CACHED = 8192
+_PARSED: dict[str, tuple[Statement, ...]] = {}
+_MAX_TEXTS = 8
+_MAX_TEXT_LENGTH = 50_000  # characters: a cell, not a generated 10,000-layer network
+
 MERGE_ARGS = Args()
 """The arguments of a merge row: none."""
 
@@ -174,9 +209,6 @@ class _Walker:
         self.layers: list[Layer] = []
         self.blocks: list[Block] = []
         self.counters: dict[str, int] = {}
-        self.prepared: dict[tuple[object, ...], Prepared] = {}  # (keyword, args) → Prepared
-        self.prepared_by_id: dict[int, Prepared] = {}  # id(statement) → the same
-        self.steps: dict[tuple[int, Shape], Step] = {}  # (id(prepared), input) → Step
         self.paths: dict[int, list[tuple[str, tuple[Statement, ...]]]] = {}  # id(block) → paths
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
@@ -205,65 +237,75 @@ class _Walker:
     def layer(
         self, statement: Statement, shape: Shape, field: Field, depth: int, path: str, suffix: str
     ) -> tuple[Shape, Field]:
-        prepared = self.prepared_by_id.get(id(statement))
+        prepared = _PREPARED.get((statement.keyword.text, statement.args))
         if prepared is None:
-            prepared = self.prepared_by_id[id(statement)] = self.prepare(statement)
+            prepared = self.prepare(statement)
         # rules are pure: a prepared statement is computed once per input shape
-        step_key = (id(prepared), shape)
-        step = self.steps.get(step_key)
+        # rules are pure: a step is remembered by value, so layers written alike (repeat
+        # blocks, stacks of identical lines, the same text evaluated again) share it
+        step_key = (prepared.op, prepared.word, prepared.args, shape, self.rounding)
+        step = _STEPS.get(step_key)
         if step is None:
-            step = self.steps[step_key] = self.apply(prepared, shape)
+            step = self.apply(prepared, statement, shape)
+            if len(_STEPS) >= _MAX_CACHED:
+                _STEPS.clear()
+            _STEPS[step_key] = step
         out = step.out_shape
         field = _advance(field, step.window)
         self.layers.append(
-            Layer(
-                self.name(statement, prepared.rule.family, suffix),
-                prepared.op,
-                prepared.text,
-                statement.line,
-                depth,
-                path,
-                shape,
-                out,
-                step.weights,
-                step.biases,
-                step.macs,
-                step.exact,
-                step.ops,
-                step.args.activation,
-                step.axes,
-                field,
-                (),
-                step.args,
+            _new(  # every field given: skips the named tuple's Python-level __new__
+                Layer,
+                (
+                    self.name(statement, prepared.rule.family, suffix),
+                    prepared.op,
+                    prepared.text,
+                    statement.line,
+                    depth,
+                    path,
+                    shape,
+                    out,
+                    step.weights,
+                    step.biases,
+                    step.macs,
+                    step.exact,
+                    step.ops,
+                    step.args.activation,
+                    step.axes,
+                    field,
+                    (),
+                    step.args,
+                ),
             )
         )
         return out, field
 
-    def prepare(self, statement: Statement) -> Prepared:
-        """A statement read once. Networks repeat themselves (repeat blocks, stacks of
-        identical lines): statements written alike share one."""
-        key = (statement.keyword.text, statement.args)
-        prepared = self.prepared.get(key)
-        if prepared is None:
-            op, rule = lookup(statement)
-            args, site = rule.read(statement, read_args(statement), op)
-            prepared = self.prepared[key] = Prepared(
-                op, rule, args, site, statement.text, statement.keyword.lower
-            )
+    @staticmethod
+    def prepare(statement: Statement) -> Prepared:
+        """A statement read, and remembered by its words: networks repeat themselves
+        (repeat blocks, stacks of identical lines, a text evaluated again)."""
+        op, rule = lookup(statement)
+        args, site = rule.read(statement, read_args(statement), op)
+        prepared = Prepared(op, rule, args, site, statement.text, statement.keyword.lower)
+        if len(_PREPARED) >= _MAX_CACHED:
+            _PREPARED.clear()
+        _PREPARED[statement.keyword.text, statement.args] = prepared
         return prepared
 
-    def apply(self, prepared: Prepared, shape: Shape) -> Step:
+    def apply(self, prepared: Prepared, statement: Statement, shape: Shape) -> Step:
         """The rule's step on ``shape``, with a trailing activation's cost (and prelu's
-        weight) added."""
-        check_dims(prepared.site, prepared.word, shape)
-        step = prepared.rule.apply(prepared.site, prepared.args, shape, self.rounding)
+        weight) added; an error points at ``statement``, the one being evaluated."""
+        site = prepared.site
+        if site.statement is not statement:  # a statement written like an earlier one
+            site = Site(statement, site.tokens)
+        check_dims(site, prepared.word, shape)
+        step = prepared.rule.apply(site, prepared.args, shape, self.rounding)
         activation = step.args.activation
         if activation is not None:
             extra = ACTIVATIONS[activation]
-            step = step._replace(
-                weights=step.weights + extra.weights, ops=step.ops + extra.ops(step.out_shape)
-            )
-        _check_bounded(prepared.site.statement, step.out_shape, step.weights, step.exact, step.ops)
+            out, weights, biases, macs, exact, ops, axes, window, args = step
+            weights, ops = weights + extra.weights, ops + extra.ops(out)
+            step = Step(out, weights, biases, macs, exact, ops, axes, window, args)
+        _check_bounded(statement, step.out_shape, step.weights, step.exact, step.ops)
         return step
 
     def block(
@@ -426,12 +468,27 @@ def _advance(field: Field, window: object) -> Field:
     jump' = jump·S, start' = start + ((k_eff − 1)/2 − P)·jump."""
     if window is None or field is None:
         return field
-    if window == "lost" or not isinstance(window, tuple):
+    if not isinstance(window, tuple):  # "lost"
         return None
-    return tuple(
-        ReceptiveField(f.size + (k - 1) * f.jump, f.jump * s, f.start + ((k - 1) / 2 - p) * f.jump)
-        for f, (k, s, p) in zip(field, window, strict=True)
-    )
+    out: list[ReceptiveField] = []
+    last: tuple[ReceptiveField, object, ReceptiveField] | None = None
+    for f, step in zip(field, window, strict=True):
+        if last is not None and last[0] is f and last[1] == step:
+            out.append(last[2])  # a square window on a square field: share the result
+            continue
+        k, s, p = step
+        advanced: ReceptiveField = _new(
+            ReceptiveField,
+            (f.size + (k - 1) * f.jump, f.jump * s, f.start + ((k - 1) / 2 - p) * f.jump),
+        )
+        out.append(advanced)
+        last = (f, step, advanced)
+    return tuple(out)
+
+
+# tuple.__new__ builds a named tuple without its Python-level __new__ (every field is
+# given): a third of the time of a layer, which a 10,000-layer network notices
+_new = tuple.__new__
 
 
 def _union(fields: list[Field]) -> Field:
