@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from ..conventions import CONVENTIONS
 from ..results import Network
+from ..shapes import Axis
 from .charts import cost_svg
 from .network import network_svg
 from .svg import FALLBACK, STYLE, _attrs
@@ -90,11 +91,14 @@ class _Part(NamedTuple):
 def _windows(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> tuple[_Part, set[int]]:
     shared: dict[str, list[tuple[int, str]]] = {}  # picture → (layer, rounding) pairs
     windowed: set[int] = set()
+    drawn: dict[tuple[Axis, ...], str] = {}  # layers computed alike are drawn once
     for roundings, net in variants:
         for index, layer in enumerate(net.layers):
             if layer.axes:
                 windowed.add(index)
-                picture = for_view(windows_svg(layer.axes))
+                picture = drawn.get(layer.axes)
+                if picture is None:
+                    picture = drawn[layer.axes] = for_view(windows_svg(layer.axes))
                 shared.setdefault(picture, []).extend((index, r) for r in roundings)
     html, css = [], []
     names: dict[int, str] = {}  # the selected layer, named above its windows
