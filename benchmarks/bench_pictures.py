@@ -22,6 +22,7 @@ from cnn_magic.pictures.charts import cost_svg  # noqa: E402
 from cnn_magic.pictures.network import network_svg  # noqa: E402
 from cnn_magic.pictures.windows import windows_svg  # noqa: E402
 from cnn_magic.sliders import Range, SliderView  # noqa: E402
+from cnn_magic.widget import CNNView  # noqa: E402
 
 LENET_K = (ROOT / "cnn_magic" / "examples" / "lenet5.cnn").read_text(encoding="utf-8")
 LENET_K = LENET_K.replace("input 32x32x1", "input 32x32x1\nk = 5").replace(
@@ -63,6 +64,12 @@ def main() -> None:
         "ResNet-50 cost charts per block": median_ms(lambda: cost_svg(resnet50, "block")),
         f"ResNet-50 windows, all {len(windowed)} layers": median_ms(
             lambda: [windows_svg(layer.axes) for layer in windowed], repeat=10
+        ),
+        "ResNet-50 view, static table only": median_ms(
+            lambda: CNNView(resnet50.text, rounding="floor").to_html(), repeat=10
+        ),
+        "ResNet-50 view, live with its pictures": median_ms(
+            lambda: CNNView(resnet50.text, rounding="floor").live_html(), repeat=10
         ),
         "LeNet-5 picture + charts + windows": median_ms(
             lambda: (
