@@ -31,6 +31,7 @@ from .i18n import N_, _
 from .layers import ACTIVATIONS, Args, Rule, Site, Step, check_dims, lookup
 from .results import Block, Layer, Network
 from .shapes import ReceptiveField, Shape, elements, format_shape
+from .variables import expand_lines, restore, variables
 
 __all__ = ["MAX_LAYERS", "evaluate", "format_shape", "parse_shape"]
 
@@ -45,12 +46,20 @@ Field = tuple[ReceptiveField, ...] | None
 """The receptive field per spatial dimension; None after a vector or a lost window."""
 
 
-def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None) -> Network:
+def evaluate(
+    text: str,
+    rounding: str = "textbook",
+    *,
+    input: str | None = None,
+    variables: dict[str, int] | None = None,
+) -> Network:
     """Evaluate a network written in the layer language.
 
     ``rounding`` is ``"textbook"`` (conv rounds down, pooling up), ``"floor"`` or
     ``"ceil"``; ``input`` (e.g. ``"224x224x3"``) replaces or supplies the ``input``
-    line. Every mistake raises :class:`CNNError`; the text is never run as Python.
+    line; ``variables`` give new values to variables the text sets (``k = 5`` …
+    ``k{k}``, see :mod:`cnn_magic.variables`). Every mistake raises :class:`CNNError`;
+    the text is never run as Python.
     """
     if not isinstance(text, str):
         raise TypeError(f"evaluate() takes the network as a str, not {type(text).__name__}")
@@ -60,14 +69,27 @@ def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(text, mode, input)
+        return _evaluate(text, mode, input, variables)
     finally:
         if collecting:
             gc.enable()
 
 
-def _evaluate(text: str, rounding: Rounding, input: str | None) -> Network:
-    statements = _parse(text)
+def _evaluate(
+    text: str, rounding: Rounding, input: str | None, values: dict[str, int] | None
+) -> Network:
+    source, changed = expand_lines(text, values)
+    try:
+        return _walk(text, source, rounding, input)
+    except CNNError as error:
+        if not changed:
+            raise
+        # the message quotes the line as written, with the values it was evaluated with
+        raise restore(error, changed, {**variables(text), **(values or {})}) from None
+
+
+def _walk(text: str, source: str, rounding: Rounding, input: str | None) -> Network:
+    statements = _parse(source)
     shape: Shape | None = None
     if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
         shape = input_shape(statements[0])

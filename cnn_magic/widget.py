@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .conventions import (
     ROUNDINGS,
@@ -48,6 +48,9 @@ from .table import acyclic, header_lines, to_text
 from .view_html import Options, Variant, ViewRow, fragment, fragment_key, variant_rows
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from .pictures.panels import ViewPictures
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MAX_TEXT_ROWS = 2000
@@ -160,6 +163,7 @@ class CNNView:
         self.key = fragment_key(text, rounding, convention, all_ops, input, dtype, depth)
         self._widget: Any = None
         self.lang = current_language()  # the view speaks the language it was made in
+        self._drawn: ViewPictures | None = None
         self._variants: tuple[list[Variant], dict[int, list[ViewRow]]] | None = None
 
     # ------------------------------------------------------------------ state
@@ -183,6 +187,7 @@ class CNNView:
         _check(convention, rounding)
         self.convention = check_convention(convention or self.convention)
         self.rounding = check_rounding(rounding or self.rounding)
+        self._drawn = None  # the pictures start from the new toggles too
         if isinstance(self.result, Network):
             self.network = self.result
         if self._widget is not None:
@@ -252,7 +257,24 @@ class CNNView:
             extra_css=css,
             classes=(f"cnn-magic-{kind}",),
             key=self.key,
+            # the live view draws the pictures; the static twin (saved, exported) stays the table
+            pictures=self._pictures().with_prefix(prefix) if live else None,
         )
+
+    def _pictures(self) -> ViewPictures:
+        """The pictures under the live view's tables, drawn once and reused by its redraws."""
+        if self._drawn is None:
+            from .pictures.panels import PLACEHOLDER, view_pictures
+
+            self._drawn = view_pictures(
+                [(v.roundings, v.result) for v in self.variants() if isinstance(v.result, Network)],
+                PLACEHOLDER,
+                all_ops=self.all_ops,
+                dtype=self.dtype,
+                rounding=self.rounding,
+                convention=self.convention,
+            )
+        return self._drawn
 
     @_speaking
     @acyclic
