@@ -32,6 +32,7 @@ import re
 from typing import NamedTuple
 
 from .errors import CNNError, did_you_mean
+from .i18n import _
 
 MAX_VALUE = 10**9  # as whole numbers elsewhere in the language
 
@@ -95,12 +96,14 @@ def _setting(
 ) -> Setting:
     if before is not None:
         raise CNNError(
-            f"variable '{name}' is set twice (first on line {before.line})",
+            _("variable '{name}' is set twice (first on line {line})").format(
+                name=name, line=before.line
+            ),
             line=line,
             column=column,
             source=source,
             width=len(name),
-            hint="set each variable once; --vary changes it without editing",
+            hint=_("set each variable once; --vary changes it without editing"),
         )
     if not _NUMBER.match(value) or int(value) > MAX_VALUE:
         at = source.index(value, column - 1 + len(name)) + 1 if value else column
@@ -112,7 +115,9 @@ def _setting(
             column=at,
             source=source,
             width=len(value) or len(name),
-            hint=f"for example {name} = 5 (a whole number from 0 to {MAX_VALUE:,})",
+            hint=_("for example {name} = 5 (a whole number from 0 to {MAX_VALUE:,})").format(
+                name=name, MAX_VALUE=MAX_VALUE
+            ),
         )
     return Setting(name, int(value), line, column)
 
@@ -166,11 +171,15 @@ def expand_lines(text: str, values: dict[str, int] | None = None) -> tuple[str, 
     for name, value in (values or {}).items():
         if name not in known:
             raise CNNError(
-                f"the network sets no variable '{name}'",
+                _("the network sets no variable '{name}'").format(name=name),
                 hint=did_you_mean(name, known) if known else f"set it in the text: {name} = 1",
             )
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_VALUE:
-            raise CNNError(f"variable '{name}' needs a whole number, not {value!r}")
+            raise CNNError(
+                _("variable '{name}' needs a whole number, not {value!r}").format(
+                    name=name, value=value
+                )
+            )
         known[name] = value
     set_on = {s.name: s.line for s in found}
     written = text.split("\n")
@@ -184,13 +193,15 @@ def expand_lines(text: str, values: dict[str, int] | None = None) -> tuple[str, 
     for setting in found:
         if setting.name not in used:
             raise CNNError(
-                f"variable '{setting.name}' is set but never used",
+                _("variable '{name}' is set but never used").format(name=setting.name),
                 line=setting.line,
                 column=setting.column,
                 source=written[setting.line - 1],
                 width=len(setting.name),
-                hint=f"use it as {{{setting.name}}} (k{{{setting.name}}}, say), "
-                "or remove the line; a layer needs its name first: conv 6 k=5",
+                hint=_(
+                    "use it as {{{name}}} (k{{{name}}}, say), or remove the line; "
+                    "a layer needs its name first: conv 6 k=5"
+                ).format(name=setting.name),
             )
     return "\n".join(lines), changed
 
@@ -249,11 +260,11 @@ def _substitute(
         if at < 0:
             at = next(i for i, ch in enumerate(code) if ch in "{}")
         raise CNNError(
-            "a '{' or '}' without its partner",
+            _("a '{' or '}' without its partner"),
             line=number,
             column=at + 1,
             source=written,
-            hint="a variable is used as {NAME}",
+            hint=_("a variable is used as {NAME}"),
         )
     return "".join(pieces) + rest + hash_ + comment, tuple(uses)
 

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 import messages  # type: ignore[import-not-found]  # noqa: E402  (tools/ is not a package)
 
-FIELD = re.compile(r"\{[^{}]*\}")
+FIELD = re.compile(r"\{[A-Za-z_][A-Za-z_0-9]*(?:![rsa])?(?::[^{}]*)?\}")  # a str.format field
 
 
 def zh_catalog() -> Catalog:
