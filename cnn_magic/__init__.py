@@ -44,7 +44,7 @@ __all__ = [
     "set_language",
     "unload_ipython_extension",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 
 def example(name: str, rounding: str | None = None) -> Network:

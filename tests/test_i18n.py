@@ -25,7 +25,7 @@ from cnn_magic.i18n import LOCALE_DIR, current_language, language, set_language
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
-import messages  # type: ignore[import-not-found]  # noqa: E402  (tools/ is not a package)
+import messages  # noqa: E402  (tools/ is not a package)
 
 FIELD = re.compile(r"\{[A-Za-z_][A-Za-z_0-9]*(?:![rsa])?(?::[^{}]*)?\}")  # a str.format field
 
@@ -55,9 +55,9 @@ def test_every_message_has_a_chinese_version() -> None:
     for message_id in ids:
         message = catalog.get(message_id)
         # a plural message has a tuple of English forms and a list of Chinese ones
-        english = [message_id] if isinstance(message_id, str) else list(message_id)
-        chinese = [] if message is None else message.string
-        chinese = [chinese] if isinstance(chinese, str) else list(chinese)
+        english = [message_id] if isinstance(message_id, str) else [*message_id]
+        given = None if message is None else message.string
+        chinese = [given] if isinstance(given, str) else [*(given or ())]
         if message is None or not all(chinese) or message.fuzzy:
             missing.append(message_id)
             continue
@@ -77,7 +77,9 @@ def test_the_compiled_catalog_is_the_one_gettext_reads() -> None:
             assert translations.gettext(message.id) == message.string
         elif message.id:  # plural: Chinese has one form
             singular, plural = message.id
-            assert translations.ngettext(singular, plural, 2) == message.string[0]
+            forms = message.string
+            assert isinstance(forms, (list, tuple))
+            assert translations.ngettext(singular, plural, 2) == forms[0]
 
 
 def test_no_message_hides_inside_an_f_string() -> None:
