@@ -18,7 +18,16 @@ from cnn_magic import CNNError, cli, examples
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = {"text": "txt", "markdown": "md", "csv": "csv", "json": "json", "latex": "tex"}
-NAMES = ("alexnet", "lenet5", "mobilenet_v2", "resnet18", "resnet50", "vgg16")
+NAMES = (
+    "alexnet",
+    "densenet121",
+    "lenet5",
+    "mobilenet_v2",
+    "resnet18",
+    "resnet50",
+    "squeezenet1_0",
+    "vgg16",
+)
 
 
 def run(*argv: str, stdin: str | None = None, command=None) -> subprocess.CompletedProcess:
@@ -122,7 +131,7 @@ def test_list_examples(capsys) -> None:
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == list(NAMES)
-    assert lines[1].startswith("lenet5        LeNet-5 — LeCun et al.")
+    assert lines[2].startswith("lenet5         LeNet-5 — LeCun et al.")  # names padded alike
 
 
 # --------------------------------------------------------------------------- errors

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch_zoo
+import torch_zoo_modern
 
 import cnn_magic
 
@@ -30,6 +31,8 @@ REFERENCE: dict[str, tuple[int, float, int | None]] = {
     "resnet18": (11_689_512, 1.814, 3),
     "resnet50": (25_557_032, 4.089, 3),
     "mobilenet_v2": (3_504_872, 0.301, 3),
+    "squeezenet1_0": (1_248_424, 0.819, 3),
+    "densenet121": (7_978_856, 2.834, 3),
 }
 NAMES = list(REFERENCE)
 
@@ -72,7 +75,16 @@ def evaluated(name: str):
 
 @functools.cache
 def twin(name: str) -> torch_zoo.nn.Module:
-    return torch_zoo.BUILDERS[name]()
+    builders = (
+        torch_zoo_modern.BUILDERS if name in torch_zoo_modern.BUILDERS else torch_zoo.BUILDERS
+    )
+    return builders[name]()
+
+
+def traced(name: str) -> list[torch_zoo.Traced]:
+    if name in torch_zoo_modern.BUILDERS:
+        return torch_zoo_modern.trace(twin(name), torch_zoo_modern.INPUTS[name])
+    return torch_zoo.trace(twin(name), torch_zoo.INPUTS[name])
 
 
 def hwc(torch_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -109,7 +121,7 @@ def test_reference_figures(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_matches_torch_twin(name: str) -> None:
     model = twin(name)
-    modules = torch_zoo.trace(model, torch_zoo.INPUTS[name])
+    modules = traced(name)
     net = evaluated(name)
     assert net.params == torch_zoo.count_params(model)
     assert net.macs == sum(m.macs for m in modules)
@@ -126,5 +138,6 @@ def test_matches_torch_twin(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_residual_adds_match_torch_twin(name: str) -> None:
     adds = [layer for layer in evaluated(name).layers if layer.op == "add"]
-    assert len(adds) == torch_zoo.residual_adds(twin(name))
+    zoo = torch_zoo_modern if name in torch_zoo_modern.BUILDERS else torch_zoo
+    assert len(adds) == zoo.residual_adds(twin(name))
     assert all(len(set(layer.branches)) == 1 for layer in adds)

@@ -686,6 +686,14 @@ INPUTS: dict[str, tuple[int, int, int, int]] = {
 TRAINING_MODE = frozenset({"googlenet"})
 
 
+def residual_adds(model: nn.Module) -> int:
+    """How many blocks add their input (or its projection) to their output."""
+    return sum(
+        isinstance(m, RegNetBlock | CNBlock) or (isinstance(m, MobileBlock) and m.use_res_connect)
+        for m in model.modules()
+    )
+
+
 def macs_of(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
     """Multiply-adds of a traced module, as torchvision's published "GFLOPS" count them."""
     if isinstance(module, nn.Conv2d):

@@ -9,11 +9,11 @@ so ``import cnn_magic`` stays cheap.
 True
 >>> source("lenet5").split(" — ")[0], rounding("lenet5")
 ('LeNet-5', 'textbook')
->>> text("resnet5")
+>>> text("resnet5")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 cnn_magic.errors.CNNError: unknown example 'resnet5'
-did you mean 'resnet50'? known examples: alexnet, lenet5, mobilenet_v2, resnet18, resnet50, vgg16
+did you mean 'resnet50'? known examples: alexnet, densenet121, lenet5, ..., vgg16
 """
 
 from __future__ import annotations
