@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 
 def example(name: str, rounding: str | None = None) -> Network:
     """A network of the zoo (:func:`example_names`), evaluated under the rounding its file
-    declares unless ``rounding`` is given.
+    sets (its ``rounding`` statement) unless ``rounding`` is given.
 
     >>> net = example("lenet5")
     >>> net.params, net.macs, net.rounding
@@ -45,7 +45,7 @@ def example(name: str, rounding: str | None = None) -> Network:
     """
     from . import examples
 
-    return evaluate(examples.text(name), rounding or examples.rounding(name))
+    return evaluate(examples.text(name), rounding)
 
 
 def example_text(name: str) -> str:

@@ -88,8 +88,9 @@ def _network(args: argparse.Namespace):
         from . import example
 
         net = example(args.example, args.rounding)
-        return evaluate(net.text, net.rounding, input=args.input) if args.input else net
-    return evaluate(_read(args.file), args.rounding or "textbook", input=args.input)
+        return evaluate(net.text, args.rounding, input=args.input) if args.input else net
+    # the text's own rounding statement holds unless --rounding says otherwise
+    return evaluate(_read(args.file), args.rounding, input=args.input)
 
 
 def _read(path: str | None) -> str:

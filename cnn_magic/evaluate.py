@@ -29,16 +29,22 @@ _INPUT_HINT = "write input HxWxC (32x32x1), C@HxW (1@32x32) or N for a vector (7
 Field = tuple[ReceptiveField, ReceptiveField] | None
 
 
-def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None) -> Network:
+def evaluate(text: str, rounding: str | None = None, *, input: str | None = None) -> Network:
     """Evaluate a network written in the layer language.
 
     ``rounding`` is ``"textbook"`` (conv rounds down, pooling up), ``"floor"`` or
-    ``"ceil"``; ``input`` (e.g. ``"224x224x3"``) replaces or supplies the ``input``
+    ``"ceil"``; by default the text's own ``rounding`` statement, else textbook. An
+    explicit ``rounding`` wins over the statement (``net.declared_rounding`` keeps what
+    the text says). ``input`` (e.g. ``"224x224x3"``) replaces or supplies the ``input``
     line. Every mistake raises :class:`CNNError`; the text is never run as Python.
+
+    >>> net = evaluate("rounding floor; input 9x9x1; maxpool k2")
+    >>> net.rounding, net.output_shape, evaluate(net.text, "ceil").output_shape
+    ('floor', (4, 4, 1), (5, 5, 1))
     """
     if not isinstance(text, str):
         raise TypeError(f"evaluate() takes the network as a str, not {type(text).__name__}")
-    if rounding not in ROUNDINGS:
+    if rounding is not None and rounding not in ROUNDINGS:
         raise CNNError(
             f"unknown rounding {rounding!r}", hint=did_you_mean(str(rounding), ROUNDINGS)
         )
@@ -53,8 +59,9 @@ def evaluate(text: str, rounding: str = "textbook", *, input: str | None = None)
             gc.enable()
 
 
-def _evaluate(text: str, rounding: str, input: str | None) -> Network:
-    statements = parse(text)
+def _evaluate(text: str, rounding: str | None, input: str | None) -> Network:
+    declared, statements = _rounding_statement(parse(text))
+    rounding = rounding or declared or "textbook"
     if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
         shape = _input_shape(statements[0])
         statements = statements[1:]
@@ -68,7 +75,69 @@ def _evaluate(text: str, rounding: str, input: str | None) -> Network:
     _check_size(statements)
     walker = _Walker(rounding)
     walker.sequence(statements, shape, _start_field(shape), 0, "", "")
-    return Network(text, rounding, shape, tuple(walker.layers), tuple(walker.blocks))
+    return Network(text, rounding, shape, tuple(walker.layers), tuple(walker.blocks), declared)
+
+
+def declared_rounding(text: str) -> str | None:
+    """The rounding mode the text's ``rounding`` statement sets, or None.
+
+    >>> declared_rounding("rounding floor; input 8x8x1"), declared_rounding("input 8")
+    ('floor', None)
+    """
+    return _rounding_statement(parse(text))[0]
+
+
+_ROUNDING_HINT = "write it once, before the first layer: rounding floor"
+
+
+def _rounding_statement(
+    statements: tuple[Statement, ...],
+) -> tuple[str | None, tuple[Statement, ...]]:
+    """(the mode a ``rounding`` statement sets, the statements without it). The
+    statement sets the rounding of the whole network, so it comes before the first
+    layer (before or after ``input``), at most once, outside any block."""
+    declared: Statement | None = None
+    rest: list[Statement] = []
+    for statement in statements:
+        if statement.keyword.lower != "rounding":
+            if statement.opens_block:
+                _no_rounding_inside(statement.body)
+            rest.append(statement)
+            continue
+        if statement.opens_block:
+            raise statement.error("rounding: is not a block", hint=_ROUNDING_HINT)
+        if statement.label is not None:
+            raise statement.error("a rounding statement takes no label", statement.label)
+        if declared is not None:
+            raise statement.error(
+                f"the rounding is already set on line {declared.line}", hint=_ROUNDING_HINT
+            )
+        if any(s.keyword.lower != "input" for s in rest):
+            raise statement.error(
+                "rounding applies to the whole network: put it before the first layer",
+                hint=_ROUNDING_HINT,
+            )
+        args = statement.args
+        if len(args) != 1 or args[0].lower not in ROUNDINGS:
+            bad = args[1] if len(args) > 1 else args[0] if args else None
+            raise statement.error(
+                "rounding takes one mode: textbook, floor or ceil",
+                bad,
+                hint=did_you_mean(args[0].lower, ROUNDINGS) if len(args) == 1 else None,
+            )
+        declared = statement
+    return (declared.args[0].lower if declared else None), tuple(rest)
+
+
+def _no_rounding_inside(body: tuple[Statement, ...]) -> None:
+    for statement in body:
+        if statement.keyword.lower == "rounding" and not statement.opens_block:
+            raise statement.error(
+                "rounding applies to the whole network, not to a block",
+                hint=_ROUNDING_HINT + " (a layer's own floor or ceil rounds that layer only)",
+            )
+        if statement.opens_block:
+            _no_rounding_inside(statement.body)
 
 
 def parse_shape(text: str) -> Shape:

@@ -23,6 +23,7 @@ from traitlets import Bool, Enum
 
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .errors import CNNError
+from .evaluate import declared_rounding
 from .explain import explain
 from .widget import CNNView
 
@@ -158,7 +159,8 @@ class CnnMagic(Magics):
             text, rounding, offset = self._source(args, inline, cell)
             view = CNNView(
                 text,
-                rounding=args.rounding or rounding,
+                # an explicit --rounding, else the text's rounding statement, else the default
+                rounding=args.rounding or declared_rounding(text) or rounding,
                 input=args.input,
                 convention=args.flops or self.flops,
                 all_ops=self.all_ops if args.all_ops is None else args.all_ops,
@@ -201,8 +203,7 @@ class CnnMagic(Magics):
         if args.file:
             return _read(args.file), self.rounding, 0
         if args.example:
-            text, declared = _example(args.example)
-            return text, declared, 0
+            return _example(args.example), self.rounding, 0
         text = cell if cell is not None else inline
         if not _has_statements(text):
             raise CNNError(
@@ -249,11 +250,11 @@ def _read(path: str) -> str:
         raise CNNError(f"cannot read {path!r}: {reason}") from None
 
 
-def _example(name: str) -> tuple[str, str]:
-    """An example network's text and the rounding its file declares."""
+def _example(name: str) -> str:
+    """An example network's text."""
     from . import examples
 
-    return examples.text(name), examples.rounding(name)
+    return examples.text(name)
 
 
 def _variable(name: str | None) -> str | None:

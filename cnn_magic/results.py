@@ -96,6 +96,7 @@ class Network:
     input_shape: Shape
     layers: tuple[Layer, ...]
     blocks: tuple[Block, ...] = ()
+    declared_rounding: str | None = None  # what the text's `rounding` statement says
 
     @property
     def output_shape(self) -> Shape:

@@ -116,7 +116,24 @@ def count_label(convention: str, all_ops: bool = False) -> str:
 
 def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
     """The sentences printed under every table: what was counted, and how."""
-    return [CONVENTION_TEXT[convention], SCOPE_TEXT[all_ops], ROUNDING_TEXT[net.rounding]]
+    return [CONVENTION_TEXT[convention], SCOPE_TEXT[all_ops], rounding_text(net)]
+
+
+def rounding_text(net: Network, short: bool = False) -> str:
+    """The rounding sentence, saying so when an option overrode the text's statement.
+
+    >>> from .evaluate import evaluate
+    >>> rounding_text(evaluate("rounding floor; input 8x8x1; conv 2 k3", "ceil"), short=True)
+    'ceil rounding (an option; the text says floor): everything rounds up'
+    """
+    text = ROUNDING_TEXT[net.rounding]
+    if short:
+        text = text.split(" (")[0]
+    declared = net.declared_rounding
+    if declared is not None and declared != net.rounding:
+        name = f"{net.rounding} rounding"  # every sentence starts with it
+        text = f"{name} (an option; the text says {declared}){text[len(name) :]}"
+    return text
 
 
 def format_count(value: int | None, units: bool = False) -> str:
@@ -190,7 +207,7 @@ def header_lines(
     words = [
         CONVENTION_TEXT[convention].split(";")[0],
         SCOPE_TEXT[all_ops].split(" (")[0],
-        ROUNDING_TEXT[net.rounding].split(" (")[0],
+        rounding_text(net, short=True),
     ]
     return [numbers, " · ".join(words)]
 

@@ -271,7 +271,7 @@ def test_loader_reads_any_folder(monkeypatch, tmp_path: Path) -> None:
     a rounding line is evaluated under the default."""
     (tmp_path / "tiny.cnn").write_text("# Tiny — a test\ninput 8x8x1\nconv 2 k3\n", "utf-8")
     (tmp_path / "odd.cnn").write_text(
-        "# Odd — a test\n# rounding: ceil\ninput 5x5x1\nmaxpool k2\n", "utf-8"
+        "# Odd — a test\nrounding ceil\ninput 5x5x1\nmaxpool k2\n", "utf-8"
     )
     (tmp_path / "notes.txt").write_text("not a network", "utf-8")
     monkeypatch.setattr(examples, "FOLDER", str(tmp_path))

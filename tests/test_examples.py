@@ -62,15 +62,17 @@ def source(name: str) -> str:
 
 
 def declared_rounding(text: str) -> str:
-    match = re.fullmatch(r"# rounding: (textbook|floor|ceil)", text.splitlines()[1])
-    assert match, f"second line should declare the rounding: {text.splitlines()[1]!r}"
+    match = re.fullmatch(r"rounding (textbook|floor|ceil)", text.splitlines()[1])
+    assert match, f"second line should set the rounding: {text.splitlines()[1]!r}"
     return match[1]
 
 
 @functools.cache
 def evaluated(name: str):
     text = source(name)
-    return cnn_magic.evaluate(text, rounding=declared_rounding(text))
+    net = cnn_magic.evaluate(text)  # under the rounding its statement sets
+    assert net.rounding == net.declared_rounding == declared_rounding(text)
+    return net
 
 
 @functools.cache
