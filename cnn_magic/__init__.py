@@ -13,9 +13,14 @@ every number.
 In IPython: ``%load_ext cnn_magic``, then a ``%%cnn`` cell.
 """
 
+from typing import Any
+
+from .conventions import check_rounding
+from .dsl import parse_shape
 from .errors import CNNError
-from .evaluate import evaluate, format_shape, parse_shape
-from .results import Block, Layer, Network, ReceptiveField
+from .evaluate import evaluate
+from .results import Block, Layer, Network
+from .shapes import ReceptiveField, format_shape
 
 __all__ = [
     "Block",
@@ -45,7 +50,7 @@ def example(name: str, rounding: str | None = None) -> Network:
     """
     from . import examples
 
-    return evaluate(examples.text(name), rounding)
+    return evaluate(examples.text(name), None if rounding is None else check_rounding(rounding))
 
 
 def example_text(name: str) -> str:
@@ -62,14 +67,15 @@ def example_names() -> tuple[str, ...]:
     return examples.names()
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext cnn_magic``: register ``%%cnn`` and ``%cnn``."""
     from .magic import load_ipython_extension as load
 
     load(ipython)
 
 
-def unload_ipython_extension(ipython) -> None:
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext cnn_magic``: remove the magics."""
     from .magic import unload_ipython_extension as unload
 
     unload(ipython)

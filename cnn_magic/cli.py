@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             net = _network(args)
             render = getattr(net, "to_text" if args.format == "text" else f"to_{args.format}")
-            output = render(args.flops, args.all_ops, units=args.units)
+            output = render(args.flops, all_ops=args.all_ops, units=args.units)
         sys.stdout.write(output.rstrip("\n") + "\n")
         sys.stdout.flush()
     except CNNError as err:

@@ -1,4 +1,5 @@
-"""The layer language: text → statements. Syntax only; what a word means is ``layers.py``'s.
+"""The layer language: text → statements with their arguments read. Syntax only; what a
+word means is ``layers.py``'s.
 
 Grammar (one statement a line; ``;`` also ends a statement)::
 
@@ -12,6 +13,12 @@ A statement whose last character is ``:`` opens a block; its body is the followi
 lines indented deeper (Python's rule: tabs advance to the next multiple of 8).
 Blocks nest. Nothing here is case-sensitive except labels, which keep their case.
 
+Arguments (:func:`read_args`): ``k5``, ``k=5``, ``k3x1``, ``kernel_size=3`` (a key and
+one whole number per spatial dimension, or one for all); flags ``same``, ``valid``,
+``nobias``, ``floor``, ``ceil``; bare numbers (``6``, ``0.5``, ``6x3``); and words
+(``relu``), whose meaning the layer's rule decides. Input shapes (:func:`parse_shape`):
+``HxWxC``, ``DxHxWxC``, ``C@L``, ``C@HxW``, ``C@DxHxW`` or ``N`` (a vector).
+
 >>> [s.keyword.text for s in parse("input 32x32x1; C1: conv 6 k5  # comment")]
 ['input', 'conv']
 >>> body = parse("repeat 2:\\n  conv 8 k3\\n  relu")[0].body
@@ -22,12 +29,18 @@ Blocks nest. Nothing here is case-sensitive except labels, which keep their case
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from .errors import CNNError, did_you_mean
 
-BLOCK_WORDS = ("repeat", "residual", "shortcut", "concat", "add", "branch")
-"""The words that open a block; what each block does is ``evaluate.py``'s."""
+BLOCKS = ("repeat", "residual", "concat", "add")
+"""Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
+``concat:`` and ``add:``. What each block does is ``evaluate.py``'s."""
+INNER_BLOCKS = {"shortcut": "residual:", "branch": "concat: or add:"}
+"""Blocks that live only inside another, with where they belong."""
+BLOCK_WORDS = (*BLOCKS, *INNER_BLOCKS)
+"""Every word that opens a block."""
 
 MAX_NESTING = 100  # deeper than any real network; keeps recursion far from Python's limit
 
@@ -52,7 +65,9 @@ _new = tuple.__new__
 
 
 def token(text: str, column: int) -> Token:
-    return _new(Token, (text, column, text.lower()))
+    """A token of ``text`` at ``column``."""
+    made: Token = _new(Token, (text, column, text.lower()))
+    return made
 
 
 class Statement(NamedTuple):
@@ -73,15 +88,15 @@ class Statement(NamedTuple):
         words = " ".join([self.keyword.text, *[t.text for t in self.args]])
         return words + ":" if self.opens_block else words
 
-    def error(self, message: str, token: Token | None = None, hint: str | None = None):
+    def error(self, message: str, token: Token | None = None, hint: str | None = None) -> CNNError:
         """A :class:`CNNError` pointing at ``token`` (the keyword by default)."""
-        token = token or self.keyword
+        where = token or self.keyword
         return CNNError(
             message,
             line=self.line,
-            column=token.column,
+            column=where.column,
             source=self.source,
-            width=len(token.text),
+            width=len(where.text),
             hint=hint,
         )
 
@@ -97,7 +112,7 @@ def parse(text: str) -> tuple[Statement, ...]:
     return body
 
 
-def _statements(text: str):
+def _statements(text: str) -> Iterator[Statement]:
     """Yield flat statements with their indentation, blocks not yet attached."""
     for number, source in enumerate(text.splitlines(), start=1):
         code = source.partition("#")[0]
@@ -120,14 +135,16 @@ def _statements(text: str):
 def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> Statement:
     if ":" not in piece and "=" not in piece:  # the common case: no label, block or key=
         spaced = piece.replace(",", " ")  # same length: columns still hold
-        tokens, end = [], 0
+        tokens: list[Token] = []
+        end = 0
         for word in spaced.split():
             end = spaced.index(word, end)
             tokens.append(_new(Token, (word, offset + end + 1, word.lower())))
             end += len(word)
-        return _new(
+        made: Statement = _new(
             Statement, (tokens[0], tuple(tokens[1:]), None, line, source, False, (), indent)
         )
+        return made
     tokens = [
         token(
             _SPACES_AROUND_EQUALS.sub("=", m.group()) if "=" in m.group() else m.group(),
@@ -161,14 +178,14 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
             tokens.pop()
         else:
             tokens[-1] = token(last.text[:-1], last.column)
-    for word in tokens:
-        if ":" in word.text or not word.text:
+    for each in tokens:
+        if ":" in each.text or not each.text:
             raise CNNError(
-                f"unexpected '{word.text or ':'}'",
+                f"unexpected '{each.text or ':'}'",
                 line=line,
-                column=word.column,
+                column=each.column,
                 source=source,
-                width=max(1, len(word.text)),
+                width=max(1, len(each.text)),
                 hint="':' may only follow a label (C1: conv 6 k5) or end a block (repeat 2:)",
             )
     if not tokens:
@@ -183,7 +200,9 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
     return Statement(tokens[0], tuple(tokens[1:]), label, line, source, opens_block, indent=indent)
 
 
-def _block(flat: list[Statement], pos: int, indent: int, depth: int):
+def _block(
+    flat: list[Statement], pos: int, indent: int, depth: int
+) -> tuple[tuple[Statement, ...], int]:
     """Read statements at ``indent`` from ``pos``; return (statements, next position)."""
     if depth > MAX_NESTING:
         raise flat[pos].error(f"blocks nest deeper than {MAX_NESTING} levels")
@@ -238,3 +257,282 @@ def _indent_error(statement: Statement, message: str, hint: str | None = None) -
         width=max(1, statement.keyword.column - 1),
         hint=hint,
     )
+
+
+# --------------------------------------------------------------------------- numbers
+
+MAX_NUMBER = 10**9
+"""The largest number the text may hold: no real network needs more, and it keeps every
+count exact and every look-up fast."""
+
+
+def whole(statement: Statement, token: Token, digits: str) -> int:
+    """A whole number of the text, judged by its value (``0006`` is 6); more than 10⁹ is
+    refused."""
+    significant = digits.lstrip("0")
+    value = int(significant or "0") if len(significant) <= 10 else MAX_NUMBER + 1
+    if value > MAX_NUMBER:
+        shown = significant[:12] + ("…" if len(significant) > 12 else "")
+        raise statement.error(
+            f"'{token.text}': {shown} is too large (at most 1,000,000,000)", token
+        )
+    return value
+
+
+# --------------------------------------------------------------------------- arguments
+
+Value = tuple[int, ...] | tuple[float] | str | bool
+"""What an argument token holds: whole numbers (one per dimension, or one for all), a
+fraction, a word (``same``, ``bilinear``, ``relu``) or a yes/no."""
+
+
+class Arg(NamedTuple):
+    """One argument of a statement: its name, its value and the token it came from.
+
+    ``name`` is an argument key (``kernel``, ``stride``, ``padding``, ``dilation``,
+    ``groups``, ``out_pad``, ``bias``, ``mode``), ``rounding`` (the flags ``floor`` and
+    ``ceil``), ``number`` (a bare number) or ``word`` (a bare word: the rule decides).
+    """
+
+    name: str
+    value: Value
+    token: Token
+
+
+KEYS = {
+    "k": "kernel",
+    "kernel": "kernel",
+    "kernel_size": "kernel",
+    "s": "stride",
+    "stride": "stride",
+    "p": "padding",
+    "pad": "padding",
+    "padding": "padding",
+    "d": "dilation",
+    "dilation": "dilation",
+    "g": "groups",
+    "groups": "groups",
+    "op": "out_pad",
+    "output_padding": "out_pad",
+    "bias": "bias",
+    "mode": "mode",
+}
+"""Argument keys as written (``k=3``, ``kernel_size=3``) → argument names."""
+
+KEY_FORMS = {
+    "kernel": "k5 or k=3x1",
+    "stride": "s2 or s=2x1",
+    "padding": "p1, p=1x2, same or valid",
+    "dilation": "d2",
+    "groups": "g32",
+    "out_pad": "op=1",
+    "bias": "nobias or bias=no",
+    "rounding": "floor or ceil",
+    "mode": "mode=nearest",
+}
+"""How each argument is written, for hints."""
+
+FLAGS: dict[str, tuple[str, Value]] = {
+    "same": ("padding", "same"),
+    "valid": ("padding", "valid"),
+    "nobias": ("bias", False),
+    "floor": ("rounding", "floor"),
+    "ceil": ("rounding", "ceil"),
+}
+"""Words that stand for an argument: ``same`` is ``p=same``."""
+
+BIAS_WORDS = {
+    "no": False,
+    "false": False,
+    "0": False,
+    "off": False,
+    "yes": True,
+    "true": True,
+    "1": True,
+    "on": True,
+}
+
+_SHORT = re.compile(r"(op|k|s|p|d|g)(\d.*)\Z", re.ASCII)
+_INTS = re.compile(r"(\d+)(?:x(\d+))?(?:x(\d+))?\Z", re.ASCII)
+_FRACTION = re.compile(r"(\d+\.\d*|\.\d+)\Z", re.ASCII)
+_WORD = re.compile(r"[a-z_][a-z0-9_]*\Z", re.ASCII)
+
+
+def read_args(statement: Statement) -> tuple[Arg, ...]:
+    """Every argument token of ``statement`` read; a token that is no argument at all is a
+    CNNError. Whether the layer takes it is its rule's question."""
+    return tuple(_read(statement, token) for token in statement.args)
+
+
+_READ: dict[str, tuple[str, Value]] = {}
+
+
+def _read(statement: Statement, token: Token) -> Arg:
+    # remembered per word, as networks repeat their arguments: a tenth of a parse
+    known = _READ.get(token.lower)
+    if known is None:
+        known = _read_new(statement, token)
+        if len(_READ) < 4096:
+            _READ[token.lower] = known
+    return Arg(known[0], known[1], token)
+
+
+def _read_new(statement: Statement, token: Token) -> tuple[str, Value]:
+    word = token.lower
+    if word in FLAGS:
+        return FLAGS[word]
+    if "=" in word:
+        key, _, value = word.partition("=")
+        if key not in KEYS:
+            raise statement.error(f"unknown argument '{key}='", token, hint=did_you_mean(key, KEYS))
+    elif match := _SHORT.match(word):
+        key, value = match.groups()
+    elif _INTS.match(word) or _FRACTION.match(word):
+        return "number", _number(statement, token, word)
+    elif _WORD.match(word):
+        return "word", word
+    else:
+        raise unknown_argument(statement, token, ())
+    name = KEYS[key]
+    return name, _value(statement, token, name, value)
+
+
+def unknown_argument(statement: Statement, token: Token, words: tuple[str, ...]) -> CNNError:
+    """The error for a token that is no argument of its layer; ``words`` are the bare
+    words the layer would take (its activations, its modes)."""
+    word = token.lower
+    choices = (*FLAGS, *words, *KEYS)
+    import difflib  # the error path only
+
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    key = KEYS.get(word[:1]) if word[:1] in "kspdg" else None
+    if close:
+        hint = f"did you mean '{close[0]}'?"
+    elif key:
+        hint = f"{key} is written {KEY_FORMS[key]}"
+    else:
+        hint = did_you_mean(word, choices)
+    error: CNNError = statement.error(f"unknown argument '{token.text}'", token, hint=hint)
+    return error
+
+
+def _value(statement: Statement, token: Token, name: str, value: str) -> Value:
+    if name == "bias":
+        if value not in BIAS_WORDS:
+            raise statement.error(
+                f"bias={value} is not yes or no",
+                token,
+                hint="write bias=no (or nobias) for a layer without bias",
+            )
+        return BIAS_WORDS[value]
+    if name == "mode" or (name == "padding" and value in ("same", "valid")):
+        if not _WORD.match(value):
+            raise statement.error(f"'{token.text}': {name} is a word", token)
+        return value
+    match = _INTS.match(value)
+    if match is None:
+        raise statement.error(
+            f"'{token.text}': {name} must be a whole number or HxW",
+            token,
+            hint=f"for example {KEY_FORMS[name]}",
+        )
+    return tuple(whole(statement, token, v) for v in match.groups() if v is not None)
+
+
+def _number(statement: Statement, token: Token, word: str) -> Value:
+    if _FRACTION.match(word):
+        return (float(word),)
+    match = _INTS.match(word)
+    assert match is not None  # the caller matched it
+    return tuple(whole(statement, token, v) for v in match.groups() if v is not None)
+
+
+# --------------------------------------------------------------------------- input shapes
+
+SHAPE_HINT = (
+    "write input HxWxC (32x32x1), C@HxW (1@32x32), C@L (2@128) or C@DxHxW (3@16x112x112) "
+    "for maps, N for a vector (784)"
+)
+_CHANNELS_FIRST_MAX = 4  # 1, 3 or 4 channels first: grey, RGB, RGBA as PyTorch writes them
+_SQUARE_SIDE_MIN = 16  # a square image side; smaller squares are plausibly H×W×C
+_PAPER = re.compile(r"(\d+)@(\d+)(?:x(\d+))?(?:x(\d+))?\Z", re.ASCII)
+_LAST = re.compile(r"(\d+)x(\d+)(?:x(\d+))?(?:x(\d+))?\Z", re.ASCII)
+_DIGITS = re.compile(r"\d+\Z", re.ASCII)
+
+
+def input_shape(statement: Statement) -> tuple[int, ...]:
+    """The shape of an ``input`` statement: ``HxWxC`` or ``DxHxWxC`` (channels last, the
+    notes' order), ``C@L``, ``C@HxW`` or ``C@DxHxW`` (channels first, the LeNet paper's
+    ``@``), or ``N`` for a vector; also ``32, 32, 1`` as three numbers.
+
+    A channels-last shape whose first number is at most 4 and whose last two are equal
+    and at least 16 (``3x224x224``, ``1x28x28``, ``3x16x112x112``) reads like PyTorch's
+    channels-first C×H×W and is refused with a hint (``224x224x3`` or ``3@224x224``);
+    such a map, if really meant, is written channels-first: ``224@3x224``.
+    """
+    args = statement.args
+    if not args:
+        raise statement.error("input needs a shape", hint=SHAPE_HINT)
+    words = [t.lower for t in args]
+    token = args[0]
+    numbers: list[int] | None = None
+    channels_first = False
+    if len(args) in (3, 4) and all(_DIGITS.match(w) for w in words):  # "input 32, 32, 1"
+        numbers = [whole(statement, t, w) for t, w in zip(args, words, strict=True)]
+    elif len(args) == 1:
+        word = words[0]
+        if m := _PAPER.match(word):
+            numbers = [whole(statement, token, v) for v in m.groups() if v is not None]
+            channels_first = True
+        elif m := _LAST.match(word):
+            numbers = [whole(statement, token, v) for v in m.groups() if v is not None]
+            if len(numbers) == 2:
+                raise statement.error(
+                    f"'{token.text}' has no channel count",
+                    token,
+                    hint=f"shapes are H×W×C: did you mean {token.text}x1 (grey) "
+                    f"or {token.text}x3 (colour)?",
+                )
+        elif _DIGITS.match(word):
+            numbers = [whole(statement, token, word)]
+    if numbers is None:
+        bad = args[0] if len(args) == 1 else args[min(len(args) - 1, 4)]
+        raise statement.error(
+            f"'{' '.join(t.text for t in args)}' is not a shape", bad, hint=SHAPE_HINT
+        )
+    if min(numbers) < 1:
+        raise statement.error("every input dimension must be at least 1", token)
+    if channels_first:
+        return (*numbers[1:], numbers[0])
+    if (
+        len(numbers) > 2
+        and numbers[0] <= _CHANNELS_FIRST_MAX
+        and numbers[-1] == numbers[-2] >= _SQUARE_SIDE_MIN
+    ):
+        c, *spatial = numbers
+        last = "x".join(map(str, [*spatial, c]))
+        first = f"{c}@" + "x".join(map(str, spatial))
+        raise statement.error(
+            f"'{' '.join(t.text for t in args)}' reads like PyTorch's channels-first "
+            f"{'C×D×H×W' if len(spatial) == 3 else 'C×H×W'}",
+            token,
+            hint=f"shapes here put the channels last: did you mean {last} or {first}?",
+        )
+    return tuple(numbers)
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """An input shape written as in an ``input`` line (see :func:`input_shape`).
+
+    >>> parse_shape("32x32x1"), parse_shape("1@32x32"), parse_shape("784")
+    ((32, 32, 1), (32, 32, 1), (784,))
+    >>> parse_shape("2@128"), parse_shape("3@16x112x112")
+    ((128, 2), (16, 112, 112, 3))
+    """
+    try:
+        statements = parse(f"input {text}")
+        if len(statements) != 1 or statements[0].opens_block:
+            raise CNNError(f"{text!r} is not a shape", hint=SHAPE_HINT)
+        return input_shape(statements[0])
+    except CNNError as err:  # the option is not a line of the user's text: no caret
+        raise CNNError(f"input shape {text!r}: {err.message}", hint=err.hint) from None

@@ -16,7 +16,7 @@ did you mean 'conv'?
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class CNNError(ValueError):
@@ -59,14 +59,23 @@ class CNNError(ValueError):
     def __str__(self) -> str:
         return self._render()
 
-    def __reduce__(self):  # keep the keyword-only constructor picklable
+    def __reduce__(  # keep the keyword-only constructor picklable
+        self,
+    ) -> tuple[Callable[..., CNNError], tuple[object, ...]]:
         return (
             _rebuild,
             (self.message, self.line, self.column, self.source, self.width, self.hint),
         )
 
 
-def _rebuild(message, line, column, source, width, hint) -> CNNError:
+def _rebuild(
+    message: str,
+    line: int | None,
+    column: int | None,
+    source: str | None,
+    width: int,
+    hint: str | None,
+) -> CNNError:
     return CNNError(message, line=line, column=column, source=source, width=width, hint=hint)
 
 

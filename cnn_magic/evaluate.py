@@ -10,23 +10,32 @@
 from __future__ import annotations
 
 import gc
-import re
+from collections.abc import Sequence
+from typing import NamedTuple
 
-from .conventions import ROUNDINGS
-from .dsl import Statement, parse
+from .conventions import ROUNDINGS, Rounding, check_rounding
+from .dsl import (
+    BLOCKS,
+    INNER_BLOCKS,
+    SHAPE_HINT,
+    Statement,
+    input_shape,
+    parse,
+    parse_shape,
+    read_args,
+    whole,
+)
 from .errors import CNNError, did_you_mean
-from .layers import BLOCKS, Shape, Step, activation_ops, lookup, read_args, whole
-from .results import Block, Layer, Network, ReceptiveField
+from .layers import ACTIVATIONS, Args, Rule, Site, Step, check_dims, lookup
+from .results import Block, Layer, Network
+from .shapes import ReceptiveField, Shape, elements, format_shape
+
+__all__ = ["MAX_LAYERS", "evaluate", "format_shape", "parse_shape"]
 
 MAX_LAYERS = 100_000
 
-_MAP = re.compile(r"(\d+)x(\d+)x(\d+)\Z", re.ASCII)
-_PAPER = re.compile(r"(\d+)@(\d+)x(\d+)\Z", re.ASCII)
-_PLANE = re.compile(r"(\d+)x(\d+)\Z", re.ASCII)
-_VECTOR = re.compile(r"\d+\Z", re.ASCII)
-_INPUT_HINT = "write input HxWxC (32x32x1), C@HxW (1@32x32) or N for a vector (784)"
-
-Field = tuple[ReceptiveField, ReceptiveField] | None
+Field = tuple[ReceptiveField, ...] | None
+"""The receptive field per spatial dimension; None after a vector or a lost window."""
 
 
 def evaluate(text: str, rounding: str | None = None, *, input: str | None = None) -> Network:
@@ -44,41 +53,40 @@ def evaluate(text: str, rounding: str | None = None, *, input: str | None = None
     """
     if not isinstance(text, str):
         raise TypeError(f"evaluate() takes the network as a str, not {type(text).__name__}")
-    if rounding is not None and rounding not in ROUNDINGS:
-        raise CNNError(
-            f"unknown rounding {rounding!r}", hint=did_you_mean(str(rounding), ROUNDINGS)
-        )
+    mode = None if rounding is None else check_rounding(rounding)
     # Statements and results are acyclic tuples, so the cyclic garbage collector has
     # nothing to find in them; pausing it saves half the time of a 10,000-layer network.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(text, rounding, input)
+        return _evaluate(text, mode, input)
     finally:
         if collecting:
             gc.enable()
 
 
-def _evaluate(text: str, rounding: str | None, input: str | None) -> Network:
+def _evaluate(text: str, rounding: Rounding | None, input: str | None) -> Network:
     declared, statements = _rounding_statement(parse(text))
-    rounding = rounding or declared or "textbook"
+    mode: Rounding = rounding or declared or "textbook"
+    shape: Shape | None = None
     if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
-        shape = _input_shape(statements[0])
+        shape = input_shape(statements[0])
         statements = statements[1:]
     elif input is None:
         where = statements[0] if statements else None
         if where is None:
             raise CNNError("the network is empty", hint="start with an input line: input 32x32x1")
-        raise where.error("the network needs an input shape first", hint=_INPUT_HINT)
+        raise where.error("the network needs an input shape first", hint=SHAPE_HINT)
     if input is not None:
         shape = parse_shape(input)
+    assert shape is not None
     _check_size(statements)
-    walker = _Walker(rounding)
+    walker = _Walker(mode)
     walker.sequence(statements, shape, _start_field(shape), 0, "", "")
-    return Network(text, rounding, shape, tuple(walker.layers), tuple(walker.blocks), declared)
+    return Network(text, mode, shape, tuple(walker.layers), tuple(walker.blocks), declared)
 
 
-def declared_rounding(text: str) -> str | None:
+def declared_rounding(text: str) -> Rounding | None:
     """The rounding mode the text's ``rounding`` statement sets, or None.
 
     >>> declared_rounding("rounding floor; input 8x8x1"), declared_rounding("input 8")
@@ -92,7 +100,7 @@ _ROUNDING_HINT = "write it once, before the first layer: rounding floor"
 
 def _rounding_statement(
     statements: tuple[Statement, ...],
-) -> tuple[str | None, tuple[Statement, ...]]:
+) -> tuple[Rounding | None, tuple[Statement, ...]]:
     """(the mode a ``rounding`` statement sets, the statements without it). The
     statement sets the rounding of the whole network, so it comes before the first
     layer (before or after ``input``), at most once, outside any block."""
@@ -126,7 +134,7 @@ def _rounding_statement(
                 hint=did_you_mean(args[0].lower, ROUNDINGS) if len(args) == 1 else None,
             )
         declared = statement
-    return (declared.args[0].lower if declared else None), tuple(rest)
+    return (check_rounding(declared.args[0].lower) if declared else None), tuple(rest)
 
 
 def _no_rounding_inside(body: tuple[Statement, ...]) -> None:
@@ -140,61 +148,11 @@ def _no_rounding_inside(body: tuple[Statement, ...]) -> None:
             _no_rounding_inside(statement.body)
 
 
-def parse_shape(text: str) -> Shape:
-    """An input shape written ``HxWxC``, ``C@HxW`` or ``N``.
-
-    >>> parse_shape("32x32x1"), parse_shape("1@32x32"), parse_shape("784")
-    ((32, 32, 1), (32, 32, 1), (784,))
-    """
-    try:
-        statement = parse(f"input {text}")
-        if len(statement) != 1 or statement[0].opens_block:
-            raise CNNError(f"{text!r} is not a shape", hint=_INPUT_HINT)
-        return _input_shape(statement[0])
-    except CNNError as err:  # the option is not a line of the user's text: no caret
-        raise CNNError(f"input shape {text!r}: {err.message}", hint=err.hint) from None
-
-
-def _input_shape(statement: Statement) -> Shape:
-    args = statement.args
-    if not args:
-        raise statement.error("input needs a shape", hint=_INPUT_HINT)
-    words = [t.lower for t in args]
-    token = args[0]
-    shape: Shape | None = None
-    if len(args) == 3 and all(_VECTOR.match(w) for w in words):  # "input 32, 32, 1"
-        shape = tuple(whole(statement, t, w) for t, w in zip(args, words, strict=True))
-    elif len(args) == 1:
-        word = words[0]
-        if m := _MAP.match(word):
-            shape = tuple(whole(statement, token, v) for v in m.groups())
-        elif m := _PAPER.match(word):
-            c, h, w = (whole(statement, token, v) for v in m.groups())
-            shape = (h, w, c)
-        elif _VECTOR.match(word):
-            shape = (whole(statement, token, word),)
-        elif m := _PLANE.match(word):
-            raise statement.error(
-                f"'{token.text}' has no channel count",
-                token,
-                hint=f"shapes are H×W×C: did you mean {token.text}x1 (grey) "
-                f"or {token.text}x3 (colour)?",
-            )
-    if shape is None:
-        bad = args[0] if len(args) == 1 else args[min(len(args) - 1, 3)]
-        raise statement.error(
-            f"'{' '.join(t.text for t in args)}' is not a shape", bad, hint=_INPUT_HINT
-        )
-    if min(shape) < 1:
-        raise statement.error("every input dimension must be at least 1", token)
-    return shape
-
-
 def _start_field(shape: Shape) -> Field:
-    return (ReceptiveField(1, 1, 0.0),) * 2 if len(shape) == 3 else None
+    return (ReceptiveField(1, 1, 0.0),) * (len(shape) - 1) if len(shape) > 1 else None
 
 
-def _check_size(statements: tuple[Statement, ...]) -> int:
+def _check_size(statements: Sequence[Statement]) -> int:
     """Count the layers the text expands to, refusing more than MAX_LAYERS up front."""
     total = 0
     for statement in statements:
@@ -217,26 +175,44 @@ def _check_size(statements: tuple[Statement, ...]) -> int:
 
 def _repeat_count(statement: Statement) -> int:
     args = statement.args
-    if len(args) != 1 or not _VECTOR.match(args[0].lower) or int(args[0].lower) < 1:
+    word = args[0].lower if len(args) == 1 else ""
+    count = whole(statement, args[0], word) if word.isascii() and word.isdigit() else 0
+    if count < 1:
         raise statement.error(
             "repeat needs one whole number, at least 1",
             args[0] if args else None,
             hint="for example repeat 3:",
         )
-    return whole(statement, args[0], args[0].lower)
+    return count
+
+
+class Prepared(NamedTuple):
+    """A layer statement read once: its op, rule, arguments and where it is written."""
+
+    op: str
+    rule: Rule
+    args: Args
+    site: Site
+    text: str
+    word: str  # the keyword as written, lower case (conv1d fixes the dimensions)
+
+
+MERGE_ARGS = Args()
+"""The arguments of a merge row: none."""
 
 
 class _Walker:
     """Applies the rules in execution order, naming layers and recording blocks."""
 
-    def __init__(self, rounding: str) -> None:
+    def __init__(self, rounding: Rounding) -> None:
         self.rounding = rounding
         self.layers: list[Layer] = []
         self.blocks: list[Block] = []
         self.counters: dict[str, int] = {}
-        self.prepared: dict[tuple, tuple] = {}  # (keyword, args) → (op, rule, args, text)
-        self.prepared_by_id: dict[int, tuple] = {}  # id(statement) → the same
-        self.steps: dict[tuple, Step] = {}  # (id(prepared), input shape) → Step
+        self.prepared: dict[tuple[object, ...], Prepared] = {}  # (keyword, args) → Prepared
+        self.prepared_by_id: dict[int, Prepared] = {}  # id(statement) → the same
+        self.steps: dict[tuple[int, Shape], Step] = {}  # (id(prepared), input) → Step
+        self.paths: dict[int, list[tuple[str, tuple[Statement, ...]]]] = {}  # id(block) → paths
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -246,7 +222,13 @@ class _Walker:
         return f"{family}{number}"
 
     def sequence(
-        self, statements, shape: Shape, field: Field, depth: int, path: str, suffix: str
+        self,
+        statements: Sequence[Statement],
+        shape: Shape,
+        field: Field,
+        depth: int,
+        path: str,
+        suffix: str,
     ) -> tuple[Shape, Field]:
         for statement in statements:
             if statement.opens_block:
@@ -255,68 +237,76 @@ class _Walker:
                 shape, field = self.layer(statement, shape, field, depth, path, suffix)
         return shape, field
 
-    def layer(self, statement, shape, field, depth, path, suffix):
+    def layer(
+        self, statement: Statement, shape: Shape, field: Field, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
         prepared = self.prepared_by_id.get(id(statement))
         if prepared is None:
             prepared = self.prepared_by_id[id(statement)] = self.prepare(statement)
-        op, rule, args, text = prepared
         # rules are pure: a prepared statement is computed once per input shape
         step_key = (id(prepared), shape)
         step = self.steps.get(step_key)
         if step is None:
-            step = self.steps[step_key] = _with_activation(
-                rule.compute(statement, args, shape, self.rounding), args.activation
-            )
-        out, weights, biases, macs, exact, ops, axes, window = step
-        field = _advance(field, window)
-        # tuple.__new__ skips the named tuple's Python-level __new__: every field is given
+            step = self.steps[step_key] = self.apply(prepared, shape)
+        out = step.out_shape
+        field = _advance(field, step.window)
         self.layers.append(
-            _new_layer(
-                Layer,
-                (
-                    self.name(statement, rule.family, suffix),
-                    op,
-                    text,
-                    statement.line,
-                    depth,
-                    path,
-                    shape,
-                    out,
-                    weights,
-                    biases,
-                    macs,
-                    exact,
-                    ops,
-                    args.activation,
-                    axes,
-                    field,
-                    (),
-                ),
+            Layer(
+                self.name(statement, prepared.rule.family, suffix),
+                prepared.op,
+                prepared.text,
+                statement.line,
+                depth,
+                path,
+                shape,
+                out,
+                step.weights,
+                step.biases,
+                step.macs,
+                step.exact,
+                step.ops,
+                step.args.activation,
+                step.axes,
+                field,
+                (),
+                step.args,
             )
         )
         return out, field
 
-    def prepare(self, statement: Statement) -> tuple:
-        """(op, rule, args, text) of a statement. Networks repeat themselves (repeat
-        blocks, stacks of identical lines): statements written alike share one."""
+    def prepare(self, statement: Statement) -> Prepared:
+        """A statement read once. Networks repeat themselves (repeat blocks, stacks of
+        identical lines): statements written alike share one."""
         key = (statement.keyword.text, statement.args)
         prepared = self.prepared.get(key)
         if prepared is None:
             op, rule = lookup(statement)
-            prepared = self.prepared[key] = (
-                op,
-                rule,
-                read_args(statement, op, rule.accepts),
-                statement.text,
+            args, site = rule.read(statement, read_args(statement), op)
+            prepared = self.prepared[key] = Prepared(
+                op, rule, args, site, statement.text, statement.keyword.lower
             )
         return prepared
 
-    def block(self, statement, shape, field, depth, path, suffix):
+    def apply(self, prepared: Prepared, shape: Shape) -> Step:
+        """The rule's step on ``shape``, with a trailing activation's cost (and prelu's
+        weight) added."""
+        check_dims(prepared.site, prepared.word, shape)
+        step = prepared.rule.apply(prepared.site, prepared.args, shape, self.rounding)
+        activation = step.args.activation
+        if activation is None:
+            return step
+        extra = ACTIVATIONS[activation]
+        return step._replace(
+            weights=step.weights + extra.weights, ops=step.ops + extra.ops(step.out_shape)
+        )
+
+    def block(
+        self, statement: Statement, shape: Shape, field: Field, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
         kind = statement.keyword.lower
         if kind not in BLOCKS:
-            if kind in ("shortcut", "branch"):
-                home = "residual:" if kind == "shortcut" else "concat: or add:"
-                raise statement.error(f"'{kind}:' belongs directly inside {home}")
+            if kind in INNER_BLOCKS:
+                raise statement.error(f"'{kind}:' belongs directly inside {INNER_BLOCKS[kind]}")
             raise statement.error(
                 f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(kind, BLOCKS)
             )
@@ -337,10 +327,22 @@ class _Walker:
         )
         return out, field
 
-    def merge(self, statement, kind, name, shape, field, depth, inner, suffix):
+    def merge(
+        self,
+        statement: Statement,
+        kind: str,
+        name: str,
+        shape: Shape,
+        field: Field,
+        depth: int,
+        inner: str,
+        suffix: str,
+    ) -> tuple[Shape, Field]:
         if statement.args:
             raise statement.error(f"{kind}: takes no arguments", statement.args[0])
-        paths = self.branches(statement, kind)
+        paths = self.paths.get(id(statement))
+        if paths is None:  # a block inside repeat is split into its paths once
+            paths = self.paths[id(statement)] = _branches(statement, kind)
         results = [
             self.sequence(
                 body, shape, field, depth + 1, f"{inner}/{label}" if label else inner, suffix
@@ -349,7 +351,7 @@ class _Walker:
         ]
         shapes = tuple(out for out, _ in results)
         out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
-        ops = (len(shapes) - 1) * _elements(out) if kind != "concat" else 0
+        ops = (len(shapes) - 1) * elements(out) if kind != "concat" else 0
         merged = _union([f for _, f in results])
         op = "concat" if kind == "concat" else "add"
         self.layers.append(
@@ -371,64 +373,52 @@ class _Walker:
                 None,
                 merged,
                 shapes,
+                MERGE_ARGS,
             )
         )
         return out, merged
 
-    @staticmethod
-    def branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statement, ...]]]:
-        """The parallel paths of a block, each as (label, statements)."""
-        if kind == "residual":
-            shortcuts = [
-                s for s in statement.body if s.opens_block and s.keyword.lower == "shortcut"
-            ]
-            if len(shortcuts) > 1:
-                raise shortcuts[1].error("a residual block has one shortcut")
-            main = tuple(
-                s for s in statement.body if not (s.opens_block and s.keyword.lower == "shortcut")
+
+def _branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statement, ...]]]:
+    """The parallel paths of a block, each as (label, statements)."""
+    if kind == "residual":
+        shortcuts = [s for s in statement.body if s.opens_block and s.keyword.lower == "shortcut"]
+        if len(shortcuts) > 1:
+            raise shortcuts[1].error("a residual block has one shortcut")
+        main = tuple(
+            s for s in statement.body if not (s.opens_block and s.keyword.lower == "shortcut")
+        )
+        if not main:
+            raise statement.error("residual: needs layers besides its shortcut")
+        return [("", main), ("shortcut", shortcuts[0].body if shortcuts else ())]
+    paths: list[tuple[str, tuple[Statement, ...]]] = []
+    for child in statement.body:
+        if not (child.opens_block and child.keyword.lower == "branch"):
+            raise child.error(
+                f"only branch: blocks go directly inside {kind}:",
+                hint="indent the layers under a 'branch:' line",
             )
-            if not main:
-                raise statement.error("residual: needs layers besides its shortcut")
-            return [("", main), ("shortcut", shortcuts[0].body if shortcuts else ())]
-        paths = []
-        for child in statement.body:
-            if not (child.opens_block and child.keyword.lower == "branch"):
-                raise child.error(
-                    f"only branch: blocks go directly inside {kind}:",
-                    hint="indent the layers under a 'branch:' line",
-                )
-            if child.args:
-                raise child.error("branch: takes no arguments", child.args[0])
-            paths.append((f"branch{len(paths) + 1}", child.body))
-        return paths
+        if child.args:
+            raise child.error("branch: takes no arguments", child.args[0])
+        paths.append((f"branch{len(paths) + 1}", child.body))
+    return paths
 
 
-_new_layer = tuple.__new__
-
-
-def _with_activation(step: Step, activation: str | None) -> Step:
-    """A layer's step with its trailing activation's cost (and prelu's weight) added."""
-    if activation is None:
-        return step
-    return step._replace(
-        weights=step.weights + (activation == "prelu"),
-        ops=step.ops + activation_ops(activation, step.out_shape),
-    )
-
-
-def _merge_text(kind: str, paths) -> str:
+def _merge_text(kind: str, paths: list[tuple[str, tuple[Statement, ...]]]) -> str:
     """What a merge row shows in the layer column: ``add: body + shortcut``."""
     if kind == "residual":
         return "add: body + " + ("shortcut" if paths[1][1] else "input")
     return f"{kind}: " + " + ".join(label for label, _ in paths)
 
 
-def _merged_shape(statement: Statement, kind: str, shapes, labels) -> Shape:
+def _merged_shape(
+    statement: Statement, kind: str, shapes: tuple[Shape, ...], labels: list[str]
+) -> Shape:
     first = shapes[0]
     for label, shape in zip(labels[1:], shapes[1:], strict=True):
         if kind == "concat":
             agree = len(shape) == len(first) and shape[:-1] == first[:-1]
-            what = "height and width"
+            what = "height and width" if len(first) == 3 else "spatial size"
         else:
             agree = shape == first
             what = "shape"
@@ -443,55 +433,30 @@ def _merged_shape(statement: Statement, kind: str, shapes, labels) -> Shape:
     return first
 
 
-def _elements(shape: Shape) -> int:
-    total = 1
-    for v in shape:
-        total *= v
-    return total
-
-
-def format_shape(shape: Shape) -> str:
-    """``28×28×6`` for maps (H×W×C), ``84`` for vectors.
-
-    >>> format_shape((28, 28, 6)), format_shape((84,))
-    ('28×28×6', '84')
-    """
-    return "×".join(str(v) for v in shape)
-
-
-def _advance(field: Field, window) -> Field:
-    """Receptive field after a layer: size' = size + (k_eff − 1)·jump, jump' = jump·S,
-    start' = start + ((k_eff − 1)/2 − P)·jump."""
+def _advance(field: Field, window: object) -> Field:
+    """Receptive field after a layer, per dimension: size' = size + (k_eff − 1)·jump,
+    jump' = jump·S, start' = start + ((k_eff − 1)/2 − P)·jump."""
     if window is None or field is None:
         return field
-    if window == "lost":
+    if window == "lost" or not isinstance(window, tuple):
         return None
-    (fh, fw), ((kh, sh, ph), (kw, sw, pw)) = field, window
-    return (
-        _new_field(
-            ReceptiveField,
-            (fh.size + (kh - 1) * fh.jump, fh.jump * sh, fh.start + ((kh - 1) / 2 - ph) * fh.jump),
-        ),
-        _new_field(
-            ReceptiveField,
-            (fw.size + (kw - 1) * fw.jump, fw.jump * sw, fw.start + ((kw - 1) / 2 - pw) * fw.jump),
-        ),
+    return tuple(
+        ReceptiveField(f.size + (k - 1) * f.jump, f.jump * s, f.start + ((k - 1) / 2 - p) * f.jump)
+        for f, (k, s, p) in zip(field, window, strict=True)
     )
-
-
-_new_field = tuple.__new__  # as _new_layer: a C call instead of a Python-level __new__
 
 
 def _union(fields: list[Field]) -> Field:
     """The receptive field of a merge: the union of its branches' fields (None when a
     branch has none, or the branches' jumps differ)."""
-    if None in fields:
+    known = [f for f in fields if f is not None]
+    if len(known) < len(fields) or not known:
         return None
     merged = []
-    for axis in (0, 1):
-        jump = fields[0][axis].jump
+    for axis in range(len(known[0])):
+        jump = known[0][axis].jump
         lo, hi = [], []
-        for field in fields:
+        for field in known:
             size, step, start = field[axis]
             if step != jump:
                 return None

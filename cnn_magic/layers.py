@@ -1,38 +1,112 @@
-"""What each layer word means: its arguments, its output shape and its counts.
+"""What each layer word means: one rule object per layer kind, the only place that knows it.
 
-One literal table, :data:`RULES`, maps each layer name to a :class:`Rule`; each rule's
-``compute`` is a small pure function whose docstring states its formula. Aliases map
-to names in :data:`ALIASES`. Shapes are ``(H, W, C)`` for feature maps and ``(N,)``
-for vectors. Every size is an exact integer.
+A rule (:class:`Rule`) holds every fact about its layer: its words and aliases, the
+arguments it takes, its output shape and counts (:meth:`Rule.apply`), the terms of its
+explanation (:meth:`Rule.shape_lines`, :meth:`Rule.param_terms`, :meth:`Rule.count_term`,
+:meth:`Rule.ops_term`), its PyTorch modules (:meth:`Rule.torch`, given ``torch.nn``) and
+the one-line summary that the help and the README table are built from. :data:`RULES`
+maps each canonical name to its rule; :data:`ALIASES` maps every other word to a name.
+
+Shapes are ``(spatial..., C)`` with one, two or three spatial dimensions, or ``(N,)``
+for vectors (see :mod:`cnn_magic.shapes`); every rule works per spatial dimension.
+Every size is an exact integer.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
 
-from .conventions import ACTIVATION_COST, rounding_for
-from .dsl import Statement, Token
-from .errors import did_you_mean
+from .conventions import Convention, Rounding, rounding_for
+from .dsl import BLOCKS, INNER_BLOCKS, KEY_FORMS, Arg, Statement, Token, unknown_argument
+from .errors import CNNError, did_you_mean
+from .shapes import SPATIAL_NAMES, Axis, Shape, elements, format_shape
+from .terms import Term, bracket, cdot, minus, num, paren, plus, product_of, rounded, times
 
-Shape = tuple[int, ...]
+Module = Any  # a torch.nn.Module; torch stays optional, so it is never imported here
+Window = tuple[tuple[int, int, int], ...] | str | None
+"""How a layer moves the receptive field: None keeps it, "lost" ends it (vectors,
+non-uniform windows), else per spatial dimension (effective kernel, stride, padding
+before)."""
+
+# --------------------------------------------------------------------------- arguments
 
 
-class Axis(NamedTuple):
-    """How one spatial dimension was computed; ``--explain`` writes it out."""
+class Args(NamedTuple):
+    """The typed arguments a rule read, defaults filled in; per-dimension values have one
+    number per spatial dimension. ``None``: the layer does not take that argument."""
 
-    size: int  # input size along this dimension
-    kernel: int
-    stride: int
-    pad_before: int
-    pad_after: int
-    dilation: int
-    out: int
-    rule: str  # "floor" | "ceil" | "same" | "deconv" | "adaptive"
-    dropped_last: bool = False  # ceil: the last window started in the right padding
-    out_pad: int = 0  # deconv output padding
+    n: int | None = None  # filters of conv/deconv, output features of fc
+    multiplier: int | None = None  # dwconv: N = C_in · multiplier
+    output_size: tuple[int, ...] | None = None  # adaptive pools
+    p: float | None = None  # dropout probability
+    negative_slope: float | None = None  # leakyrelu
+    alpha: float | None = None  # elu
+    scale: tuple[int, ...] | None = None  # upsample
+    mode: str | None = None  # upsample: "nearest" or "bilinear"
+    kernel: tuple[int, ...] | None = None
+    stride: tuple[int, ...] | None = None
+    padding: tuple[int, ...] | str | None = None  # numbers, or "same"
+    dilation: tuple[int, ...] | None = None
+    groups: int | None = None
+    out_pad: tuple[int, ...] | None = None
+    bias: bool | None = None
+    rounding: str | None = None  # the layer's own "floor"/"ceil", if written
+    activation: str | None = None  # a trailing activation: "conv 6 k5 relu"
+
+
+class ArgSpec(NamedTuple):
+    """The schema of one argument: whether it has a number per dimension, its least
+    value, and how it is written."""
+
+    per_dim: bool
+    least: int
+    written: str
+
+
+ARGUMENTS: dict[str, ArgSpec] = {
+    "kernel": ArgSpec(True, 1, KEY_FORMS["kernel"]),
+    "stride": ArgSpec(True, 1, KEY_FORMS["stride"]),
+    "padding": ArgSpec(True, 0, KEY_FORMS["padding"]),
+    "dilation": ArgSpec(True, 1, KEY_FORMS["dilation"]),
+    "groups": ArgSpec(False, 1, KEY_FORMS["groups"]),
+    "out_pad": ArgSpec(True, 0, KEY_FORMS["out_pad"]),
+    "bias": ArgSpec(False, 0, KEY_FORMS["bias"]),
+    "rounding": ArgSpec(False, 0, KEY_FORMS["rounding"]),
+    "mode": ArgSpec(False, 0, KEY_FORMS["mode"]),
+    "activation": ArgSpec(False, 0, "relu, softmax, ..."),
+}
+"""Every keyed argument of the language, with its schema."""
+
+
+class Number(NamedTuple):
+    """The schema of a layer's bare number (``conv 6``, ``dropout 0.5``, ``upsample 2``).
+
+    ``kind``: ``count`` (one whole number ≥ 1), ``sizes`` (whole numbers ≥ 1, one per
+    dimension or one for all), ``fraction`` (a number in [0, 1]) or ``real`` (any
+    number ≥ 0); ``field`` is the :class:`Args` field it fills.
+    """
+
+    field: str
+    kind: str
+    required: bool
+    default: int | float | None
+    hint: str
+
+
+class Site(NamedTuple):
+    """Where a layer is written: its statement and the token of each argument, so an
+    error can point at the token that caused it."""
+
+    statement: Statement
+    tokens: dict[str, Token]
+
+    def error(self, message: str, name: str | None = None, hint: str | None = None) -> CNNError:
+        """A CNNError pointing at the token of argument ``name`` (the keyword if none)."""
+        error: CNNError = self.statement.error(
+            message, self.tokens.get(name) if name else None, hint
+        )
+        return error
 
 
 class Step(NamedTuple):
@@ -44,251 +118,249 @@ class Step(NamedTuple):
     macs: int = 0
     exact: int = 0  # multiplications + additions, the notes' way
     ops: int = 0  # other elementary operations, counted only by "all ops"
-    axes: tuple[Axis, Axis] | None = None
-    # receptive field: None keeps it, "lost" ends it (vectors, non-uniform windows),
-    # else per dimension (effective kernel, stride, padding before)
-    window: tuple[tuple[int, int, int], tuple[int, int, int]] | str | None = None
+    axes: tuple[Axis, ...] | None = None
+    window: Window = None
+    args: Args = Args()
 
 
-class Args(NamedTuple):
-    """A statement's arguments, read but not yet checked against a shape."""
+class Layer(Protocol):
+    """What a rule reads back from an evaluated layer (a :class:`cnn_magic.Layer`) to
+    explain it and to build its PyTorch twin."""
 
-    size: tuple[float | int, ...] | None = None
-    kernel: tuple[int, int] | None = None
-    stride: tuple[int, int] | None = None
-    padding: tuple[int, int] | str = (0, 0)
-    dilation: tuple[int, int] = (1, 1)
-    groups: int = 1
-    out_pad: tuple[int, int] = (0, 0)
-    bias: bool = True
-    rounding: str | None = None
-    activation: str | None = None
-    tokens: dict = {}  # argument name → the token it came from, for errors  # noqa: RUF012
-
-
-# --------------------------------------------------------------------------- arguments
-
-_KEYS = {
-    "k": "kernel",
-    "kernel": "kernel",
-    "kernel_size": "kernel",
-    "s": "stride",
-    "stride": "stride",
-    "p": "padding",
-    "pad": "padding",
-    "padding": "padding",
-    "d": "dilation",
-    "dilation": "dilation",
-    "g": "groups",
-    "groups": "groups",
-    "op": "out_pad",
-    "output_padding": "out_pad",
-    "bias": "bias",
-}
-_SHORT = re.compile(r"(op|k|s|p|d|g)(\d.*)\Z", re.ASCII)
-_NUMBER = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:x(\d+))?\Z", re.ASCII)
-_DIMS = re.compile(r"(\d+)(?:x(\d+))?\Z", re.ASCII)
-_FLAGS = {
-    "same": ("padding", "same"),
-    "valid": ("padding", "valid"),
-    "nobias": ("bias", False),
-    "floor": ("rounding", "floor"),
-    "ceil": ("rounding", "ceil"),
-}
-_ARG_WORDS = {
-    "kernel": "k5 or k=3x1",
-    "stride": "s2 or s=2x1",
-    "padding": "p1, p=1x2, same or valid",
-    "dilation": "d2",
-    "groups": "g32",
-    "out_pad": "op=1",
-    "bias": "nobias or bias=no",
-    "rounding": "floor or ceil",
-    "activation": "relu, softmax, ...",
-    "size": "a number",
-}
-_BIAS_WORDS = {
-    "no": False,
-    "false": False,
-    "0": False,
-    "off": False,
-    "yes": True,
-    "true": True,
-    "1": True,
-    "on": True,
-}
+    @property
+    def op(self) -> str: ...
+    @property
+    def in_shape(self) -> Shape: ...
+    @property
+    def out_shape(self) -> Shape: ...
+    @property
+    def axes(self) -> tuple[Axis, ...] | None: ...
+    @property
+    def branches(self) -> tuple[Shape, ...]: ...
+    @property
+    def args(self) -> Args | None: ...
 
 
-def read_args(statement: Statement, op: str, accepts: frozenset[str]) -> Args:
-    """Read every argument token of ``statement``; anything unknown is a CNNError."""
-    found: dict[str, object] = {}
-    tokens: dict[str, Token] = {}
-    for token in statement.args:
-        name, value = _read_token(statement, token)
-        if name not in accepts:
-            raise statement.error(
-                f"{op} takes no {_describe(name, token)}",
-                token,
-                hint=f"{op} takes: "
-                + (", ".join(_ARG_WORDS[a] for a in sorted(accepts)) or "no arguments"),
-            )
-        if name in found:
-            raise statement.error(f"{_describe(name, token)} is given twice", token)
-        found[name] = value
-        tokens[name] = token
-    return Args(tokens=tokens, **found)
+class Worked(NamedTuple):
+    """One line of an explanation: ``label = term = value``, and words when needed.
+
+    ``term`` None: the value is given, not computed (an adaptive pool's size).
+    """
+
+    label_tex: str
+    label_txt: str
+    term: Term | None
+    value: int
+    note: str = ""
 
 
-def _describe(name: str, token: Token) -> str:
-    if name == "activation":
-        return f"activation '{token.text}'"
-    if name == "size":
-        return f"size '{token.text}'"
-    return f"'{token.text}' ({name})"
+# --------------------------------------------------------------------------- the rule
 
 
-_READ: dict[str, tuple[str, object]] = {}
+class Rule:
+    """Everything about one layer kind. Subclasses fill in the facets; the guard test
+    (tests/test_rules.py) checks that every rule has every one of them."""
 
+    name: str = ""
+    """The canonical word, ``Layer.op``."""
+    aliases: tuple[str, ...] = ()
+    """Other words for it, as PyTorch names them (``conv2d``)."""
+    dim_aliases: dict[str, tuple[int, ...]] = {}  # noqa: RUF012 (read-only)
+    """Words that also fix the spatial dimensions: ``conv1d`` → (1,)."""
+    family: str = ""
+    """Prefix of generated names: conv1, pool1, fc1, ..."""
+    usage: str = ""
+    """How it is written: ``conv N k.. [s][p][d][g]``."""
+    meaning: str = ""
+    """What it does, in a few words."""
+    params_text: str = "0"
+    """Its parameters as a formula."""
+    cost_text: str = ""
+    """Its operations under "all ops", in words ("" if it has none)."""
+    accepts: frozenset[str] = frozenset()
+    """Keyed arguments it takes (see :data:`ARGUMENTS`)."""
+    number: Number | None = None
+    """Its bare number, if it takes one."""
+    words: tuple[str, ...] = ()
+    """Bare words it takes besides activations (upsample's modes)."""
+    dims: tuple[int, ...] = (0, 1, 2, 3)
+    """Spatial dimensions of the input it accepts; 0 is a vector."""
+    merge: bool = False
+    """A block's merge row (add, concat), not a word of the text."""
+    trailing: bool = True
+    """Whether an activation may follow it on its line (not after an activation)."""
 
-def _read_token(statement: Statement, token: Token) -> tuple[str, object]:
-    """(argument name, value) of a token; remembered per word, as networks repeat them."""
-    known = _READ.get(token.lower)
-    if known is None:
-        known = _read_new_token(statement, token)
-        if len(_READ) < 4096:
-            _READ[token.lower] = known
-    return known
+    def accepted(self) -> frozenset[str]:
+        """Every keyed argument it takes, a trailing activation included."""
+        return self.accepts | {"activation"} if self.trailing else self.accepts
 
+    # --- reading
 
-def _read_new_token(statement: Statement, token: Token) -> tuple[str, object]:
-    word = token.lower
-    if word in _FLAGS:
-        return _FLAGS[word]
-    if word in ACTIVATIONS:
-        return "activation", ACTIVATIONS[word]
-    if "=" in word:
-        key, _, value = word.partition("=")
-    else:
-        match = _SHORT.match(word)
-        if match is None:
-            if _NUMBER.match(word):
-                return "size", _read_size(statement, token)
-            key = _KEYS.get(word[:1]) if word[:1] in "kspdg" else None
-            hint = (
-                f"{key} is written {_ARG_WORDS[key]}"
-                if key
-                else did_you_mean(word, [*_FLAGS, *ACTIVATIONS, *_KEYS])
-            )
-            raise statement.error(f"unknown argument '{token.text}'", token, hint=hint)
-        key, value = match.groups()
-    if key not in _KEYS:
-        raise statement.error(f"unknown argument '{key}='", token, hint=did_you_mean(key, _KEYS))
-    name = _KEYS[key]
-    return name, _read_value(statement, token, name, value)
+    def read(self, statement: Statement, found: Sequence[Arg], op: str) -> tuple[Args, Site]:
+        """The arguments of ``statement`` checked against this rule's schema (not yet
+        against a shape): each accepted, given once, in range."""
+        values: dict[str, Any] = {}
+        tokens: dict[str, Token] = {}
+        for name, raw, token in found:
+            value: Any = raw
+            if name == "word":
+                name, value = self._word(statement, token, op, str(value))
+            elif name == "number":
+                if self.number is None:
+                    raise statement.error(f"{op} takes no number '{token.text}'", token)
+                name, value = self._number(statement, token, op, value)
+            elif name not in self.accepted():
+                raise statement.error(
+                    f"{op} takes no '{token.text}' ({name})",
+                    token,
+                    hint=f"{op} takes: " + self.takes(),
+                )
+            elif isinstance(value, tuple):
+                value = self._keyed(statement, token, name, value)
+            if name in values:
+                what = "activation" if name == "activation" else name
+                raise statement.error(f"'{token.text}' ({what}) is given twice", token)
+            values[name] = value
+            tokens[name] = token
+        return Args(**values), Site(statement, tokens)
 
+    def takes(self) -> str:
+        """The arguments it takes, as written."""
+        names = sorted(self.accepted())
+        parts = [ARGUMENTS[name].written for name in names]
+        if self.number is not None:
+            parts.insert(0, "a number")
+        return ", ".join(parts) or "no arguments"
 
-def _read_value(statement: Statement, token: Token, name: str, value: str):
-    if name == "bias":
-        if value not in _BIAS_WORDS:
-            raise statement.error(
-                f"bias={value} is not yes or no",
-                token,
-                hint="write bias=no (or nobias) for a layer without bias",
-            )
-        return _BIAS_WORDS[value]
-    if name == "padding" and value in ("same", "valid"):
-        return value
-    match = _DIMS.match(value)
-    if match is None:
-        raise statement.error(
-            f"'{token.text}': {name} must be a whole number or HxW",
+    def _word(self, statement: Statement, token: Token, op: str, word: str) -> tuple[str, Any]:
+        if word in ACTIVATION_WORDS:
+            if not self.trailing:
+                raise statement.error(
+                    f"{op} takes no activation '{token.text}'",
+                    token,
+                    hint="an activation follows a layer that has weights: conv 6 k5 relu",
+                )
+            return "activation", ACTIVATION_WORDS[word]
+        if word in self.words:
+            return "mode", word
+        raise unknown_argument(
+            statement,
             token,
-            hint=f"for example {_ARG_WORDS[name]}",
+            (*(ACTIVATION_WORDS if self.trailing else ()), *self.words),
         )
-    if name == "groups" and match.group(2):
-        raise statement.error(
-            f"'{token.text}': groups is one whole number", token, hint="for example g32"
-        )
-    h = whole(statement, token, match.group(1))
-    w = whole(statement, token, match.group(2)) if match.group(2) else h
-    least = 0 if name in ("padding", "out_pad") else 1
-    if h < least or w < least:
-        raise statement.error(f"'{token.text}': {name} must be at least {least}", token)
-    return h if name == "groups" and match.group(2) is None else (h, w)
+
+    def _keyed(
+        self, statement: Statement, token: Token, name: str, value: tuple[Any, ...]
+    ) -> tuple[int, ...] | int:
+        spec = ARGUMENTS[name]
+        if not spec.per_dim and len(value) > 1:
+            raise statement.error(
+                f"'{token.text}': {name} is one whole number",
+                token,
+                hint=f"for example {spec.written}",
+            )
+        if min(value) < spec.least:
+            raise statement.error(f"'{token.text}': {name} must be at least {spec.least}", token)
+        return value if spec.per_dim else value[0]
+
+    def _number(
+        self, statement: Statement, token: Token, op: str, value: object
+    ) -> tuple[str, Any]:
+        spec = self.number
+        assert spec is not None  # checked by the caller
+        numbers = value if isinstance(value, tuple) else ()
+        if spec.kind in ("count", "sizes"):
+            whole = all(isinstance(v, int) for v in numbers)
+            noun = "size" if spec.kind == "count" else spec.field.replace("_", " ")
+            if not whole or (spec.kind == "count" and len(numbers) != 1):
+                raise statement.error(
+                    f"'{token.text}': {op}'s {noun} must be "
+                    + ("a whole number" if spec.kind == "count" else "whole numbers ≥ 1"),
+                    token,
+                    hint=spec.hint,
+                )
+            if min(numbers) < 1:
+                what = "at least 1" if spec.kind == "count" else "whole numbers ≥ 1"
+                raise statement.error(
+                    f"'{token.text}': {op}'s {noun} must be {what}", token, hint=spec.hint
+                )
+            return spec.field, numbers[0] if spec.kind == "count" else numbers
+        if len(numbers) != 1:  # fraction or real: one number, never 5x5
+            raise statement.error(
+                f"'{token.text}': {op} takes one number, not {len(numbers)}",
+                token,
+                hint=spec.hint,
+            )
+        number = float(numbers[0])
+        if spec.kind == "fraction" and not 0 <= number <= 1:
+            raise statement.error(
+                f"{op} probability {token.text} is not in [0, 1]", token, hint=spec.hint
+            )
+        return spec.field, number
+
+    def resolve(self, site: Site, args: Args, dims: int) -> Args:
+        """``args`` with each per-dimension value stretched to ``dims`` numbers and the
+        defaults filled in."""
+        updates: dict[str, Any] = {}
+        for name in ("kernel", "stride", "padding", "dilation", "out_pad", "output_size", "scale"):
+            value = getattr(args, name)
+            if isinstance(value, tuple) and len(value) != dims:
+                if len(value) != 1:
+                    token = site.tokens.get(name)
+                    raise site.statement.error(
+                        f"'{token.text if token else name}' gives {len(value)} numbers "
+                        f"but the input has {dims} spatial dimension{'s' * (dims != 1)}",
+                        token,
+                        hint=f"write one number for all, or {dims}",
+                    )
+                updates[name] = value * dims
+        return args._replace(**updates) if updates else args
+
+    # --- the facets each rule fills in
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        """Output shape and counts of this layer on an input of ``shape``."""
+        raise NotImplementedError
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        """The worked output size (default: one line per spatial axis)."""
+        return axis_lines(layer.axes) if layer.axes else []
+
+    def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
+        """Weights and biases as the notes write them, and notes; [] if it has none."""
+        return [], []
+
+    def count_term(self, layer: Layer, convention: Convention) -> Term | None:
+        """MACs, FLOPs or exact count of a layer the totals count; None for others."""
+        return None
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        """The operations "all ops" adds for it (on ``layer.out_shape``); None if none."""
+        return None
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        """The PyTorch modules that compute this layer, from ``torch.nn`` and its args."""
+        raise NotImplementedError
+
+    # --- shared checks
+
+    def feature_map(self, site: Site, shape: Shape, op: str) -> int:
+        """The spatial dimensions of ``shape``, which must be a feature map."""
+        if len(shape) == 1:
+            raise site.error(
+                f"{op} needs a feature map (H×W×C), but its input is a vector of {shape[0]:,}",
+                hint="convolution and pooling come before flatten/fc",
+            )
+        return len(shape) - 1
 
 
-def _read_size(statement: Statement, token: Token) -> tuple[float | int, ...]:
-    match = _NUMBER.match(token.lower)
-    first, second = match.groups()
-    number = float(first) if "." in first else whole(statement, token, first)
-    if second is not None:
-        if isinstance(number, float):
-            raise statement.error(f"'{token.text}' is not a size", token)
-        return (number, whole(statement, token, second))
-    return (number,)
+# --------------------------------------------------------------------------- windows
 
 
-MAX_NUMBER = 10**9
-
-
-def whole(statement: Statement, token: Token, digits: str) -> int:
-    """A whole number of the text; more than 10⁹ is refused (no real network needs it,
-    and it keeps every count exact and every look-up fast)."""
-    value = int(digits) if len(digits) <= 10 else MAX_NUMBER + 1
-    if value > MAX_NUMBER:
-        raise statement.error(
-            f"'{token.text}': {digits[:12]}{'…' if len(digits) > 12 else ''} "
-            f"is too large (at most 1,000,000,000)",
-            token,
-        )
-    return value
-
-
-# ------------------------------------------------------------------------ shapes
-
-
-def feature_map(statement: Statement, shape: Shape, op: str) -> tuple[int, int, int]:
-    """The (H, W, C) input of a layer that needs a feature map."""
-    if len(shape) != 3:
-        raise statement.error(
-            f"{op} needs a feature map (H×W×C), but its input is a vector of {shape[0]:,}",
-            hint="convolution and pooling come before flatten/fc",
-        )
-    return shape
-
-
-def whole_size(
-    statement: Statement, args: Args, op: str, *, required: bool, default: int = 1
-) -> int:
-    """The bare number of conv/fc/dwconv/repeat: a whole number, at least 1."""
-    if args.size is None:
-        if required:
-            raise statement.error(f"{op} needs a size", hint=SIZE_HINT.get(op))
-        return default
-    token = args.tokens["size"]
-    if len(args.size) != 1 or not isinstance(args.size[0], int):
-        raise statement.error(
-            f"'{token.text}': {op}'s size must be a whole number", token, hint=SIZE_HINT.get(op)
-        )
-    if args.size[0] < 1:
-        raise statement.error(f"'{token.text}': {op}'s size must be at least 1", token)
-    return args.size[0]
-
-
-SIZE_HINT = {
-    "conv": "conv N k..: N filters, e.g. conv 6 k5",
-    "deconv": "deconv N k..: N output channels, e.g. deconv 64 k4 s2 p1",
-    "fc": "fc N: N output features, e.g. fc 84",
-    "dwconv": "dwconv k3 [M]: M is the channel multiplier (default 1)",
-    "adaptiveavgpool": "adaptiveavgpool S or HxW, e.g. adaptiveavgpool 7",
-    "adaptivemaxpool": "adaptivemaxpool S or HxW, e.g. adaptivemaxpool 7",
-}
-
-
-def _windows(
-    statement: Statement, args: Args, hw: tuple[int, int], rounding: str, *, pool: bool
-) -> tuple[Axis, Axis]:
-    """Output size of a sliding window along H and W.
+def windows(
+    site: Site, args: Args, spatial: Shape, rounding: str, *, pool: bool
+) -> tuple[Axis, ...]:
+    """Output size of a sliding window along each spatial dimension.
 
     ``k_eff = d·(k − 1) + 1`` and ``x = (H + 2P − k_eff) / S``; floor: ``⌊x⌋ + 1``;
     ceil: ``⌈x⌉ + 1``, minus 1 if ``(out − 1)·S ≥ H + P`` (the last window must start
@@ -298,35 +370,40 @@ def _windows(
     after (TensorFlow).
     """
     if args.kernel is None:
-        op = statement.keyword.lower
-        raise statement.error(f"{op} needs a kernel size", hint=f"for example {op} ... k3")
-    stride = args.stride or (args.kernel if pool else (1, 1))
+        op = site.statement.keyword.lower
+        raise site.error(f"{op} needs a kernel size", hint=f"for example {op} ... k3")
+    kernel = args.kernel
+    stride = args.stride or (kernel if pool else (1,) * len(spatial))
+    dilation = args.dilation or (1,) * len(spatial)
+    padding = args.padding if args.padding is not None else (0,) * len(spatial)
+    names = SPATIAL_NAMES[len(spatial)]
     axes = []
-    for i in (0, 1):
-        size, k, s, d = hw[i], args.kernel[i], stride[i], args.dilation[i]
+    for i, size in enumerate(spatial):
+        k, s, d = kernel[i], stride[i], dilation[i]
         k_eff = d * (k - 1) + 1
-        if args.padding == "same":
+        if padding == "same":
             out = -(-size // s)
             total = max((out - 1) * s + k_eff - size, 0)
             axes.append(Axis(size, k, s, total // 2, total - total // 2, d, out, "same"))
             continue
-        p = 0 if args.padding == "valid" else args.padding[i]
+        p = 0 if padding == "valid" else padding[i]
+        assert isinstance(p, int)
         if pool and p > k // 2:  # PyTorch compares with the kernel before dilation
-            raise statement.error(
+            raise site.error(
                 f"padding {p} is more than half the kernel {k}",
-                args.tokens.get("padding"),
+                "padding",
                 hint="pooling padding must be at most half the kernel (PyTorch refuses it too)",
             )
         span = size + 2 * p - k_eff
         # ceil pooling still has a window when the kernel overhangs by less than a stride
         # (PyTorch's ceil_mode agrees); anything else needs the kernel to fit
         if span < 0 and not (pool and rounding == "ceil" and span > -s):
-            dim = "height" if i == 0 else "width"
+            dim = {"H": "height", "W": "width", "D": "depth", "L": "length"}[names[i]]
             with_d = f" (effective {k_eff} with dilation {d})" if d > 1 else ""
-            raise statement.error(
+            raise site.error(
                 f"kernel {k}{with_d} is larger than the padded input {dim} "
                 f"{size} + 2·{p} = {size + 2 * p}",
-                args.tokens.get("kernel"),
+                "kernel",
                 hint="use a smaller kernel, more padding, or a larger input",
             )
         if rounding == "floor":
@@ -337,75 +414,264 @@ def _windows(
             # exceeds its kernel keeps floor's all-padding windows, as PyTorch does
             dropped = span % s != 0 and (out - 1) * s >= size + p
             axes.append(Axis(size, k, s, p, p, d, out - dropped, "ceil", dropped))
-    return axes[0], axes[1]
+    return tuple(axes)
 
 
-def _window_field(axes: tuple[Axis, Axis]):
-    h, w = axes
-    return (
-        (h.dilation * (h.kernel - 1) + 1, h.stride, h.pad_before),
-        (w.dilation * (w.kernel - 1) + 1, w.stride, w.pad_before),
-    )
+def window_field(axes: tuple[Axis, ...]) -> Window:
+    """Per axis (effective kernel, stride, padding before), for the receptive field."""
+    return tuple((a.dilation * (a.kernel - 1) + 1, a.stride, a.pad_before) for a in axes)
 
 
-# ------------------------------------------------------------------------- rules
+def axis_term(axis: Axis) -> tuple[Term | None, str]:
+    """One spatial output size worked out, and the words when a rule needs saying.
 
-
-def conv(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """2-D convolution with N filters.
-
-    weights ``k_h·k_w·(C_in/g)·N``, biases ``N``;
-    MACs ``k_h·k_w·(C_in/g)·H_out·W_out·N``; exact ``2·MACs − outputs (+ outputs with bias)``.
+    >>> term, note = axis_term(Axis(9, 2, 2, 0, 0, 1, 5, "ceil"))
+    >>> term.txt, term.value
+    ('⌈(9 − 2 + 2·0) / 2⌉ + 1', 5)
     """
-    h, w, c = feature_map(statement, shape, "conv")
-    n = whole_size(statement, args, "conv", required=True)
-    return _convolution(statement, args, (h, w, c), n, args.groups, mode)
-
-
-def dwconv(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """Depthwise convolution: groups = C_in, N = C_in·multiplier (a bare number).
-
-    weights ``k_h·k_w·N``, biases ``N``; MACs ``k_h·k_w·H_out·W_out·N``.
-    """
-    h, w, c = feature_map(statement, shape, "dwconv")
-    multiplier = whole_size(statement, args, "dwconv", required=False)
-    return _convolution(statement, args, (h, w, c), c * multiplier, c, mode)
-
-
-def _convolution(statement, args, shape, n, groups, mode) -> Step:
-    h, w, c = shape
-    _check_groups(statement, args, c, n, groups)
-    rounding = args.rounding or rounding_for("conv", mode)
-    axes = _windows(statement, args, (h, w), rounding, pool=False)
-    kh, kw = args.kernel
-    per_output = kh * kw * (c // groups)
-    outputs = axes[0].out * axes[1].out * n
-    macs = per_output * outputs
-    biases = n if args.bias else 0
-    return Step(
-        (axes[0].out, axes[1].out, n),
-        per_output * n,
-        biases,
-        macs,
-        2 * macs - outputs + (outputs if args.bias else 0),
-        0,
-        axes,
-        _window_field(axes),
+    k_eff = _kernel_term(axis)
+    if axis.rule == "same":
+        total = axis.pad_before + axis.pad_after
+        term = rounded(num(axis.size), num(axis.stride), "ceil")
+        note = (
+            f"'same' padding: out = ⌈H / S⌉, total padding "
+            f"max(({axis.out} − 1)·{axis.stride} + {k_eff.value} − {axis.size}, 0) = "
+            f"{total}: {axis.pad_before} before, {axis.pad_after} after"
+            + (" (the odd pixel after, as TensorFlow)" if total % 2 else "")
+        )
+        return term, note
+    if axis.rule == "deconv":
+        body = plus(
+            minus(
+                cdot(paren(minus(num(axis.size), num(1))), num(axis.stride)),
+                cdot(num(2), num(axis.pad_before)),
+            ),
+            cdot(num(axis.dilation), paren(minus(num(axis.kernel), num(1)))),
+            num(axis.out_pad),
+            num(1),
+        )
+        return body, ""
+    if axis.rule == "adaptive":
+        return None, (
+            "adaptive pooling: the output size is given; output i pools input "
+            f"rows ⌊i·{axis.size}/{axis.out}⌋ … ⌈(i+1)·{axis.size}/{axis.out}⌉ − 1 "
+            "(PyTorch's windows)"
+        )
+    if axis.pad_before == axis.pad_after:
+        padding = cdot(num(2), num(axis.pad_before))
+    else:
+        padding = plus(num(axis.pad_before), num(axis.pad_after))
+    top = plus(minus(num(axis.size), k_eff), padding)
+    term = plus(rounded(top, num(axis.stride), "ceil" if axis.rule == "ceil" else "floor"), num(1))
+    if not axis.dropped_last:
+        return term, ""
+    before = term.value
+    start = (before - 1) * axis.stride
+    note = (
+        f"ceil rule's last-window correction: the last window would start at "
+        f"({before} − 1)·{axis.stride} = {start} ≥ H + P = {axis.size} + "
+        f"{axis.pad_before} = {axis.size + axis.pad_before}, in the right padding, so it "
+        f"is dropped: {before} − 1 = {before - 1} (PyTorch's ceil_mode and Caffe do this)"
     )
+    return minus(term, num(1)), note
 
 
-def _check_groups(statement, args, c_in, n, groups) -> None:
-    token = args.tokens.get("groups")
+def _kernel_term(axis: Axis) -> Term:
+    """k, or the effective kernel d·(k − 1) + 1 when dilated."""
+    if axis.dilation == 1:
+        return num(axis.kernel)
+    return plus(cdot(num(axis.dilation), paren(minus(num(axis.kernel), num(1)))), num(1))
+
+
+def axis_lines(axes: tuple[Axis, ...]) -> list[Worked]:
+    """One worked line per spatial axis, or one for all when they are alike
+    (``H_out = W_out``)."""
+    names = SPATIAL_NAMES[len(axes)]
+    if all(a == axes[0] for a in axes):
+        term, note = axis_term(axes[0])
+        tex = " = ".join(f"{n}_{{out}}" for n in names)
+        txt = " = ".join(f"{n}_out" for n in names)
+        return [Worked(tex, txt, term, axes[0].out, note)]
+    out = []
+    for axis, name in zip(axes, names, strict=True):
+        term, note = axis_term(axis)
+        out.append(Worked(f"{name}_{{out}}", f"{name}_out", term, axis.out, note))
+    return out
+
+
+def _nums(values: Sequence[int]) -> list[Term]:
+    return [num(v) for v in values]
+
+
+def _spatial(shape: Shape) -> Shape:
+    return shape[:-1]
+
+
+# --------------------------------------------------------------------------- convolutions
+
+_WINDOW_ARGS = frozenset({"kernel", "stride", "padding", "dilation", "rounding"})
+
+
+class Conv(Rule):
+    """Convolution with N filters (``conv``), or depthwise (``dwconv``: groups = C_in,
+    N = C_in · multiplier).
+
+    weights ``Πk·(C_in/g)·N``, biases ``N``; MACs ``Πk·(C_in/g)·Πout·N``;
+    exact ``2·MACs − outputs (+ outputs with bias)``.
+    """
+
+    family = "conv"
+    params_text = "Πk·(C_in/g)·N + N"
+    cost_text = ""
+    dims = (1, 2, 3)
+
+    def __init__(self, name: str, depthwise: bool) -> None:
+        self.name = self.family = name
+        self.depthwise = depthwise
+        if depthwise:
+            self.aliases = ("depthwise",)
+            self.dim_aliases = {"dwconv1d": (1,), "dwconv2d": (2,), "dwconv3d": (3,)}
+            self.usage = "dwconv k.. [M] [s][p][d]"
+            self.meaning = "depthwise convolution: groups = channels, N = C_in·M"
+            self.params_text = "Πk·N + N"
+            self.accepts = _WINDOW_ARGS | {"bias"}
+            self.number = Number("multiplier", "count", False, 1, _HINT["dwconv"])
+        else:
+            self.aliases = ()
+            self.dim_aliases = {"conv1d": (1,), "conv2d": (2,), "conv3d": (3,)}
+            self.usage = "conv N k.. [s][p][d][g]"
+            self.meaning = "convolution, N filters"
+            self.accepts = _WINDOW_ARGS | {"groups", "bias"}
+            self.number = Number("n", "count", True, None, _HINT["conv"])
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        dims = self.feature_map(site, shape, self.name)
+        c = shape[-1]
+        if self.depthwise:
+            multiplier = args.multiplier or 1
+            n, groups = c * multiplier, c
+        else:
+            if args.n is None:
+                raise site.error(f"{self.name} needs a size", hint=_HINT["conv"])
+            n, groups = args.n, args.groups or 1
+            _check_groups(site, c, n, groups)
+        bias = args.bias is not False
+        args = self.resolve(site, args, dims)
+        axes = windows(
+            site, args, _spatial(shape), args.rounding or rounding_for("conv", rounding), pool=False
+        )
+        args = args._replace(
+            n=n,
+            multiplier=(args.multiplier or 1) if self.depthwise else None,
+            kernel=tuple(a.kernel for a in axes),
+            stride=tuple(a.stride for a in axes),
+            padding="same" if args.padding == "same" else tuple(a.pad_before for a in axes),
+            dilation=tuple(a.dilation for a in axes),
+            groups=groups,
+            bias=bias,
+        )
+        per_output = elements(args.kernel or ()) * (c // groups)
+        outputs = elements(tuple(a.out for a in axes)) * n
+        macs = per_output * outputs
+        return Step(
+            (*(a.out for a in axes), n),
+            per_output * n,
+            n if bias else 0,
+            macs,
+            2 * macs - outputs + (outputs if bias else 0),
+            0,
+            axes,
+            window_field(axes),
+            args,
+        )
+
+    def _factors(self, layer: Layer) -> list[Term]:
+        args = layer.args
+        assert args is not None and args.kernel is not None and args.groups is not None
+        c = layer.in_shape[-1]
+        return [*_nums(args.kernel), num(c // args.groups), num(layer.out_shape[-1])]
+
+    def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
+        args = layer.args
+        assert args is not None and args.groups is not None
+        notes = []
+        c, groups = layer.in_shape[-1], args.groups
+        if groups > 1:
+            per = c // groups
+            notes.append(
+                f"groups {groups}: each filter sees {c}/{groups} = "
+                f"{per} input channel{'s' * (per != 1)}"
+            )
+        return _with_bias([times(*self._factors(layer))], layer, notes)
+
+    def count_term(self, layer: Layer, convention: Convention) -> Term | None:
+        *kernel, per, n = self._factors(layer)
+        window = times(*kernel, per)
+        spots = (*_nums(_spatial(layer.out_shape)), n)
+        return _mac_count(window, spots, layer, convention, paren_mults=True)
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        args = layer.args
+        assert args is not None and layer.axes is not None
+        dims = len(layer.axes)
+        pads = [_pads(axis) for axis in layer.axes]
+        equal = all(before == after for before, after in pads)
+        front = [] if equal else [_pad_module(nn, pads, 0.0)]
+        return [
+            *front,
+            getattr(nn, f"Conv{dims}d")(
+                layer.in_shape[-1],
+                layer.out_shape[-1],
+                args.kernel,
+                args.stride,
+                tuple(before for before, _ in pads) if equal else 0,
+                args.dilation,
+                args.groups,
+                bias=bool(args.bias),
+            ),
+        ]
+
+
+def _with_bias(terms: list[Term], layer: Layer, notes: list[str]) -> tuple[list[Term], list[str]]:
+    if layer.args is not None and layer.args.bias:
+        terms.append(num(layer.out_shape[-1]))
+    else:
+        notes.append("no bias")
+    return terms, notes
+
+
+def _mac_count(
+    window: Term,
+    spots: Sequence[Term],
+    layer: Layer,
+    convention: Convention,
+    *,
+    paren_mults: bool,
+) -> Term:
+    """The notes' count of a multiply-accumulate layer: MACs ``window × spots``, FLOPs
+    ``2 × window × spots``, exact ``[(window) + (window − 1) (+ 1)] × spots``."""
+    if convention == "macs":
+        return times(window, *spots)
+    if convention == "flops":
+        return times(num(2), window, *spots)
+    mults = paren(window) if paren_mults else window
+    adds = paren(minus(window, num(1)))
+    bias = layer.args is not None and layer.args.bias
+    inner = plus(mults, adds, num(1)) if bias else plus(mults, adds)
+    return times(bracket(inner), *spots)
+
+
+def _check_groups(site: Site, c_in: int, n: int, groups: int) -> None:
     if c_in % groups:
-        raise statement.error(
+        raise site.error(
             f"groups {groups} does not divide the {c_in} input channels",
-            token,
+            "groups",
             hint=_divisors_hint(c_in),
         )
     if n % groups:
-        raise statement.error(
+        raise site.error(
             f"groups {groups} does not divide the {n} output channels",
-            token,
+            "groups",
             hint=_divisors_hint(n),
         )
 
@@ -415,138 +681,377 @@ def _divisors_hint(n: int) -> str:
     return "groups must divide both channel counts, e.g. " + ", ".join(map(str, small))
 
 
-def deconv(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """Transposed convolution (PyTorch's ConvTranspose2d).
+def _pads(axis: Axis) -> tuple[int, int]:
+    """Padding before and after with which PyTorch's rounding down gives ``axis.out``.
 
-    ``out = (H − 1)·S − 2P + d·(k − 1) + op + 1``; weights ``k_h·k_w·C_in·(N/g)``,
-    biases ``N``; MACs ``k_h·k_w·C_in·(N/g)·H_in·W_in``; exact ``2·MACs`` (each product
-    is accumulated into the output) ``+ outputs`` for the bias.
+    Rounding down over ``size + before + after`` gives ``out`` for any ``after`` from
+    ``needed = (out − 1)·S + k_eff − size − before`` to ``needed + S − 1``; of those, the
+    one closest to the written padding. A layer rounded up needs more padding after
+    (or less, where the ceil rule dropped a window that starts in the padding)."""
+    k_eff = axis.dilation * (axis.kernel - 1) + 1
+    needed = (axis.out - 1) * axis.stride + k_eff - axis.size - axis.pad_before
+    return axis.pad_before, min(max(axis.pad_after, needed), needed + axis.stride - 1)
+
+
+def _pad_module(nn: Any, pads: list[tuple[int, int]], value: float) -> Module:
+    """``nn.ZeroPad{1,2,3}d``, or ``nn.ConstantPad{1,2,3}d`` for another value (``-inf``
+    before max pooling); PyTorch lists the last dimension first."""
+    flat = tuple(v for before_after in reversed(pads) for v in before_after)
+    if value == 0:
+        return getattr(nn, f"ZeroPad{len(pads)}d")(flat)
+    return getattr(nn, f"ConstantPad{len(pads)}d")(flat, value)
+
+
+class Deconv(Rule):
+    """Transposed convolution (PyTorch's ConvTranspose).
+
+    ``out = (H − 1)·S − 2P + d·(k − 1) + op + 1``; weights ``Πk·C_in·(N/g)``,
+    biases ``N``; MACs ``Πk·C_in·(N/g)·Πin``; exact ``2·MACs`` (each product is
+    accumulated into the output) ``+ outputs`` for the bias.
     """
-    h, w, c = feature_map(statement, shape, "deconv")
-    n = whole_size(statement, args, "deconv", required=True)
-    _check_groups(statement, args, c, n, args.groups)
-    if args.kernel is None:
-        raise statement.error("deconv needs a kernel size", hint="for example deconv 64 k4 s2 p1")
-    if isinstance(args.padding, str):
-        raise statement.error(
-            f"deconv takes numeric padding, not '{args.padding}'",
-            args.tokens["padding"],
-            hint="for example p=1 (or p0)",
-        )
-    stride = args.stride or (1, 1)
-    axes = []
-    for i in (0, 1):
-        size, k, s, d = (h, w)[i], args.kernel[i], stride[i], args.dilation[i]
-        p, op = args.padding[i], args.out_pad[i]
-        if op >= max(s, d):
-            raise statement.error(
-                f"output padding {op} must be smaller than the stride {s} or the dilation {d}",
-                args.tokens.get("out_pad"),
-                hint="PyTorch refuses it too",
-            )
-        out = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
-        if out < 1:
-            raise statement.error(
-                f"output size {out} < 1: ({size} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {op} + 1",
-                args.tokens.get("padding"),
-                hint="use less padding",
-            )
-        axes.append(Axis(size, k, s, p, p, d, out, "deconv", out_pad=op))
-    kh, kw = args.kernel
-    macs = kh * kw * c * (n // args.groups) * h * w
-    outputs = axes[0].out * axes[1].out * n
-    biases = n if args.bias else 0
-    return Step(
-        (axes[0].out, axes[1].out, n),
-        kh * kw * c * (n // args.groups),
-        biases,
-        macs,
-        2 * macs + (outputs if args.bias else 0),
-        0,
-        tuple(axes),
-        "lost",
+
+    name = family = "deconv"
+    aliases = ("convtranspose", "tconv")
+    dim_aliases = {  # noqa: RUF012
+        "deconv1d": (1,),
+        "deconv2d": (2,),
+        "deconv3d": (3,),
+        "convtranspose1d": (1,),
+        "convtranspose2d": (2,),
+        "convtranspose3d": (3,),
+    }
+    usage = "deconv N k.. [s][p][op][d][g]"
+    meaning = "transposed convolution"
+    params_text = "Πk·C_in·(N/g) + N"
+    accepts = frozenset({"kernel", "stride", "padding", "dilation", "groups", "out_pad", "bias"})
+    number = Number(
+        "n", "count", True, None, "deconv N k..: N output channels, e.g. deconv 64 k4 s2 p1"
     )
+    dims = (1, 2, 3)
 
-
-def maxpool(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """Max pooling; stride defaults to the kernel. ``k_h·k_w − 1`` comparisons per output."""
-    return _pool(statement, args, shape, mode, "maxpool", extra=-1)
-
-
-def avgpool(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """Average pooling; ``k_h·k_w − 1`` additions and one division per output."""
-    if args.dilation != (1, 1):
-        raise statement.error(
-            "avgpool takes no dilation",
-            args.tokens["dilation"],
-            hint="PyTorch's AvgPool2d has none; maxpool does",
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        dims = self.feature_map(site, shape, "deconv")
+        c = shape[-1]
+        if args.n is None:
+            raise site.error("deconv needs a size", hint=self.number.hint if self.number else None)
+        n, groups = args.n, args.groups or 1
+        _check_groups(site, c, n, groups)
+        if args.kernel is None:
+            raise site.error("deconv needs a kernel size", hint="for example deconv 64 k4 s2 p1")
+        if isinstance(args.padding, str):
+            raise site.error(
+                f"deconv takes numeric padding, not '{args.padding}'",
+                "padding",
+                hint="for example p=1 (or p0)",
+            )
+        args = self.resolve(site, args, dims)
+        ones, zeros = (1,) * dims, (0,) * dims
+        kernel, stride = args.kernel or ones, args.stride or ones
+        padding = args.padding if isinstance(args.padding, tuple) else zeros
+        dilation, out_pad = args.dilation or ones, args.out_pad or zeros
+        axes = []
+        for i, size in enumerate(_spatial(shape)):
+            k, s, d, p, op = kernel[i], stride[i], dilation[i], padding[i], out_pad[i]
+            if op >= max(s, d):
+                raise site.error(
+                    f"output padding {op} must be smaller than the stride {s} or the dilation {d}",
+                    "out_pad",
+                    hint="PyTorch refuses it too",
+                )
+            out = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+            if out < 1:
+                raise site.error(
+                    f"output size {out} < 1: ({size} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {op} + 1",
+                    "padding",
+                    hint="use less padding",
+                )
+            axes.append(Axis(size, k, s, p, p, d, out, "deconv", out_pad=op))
+        bias = args.bias is not False
+        args = args._replace(
+            n=n,
+            kernel=kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            out_pad=out_pad,
+            groups=groups,
+            bias=bias,
         )
-    return _pool(statement, args, shape, mode, "avgpool", extra=0)
-
-
-def _pool(statement, args, shape, mode, op, extra) -> Step:
-    h, w, c = feature_map(statement, shape, op)
-    rounding = args.rounding or rounding_for("pool", mode)
-    axes = _windows(statement, args, (h, w), rounding, pool=True)
-    outputs = axes[0].out * axes[1].out * c
-    kh, kw = args.kernel
-    return Step(
-        (axes[0].out, axes[1].out, c),
-        ops=outputs * (kh * kw + extra),
-        axes=axes,
-        window=_window_field(axes),
-    )
-
-
-def gap(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """Global average pooling to 1×1×C: ``H·W`` operations per channel."""
-    return _global(statement, shape, "gap", extra=0)
-
-
-def gmp(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """Global max pooling to 1×1×C: ``H·W − 1`` comparisons per channel."""
-    return _global(statement, shape, "gmp", extra=-1)
-
-
-def _global(statement, shape, op, extra) -> Step:
-    h, w, c = feature_map(statement, shape, op)
-    return Step((1, 1, c), ops=(h * w + extra) * c, window=((h, h, 0), (w, w, 0)))
-
-
-def adaptiveavgpool(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """Adaptive average pooling to S×S×C: output i pools input rows
-    ``⌊i·H/S⌋ … ⌈(i+1)·H/S⌉ − 1`` (PyTorch's rule); window additions + 1 division each."""
-    return _adaptive(statement, args, shape, "adaptiveavgpool", extra=0)
-
-
-def adaptivemaxpool(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """Adaptive max pooling to S×S×C (PyTorch's windows); window − 1 comparisons each."""
-    return _adaptive(statement, args, shape, "adaptivemaxpool", extra=-1)
-
-
-def _adaptive(statement, args, shape, op, extra) -> Step:
-    h, w, c = feature_map(statement, shape, op)
-    if args.size is None:
-        raise statement.error(f"{op} needs an output size", hint=SIZE_HINT[op])
-    token = args.tokens["size"]
-    if not all(isinstance(v, int) and v >= 1 for v in args.size):
-        raise statement.error(
-            f"'{token.text}': {op}'s output size must be whole numbers ≥ 1",
-            token,
-            hint=SIZE_HINT[op],
+        weights = elements(kernel) * c * (n // groups)
+        macs = weights * elements(_spatial(shape))
+        outputs = elements(tuple(a.out for a in axes)) * n
+        return Step(
+            (*(a.out for a in axes), n),
+            weights,
+            n if bias else 0,
+            macs,
+            2 * macs + (outputs if bias else 0),
+            0,
+            tuple(axes),
+            "lost",
+            args,
         )
-    oh, ow = args.size if len(args.size) == 2 else args.size * 2
-    area = _window_total(h, oh) * _window_total(w, ow)
-    ops = (area + extra * oh * ow) * c
-    uniform = h % oh == 0 and w % ow == 0
-    window = ((h // oh, h // oh, 0), (w // ow, w // ow, 0)) if uniform else "lost"
-    axes = (Axis(h, 0, 0, 0, 0, 1, oh, "adaptive"), Axis(w, 0, 0, 0, 0, 1, ow, "adaptive"))
-    return Step((oh, ow, c), ops=ops, axes=axes, window=window)
+
+    def _factors(self, layer: Layer) -> list[Term]:
+        args = layer.args
+        assert args is not None and args.kernel is not None and args.groups is not None
+        return [
+            *_nums(args.kernel),
+            num(layer.in_shape[-1]),
+            num(layer.out_shape[-1] // args.groups),
+        ]
+
+    def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
+        args = layer.args
+        assert args is not None and args.groups is not None
+        notes = []
+        n, groups = layer.out_shape[-1], args.groups
+        if groups > 1:
+            notes.append(f"groups {groups}: {n}/{groups} = {n // groups} output channels per group")
+        return _with_bias([times(*self._factors(layer))], layer, notes)
+
+    def count_term(self, layer: Layer, convention: Convention) -> Term | None:
+        factors = [*self._factors(layer), *_nums(_spatial(layer.in_shape))]
+        if convention == "macs":
+            return times(*factors)
+        products = times(num(2), *factors)
+        if convention == "flops" or not (layer.args and layer.args.bias):
+            return products
+        return plus(products, product_of(layer.out_shape))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        args = layer.args
+        assert args is not None and layer.axes is not None
+        return [
+            getattr(nn, f"ConvTranspose{len(layer.axes)}d")(
+                layer.in_shape[-1],
+                layer.out_shape[-1],
+                args.kernel,
+                args.stride,
+                args.padding,
+                args.out_pad,
+                args.groups,
+                bias=bool(args.bias),
+                dilation=args.dilation,
+            )
+        ]
 
 
-def _window_total(size: int, out: int) -> int:
+# --------------------------------------------------------------------------- pooling
+
+
+class Pool(Rule):
+    """Max or average pooling; stride defaults to the kernel. Max: ``Πk − 1``
+    comparisons per output; average: ``Πk − 1`` additions and one division per output."""
+
+    family = "pool"
+    dims = (1, 2, 3)
+
+    def __init__(self, maximum: bool) -> None:
+        self.maximum = maximum
+        kind = "max" if maximum else "avg"
+        self.name = f"{kind}pool"
+        self.aliases = (kind,)
+        self.dim_aliases = {f"{kind}pool{d}d": (d,) for d in (1, 2, 3)}
+        if maximum:
+            self.usage = "maxpool k.. [s][p][d]"
+            self.meaning = "max pooling; stride defaults to the kernel"
+            self.cost_text = "Πk − 1 comparisons per output element"
+            self.accepts = _WINDOW_ARGS
+        else:
+            self.usage = "avgpool k.. [s][p]"
+            self.meaning = "average pooling; stride defaults to the kernel"
+            self.cost_text = "Πk − 1 additions and 1 division per output element"
+            self.accepts = _WINDOW_ARGS
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        if not self.maximum and args.dilation is not None:
+            raise site.error(
+                "avgpool takes no dilation",
+                "dilation",
+                hint="PyTorch's AvgPool has none; maxpool does",
+            )
+        dims = self.feature_map(site, shape, self.name)
+        args = self.resolve(site, args, dims)
+        if not self.maximum and dims == 3 and args.kernel is not None:
+            for size, k in zip(_spatial(shape), args.kernel, strict=True):
+                if size < k:  # avg_pool3d checks the unpadded input, whatever the rounding
+                    raise site.error(
+                        f"kernel {k} is larger than the input {size} (before padding)",
+                        "kernel",
+                        hint="PyTorch's AvgPool3d needs the kernel to fit the unpadded input",
+                    )
+        axes = windows(
+            site, args, _spatial(shape), args.rounding or rounding_for("pool", rounding), pool=True
+        )
+        args = args._replace(
+            kernel=tuple(a.kernel for a in axes),
+            stride=tuple(a.stride for a in axes),
+            padding="same" if args.padding == "same" else tuple(a.pad_before for a in axes),
+            dilation=tuple(a.dilation for a in axes) if self.maximum else None,
+        )
+        outputs = elements(tuple(a.out for a in axes)) * shape[-1]
+        window = elements(args.kernel or ())
+        return Step(
+            (*(a.out for a in axes), shape[-1]),
+            ops=outputs * (window - self.maximum),
+            axes=axes,
+            window=window_field(axes),
+            args=args,
+        )
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        assert layer.args is not None and layer.args.kernel is not None
+        window = times(*_nums(layer.args.kernel))
+        per = paren(minus(window, num(1))) if self.maximum else window
+        return times(per, *_nums(layer.out_shape))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        """PyTorch's own padding and ``ceil_mode`` where it accepts them (equal padding, at
+        most half the kernel — PyTorch checks the kernel before dilation); explicit padding
+        and rounding down otherwise (``-inf`` for max pooling, as PyTorch pads)."""
+        axes = layer.axes
+        assert axes is not None
+        dims = len(axes)
+        native = all(a.pad_before == a.pad_after and 2 * a.pad_before <= a.kernel for a in axes)
+        front: list[Module] = []
+        padding: tuple[int, ...] | int = tuple(a.pad_before for a in axes)
+        if not native:
+            front = [
+                _pad_module(nn, [_pads(a) for a in axes], -float("inf") if self.maximum else 0.0)
+            ]
+            padding = 0
+        common = {
+            "kernel_size": tuple(a.kernel for a in axes),
+            "stride": tuple(a.stride for a in axes),
+            "padding": padding,
+            "ceil_mode": native and axes[0].rule == "ceil",
+        }
+        if self.maximum:
+            return [
+                *front,
+                getattr(nn, f"MaxPool{dims}d")(dilation=tuple(a.dilation for a in axes), **common),
+            ]
+        # TensorFlow's 'same' leaves the padding out of the average; Caffe's and PyTorch's
+        # explicit padding counts it
+        return [
+            *front,
+            getattr(nn, f"AvgPool{dims}d")(count_include_pad=axes[0].rule != "same", **common),
+        ]
+
+
+class GlobalPool(Rule):
+    """Global average (``gap``: ``ΠH`` operations per channel) or max pooling (``gmp``:
+    ``ΠH − 1`` comparisons per channel) to 1×…×1×C."""
+
+    family = "pool"
+    dims = (1, 2, 3)
+
+    def __init__(self, maximum: bool) -> None:
+        self.maximum = maximum
+        self.name = "gmp" if maximum else "gap"
+        self.aliases = ("globalmaxpool",) if maximum else ("globalavgpool",)
+        kind = "max" if maximum else "average"
+        self.usage = self.name
+        self.meaning = f"global {kind} pooling to 1×1×C"
+        self.cost_text = (
+            "ΠH − 1 comparisons per channel"
+            if maximum
+            else "ΠH − 1 additions and 1 division per channel"
+        )
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        self.feature_map(site, shape, self.name)
+        spatial, c = _spatial(shape), shape[-1]
+        return Step(
+            (*(1 for _ in spatial), c),
+            ops=(elements(spatial) - self.maximum) * c,
+            window=tuple((v, v, 0) for v in spatial),
+            args=args,
+        )
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        area = product_of(_spatial(layer.in_shape))
+        per = paren(minus(area, num(1))) if self.maximum else area
+        return times(per, num(layer.in_shape[-1]))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        kind = "Max" if self.maximum else "Avg"
+        return [getattr(nn, f"Adaptive{kind}Pool{len(layer.in_shape) - 1}d")(1)]
+
+
+class AdaptivePool(Rule):
+    """Adaptive pooling to S×S×C: output i pools input rows ``⌊i·H/S⌋ … ⌈(i+1)·H/S⌉ − 1``
+    (PyTorch's rule); window − 1 comparisons (max), or window − 1 additions and a
+    division (average), per output."""
+
+    family = "pool"
+    dims = (1, 2, 3)
+
+    def __init__(self, maximum: bool) -> None:
+        self.maximum = maximum
+        kind = "max" if maximum else "avg"
+        self.name = f"adaptive{kind}pool"
+        self.dim_aliases = {f"adaptive{kind}pool{d}d": (d,) for d in (1, 2, 3)}
+        self.usage = f"adaptive{kind}pool S"
+        self.meaning = "to S×S×C (or `6x3`), PyTorch's windows"
+        self.cost_text = (
+            "window − 1 comparisons per output element (PyTorch's windows)"
+            if maximum
+            else "window − 1 additions and 1 division per output element (PyTorch's windows)"
+        )
+        self.number = Number(
+            "output_size",
+            "sizes",
+            True,
+            None,
+            f"adaptive{kind}pool S or HxW, e.g. adaptive{kind}pool 7",
+        )
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        dims = self.feature_map(site, shape, self.name)
+        if args.output_size is None:
+            raise site.error(
+                f"{self.name} needs an output size", hint=self.number.hint if self.number else None
+            )
+        args = self.resolve(site, args, dims)
+        sizes = args.output_size or ()
+        spatial, c = _spatial(shape), shape[-1]
+        area = elements(tuple(window_total(h, o) for h, o in zip(spatial, sizes, strict=True)))
+        ops = (area - self.maximum * elements(sizes)) * c
+        uniform = all(h % o == 0 for h, o in zip(spatial, sizes, strict=True))
+        window: Window = (
+            tuple((h // o, h // o, 0) for h, o in zip(spatial, sizes, strict=True))
+            if uniform
+            else "lost"
+        )
+        axes = tuple(
+            Axis(h, 0, 0, 0, 0, 1, o, "adaptive") for h, o in zip(spatial, sizes, strict=True)
+        )
+        return Step((*sizes, c), ops=ops, axes=axes, window=window, args=args)
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        spatial, sizes = _spatial(layer.in_shape), _spatial(layer.out_shape)
+        windows_total = times(
+            *(num(window_total(h, o)) for h, o in zip(spatial, sizes, strict=True))
+        )
+        if self.maximum:
+            windows_total = paren(minus(windows_total, product_of(sizes)))
+        return times(windows_total, num(layer.in_shape[-1]))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        kind = "Max" if self.maximum else "Avg"
+        return [
+            getattr(nn, f"Adaptive{kind}Pool{len(layer.in_shape) - 1}d")(_spatial(layer.out_shape))
+        ]
+
+
+def window_total(size: int, out: int) -> int:
     """Sum of PyTorch's adaptive window lengths, ``Σ ⌈(i+1)·H/S⌉ − ⌊i·H/S⌋``, in O(log)."""
     return _floor_sum(out, out, size, size + out - 1) - _floor_sum(out, out, size, 0)
+
+
+_window_total = window_total  # the name the arithmetic tests know
 
 
 def _floor_sum(n: int, m: int, a: int, b: int) -> int:
@@ -569,186 +1074,406 @@ def _floor_sum(n: int, m: int, a: int, b: int) -> int:
         n, b, m, a = y_max // m, y_max % m, a, m
 
 
-def fc(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
+# --------------------------------------------------------------------------- the rest
+
+
+class Fc(Rule):
     """Fully connected; flattens its input. weights ``N_in·N``, biases ``N``;
     MACs ``N_in·N``; exact ``2·MACs − N (+ N with bias)``."""
-    n = whole_size(statement, args, "fc", required=True)
-    n_in = math.prod(shape)
-    macs = n_in * n
-    biases = n if args.bias else 0
-    return Step((n,), macs, biases, macs, 2 * macs - n + (n if args.bias else 0), window="lost")
+
+    name = family = "fc"
+    aliases = ("linear", "dense")
+    usage = "fc N"
+    meaning = "fully connected; flattens its input"
+    params_text = "N_in·N + N"
+    accepts = frozenset({"bias"})
+    number = Number("n", "count", True, None, "fc N: N output features, e.g. fc 84")
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        if args.n is None:
+            raise site.error("fc needs a size", hint=self.number.hint if self.number else None)
+        n, bias = args.n, args.bias is not False
+        macs = elements(shape) * n
+        return Step(
+            (n,),
+            macs,
+            n if bias else 0,
+            macs,
+            2 * macs - n + (n if bias else 0),
+            window="lost",
+            args=args._replace(bias=bias),
+        )
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        return _flatten_lines(layer, "flattens its input")
+
+    def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
+        return _with_bias(
+            [times(num(elements(layer.in_shape)), num(layer.out_shape[0]))], layer, []
+        )
+
+    def count_term(self, layer: Layer, convention: Convention) -> Term | None:
+        window = num(elements(layer.in_shape))
+        return _mac_count(window, (num(layer.out_shape[0]),), layer, convention, paren_mults=False)
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        flat = [nn.Flatten()] if len(layer.in_shape) > 1 else []
+        return [
+            *flat,
+            nn.Linear(
+                elements(layer.in_shape),
+                layer.out_shape[0],
+                bias=bool(layer.args and layer.args.bias),
+            ),
+        ]
 
 
-def flatten(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
+def _flatten_lines(layer: Layer, note: str) -> list[Worked]:
+    if len(layer.in_shape) == 1:
+        return []
+    return [Worked("N_{in}", "N_in", product_of(layer.in_shape), elements(layer.in_shape), note)]
+
+
+class Flatten(Rule):
     """H×W×C → H·W·C."""
-    return Step((math.prod(shape),), window="lost" if len(shape) == 3 else None)
+
+    name = family = "flatten"
+    usage = "flatten"
+    meaning = "H×W×C → H·W·C"
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        return Step((elements(shape),), window="lost" if len(shape) > 1 else None, args=args)
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        return _flatten_lines(layer, "")
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        return [nn.Flatten()]
 
 
-def bn(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
+class BatchNorm(Rule):
     """Batch normalisation: ``2·C`` parameters (γ, β); running mean and variance are
     buffers, not parameters. 2 operations per element at inference."""
-    c = shape[-1]
-    return Step(shape, c, c, ops=2 * math.prod(shape))
+
+    name = family = "bn"
+    aliases = ("batchnorm",)
+    dim_aliases = {  # noqa: RUF012
+        "bn1d": (0, 1),
+        "bn2d": (2,),
+        "bn3d": (3,),
+        "batchnorm1d": (0, 1),
+        "batchnorm2d": (2,),
+        "batchnorm3d": (3,),
+    }
+    usage = "bn"
+    meaning = "batch normalisation (running mean and variance are buffers)"
+    params_text = "2·C"
+    cost_text = "2 per element (inference: multiply by the folded scale, add the shift)"
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        c = shape[-1]
+        return Step(shape, c, c, ops=2 * elements(shape), args=args)
+
+    def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
+        note = "γ and β for each channel; the running mean and variance are buffers, not parameters"
+        return [times(num(2), num(layer.in_shape[-1]))], [note]
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        return times(num(2), *_nums(layer.out_shape))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        dims = max(1, len(layer.in_shape) - 1)
+        return [getattr(nn, f"BatchNorm{dims}d")(layer.in_shape[-1])]
 
 
-def dropout(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
+class Dropout(Rule):
     """Dropout with probability P in [0, 1] (default 0.5): shape unchanged, no cost."""
-    if args.size is not None:
-        token = args.tokens["size"]
-        if len(args.size) != 1 or not 0 <= args.size[0] <= 1:
-            raise statement.error(
-                f"dropout probability {token.text} is not in [0, 1]",
-                token,
-                hint="for example dropout 0.5",
-            )
-    return Step(shape)
+
+    name = family = "dropout"
+    usage = "dropout P"
+    meaning = "shape unchanged"
+    number = Number("p", "fraction", False, 0.5, "for example dropout 0.5")
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        return Step(shape, args=args._replace(p=0.5 if args.p is None else args.p))
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        return []
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        return [nn.Dropout(layer.args.p if layer.args and layer.args.p is not None else 0.5)]
 
 
-def lrn(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
+class Lrn(Rule):
     """Local response normalisation over 5 channels: 13 operations per element."""
-    feature_map(statement, shape, "lrn")  # PyTorch's LocalResponseNorm refuses vectors
-    return Step(shape, ops=13 * math.prod(shape))
+
+    name = family = "lrn"
+    usage = "lrn"
+    meaning = "local response normalisation over 5 channels (AlexNet's)"
+    cost_text = "13 per element (5 squares, 4 additions, multiply, add, power, divide)"
+    dims = (1, 2, 3)
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        self.feature_map(site, shape, "lrn")  # PyTorch's LocalResponseNorm refuses vectors
+        return Step(shape, ops=13 * elements(shape), args=args)
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        return times(num(13), *_nums(layer.out_shape))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        return [nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)]
 
 
-def identity(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
+class Identity(Rule):
     """Passes its input through."""
-    return Step(shape)
+
+    name = family = "identity"
+    usage = "identity"
+    meaning = "passes its input through"
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        return Step(shape, args=args)
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        return [nn.Identity()]
 
 
-def activation(statement: Statement, args: Args, shape: Shape, mode: str) -> Step:
-    """An activation on its own line: shape unchanged (``prelu``: one weight)."""
-    name = ACTIVATIONS[statement.keyword.lower]
-    if args.size is not None and name not in ("leakyrelu", "elu"):
-        raise statement.error(f"{name} takes no number", args.tokens["size"])
-    return Step(shape, 1 if name == "prelu" else 0, ops=activation_ops(name, shape))
+class Activation(Rule):
+    """An activation, alone (``relu``) or after a layer (``conv 6 k5 relu``): shape
+    unchanged; ``cost`` elementary operations per element (exp, erf and tanh count as
+    one); ``prelu`` learns one weight; softmax one addition fewer per normalised vector."""
+
+    def __init__(
+        self,
+        name: str,
+        cost: int,
+        steps: str,
+        torch_name: str,
+        *,
+        aliases: tuple[str, ...] = (),
+        number: Number | None = None,
+        weights: int = 0,
+    ) -> None:
+        self.name = self.family = name
+        self.usage = f"{name} [{number.field.replace('_', ' ')}]" if number else name
+        self.trailing = False
+        self.cost = cost
+        self.steps = steps
+        self.torch_name = torch_name
+        self.aliases = aliases
+        self.number = number
+        self.weights = weights
+        self.meaning = "activation" + (f" ({number.hint})" if number else "")
+        self.meaning = self.meaning.replace(f"({name} ", "(e.g. ")
+        self.params_text = str(weights)
+        self.cost_text = f"{cost} per element ({steps})"
+        if name == "softmax":
+            self.cost_text = "3 per element − 1 per normalised vector (exp, sum, divide)"
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        return Step(shape, self.weights, ops=self.ops(shape), args=args)
+
+    def ops(self, shape: Shape) -> int:
+        """Elementary operations over ``shape``."""
+        total = self.cost * elements(shape)
+        if self.name == "softmax":  # one addition fewer than elements per normalised vector
+            total -= elements(shape) // shape[-1]
+        return total
+
+    def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
+        if not self.weights:
+            return [], []
+        return [num(self.weights)], ["PReLU learns one slope"]
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        out = layer.out_shape
+        term = times(num(self.cost), *_nums(out))
+        if self.name == "softmax":
+            return minus(term, product_of(out[:-1]) if len(out) > 1 else num(1))
+        return term
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        args = layer.args if layer.op == self.name else None
+        if self.name == "softmax":
+            return [nn.Softmax(dim=1)]  # over channels (NCHW) or features: our last axis
+        if self.name == "leakyrelu":
+            slope = args.negative_slope if args and args.negative_slope is not None else 0.01
+            return [nn.LeakyReLU(slope)]
+        if self.name == "elu":
+            alpha = args.alpha if args and args.alpha is not None else 1.0
+            return [nn.ELU(alpha)]
+        return [getattr(nn, self.torch_name)()]
 
 
-def activation_ops(name: str, shape: Shape) -> int:
-    """Elementary operations of an activation over ``shape`` (see ACTIVATION_COST)."""
-    elements = math.prod(shape)
-    ops = ACTIVATION_COST[name] * elements
-    if name == "softmax":  # one addition fewer than elements for each normalised vector
-        ops -= elements // shape[-1]
-    return ops
+class Merge(Rule):
+    """The merge row of a block: ``add`` (residual and add blocks: ``branches − 1``
+    additions per output element) or ``concat`` (channels joined, no cost)."""
+
+    merge = True
+
+    def __init__(self, name: str) -> None:
+        self.name = self.family = name
+        self.usage = f"{name}:"
+        if name == "add":
+            self.meaning = "element-wise sum of branches (residual: and add: blocks)"
+            self.cost_text = "branches − 1 additions per output element (residual and add blocks)"
+        else:
+            self.meaning = "channel concatenation of branches"
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        raise NotImplementedError("merge rows are made by the evaluator")
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        if self.name != "concat":
+            return []
+        channels = [num(shape[-1]) for shape in layer.branches]
+        note = "concatenation adds the branches' channels"
+        return [Worked("C_{out}", "C_out", plus(*channels), layer.out_shape[-1], note)]
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        if self.name != "add":
+            return None
+        return times(num(len(layer.branches) - 1), *_nums(layer.out_shape))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        raise NotImplementedError("merge rows are whole blocks: torch_export builds them")
 
 
-# ------------------------------------------------------------------------- tables
+_HINT = {
+    "conv": "conv N k..: N filters, e.g. conv 6 k5",
+    "dwconv": "dwconv k3 [M]: M is the channel multiplier (default 1)",
+}
 
+# --------------------------------------------------------------------------- the tables
 
-class Rule(NamedTuple):
-    compute: Callable[[Statement, Args, Shape, str], Step]
-    family: str  # prefix of generated names: conv1, pool1, fc1, ...
-    accepts: frozenset[str]
-    summary: str  # one line for help texts and the README
-
-
-def _accepts(*names: str) -> frozenset[str]:
-    return frozenset((*names, "activation"))
-
-
-_WINDOW = ("kernel", "stride", "padding", "dilation", "rounding")
-ACTIVATIONS = {name: name for name in ACTIVATION_COST} | {"swish": "silu"}
+_ACTIVATIONS = (
+    Activation("relu", 1, "max(0, x)", "ReLU"),
+    Activation("relu6", 2, "min(max(0, x), 6)", "ReLU6"),
+    Activation(
+        "leakyrelu",
+        2,
+        "compare, multiply",
+        "LeakyReLU",
+        number=Number("negative_slope", "real", False, 0.01, "leakyrelu 0.1: the slope"),
+    ),
+    Activation("prelu", 2, "compare, multiply", "PReLU", weights=1),
+    Activation(
+        "elu",
+        4,
+        "compare, exp, subtract, multiply",
+        "ELU",
+        number=Number("alpha", "real", False, 1.0, "elu 1.0: alpha"),
+    ),
+    Activation("gelu", 5, "divide, erf, add, multiply, multiply", "GELU"),
+    Activation("silu", 4, "negate, exp, add, divide", "SiLU", aliases=("swish",)),
+    Activation("hardswish", 5, "add, max, min, multiply, divide", "Hardswish"),
+    Activation("sigmoid", 4, "negate, exp, add, divide", "Sigmoid"),
+    Activation("tanh", 1, "one transcendental", "Tanh"),
+    Activation("softmax", 3, "exp, share of the sum, divide", "Softmax"),
+)
 
 RULES: dict[str, Rule] = {
-    "conv": Rule(
-        conv,
-        "conv",
-        _accepts("size", *_WINDOW, "groups", "bias"),
-        "conv N k.. [s][p][d][g] — 2-D convolution with N filters",
-    ),
-    "dwconv": Rule(
-        dwconv,
-        "dwconv",
-        _accepts("size", *_WINDOW, "bias"),
-        "dwconv k.. [M] [s][p][d] — depthwise convolution (groups = channels)",
-    ),
-    "deconv": Rule(
-        deconv,
-        "deconv",
-        _accepts("size", "kernel", "stride", "padding", "dilation", "groups", "out_pad", "bias"),
-        "deconv N k.. [s][p][op][d][g] — transposed convolution",
-    ),
-    "maxpool": Rule(
-        maxpool,
-        "pool",
-        _accepts(*_WINDOW),
-        "maxpool k.. [s][p][d] — max pooling (stride defaults to k)",
-    ),
-    "avgpool": Rule(
-        avgpool,
-        "pool",
-        _accepts(*_WINDOW),
-        "avgpool k.. [s][p] — average pooling (stride defaults to k)",
-    ),
-    "gap": Rule(gap, "pool", _accepts(), "gap — global average pooling to 1×1×C"),
-    "gmp": Rule(gmp, "pool", _accepts(), "gmp — global max pooling to 1×1×C"),
-    "adaptiveavgpool": Rule(
-        adaptiveavgpool,
-        "pool",
-        _accepts("size"),
-        "adaptiveavgpool S — to S×S×C (PyTorch's windows)",
-    ),
-    "adaptivemaxpool": Rule(
-        adaptivemaxpool,
-        "pool",
-        _accepts("size"),
-        "adaptivemaxpool S — to S×S×C (PyTorch's windows)",
-    ),
-    "fc": Rule(fc, "fc", _accepts("size", "bias"), "fc N — fully connected, flattens its input"),
-    "flatten": Rule(flatten, "flatten", _accepts(), "flatten — H×W×C → H·W·C"),
-    "bn": Rule(bn, "bn", _accepts(), "bn — batch normalisation, 2·C parameters"),
-    "dropout": Rule(dropout, "dropout", _accepts("size"), "dropout P — shape unchanged"),
-    "lrn": Rule(lrn, "lrn", _accepts(), "lrn — local response normalisation"),
-    "identity": Rule(identity, "identity", _accepts(), "identity — passes its input through"),
-} | {
-    name: Rule(activation, name, frozenset({"size"}), f"{name} — activation")
-    for name in ACTIVATION_COST
+    rule.name: rule
+    for rule in (
+        Conv("conv", depthwise=False),
+        Conv("dwconv", depthwise=True),
+        Deconv(),
+        Pool(maximum=True),
+        Pool(maximum=False),
+        GlobalPool(maximum=False),
+        GlobalPool(maximum=True),
+        AdaptivePool(maximum=False),
+        AdaptivePool(maximum=True),
+        Fc(),
+        Flatten(),
+        BatchNorm(),
+        Dropout(),
+        Lrn(),
+        Identity(),
+        *_ACTIVATIONS,
+        Merge("add"),
+        Merge("concat"),
+    )
+}
+"""Every layer kind by its canonical name (``Layer.op``), merge rows included."""
+
+ACTIVATIONS: dict[str, Activation] = {rule.name: rule for rule in _ACTIVATIONS}
+"""The activations, which may also follow a layer on its line."""
+
+ACTIVATION_WORDS: dict[str, str] = {
+    word: rule.name for rule in _ACTIVATIONS for word in (rule.name, *rule.aliases)
 }
 
-ALIASES = {
-    "conv2d": "conv",
-    "depthwise": "dwconv",
-    "dwconv2d": "dwconv",
-    "convtranspose": "deconv",
-    "convtranspose2d": "deconv",
-    "tconv": "deconv",
-    "max": "maxpool",
-    "maxpool2d": "maxpool",
-    "avg": "avgpool",
-    "avgpool2d": "avgpool",
-    "globalavgpool": "gap",
-    "globalmaxpool": "gmp",
-    "adaptiveavgpool2d": "adaptiveavgpool",
-    "adaptivemaxpool2d": "adaptivemaxpool",
-    "linear": "fc",
-    "dense": "fc",
-    "batchnorm": "bn",
-    "batchnorm2d": "bn",
-    "swish": "silu",
+ALIASES: dict[str, str] = {
+    word: rule.name for rule in RULES.values() for word in (*rule.aliases, *rule.dim_aliases)
 }
+"""Every other word for a layer → its canonical name."""
 
-BLOCKS = ("repeat", "residual", "concat", "add")
-"""Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
-``concat:`` and ``add:``."""
+WORD_DIMS: dict[str, tuple[int, ...]] = {
+    word: dims for rule in RULES.values() for word, dims in rule.dim_aliases.items()
+}
+"""Words that fix the input's spatial dimensions (``conv1d``: 1; ``bn1d``: vector or 1)."""
 
 
 def lookup(statement: Statement) -> tuple[str, Rule]:
     """The canonical op name and rule of a layer statement, or a CNNError."""
     word = statement.keyword.lower
+    if word in BLOCKS or word in INNER_BLOCKS:
+        raise statement.error(
+            f"'{word}' opens a block and needs a ':'",
+            hint=f"{word}:  (then its lines, indented)",
+        )
     op = ALIASES.get(word, word)
     rule = RULES.get(op)
-    if rule is None:
+    if rule is None or rule.merge:
         if word == "input":
             raise statement.error(
                 "input must be the first statement, and only one",
                 hint="write it once, at the top: input 32x32x1",
             )
-        if word in BLOCKS or word in ("shortcut", "branch"):
-            raise statement.error(
-                f"'{word}' opens a block and needs a ':'",
-                hint=f"{word}:  (then its lines, indented)",
-            )
+        layer_words = [w for w in (*RULES, *ALIASES) if not RULES[ALIASES.get(w, w)].merge]
         raise statement.error(
-            f"unknown layer '{statement.keyword.text}'", hint=did_you_mean(word, [*RULES, *ALIASES])
+            f"unknown layer '{statement.keyword.text}'", hint=did_you_mean(word, layer_words)
         )
     return op, rule
+
+
+def check_dims(site: Site, word: str, shape: Shape) -> None:
+    """A word that fixes the dimensions (``conv1d``) refuses an input of other ones."""
+    allowed = WORD_DIMS.get(word)
+    if allowed is not None and len(shape) - 1 not in allowed:
+        wanted = " or ".join("a vector" if d == 0 else f"a {d}-D map" for d in allowed)
+        raise site.error(
+            f"{word} needs {wanted}, but its input is {format_shape(shape)}",
+            hint="the plain word works for any: " + ALIASES.get(word, word),
+        )
+
+
+def help_lines() -> list[str]:
+    """One line per layer word: ``usage (aliases) — meaning``, for ``--help`` texts."""
+    lines = []
+    for rule in RULES.values():
+        if rule.merge:
+            continue
+        words = ", ".join((*rule.aliases, *rule.dim_aliases))
+        lines.append(f"{rule.usage}" + (f" ({words})" if words else "") + f" — {rule.meaning}")
+    return lines
+
+
+def readme_table() -> str:
+    """The README's table of layers, generated from the rules (a test keeps them equal)."""
+    rows = ["| statement (aliases) | meaning | parameters | all ops |", "|---|---|---|---|"]
+    for rule in RULES.values():
+        if rule.merge:
+            continue
+        words = ", ".join(f"`{w}`" for w in (*rule.aliases, *rule.dim_aliases))
+        rows.append(
+            f"| `{rule.usage}`"
+            + (f" ({words})" if words else "")
+            + f" | {rule.meaning} | {rule.params_text} | {rule.cost_text or '0'} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m cnn_magic.layers: the README table
+    print(readme_table())

@@ -24,7 +24,6 @@ from traitlets import Bool, Enum
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .errors import CNNError
 from .evaluate import declared_rounding
-from .explain import explain
 from .widget import CNNView
 
 
@@ -175,7 +174,9 @@ class CnnMagic(Magics):
             self.shell.user_ns[name] = view.network
         display(view)
         if args.explain:
-            display(explain(view.network, view.convention, view.all_ops, view.dtype))
+            from .explain import explain  # only when asked: %load_ext stays light
+
+            display(explain(view.network, view.convention, all_ops=view.all_ops, dtype=view.dtype))
 
     def _source(self, args, inline: str, cell: str | None) -> tuple[str, str, int]:
         """The network text, its default rounding, and how far its line numbers are

@@ -6,26 +6,17 @@ Totals are derived from the layers, never stored. Nothing here formats a number;
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .conventions import CONVENTIONS
-from .errors import CNNError
-from .layers import Axis, Shape
+from .conventions import Rounding, check_convention, check_dtype, check_flag
+from .layers import Args
+from .shapes import Axis, ReceptiveField, Shape, elements
 
+if TYPE_CHECKING:
+    from .explain import Explanation
 
-class ReceptiveField(NamedTuple):
-    """The receptive field along one dimension, in input pixels.
-
-    ``size``: pixels one output sees; ``jump``: input pixels between neighbouring
-    outputs; ``start``: centre of the first output's field (0 = centre of the first
-    input pixel; negative when it lies in the padding).
-    """
-
-    size: int
-    jump: int
-    start: float
+__all__ = ["Block", "Layer", "Network", "ReceptiveField"]
 
 
 class Layer(NamedTuple):
@@ -49,9 +40,10 @@ class Layer(NamedTuple):
     exact: int  # multiplications + additions, the notes' way
     ops: int  # other operations, counted only by "all ops"
     activation: str | None = None
-    axes: tuple[Axis, Axis] | None = None
-    receptive_field: tuple[ReceptiveField, ReceptiveField] | None = None
+    axes: tuple[Axis, ...] | None = None  # one per spatial dimension of a window layer
+    receptive_field: tuple[ReceptiveField, ...] | None = None  # per spatial dimension
     branches: tuple[Shape, ...] = ()  # merge rows (add, concat): the shapes merged
+    args: Args | None = None  # the typed arguments its rule read, defaults filled in
 
     @property
     def params(self) -> int:
@@ -65,12 +57,11 @@ class Layer(NamedTuple):
     @property
     def elements(self) -> int:
         """Output elements: the activation memory of this layer, in values."""
-        return math.prod(self.out_shape)
+        return elements(self.out_shape)
 
-    def count(self, convention: str = "flops", all_ops: bool = False) -> int:
+    def count(self, convention: str = "flops", *, all_ops: bool = False) -> int:
         """This layer's operations under ``convention`` ("flops", "macs" or "exact")."""
-        base = {"flops": 2 * self.macs, "macs": self.macs, "exact": self.exact}[convention]
-        return base + self.ops if all_ops else base
+        return _count(self, check_convention(convention), check_flag("all_ops", all_ops))
 
 
 class Block(NamedTuple):
@@ -87,16 +78,24 @@ class Block(NamedTuple):
     stop: int  # one past its last layer
 
 
+def _count(layer: Layer, convention: str, all_ops: bool) -> int:
+    if convention == "flops":
+        base = 2 * layer.macs
+    else:
+        base = layer.macs if convention == "macs" else layer.exact
+    return base + layer.ops if all_ops else base
+
+
 @dataclass(frozen=True, slots=True)
 class Network:
-    """The evaluated network: layers in execution order, blocks expanded."""
+    """The evaluated network: layers in execution order, blocks expanded. Immutable."""
 
     text: str
-    rounding: str
+    rounding: Rounding
     input_shape: Shape
     layers: tuple[Layer, ...]
     blocks: tuple[Block, ...] = ()
-    declared_rounding: str | None = None  # what the text's `rounding` statement says
+    declared_rounding: Rounding | None = None  # what the text's `rounding` statement says
 
     @property
     def output_shape(self) -> Shape:
@@ -135,20 +134,20 @@ class Network:
         return sum(layer.ops for layer in self.layers)
 
     @property
-    def receptive_field(self) -> tuple[ReceptiveField, ReceptiveField] | None:
+    def receptive_field(self) -> tuple[ReceptiveField, ...] | None:
         for layer in reversed(self.layers):
             return layer.receptive_field
-        return (ReceptiveField(1, 1, 0.0),) * 2 if len(self.input_shape) == 3 else None
+        dims = len(self.input_shape) - 1
+        return (ReceptiveField(1, 1, 0.0),) * dims if dims else None
 
-    def total(self, convention: str = "flops", all_ops: bool = False) -> int:
+    def total(self, convention: str = "flops", *, all_ops: bool = False) -> int:
         """The network's operations under ``convention``, optionally with all ops."""
-        if convention not in CONVENTIONS:
-            raise CNNError(
-                f"unknown FLOPs convention {convention!r}", hint="valid: " + ", ".join(CONVENTIONS)
-            )
-        return sum(layer.count(convention, all_ops) for layer in self.layers)
+        checked, every = check_convention(convention), check_flag("all_ops", all_ops)
+        return sum(_count(layer, checked, every) for layer in self.layers)
 
-    def to_frame(self, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"):
+    def to_frame(
+        self, convention: str = "flops", *, all_ops: bool = False, dtype: str = "float32"
+    ) -> Any:
         """A pandas DataFrame, one row per layer (pandas is imported only here), with the
         chosen convention's ``count`` and the activation ``bytes`` at ``dtype``."""
         from .table import to_frame
@@ -162,42 +161,53 @@ class Network:
     def _render(self, renderer: str, convention: str, all_ops: bool, units: bool) -> str:
         from . import table  # imported on first export only: import cnn_magic stays light
 
-        return getattr(table, renderer)(self, convention, all_ops, units=units)
+        checked = check_convention(convention)
+        flags = check_flag("all_ops", all_ops), check_flag("units", units)
+        text: str = getattr(table, renderer)(self, checked, flags[0], units=flags[1])
+        return text
 
     def to_text(
-        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+        self, convention: str = "flops", *, all_ops: bool = False, units: bool = False
     ) -> str:
         """The aligned plain-text table that ``cnn-magic`` prints."""
         return self._render("to_text", convention, all_ops, units)
 
     def to_markdown(
-        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+        self, convention: str = "flops", *, all_ops: bool = False, units: bool = False
     ) -> str:
         """A Markdown table; numbers with thousands separators."""
         return self._render("to_markdown", convention, all_ops, units)
 
     def to_csv(
-        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+        self, convention: str = "flops", *, all_ops: bool = False, units: bool = False
     ) -> str:
         """CSV, one line per layer and the totals; raw integers unless ``units``."""
         return self._render("to_csv", convention, all_ops, units)
 
     def to_json(
-        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+        self, convention: str = "flops", *, all_ops: bool = False, units: bool = False
     ) -> str:
         """JSON: per-layer records, totals and conventions; raw integers unless ``units``."""
         return self._render("to_json", convention, all_ops, units)
 
     def to_latex(
-        self, convention: str = "flops", all_ops: bool = False, *, units: bool = False
+        self, convention: str = "flops", *, all_ops: bool = False, units: bool = False
     ) -> str:
         """A booktabs ``tabular`` as a paper prints it."""
         return self._render("to_latex", convention, all_ops, units)
 
-    def to_torch(self):
+    def explain(
+        self, convention: str = "flops", *, all_ops: bool = False, dtype: str = "float32"
+    ) -> Explanation:
+        """Every layer's numbers worked out with its own values (see :mod:`cnn_magic.explain`)."""
+        from .explain import explain
+
+        return explain(self, convention, all_ops=all_ops, dtype=check_dtype(dtype))
+
+    def to_torch(self) -> Any:
         """An equivalent ``torch.nn.Module`` (in eval mode), to check the numbers against
-        PyTorch; it takes NCHW input: ``torch.zeros(1, C, H, W)``. See
-        :mod:`cnn_magic.torch_export`."""
+        PyTorch; it takes channels-first input: ``torch.zeros(1, C, H, W)`` (``(1, C, L)``,
+        ``(1, C, D, H, W)``). See :mod:`cnn_magic.torch_export`."""
         from .torch_export import to_torch
 
         return to_torch(self)
@@ -207,7 +217,7 @@ class Network:
 
         return to_html(self)
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         from .table import to_text
 
         printer.text(repr(self) if cycle else to_text(self))

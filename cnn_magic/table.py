@@ -12,14 +12,19 @@ from dataclasses import dataclass
 
 from .conventions import (
     CONVENTION_LABEL,
+    CONVENTION_SHORT,
     CONVENTION_TEXT,
     DTYPE_BYTES,
+    ROUNDING_SHORT,
     ROUNDING_TEXT,
+    SCOPE_SHORT,
     SCOPE_TEXT,
+    check_convention,
+    check_dtype,
+    check_flag,
 )
-from .errors import CNNError, did_you_mean
-from .evaluate import format_shape
 from .results import Network
+from .shapes import format_shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,7 @@ def rows(
     net: Network, convention: str = "flops", all_ops: bool = False, *, blocks: bool = True
 ) -> list[Row]:
     """The table's rows: block headings (if ``blocks``), layers, then the totals."""
-    total = net.total(convention, all_ops)
+    total = net.total(convention, all_ops=all_ops)
     headings: dict[int, list] = {}
     if blocks:
         for block in sorted(net.blocks, key=lambda b: (b.first, b.depth)):
@@ -68,7 +73,7 @@ def rows(
                     block.line,
                 )
             )
-        count = layer.count(convention, all_ops)
+        count = layer.count(convention, all_ops=all_ops)
         out.append(
             Row(
                 "layer",
@@ -105,18 +110,14 @@ def rows(
 
 def count_label(convention: str, all_ops: bool = False) -> str:
     """The header of the operations column: ``FLOPs``, ``MACs`` or ``exact FLOPs``."""
-    if convention not in CONVENTION_LABEL:  # renderers ask for the header first
-        raise CNNError(
-            f"unknown FLOPs convention {convention!r}",
-            hint=did_you_mean(str(convention), CONVENTION_LABEL),
-        )
-    label = CONVENTION_LABEL[convention]
-    return f"{label} (all ops)" if all_ops else label
+    label = CONVENTION_LABEL[check_convention(convention)]  # renderers ask for it first
+    return f"{label} (all ops)" if check_flag("all_ops", all_ops) else label
 
 
 def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
     """The sentences printed under every table: what was counted, and how."""
-    return [CONVENTION_TEXT[convention], SCOPE_TEXT[all_ops], rounding_text(net)]
+    checked = check_convention(convention)
+    return [CONVENTION_TEXT[checked], SCOPE_TEXT[bool(all_ops)], rounding_text(net)]
 
 
 def rounding_text(net: Network, short: bool = False) -> str:
@@ -126,9 +127,7 @@ def rounding_text(net: Network, short: bool = False) -> str:
     >>> rounding_text(evaluate("rounding floor; input 8x8x1; conv 2 k3", "ceil"), short=True)
     'ceil rounding (an option; the text says floor): everything rounds up'
     """
-    text = ROUNDING_TEXT[net.rounding]
-    if short:
-        text = text.split(" (")[0]
+    text = (ROUNDING_SHORT if short else ROUNDING_TEXT)[net.rounding]
     declared = net.declared_rounding
     if declared is not None and declared != net.rounding:
         name = f"{net.rounding} rounding"  # every sentence starts with it
@@ -198,15 +197,15 @@ def header_lines(
     MACs: one multiply-add is one operation · totals count conv, deconv and fc layers only \
 · textbook rounding: convolutions round down, pooling rounds up
     """
-    total = net.total(convention, all_ops)
+    total = net.total(convention, all_ops=all_ops)
     numbers = (
         f"input {format_shape(net.input_shape)} → output {format_shape(net.output_shape)}"
         f" · {net.params:,} params · {total:,} {count_label(convention, all_ops)}"
         f" · activations {format_bytes(activation_bytes(net, dtype))} as {dtype}"
     )
     words = [
-        CONVENTION_TEXT[convention].split(";")[0],
-        SCOPE_TEXT[all_ops].split(" (")[0],
+        CONVENTION_SHORT[check_convention(convention)],
+        SCOPE_SHORT[bool(all_ops)],
         rounding_text(net, short=True),
     ]
     return [numbers, " · ".join(words)]
@@ -367,15 +366,13 @@ def to_frame(
 
     size = _dtype_size(dtype)
     frame = pd.DataFrame.from_records(records(net), columns=list(FRAME_COLUMNS))
-    frame["count"] = [layer.count(convention, all_ops) for layer in net.layers]
+    frame["count"] = [layer.count(convention, all_ops=all_ops) for layer in net.layers]
     frame["bytes"] = [layer.elements * size for layer in net.layers]
     return frame
 
 
 def _dtype_size(dtype: str) -> int:
-    if dtype not in DTYPE_BYTES:
-        raise CNNError(f"unknown dtype {dtype!r}", hint=did_you_mean(str(dtype), DTYPE_BYTES))
-    return DTYPE_BYTES[dtype]
+    return DTYPE_BYTES[check_dtype(dtype)]
 
 
 # ------------------------------------------------------------------ export formats
@@ -562,11 +559,11 @@ def to_json(
     """
     import json
 
-    total = net.total(convention, all_ops)
+    total = net.total(convention, all_ops=all_ops)
     number = (lambda v: format_count(v, True)) if units else (lambda v: v)
     layers = []
     for record, layer in zip(records(net), net.layers, strict=True):
-        count = layer.count(convention, all_ops)
+        count = layer.count(convention, all_ops=all_ops)
         field = layer.receptive_field
         record |= {
             "input": list(layer.in_shape),

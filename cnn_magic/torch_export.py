@@ -3,9 +3,10 @@
 PyTorch is optional: it is imported inside the functions here, never by ``import
 cnn_magic``; without it they raise an ImportError that says ``pip install torch``.
 
-The data layout differs: we write shapes H×W×C, PyTorch wants a batch of NCHW tensors.
-Feed a map of H×W×C as ``torch.zeros(1, C, H, W)`` and a vector of N as
-``torch.zeros(1, N)``; :func:`input_tensor` builds that tensor for you::
+The data layout differs: we write shapes channels last (H×W×C), PyTorch wants a batch of
+channels-first tensors. Feed a map of H×W×C as ``torch.zeros(1, C, H, W)`` (L×C as
+``(1, C, L)``, D×H×W×C as ``(1, C, D, H, W)``) and a vector of N as ``torch.zeros(1, N)``;
+:func:`input_tensor` builds that tensor for you::
 
     net = cnn_magic.example("lenet5")
     model = net.to_torch()
@@ -24,28 +25,20 @@ several modules is an ``nn.Sequential`` of them: padding, the layer, its activat
 (``fc`` on a feature map starts with ``nn.Flatten``). ``model.layer_modules[i]`` is
 the module whose output is ``net.layers[i]``'s (for merge rows, the whole block).
 
-How each layer maps:
-
-=========================  ==========================================================
-ours                       PyTorch
-=========================  ==========================================================
-conv, dwconv               ``nn.Conv2d`` (dwconv: ``groups`` = input channels)
-deconv                     ``nn.ConvTranspose2d`` with ``output_padding``
-maxpool, avgpool           ``nn.MaxPool2d`` / ``nn.AvgPool2d``; ``ceil_mode=True``
-                           where the layer was rounded up (textbook rounding pools)
-gap, gmp, adaptive pools   ``nn.AdaptiveAvgPool2d`` / ``nn.AdaptiveMaxPool2d``
-fc, flatten                ``nn.Linear`` (after ``nn.Flatten`` for a map), ``nn.Flatten``
-bn                         ``nn.BatchNorm2d`` on maps, ``nn.BatchNorm1d`` on vectors
-dropout, lrn, identity     ``nn.Dropout(P)``, ``nn.LocalResponseNorm(5, k=2)``
-                           (AlexNet's), ``nn.Identity``
-activations                ``nn.ReLU`` … ``nn.Softmax(dim=1)`` (over channels)
-=========================  ==========================================================
+Each layer's modules come from its rule (``RULES[layer.op].torch(nn, layer)``, built
+from the layer's typed arguments), with the 1-D, 2-D or 3-D class as its input has
+(``nn.Conv1d``/``Conv2d``/``Conv3d``, ...): conv and dwconv are ``nn.ConvNd``, deconv
+``nn.ConvTransposeNd``, pools ``nn.MaxPoolNd``/``AvgPoolNd`` (``ceil_mode=True`` where
+the layer was rounded up), gap/gmp and the adaptive pools ``nn.AdaptiveAvg/MaxPoolNd``,
+fc ``nn.Linear`` (after ``nn.Flatten`` for a map), bn ``nn.BatchNormNd``
+(``BatchNorm1d`` on vectors), lrn AlexNet's ``nn.LocalResponseNorm(5, k=2)``,
+activations ``nn.ReLU`` … ``nn.Softmax(dim=1)`` (over channels).
 
 Padding: equal padding on both sides goes into the layer. Padding PyTorch cannot
 express there — ``same`` with an odd total (the extra pixel after, as TensorFlow does;
 PyTorch refuses ``padding='same'`` with a stride), a convolution rounded up, pooling
-padding over half the undilated kernel — becomes an explicit ``nn.ZeroPad2d`` in
-front (for max pooling a ``-inf`` ``nn.ConstantPad2d``, which is how PyTorch pads).
+padding over half the undilated kernel — becomes an explicit zero
+``nn.ConstantPadNd`` in front (``-inf`` for max pooling, which is how PyTorch pads).
 One difference in values, not in shapes: an average pool after unequal ``same``
 padding counts the padded zeros, where TensorFlow leaves them out.
 """
@@ -53,17 +46,20 @@ padding counts the padded zeros, where TensorFlow leaves them out.
 from __future__ import annotations
 
 import functools
-import math
+from typing import Any
 
-from .dsl import parse
-from .evaluate import format_shape
-from .layers import Axis, lookup, read_args
+from .layers import ACTIVATIONS, RULES
 from .results import Block, Layer, Network
+from .shapes import format_shape
+
+Module = Any  # torch.nn.Module: torch is optional, so never imported at module level
+RESERVED = ("layer_modules",)
+"""Attribute names the exported model uses itself: a child never takes them."""
 
 _CONTAINERS = ("Residual", "Concat", "Add")
 
 
-def _torch():
+def _torch() -> tuple[Any, Any]:
     try:
         import torch
         from torch import nn
@@ -75,7 +71,7 @@ def _torch():
     return torch, nn
 
 
-def to_torch(net: Network):
+def to_torch(net: Network) -> Module:
     """An ``nn.Module`` equivalent to ``net``, in eval mode; input NCHW (see the module
     docstring)."""
     _, nn = _torch()
@@ -85,18 +81,17 @@ def to_torch(net: Network):
     return model.train(False)  # inference mode: batch norm uses its running buffers
 
 
-def input_tensor(net: Network, batch: int = 1):
-    """Zeros in PyTorch's layout for ``net``'s input: ``(batch, C, H, W)`` or ``(batch, N)``."""
+def input_tensor(net: Network, batch: int = 1) -> Any:
+    """Zeros in PyTorch's layout for ``net``'s input: ``(batch, C, *spatial)`` for a map
+    (``(batch, C, H, W)`` in 2-D) or ``(batch, N)``."""
     torch, _ = _torch()
     shape = net.input_shape
-    return (
-        torch.zeros(batch, shape[2], shape[0], shape[1])
-        if len(shape) == 3
-        else torch.zeros(batch, *shape)
-    )
+    if len(shape) == 1:
+        return torch.zeros(batch, *shape)
+    return torch.zeros(batch, shape[-1], *shape[:-1])
 
 
-def compare(net: Network, model=None, *, device: str = "cpu") -> list[str]:
+def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[str]:
     """Where PyTorch disagrees with us: runs zeros through ``model`` (by default
     ``net.to_torch()``) and compares every layer's output shape and parameter count, and
     the total. An empty list means every figure agrees. ``device="meta"`` checks shapes
@@ -107,7 +102,7 @@ def compare(net: Network, model=None, *, device: str = "cpu") -> list[str]:
         zeros = input_tensor(net)
     shapes: dict[int, tuple[int, ...]] = {}
 
-    def hook(index):
+    def hook(index: int) -> Any:
         return lambda module, inputs, output: shapes.__setitem__(index, _hwc(output.shape))
 
     handles = [m.register_forward_hook(hook(i)) for i, m in enumerate(model.layer_modules)]
@@ -137,22 +132,22 @@ def compare(net: Network, model=None, *, device: str = "cpu") -> list[str]:
     return problems
 
 
-def _hwc(torch_shape) -> tuple[int, ...]:
-    """PyTorch's (N, C, H, W) or (N, F) in our order, without the batch."""
-    shape = tuple(torch_shape[1:])
-    return (*shape[1:], shape[0]) if len(shape) == 3 else shape
+def _hwc(torch_shape: Any) -> tuple[int, ...]:
+    """PyTorch's (N, C, *spatial) or (N, F) in our order, without the batch."""
+    shape = tuple(int(v) for v in torch_shape[1:])
+    return (*shape[1:], shape[0]) if len(shape) > 1 else shape
 
 
 class _Builder:
     """Rebuilds the block structure from ``net.blocks`` (index ranges into
     ``net.layers``) and each layer's path, and makes one module per layer."""
 
-    def __init__(self, net: Network, nn) -> None:
+    def __init__(self, net: Network, nn: Any) -> None:
         self.net, self.nn = net, nn
         self.starts = {(block.first, block.depth): block for block in net.blocks}
-        self.modules: list = [None] * len(net.layers)
+        self.modules: list[Module] = [None] * len(net.layers)
 
-    def sequence(self, lo: int, hi: int, depth: int):
+    def sequence(self, lo: int, hi: int, depth: int) -> Module:
         """``net.layers[lo:hi]`` at ``depth``, blocks nested, as an ``nn.Sequential``."""
         seq = self.nn.Sequential()
         index = lo
@@ -168,7 +163,7 @@ class _Builder:
             seq.add_module(_child_name(seq, name), module)
         return seq
 
-    def block(self, block: Block):
+    def block(self, block: Block) -> Module:
         depth = block.depth + 1
         if block.kind == "repeat":
             return self.sequence(block.first, block.stop, depth)
@@ -208,193 +203,31 @@ class _Builder:
         )
         return "shortcut" if label == "shortcut" and not nested else ""
 
-    def leaf(self, layer: Layer):
-        statement = parse(layer.text)[0]
-        op, rule = lookup(statement)
-        args = read_args(statement, op, rule.accepts)
-        make = _LEAVES.get(op)
-        if make is None:
-            raise NotImplementedError(f"to_torch() does not know the layer '{op}' yet")
-        parts = make(self.nn, layer, args)
+    def leaf(self, layer: Layer) -> Module:
+        """The layer's modules, from its rule and typed arguments; a trailing activation
+        follows in an ``nn.Sequential``."""
+        parts = RULES[layer.op].torch(self.nn, layer)
         if layer.activation is not None:
-            parts.append(_activation(self.nn, layer.activation, None))
+            parts += ACTIVATIONS[layer.activation].torch(self.nn, layer)
         return parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
 
 
-def _child_name(parent, name: str) -> str:
-    """A module name for ``name``: no dots, and no clash with a sibling or an attribute."""
+def _child_name(parent: Module, name: str) -> str:
+    """A module name for ``name``: no dots, and no clash with a sibling, an attribute or
+    a name the model reserves (``layer_modules``)."""
     base = name.replace(".", "_")
     key, number = base, 1
-    while key in parent._modules or hasattr(parent, key):
+    while key in parent._modules or hasattr(parent, key) or key in RESERVED:
         number += 1
         key = f"{base}_{number}"
     return key
-
-
-# ------------------------------------------------------------------- one layer each
-
-
-def _conv(nn, layer: Layer, args) -> list:
-    c, n = layer.in_shape[2], layer.out_shape[2]
-    groups = c if layer.op == "dwconv" else args.groups
-    (top, bottom), (left, right) = (_pads(axis) for axis in layer.axes)
-    pad = [] if (top, left) == (bottom, right) else [nn.ZeroPad2d((left, right, top, bottom))]
-    padding = (top, left) if not pad else 0
-    return [
-        *pad,
-        nn.Conv2d(
-            c,
-            n,
-            _pair(layer, "kernel"),
-            _pair(layer, "stride"),
-            padding,
-            _pair(layer, "dilation"),
-            groups,
-            bias=args.bias,
-        ),
-    ]
-
-
-def _pads(axis: Axis) -> tuple[int, int]:
-    """Padding before and after with which PyTorch's rounding down gives ``axis.out``.
-
-    Rounding down over ``size + before + after`` gives ``out`` for any ``after`` from
-    ``needed = (out − 1)·S + k_eff − size − before`` to ``needed + S − 1``; of those, the
-    one closest to the written padding. A layer rounded up needs more padding after
-    (or less, where the ceil rule dropped a window that starts in the padding)."""
-    k_eff = axis.dilation * (axis.kernel - 1) + 1
-    needed = (axis.out - 1) * axis.stride + k_eff - axis.size - axis.pad_before
-    return axis.pad_before, min(max(axis.pad_after, needed), needed + axis.stride - 1)
-
-
-def _pair(layer: Layer, field: str) -> tuple[int, int]:
-    return tuple(getattr(axis, field) for axis in layer.axes)
-
-
-def _deconv(nn, layer: Layer, args) -> list:
-    c, n = layer.in_shape[2], layer.out_shape[2]
-    return [
-        nn.ConvTranspose2d(
-            c,
-            n,
-            _pair(layer, "kernel"),
-            _pair(layer, "stride"),
-            _pair(layer, "pad_before"),
-            _pair(layer, "out_pad"),
-            args.groups,
-            bias=args.bias,
-            dilation=_pair(layer, "dilation"),
-        )
-    ]
-
-
-def _pool(nn, layer: Layer, args) -> list:
-    """PyTorch's own padding and ``ceil_mode`` where it accepts them (equal padding, at
-    most half the kernel — PyTorch checks the kernel before dilation); explicit padding
-    and rounding down otherwise (``-inf`` for max pooling, as PyTorch pads)."""
-    axes, maximum = layer.axes, layer.op == "maxpool"
-    native = all(a.pad_before == a.pad_after and 2 * a.pad_before <= a.kernel for a in axes)
-    pad, padding = [], tuple(a.pad_before for a in axes)
-    if not native:
-        (top, bottom), (left, right) = (_pads(axis) for axis in axes)
-        pads = (left, right, top, bottom)
-        pad = [nn.ConstantPad2d(pads, -math.inf) if maximum else nn.ZeroPad2d(pads)]
-        padding = 0
-    common = dict(
-        kernel_size=_pair(layer, "kernel"),
-        stride=_pair(layer, "stride"),
-        padding=padding,
-        ceil_mode=native and axes[0].rule == "ceil",
-    )
-    if maximum:
-        return [*pad, nn.MaxPool2d(dilation=_pair(layer, "dilation"), **common)]
-    # TensorFlow's 'same' leaves the padding out of the average; Caffe's and PyTorch's
-    # explicit padding counts it
-    return [*pad, nn.AvgPool2d(count_include_pad=axes[0].rule != "same", **common)]
-
-
-def _fc(nn, layer: Layer, args) -> list:
-    flat = [nn.Flatten()] if len(layer.in_shape) == 3 else []
-    return [*flat, nn.Linear(math.prod(layer.in_shape), layer.out_shape[0], bias=args.bias)]
-
-
-def _bn(nn, layer: Layer, args) -> list:
-    if len(layer.in_shape) == 3:
-        return [nn.BatchNorm2d(layer.in_shape[2])]
-    return [nn.BatchNorm1d(layer.in_shape[0])]
-
-
-def _dropout(nn, layer: Layer, args) -> list:
-    return [nn.Dropout(args.size[0] if args.size else 0.5)]
-
-
-def _activation(nn, name: str, number: float | None):
-    """The module of an activation; ``number``: leakyrelu's slope or elu's alpha."""
-    if name == "leakyrelu":
-        return nn.LeakyReLU(0.01 if number is None else number)
-    if name == "elu":
-        return nn.ELU(1.0 if number is None else number)
-    if name == "softmax":
-        return nn.Softmax(dim=1)  # over channels (NCHW) or features: our last axis
-    return getattr(nn, _ACTIVATION_CLASS[name])()
-
-
-_ACTIVATION_CLASS = {
-    "relu": "ReLU",
-    "relu6": "ReLU6",
-    "prelu": "PReLU",
-    "gelu": "GELU",
-    "silu": "SiLU",
-    "hardswish": "Hardswish",
-    "sigmoid": "Sigmoid",
-    "tanh": "Tanh",
-}
-
-
-def _standalone_activation(nn, layer: Layer, args) -> list:
-    return [_activation(nn, layer.op, args.size[0] if args.size else None)]
-
-
-_LEAVES = {
-    "conv": _conv,
-    "dwconv": _conv,
-    "deconv": _deconv,
-    "maxpool": _pool,
-    "avgpool": _pool,
-    "gap": lambda nn, layer, args: [nn.AdaptiveAvgPool2d(1)],
-    "gmp": lambda nn, layer, args: [nn.AdaptiveMaxPool2d(1)],
-    "adaptiveavgpool": lambda nn, layer, args: [nn.AdaptiveAvgPool2d(layer.out_shape[:2])],
-    "adaptivemaxpool": lambda nn, layer, args: [nn.AdaptiveMaxPool2d(layer.out_shape[:2])],
-    "fc": _fc,
-    "flatten": lambda nn, layer, args: [nn.Flatten()],
-    "bn": _bn,
-    "dropout": _dropout,
-    "lrn": lambda nn, layer, args: [nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)],
-    "identity": lambda nn, layer, args: [nn.Identity()],
-    **{
-        name: _standalone_activation
-        for name in (
-            "relu",
-            "relu6",
-            "leakyrelu",
-            "prelu",
-            "elu",
-            "gelu",
-            "silu",
-            "hardswish",
-            "sigmoid",
-            "tanh",
-            "softmax",
-        )
-    },
-}
 
 
 # ------------------------------------------------------------------- the containers
 
 
 @functools.cache
-def _classes() -> dict[str, type]:
+def _classes() -> dict[str, Any]:
     """The block modules, defined once torch is imported. They are reachable as
     ``cnn_magic.torch_export.Residual`` etc. (module ``__getattr__``), so a saved model
     can be loaded again."""
@@ -433,7 +266,7 @@ def _classes() -> dict[str, type]:
     return classes
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _CONTAINERS:
         return _classes()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

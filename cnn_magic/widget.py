@@ -22,7 +22,16 @@ from __future__ import annotations
 
 import html
 
-from .conventions import CONVENTION_LABEL, CONVENTION_TEXT, CONVENTIONS, ROUNDING_TEXT, ROUNDINGS
+from .conventions import (
+    CONVENTION_BUTTON,
+    CONVENTION_TEXT,
+    CONVENTIONS,
+    ROUNDING_SHORT,
+    ROUNDING_TEXT,
+    ROUNDINGS,
+    check_convention,
+    check_rounding,
+)
 from .errors import CNNError
 from .evaluate import evaluate
 from .results import Network
@@ -37,12 +46,10 @@ _TOGGLE_LAYOUT = {"display": "flex", "align_items": "center"}
 
 
 def _check(convention: str | None = None, rounding: str | None = None) -> None:
-    for value, choices, what in (
-        (convention, CONVENTIONS, "FLOPs convention"),
-        (rounding, ROUNDINGS, "rounding"),
-    ):
-        if value is not None and value not in choices:
-            raise CNNError(f"unknown {what} {value!r}", hint="valid: " + ", ".join(choices))
+    if convention is not None:
+        check_convention(convention)
+    if rounding is not None:
+        check_rounding(rounding)
 
 
 class CNNView:
@@ -136,7 +143,7 @@ class CNNView:
         if isinstance(result, CNNError):
             lines = [
                 f"no network under {self.rounding} rounding: see below",
-                ROUNDING_TEXT[self.rounding].split(" (")[0],
+                ROUNDING_SHORT[self.rounding],
             ]
         else:
             lines = header_lines(result, self.convention, self.all_ops, self.dtype)
@@ -197,7 +204,7 @@ class CNNView:
         import ipywidgets as w
 
         convention = w.ToggleButtons(
-            options=[(CONVENTION_LABEL[c].split()[0], c) for c in CONVENTIONS],
+            options=[(CONVENTION_BUTTON[c], c) for c in CONVENTIONS],
             value=self.convention,
             description="count",
             tooltips=[CONVENTION_TEXT[c] for c in CONVENTIONS],

@@ -91,7 +91,7 @@ def test_golden_figures_are_the_notes() -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_methods_are_the_table_functions(blocks, fmt: str) -> None:
     function = getattr(table, "to_text" if fmt == "text" else f"to_{fmt}")
-    for args, kwargs in [((), {}), (("macs", True), {"units": True}), (("exact",), {})]:
+    for args, kwargs in [((), {}), (("macs",), {"all_ops": True, "units": True}), (("exact",), {})]:
         assert render(blocks, fmt, *args, **kwargs) == function(blocks, *args, **kwargs)
 
 
@@ -142,24 +142,24 @@ CASES = [("flops", False), ("macs", False), ("exact", False), ("flops", True)]
 @pytest.mark.parametrize("name", ["lenet", "blocks"])
 def test_layer_columns_sum_to_the_totals(request, name, fmt, convention, all_ops) -> None:
     net = request.getfixturevalue(name)
-    header, *body, total = PARSERS[fmt](render(net, fmt, convention, all_ops))
+    header, *body, total = PARSERS[fmt](render(net, fmt, convention, all_ops=all_ops))
     assert header[-2] == table.count_label(convention, all_ops)
     layers = [row for row in body if row[4]]  # block headings have no numbers
     assert len(layers) == len(net.layers)
     for column in range(4, 8):
         assert sum(_int(row[column]) for row in layers) == _int(total[column])
     assert _int(total[6]) == net.params
-    assert _int(total[7]) == net.total(convention, all_ops)
+    assert _int(total[7]) == net.total(convention, all_ops=all_ops)
     assert [row[1] for row in layers] == [layer.text for layer in net.layers]
 
 
 @pytest.mark.parametrize(("convention", "all_ops"), CASES)
 def test_json_records_sum_to_the_totals(blocks, convention, all_ops) -> None:
-    data = json.loads(blocks.to_json(convention, all_ops))
+    data = json.loads(blocks.to_json(convention, all_ops=all_ops))
     totals = data["totals"]
     for key in ("weights", "biases", "params", "macs", "flops", "exact", "ops", "count"):
         assert sum(record[key] for record in data["layers"]) == totals[key], key
-    assert totals["count"] == blocks.total(convention, all_ops)
+    assert totals["count"] == blocks.total(convention, all_ops=all_ops)
     assert data["count_label"] == table.count_label(convention, all_ops)
     assert data["conventions"] == table.conventions_text(blocks, convention, all_ops)
     assert sum(record["share"] for record in data["layers"]) == pytest.approx(1, abs=1e-4)
@@ -231,7 +231,7 @@ def test_latex_is_booktabs_and_escaped() -> None:
 
 
 def test_text_shows_conventions_under_the_table(lenet) -> None:
-    tail = lenet.to_text("exact", True).split("\n\n")[1].splitlines()
+    tail = lenet.to_text("exact", all_ops=True).split("\n\n")[1].splitlines()
     assert tail == table.conventions_text(lenet, "exact", True)
 
 

@@ -102,6 +102,44 @@ convtranspose2d 8 k=3x2 s=2x1 p=1x0 output_padding=1x0 nobias
 conv 8 k3 g=4 d=2 p=2
 conv 8 k1 groups=2
 """,
+    # 1-D signals: C@L input, every 1-D word
+    """\
+input 2@64
+conv1d 8 k5 p2 relu
+bn1d
+batchnorm1d
+dwconv1d k3 p1
+maxpool1d k2
+avgpool1d k2 s1
+deconv1d 4 k2 s2
+convtranspose1d 4 k3 p1
+adaptiveavgpool1d 8
+adaptivemaxpool1d 4
+conv 4 k3 p1
+flatten
+fc 3
+""",
+    # 3-D volumes: C@DxHxW input, every 3-D word
+    """\
+input 3@8x16x16
+conv3d 4 k3 p1 relu
+bn3d
+batchnorm3d
+dwconv3d k3 p1
+maxpool3d k2
+avgpool3d k1x2x2
+deconv3d 4 k2 s2
+convtranspose3d 4 k1
+adaptiveavgpool3d 2x4x4
+adaptivemaxpool3d 2
+gap
+""",
+    # 2-D words that name their dimensions
+    """\
+input 8x8x4
+bn2d
+deconv2d 4 k1
+""",
     # 5 adaptive pools in both forms, label characters
     """\
 input 13x17x8
@@ -357,7 +395,7 @@ def check_result(net: cnn_magic.Network) -> None:
 
 
 def positive(shape: tuple) -> bool:
-    return len(shape) in (1, 3) and all(type(v) is int and v >= 1 for v in shape)
+    return len(shape) in (1, 2, 3, 4) and all(type(v) is int and v >= 1 for v in shape)
 
 
 @pytest.mark.parametrize("number", range(len(CORPUS)))

@@ -164,7 +164,6 @@ def test_every_layer_agrees_with_pytorch(text: str, rounding: str) -> None:
 
 
 def test_every_layer_kind_is_covered() -> None:
-    assert set(torch_export._LEAVES) == set(RULES)
     written = " ".join(NETWORKS.values())
     missing = [op for op in RULES if op not in written]
     assert missing == []

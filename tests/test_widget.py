@@ -79,7 +79,7 @@ def test_set_moves_the_toggles_and_plain_use_needs_no_widget():
     assert (convention.value, rounding.value) == ("macs", "floor")
     view.set(convention="flops")
     assert convention.value == "flops" and "833,040" in table.value
-    with pytest.raises(cnn_magic.CNNError, match="valid: flops, macs, exact"):
+    with pytest.raises(cnn_magic.CNNError, match="did you mean 'flops'"):
         view.set(convention="gflops")
 
 
