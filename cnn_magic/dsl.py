@@ -316,6 +316,10 @@ KEYS = {
     "output_padding": "out_pad",
     "bias": "bias",
     "mode": "mode",
+    "top": "top",
+    "bottom": "bottom",
+    "left": "left",
+    "right": "right",
 }
 """Argument keys as written (``k=3``, ``kernel_size=3``) → argument names."""
 
@@ -329,6 +333,10 @@ KEY_FORMS = {
     "bias": "nobias or bias=no",
     "rounding": "floor or ceil",
     "mode": "mode=nearest",
+    "top": "top=1",
+    "bottom": "bottom=1",
+    "left": "left=1",
+    "right": "right=1",
 }
 """How each argument is written, for hints."""
 

@@ -5,7 +5,7 @@ from networks import BASIC_BLOCK
 
 import cnn_magic
 from cnn_magic import evaluate
-from cnn_magic.layers import ALIASES, RULES, WORD_DIMS
+from cnn_magic.layers import ACTIVATIONS, ALIASES, WORD_DIMS
 
 
 def shapes(text, **kw):
@@ -106,17 +106,7 @@ def test_every_alias_means_its_layer(alias):
     assert (a.op, a.out_shape, a.params, a.macs) == (b.op, b.out_shape, b.params, b.macs)
 
 
-@pytest.mark.parametrize(
-    "name",
-    sorted(
-        n
-        for n, r in RULES.items()
-        if r.family == n
-        and not r.merge
-        and n
-        not in ("conv", "fc", "flatten", "bn", "dropout", "lrn", "identity", "dwconv", "deconv")
-    ),
-)
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_every_activation_alone_and_after_a_layer(name):
     alone = evaluate(f"input 4x4x2\n{name}").layers[0]
     assert alone.out_shape == (4, 4, 2)

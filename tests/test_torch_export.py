@@ -22,6 +22,27 @@ from cnn_magic.layers import RULES
 ROOT = Path(__file__).parent.parent
 
 NETWORKS = {
+    "modern": """input 12x10x8
+layernorm
+groupnorm 4
+instancenorm affine
+instancenorm
+layerscale
+channelshuffle 2
+pixelshuffle 2
+pad top=1 bottom=0 left=2 right=1 reflect
+pad 1 replicate
+crop 20x16
+pixelunshuffle 2
+upsample 2 bilinear
+upsample 1x2
+conv 8 k3 hardsigmoid
+pad 2x1 circular
+crop top=1 bottom=2 left=0 right=1
+gap
+flatten
+layernorm
+layerscale""",
     "conv": """input 33x35x4
 conv 8 k3
 conv 8 k3x1 s2 p1x0
