@@ -20,6 +20,7 @@ GOLDEN = Path(__file__).parent / "golden"
 FORMATS = {"text": "txt", "markdown": "md", "csv": "csv", "json": "json", "latex": "tex"}
 NAMES = (
     "alexnet",
+    "convnext_tiny",
     "densenet121",
     "lenet5",
     "mobilenet_v2",
@@ -131,7 +132,7 @@ def test_list_examples(capsys) -> None:
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == list(NAMES)
-    assert lines[2].startswith("lenet5         LeNet-5 — LeCun et al.")  # names padded alike
+    assert lines[3].startswith("lenet5         LeNet-5 — LeCun et al.")  # names padded alike
 
 
 # --------------------------------------------------------------------------- errors

@@ -33,6 +33,7 @@ REFERENCE: dict[str, tuple[int, float, int | None]] = {
     "mobilenet_v2": (3_504_872, 0.301, 3),
     "squeezenet1_0": (1_248_424, 0.819, 3),
     "densenet121": (7_978_856, 2.834, 3),
+    "convnext_tiny": (28_589_128, 4.456, 3),
 }
 NAMES = list(REFERENCE)
 
@@ -40,6 +41,7 @@ NAMES = list(REFERENCE)
 KIND_OF_OP = {
     "conv": "conv",
     "dwconv": "conv",
+    "deconv": "deconv",
     "fc": "fc",
     "maxpool": "pool",
     "avgpool": "pool",
@@ -48,11 +50,20 @@ KIND_OF_OP = {
 }
 KIND_OF_MODULE = {
     torch_zoo.nn.Conv2d: "conv",
+    torch_zoo.nn.ConvTranspose2d: "deconv",
     torch_zoo.nn.Linear: "fc",
     torch_zoo.nn.MaxPool2d: "pool",
     torch_zoo.nn.AvgPool2d: "pool",
     torch_zoo.nn.AdaptiveAvgPool2d: "pool",
 }
+
+
+def kind_of(traced: torch_zoo.Traced) -> str:
+    """A linear layer applied at every position of a map (ConvNeXt's) is a 1×1 conv."""
+    if traced.module is torch_zoo.nn.Linear and len(traced.out_shape) == 3:
+        return "conv"
+    return KIND_OF_MODULE[traced.module]
+
 
 HEADER = re.compile(r"# (?P<title>[^—]+) — (?P<paper>[^;]+); (?P<ref>.+)")
 
@@ -133,7 +144,7 @@ def test_matches_torch_twin(name: str) -> None:
         for layer in net.layers
         if layer.op in KIND_OF_OP
     ]
-    theirs = [(KIND_OF_MODULE[m.module], hwc(m.out_shape), m.params, m.macs) for m in modules]
+    theirs = [(kind_of(m), hwc(m.out_shape), m.params, m.macs) for m in modules]
     assert ours == theirs
 
 

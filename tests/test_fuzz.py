@@ -203,6 +203,30 @@ conv 256 k5 p2 g2 relu
 elu
 maxpool k3 s2 ceil
 """,
+    # 10 the rounding statement and the layers of networks taught today
+    """rounding floor
+input 24x20x8
+LN: layernorm
+ln
+groupnorm 4
+instancenorm affine
+instancenorm2d
+layerscale
+channelshuffle 2
+pixelshuffle 2
+pad top=1 bottom=0 left=2 right=1 reflect
+pad 1x2 replicate
+pad 1 circular
+crop 40x36
+crop top=1 bottom=1 left=0 right=2
+pixelunshuffle 2
+upsample 2 bilinear
+upsample 1x2 nearest
+conv 8 k1 hardsigmoid
+""",
+    # 11 1-D and 3-D maps through the same layers
+    "input 3@16\ninstancenorm1d\nupsample 2\npad 1\ncrop 30\ngroupnorm 1\n",
+    "input 2@4x6x6\ninstancenorm3d affine\nupsample 2x1x1\npad 1\ncrop 8x6x6\n",
 ]
 
 # Every word of the language, for token soups and token mutations.
@@ -254,6 +278,30 @@ WORDS = sorted(
         "sigmoid",
         "tanh",
         "softmax",
+        "hardsigmoid",
+        "layernorm",
+        "ln",
+        "groupnorm",
+        "instancenorm",
+        "affine",
+        "layerscale",
+        "channelshuffle",
+        "pixelshuffle",
+        "pixelunshuffle",
+        "upsample",
+        "bilinear",
+        "nearest",
+        "pad",
+        "crop",
+        "top=1",
+        "bottom=0",
+        "left=2",
+        "right=-1",
+        "reflect",
+        "replicate",
+        "circular",
+        "rounding",
+        "rounding floor",
         "repeat",
         "residual",
         "concat",

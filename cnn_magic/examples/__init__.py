@@ -14,7 +14,7 @@ True
 Traceback (most recent call last):
 ...
 cnn_magic.errors.CNNError: unknown example 'resnet5'
-did you mean 'resnet50'? known examples: alexnet, densenet121, lenet5, ..., vgg16
+did you mean 'resnet50'? known examples: alexnet, ..., vgg16
 """
 
 from __future__ import annotations
