@@ -34,10 +34,10 @@ from typing import NamedTuple
 
 from .errors import CNNError, did_you_mean
 
-BLOCKS = ("repeat", "residual", "concat", "add")
+BLOCKS = ("repeat", "residual", "concat", "add", "scale", "split", "side")
 """Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
 ``concat:`` and ``add:``. What each block does is ``evaluate.py``'s."""
-INNER_BLOCKS = {"shortcut": "residual:", "branch": "concat: or add:"}
+INNER_BLOCKS = {"shortcut": "residual:", "branch": "concat:, add: or split:"}
 """Blocks that live only inside another, with where they belong."""
 BLOCK_WORDS = (*BLOCKS, *INNER_BLOCKS)
 """Every word that opens a block."""

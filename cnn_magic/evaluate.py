@@ -213,6 +213,7 @@ class _Walker:
         self.prepared_by_id: dict[int, Prepared] = {}  # id(statement) → the same
         self.steps: dict[tuple[int, Shape], Step] = {}  # (id(prepared), input) → Step
         self.paths: dict[int, list[tuple[str, tuple[Statement, ...]]]] = {}  # id(block) → paths
+        self.repeats = 0  # how many repeat blocks enclose the statement being walked
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -316,16 +317,37 @@ class _Walker:
         if kind == "repeat":
             count = _repeat_count(statement)
             out = shape
+            self.repeats += 1
             for i in range(1, count + 1):
                 out, field = self.sequence(
                     statement.body, out, field, depth + 1, inner, f"{suffix}.{i}"
                 )
+            self.repeats -= 1
+        elif kind == "side":
+            out, field = self.side(statement, shape, field, depth, inner, suffix)
         else:
             out, field = self.merge(statement, kind, name, shape, field, depth, inner, suffix)
+        # a side output's block shows the side's own output; the main path goes on unchanged
+        shown = self.layers[-1].out_shape if kind == "side" else out
         self.blocks.append(
-            Block(name, kind, statement.line, depth, path, shape, out, first, len(self.layers))
+            Block(name, kind, statement.line, depth, path, shape, shown, first, len(self.layers))
         )
         return out, field
+
+    def side(
+        self, statement: Statement, shape: Shape, field: Field, depth: int, inner: str, suffix: str
+    ) -> tuple[Shape, Field]:
+        """A side output (an auxiliary head): its body runs on the current output and ends
+        in an output of its own; the main path goes on from the block's input, unchanged."""
+        if statement.args:
+            raise statement.error("side: takes no arguments", statement.args[0])
+        if self.repeats:
+            raise statement.error(
+                "a side output cannot be inside repeat: every pass would add another output",
+                hint="write it once, after the repeat (or write the repeat's passes out)",
+            )
+        self.sequence(statement.body, shape, field, depth + 1, inner, suffix)
+        return shape, field
 
     def merge(
         self,
@@ -338,22 +360,30 @@ class _Walker:
         inner: str,
         suffix: str,
     ) -> tuple[Shape, Field]:
-        if statement.args:
+        if statement.args and kind != "split":
             raise statement.error(f"{kind}: takes no arguments", statement.args[0])
         paths = self.paths.get(id(statement))
         if paths is None:  # a block inside repeat is split into its paths once
             paths = self.paths[id(statement)] = _branches(statement, kind)
+        inputs = [shape] * len(paths)
+        if kind == "split":
+            inputs = [(*shape[:-1], c) for c in _split_sizes(statement, shape, len(paths))]
         results = [
             self.sequence(
-                body, shape, field, depth + 1, f"{inner}/{label}" if label else inner, suffix
+                body, start, field, depth + 1, f"{inner}/{label}" if label else inner, suffix
             )
-            for label, body in paths
+            for (label, body), start in zip(paths, inputs, strict=True)
         ]
         shapes = tuple(out for out, _ in results)
-        out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
-        ops = (len(shapes) - 1) * elements(out) if kind != "concat" else 0
+        if kind == "scale":  # input × gate: the gate broadcasts over the input
+            shapes = (shape, *shapes)
+            _check_gate(statement, shape, shapes[1])
+            out = shape
+        else:
+            out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
+        ops = (len(shapes) - 1) * elements(out) if kind not in ("concat", "split") else 0
         merged = _union([f for _, f in results])
-        op = "concat" if kind == "concat" else "add"
+        op = {"concat": "concat", "split": "concat", "scale": "mul"}.get(kind, "add")
         self.layers.append(
             Layer(
                 f"{name}.{op}",
@@ -381,6 +411,8 @@ class _Walker:
 
 def _branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statement, ...]]]:
     """The parallel paths of a block, each as (label, statements)."""
+    if kind == "scale":
+        return [("", statement.body)]
     if kind == "residual":
         shortcuts = [s for s in statement.body if s.opens_block and s.keyword.lower == "shortcut"]
         if len(shortcuts) > 1:
@@ -404,10 +436,69 @@ def _branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statemen
     return paths
 
 
+def _split_sizes(statement: Statement, shape: Shape, parts: int) -> list[int]:
+    """The channels of each part of ``split N:`` (N equal parts) or ``split a b ...:``
+    (those sizes, which must add up to the input's channels), one part per branch."""
+    args = statement.args
+    words = [t.lower for t in args]
+    if not args or not all(w.isascii() and w.isdigit() and int(w) > 0 for w in words):
+        bad = next((t for t in args if not (t.lower.isdigit() and int(t.lower) > 0)), None)
+        raise statement.error(
+            "split needs the number of equal parts, or the size of each part",
+            bad,
+            hint="split 2: (two halves) or split 24 40: (24 and 40 channels)",
+        )
+    c = shape[-1]
+    if len(args) == 1:
+        count = int(words[0])
+        if c % count:
+            raise statement.error(
+                f"split {count}: the input's {c:,} channels do not split into {count} equal parts",
+                args[0],
+                hint=f"give the sizes instead, e.g. split {c // count} {c - c // count}:"
+                if count == 2
+                else "give the size of each part",
+            )
+        sizes = [c // count] * count
+    else:
+        sizes = [int(w) for w in words]
+        if sum(sizes) != c:
+            raise statement.error(
+                f"split sizes {' + '.join(words)} = {sum(sizes):,}, but the input has "
+                f"{c:,} channels",
+                args[0],
+                hint="the parts must add up to the channels",
+            )
+    if len(sizes) != parts:
+        raise statement.error(
+            f"split makes {len(sizes)} parts but has {parts} branch{'es' * (parts != 1)}",
+            args[0],
+            hint="one branch: block per part",
+        )
+    return sizes
+
+
+def _check_gate(statement: Statement, shape: Shape, gate: Shape) -> None:
+    """``scale:``'s gate broadcasts over its input: each dimension equal, or 1 (a 1×1×C
+    gate over H×W×C, as squeeze-and-excitation makes)."""
+    fits = len(gate) == len(shape) and all(g in (1, v) for g, v in zip(gate, shape, strict=True))
+    if not fits:
+        raise statement.error(
+            f"scale: the input is {format_shape(shape)} but the gate (the body's output) is "
+            f"{format_shape(gate)}; they do not broadcast",
+            hint="each dimension of the gate must equal the input's or be 1 "
+            f"(e.g. 1×1×{shape[-1]}: gap, then convs back to {shape[-1]} channels)",
+        )
+
+
 def _merge_text(kind: str, paths: list[tuple[str, tuple[Statement, ...]]]) -> str:
     """What a merge row shows in the layer column: ``add: body + shortcut``."""
     if kind == "residual":
         return "add: body + " + ("shortcut" if paths[1][1] else "input")
+    if kind == "scale":
+        return "mul: input × body"
+    if kind == "split":
+        return "concat: " + " + ".join(label for label, _ in paths)
     return f"{kind}: " + " + ".join(label for label, _ in paths)
 
 
@@ -416,7 +507,7 @@ def _merged_shape(
 ) -> Shape:
     first = shapes[0]
     for label, shape in zip(labels[1:], shapes[1:], strict=True):
-        if kind == "concat":
+        if kind in ("concat", "split"):
             agree = len(shape) == len(first) and shape[:-1] == first[:-1]
             what = "height and width" if len(first) == 3 else "spatial size"
         else:
@@ -428,7 +519,7 @@ def _merged_shape(
                 f"{kind}: {first_name} gives {format_shape(first)} but {label} gives "
                 f"{format_shape(shape)}; they must agree in {what}",
             )
-    if kind == "concat":
+    if kind in ("concat", "split"):
         return (*first[:-1], sum(s[-1] for s in shapes))
     return first
 

@@ -1329,6 +1329,9 @@ class Merge(Rule):
         if name == "add":
             self.meaning = "element-wise sum of branches (residual: and add: blocks)"
             self.cost_text = "branches − 1 additions per output element (residual and add blocks)"
+        elif name == "mul":
+            self.meaning = "the input times a gate broadcast over it (scale: blocks)"
+            self.cost_text = "1 multiplication per output element (scale blocks)"
         else:
             self.meaning = "channel concatenation of branches"
 
@@ -1343,7 +1346,7 @@ class Merge(Rule):
         return [Worked("C_{out}", "C_out", plus(*channels), layer.out_shape[-1], note)]
 
     def ops_term(self, layer: Layer) -> Term | None:
-        if self.name != "add":
+        if self.name not in ("add", "mul"):
             return None
         return times(num(len(layer.branches) - 1), *_nums(layer.out_shape))
 
@@ -1880,6 +1883,7 @@ RULES: dict[str, Rule] = {
         *_ACTIVATIONS,
         Merge("add"),
         Merge("concat"),
+        Merge("mul"),
     )
 }
 """Every layer kind by its canonical name (``Layer.op``), merge rows included."""

@@ -6,7 +6,7 @@ Totals are derived from the layers, never stored. Nothing here formats a number;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .conventions import Rounding, check_convention, check_dtype, check_flag
@@ -99,7 +99,29 @@ class Network:
 
     @property
     def output_shape(self) -> Shape:
-        return self.layers[-1].out_shape if self.layers else self.input_shape
+        """The main output's shape (side outputs are in :attr:`side_outputs`)."""
+        layers = self.main.layers
+        return layers[-1].out_shape if layers else self.input_shape
+
+    @property
+    def side_outputs(self) -> tuple[tuple[str, Shape], ...]:
+        """(name, shape) of each side output (``side:`` block), in order."""
+        return tuple((b.name, b.out_shape) for b in self.blocks if b.kind == "side")
+
+    @property
+    def main(self) -> Network:
+        """The network without its side outputs: what runs at inference when auxiliary
+        heads are only for training (GoogLeNet as torchvision ships it)."""
+        sides = [(b.first, b.stop) for b in self.blocks if b.kind == "side"]
+        if not sides:
+            return self
+        keep = [i for i in range(len(self.layers)) if not any(lo <= i < hi for lo, hi in sides)]
+        blocks = [
+            b._replace(first=sum(i < b.first for i in keep), stop=sum(i < b.stop for i in keep))
+            for b in self.blocks
+            if not any(lo <= b.first and b.stop <= hi for lo, hi in sides)
+        ]
+        return replace(self, layers=tuple(self.layers[i] for i in keep), blocks=tuple(blocks))
 
     @property
     def weights(self) -> int:

@@ -117,7 +117,28 @@ def count_label(convention: str, all_ops: bool = False) -> str:
 def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
     """The sentences printed under every table: what was counted, and how."""
     checked = check_convention(convention)
-    return [CONVENTION_TEXT[checked], SCOPE_TEXT[bool(all_ops)], rounding_text(net)]
+    sentences = [CONVENTION_TEXT[checked], SCOPE_TEXT[bool(all_ops)], rounding_text(net)]
+    if net.side_outputs:
+        sentences.append(side_text(net, checked, bool(all_ops)))
+    return sentences
+
+
+def side_text(net: Network, convention: str, all_ops: bool) -> str:
+    """The sentence that tells side outputs apart: counted in the totals, and the totals
+    without them (``net.main``, the network as run at inference).
+
+    >>> from .evaluate import evaluate
+    >>> net = evaluate("input 4x4x2\\naux: side:\\n  fc 3\\nconv 1 k1")
+    >>> print(side_text(net, "macs", False))
+    side outputs aux (3) are counted in the totals; without them: 3 params, 32 MACs
+    """
+    main = net.main
+    names = ", ".join(f"{name} ({format_shape(shape)})" for name, shape in net.side_outputs)
+    return (
+        f"side outputs {names} are counted in the totals; without them: "
+        f"{main.params:,} params, {main.total(convention, all_ops=all_ops):,} "
+        f"{count_label(convention, all_ops)}"
+    )
 
 
 def rounding_text(net: Network, short: bool = False) -> str:

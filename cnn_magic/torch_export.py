@@ -56,7 +56,7 @@ Module = Any  # torch.nn.Module: torch is optional, so never imported at module 
 RESERVED = ("layer_modules",)
 """Attribute names the exported model uses itself: a child never takes them."""
 
-_CONTAINERS = ("Residual", "Concat", "Add")
+_CONTAINERS = ("Residual", "Concat", "Add", "Scale", "Split", "Side")
 
 
 def _torch() -> tuple[Any, Any]:
@@ -120,7 +120,7 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
                 f"{layer.name}: output {format_shape(layer.out_shape)} here, "
                 f"{format_shape(theirs) if theirs else 'never run'} in PyTorch"
             )
-        if layer.op not in ("add", "concat"):  # a merge module holds its whole block
+        if layer.op not in ("add", "concat", "mul"):  # a merge module holds its whole block
             count = sum(p.numel() for p in module.parameters())
             if count != layer.params:
                 problems.append(
@@ -167,12 +167,20 @@ class _Builder:
         depth = block.depth + 1
         if block.kind == "repeat":
             return self.sequence(block.first, block.stop, depth)
-        merge = block.stop - 1  # the add/concat row closes the block
-        paths = {label: self.sequence(lo, hi, depth) for label, lo, hi in self.paths(block)}
         containers = _classes()
+        if block.kind == "side":
+            return containers["Side"](self.sequence(block.first, block.stop, depth))
+        merge = block.stop - 1  # the add/concat/mul row closes the block
+        spans = self.paths(block)
+        paths = {label: self.sequence(lo, hi, depth) for label, lo, hi in spans}
         if block.kind == "residual":
             shortcut = paths.get("shortcut", self.nn.Identity())
             module = containers["Residual"](paths[""], shortcut)
+        elif block.kind == "scale":
+            module = containers["Scale"](paths[""])
+        elif block.kind == "split":
+            sizes = [self.net.layers[lo].in_shape[-1] for _, lo, _ in spans]
+            module = containers["Split"](paths, sizes)
         else:
             module = containers["Concat" if block.kind == "concat" else "Add"](paths)
         self.modules[merge] = module
@@ -260,7 +268,49 @@ def _classes() -> dict[str, Any]:
             outputs = [branch(x) for branch in self.branches.values()]
             return functools.reduce(torch.add, outputs)
 
-    classes = {"Residual": Residual, "Concat": Concat, "Add": Add}
+    class Scale(nn.Module):
+        """``x * gate(x)``, the gate broadcast over x (squeeze-and-excitation)."""
+
+        def __init__(self, gate) -> None:
+            super().__init__()
+            self.gate = gate
+
+        def forward(self, x):
+            return x * self.gate(x)
+
+    class Split(Concat):
+        """The channels cut into parts, one per branch, the outputs joined again."""
+
+        def __init__(self, branches: dict, sizes: list[int]) -> None:
+            super().__init__(branches)
+            self.sizes = list(sizes)
+
+        def forward(self, x):
+            parts = torch.split(x, self.sizes, dim=1)
+            outputs = [b(p) for b, p in zip(self.branches.values(), parts, strict=True)]
+            return torch.cat(outputs, dim=1)
+
+    class Side(nn.Module):
+        """A side output: runs ``head`` on its input, keeps the result in ``output``
+        and passes the input on unchanged."""
+
+        def __init__(self, head) -> None:
+            super().__init__()
+            self.head = head
+            self.output = None
+
+        def forward(self, x):
+            self.output = self.head(x)
+            return x
+
+    classes = {
+        "Residual": Residual,
+        "Concat": Concat,
+        "Add": Add,
+        "Scale": Scale,
+        "Split": Split,
+        "Side": Side,
+    }
     for name, cls in classes.items():
         cls.__module__, cls.__qualname__ = __name__, name
     return classes

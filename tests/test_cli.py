@@ -22,10 +22,15 @@ NAMES = (
     "alexnet",
     "convnext_tiny",
     "densenet121",
+    "efficientnet_b0",
+    "googlenet",
     "lenet5",
     "mobilenet_v2",
+    "mobilenet_v3_large",
+    "regnet_y_400mf",
     "resnet18",
     "resnet50",
+    "shufflenet_v2_x1_0",
     "squeezenet1_0",
     "vgg16",
 )
@@ -132,7 +137,7 @@ def test_list_examples(capsys) -> None:
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == list(NAMES)
-    assert lines[3].startswith("lenet5         LeNet-5 — LeCun et al.")  # names padded alike
+    assert lines[5].startswith("lenet5              LeNet-5 — LeCun et al.")  # names padded alike
 
 
 # --------------------------------------------------------------------------- errors

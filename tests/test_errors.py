@@ -61,7 +61,7 @@ CASES = [
     (M + "residual:\nconv 6 k3", 2, 1, ["opens a block with nothing in it"]),
     (M + "repeat 2:", 2, 1, ["opens a block with nothing in it"]),
     (M + "shortcut:\n  conv 3 k1", 2, 1, ["'shortcut:' belongs directly inside residual:"]),
-    (M + "branch:\n  conv 3 k1", 2, 1, ["'branch:' belongs directly inside concat: or add:"]),
+    (M + "branch:\n  conv 3 k1", 2, 1, ["'branch:' belongs directly inside concat:, add:"]),
     (M + "concat:\n  conv 3 k1", 3, 3, ["only branch: blocks go directly inside concat:"]),
     (M + "residual:\n  shortcut:\n    conv 3 k1", 2, 1, ["needs layers besides its shortcut"]),
     (

@@ -34,7 +34,13 @@ REFERENCE: dict[str, tuple[int, float, int | None]] = {
     "squeezenet1_0": (1_248_424, 0.819, 3),
     "densenet121": (7_978_856, 2.834, 3),
     "convnext_tiny": (28_589_128, 4.456, 3),
+    "efficientnet_b0": (5_288_548, 0.386, 3),
+    "regnet_y_400mf": (4_344_144, 0.402, 3),
+    "mobilenet_v3_large": (5_483_032, 0.217, 3),
+    "shufflenet_v2_x1_0": (2_278_604, 0.145, 3),
+    "googlenet": (6_624_904, 1.498, 3),  # for inference: without its auxiliary heads
 }
+GOOGLENET_TRAINING_PARAMS = 13_004_888  # with both auxiliary heads, as it is trained
 NAMES = list(REFERENCE)
 
 # Our ops that the traced torch modules correspond to, by kind.
@@ -96,7 +102,8 @@ def twin(name: str) -> torch_zoo.nn.Module:
 
 def traced(name: str) -> list[torch_zoo.Traced]:
     if name in torch_zoo_modern.BUILDERS:
-        return torch_zoo_modern.trace(twin(name), torch_zoo_modern.INPUTS[name])
+        training = name in torch_zoo_modern.TRAINING_MODE  # the auxiliary heads run
+        return torch_zoo_modern.trace(twin(name), torch_zoo_modern.INPUTS[name], training)
     return torch_zoo.trace(twin(name), torch_zoo.INPUTS[name])
 
 
@@ -120,7 +127,7 @@ def test_header(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_reference_figures(name: str) -> None:
     params, macs, decimals = REFERENCE[name]
-    net = evaluated(name)
+    net = evaluated(name).main  # published figures are for inference: no side outputs
     assert net.params == params
     assert net.params == net.weights + net.biases
     if decimals is None:
@@ -154,3 +161,14 @@ def test_residual_adds_match_torch_twin(name: str) -> None:
     zoo = torch_zoo_modern if name in torch_zoo_modern.BUILDERS else torch_zoo
     assert len(adds) == zoo.residual_adds(twin(name))
     assert all(len(set(layer.branches)) == 1 for layer in adds)
+
+
+def test_googlenet_side_outputs() -> None:
+    """The auxiliary heads are side outputs: counted in the totals (training), left out
+    of net.main (inference), the main output unchanged."""
+    net = evaluated("googlenet")
+    assert net.params == GOOGLENET_TRAINING_PARAMS == torch_zoo.count_params(twin("googlenet"))
+    assert net.side_outputs == (("aux1", (1000,)), ("aux2", (1000,)))
+    assert net.output_shape == net.main.output_shape == (1000,)
+    assert net.main.params == REFERENCE["googlenet"][0]
+    assert net.params - net.main.params == 3_188_968 + 3_191_016  # aux1 (512 in), aux2 (528 in)

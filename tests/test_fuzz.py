@@ -227,6 +227,32 @@ conv 8 k1 hardsigmoid
     # 11 1-D and 3-D maps through the same layers
     "input 3@16\ninstancenorm1d\nupsample 2\npad 1\ncrop 30\ngroupnorm 1\n",
     "input 2@4x6x6\ninstancenorm3d affine\nupsample 2x1x1\npad 1\ncrop 8x6x6\n",
+    # 13 an SE block, a ShuffleNetV2 unit and an auxiliary head
+    """\
+input 28x28x16
+se: scale:
+  gap
+  conv 4 k1 relu
+  conv 16 k1 hardsigmoid
+unit: split 2:
+  branch:
+    identity
+  branch:
+    conv 8 k1 nobias
+    bn relu
+split 6 10:
+  branch:
+    conv 6 k3 p1
+  branch:
+    scale:
+      gap
+      conv 10 k1 sigmoid
+channelshuffle 4
+aux: side:
+  gap
+  fc 10
+conv 8 k3 s2
+""",
 ]
 
 # Every word of the language, for token soups and token mutations.
@@ -302,6 +328,13 @@ WORDS = sorted(
         "circular",
         "rounding",
         "rounding floor",
+        "scale",
+        "scale:",
+        "split",
+        "split 2:",
+        "split 6 10:",
+        "side",
+        "side:",
         "repeat",
         "residual",
         "concat",
@@ -461,7 +494,8 @@ def test_corpus_covers_the_language() -> None:
     from cnn_magic.layers import ALIASES, BLOCKS, RULES
 
     words = set(re.findall(r"[a-z_0-9]+", "\n".join(CORPUS).lower()))
-    missing = (set(RULES) | set(ALIASES) | set(BLOCKS) | {"shortcut", "branch"}) - words
+    layer_words = {op for op, rule in RULES.items() if not rule.merge}  # mul is no word
+    missing = (layer_words | set(ALIASES) | set(BLOCKS) | {"shortcut", "branch"}) - words
     assert not missing
 
 

@@ -36,6 +36,7 @@ SAMPLES = {
     "identity": "input 4x4x3\nidentity",
     "add": "input 4x4x3\nadd:\n  branch:\n    relu\n  branch:\n    identity",
     "concat": "input 4x4x3\nconcat:\n  branch:\n    conv 2 k1\n  branch:\n    identity",
+    "mul": "input 4x4x3\nscale:\n  gap\n  conv 3 k1 sigmoid",
     "layernorm": "input 4x4x6\nlayernorm",
     "groupnorm": "input 4x4x6\ngroupnorm 3",
     "instancenorm": "input 4x4x6\ninstancenorm affine",

@@ -1,0 +1,154 @@
+"""``scale:``, ``split:`` and ``side:``: what they compute and how they refuse mistakes.
+
+The numbers are worked by hand here (an SE block, a ShuffleNetV2 unit, an auxiliary
+head) and checked against PyTorch through ``to_torch()``; each mistake names its line,
+points at the token and says what would be valid.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import cnn_magic
+from cnn_magic import CNNError, torch_export
+
+SE = """input 28x28x64
+se: scale:
+  gap
+  conv 16 k1 relu
+  conv 64 k1 sigmoid
+"""
+
+UNIT = """input 28x28x116
+unit: split 2:
+  branch:
+    identity
+  branch:
+    conv 58 k1 nobias
+    bn relu
+    dwconv k3 p1 nobias
+    bn
+    conv 58 k1 nobias
+    bn relu
+channelshuffle 2
+"""
+
+HEAD = """input 14x14x512
+aux: side:
+  adaptiveavgpool 4
+  conv 128 k1 nobias
+  bn relu
+  fc 1024 relu
+  fc 1000
+conv 64 k1
+"""
+
+
+def test_an_se_block() -> None:
+    net = cnn_magic.evaluate(SE)
+    mul = net.layers[-1]
+    assert (mul.name, mul.op, mul.branches) == ("se.mul", "mul", ((28, 28, 64), (1, 1, 64)))
+    assert net.output_shape == (28, 28, 64)
+    assert net.params == (64 * 16 + 16) + (16 * 64 + 64) == 2_128
+    assert mul.ops == 28 * 28 * 64  # one multiplication per output element, all ops only
+    assert (mul.macs, net.macs) == (0, 64 * 16 + 16 * 64)
+    assert torch_export.compare(net) == []
+
+
+def test_a_shufflenet_unit() -> None:
+    net = cnn_magic.evaluate(UNIT)
+    first_half, second_half = net.layers[0].in_shape, net.layers[1].in_shape
+    assert first_half == second_half == (28, 28, 58)
+    assert net.output_shape == (28, 28, 116)
+    # 1×1 58→58, BN, depthwise 3×3, BN, 1×1, BN: 3,364 + 116 + 522 + 116 + 3,364 + 116
+    assert net.params == 7_598
+    assert torch_export.compare(net) == []
+
+
+def test_split_sizes_need_not_be_equal() -> None:
+    net = cnn_magic.evaluate(
+        "input 8x8x64\nsplit 24 40:\n  branch:\n    conv 8 k1\n  branch:\n    identity"
+    )
+    assert [layer.in_shape[-1] for layer in net.layers[:2]] == [24, 40]
+    assert net.output_shape == (8, 8, 48)
+    model = net.to_torch()
+    assert torch_export.compare(net, model) == []
+
+
+def test_a_side_output() -> None:
+    net = cnn_magic.evaluate(HEAD)
+    assert net.side_outputs == (("aux", (1000,)),)
+    assert net.output_shape == (14, 14, 64)  # the main path read the side's input
+    head = 512 * 128 + 2 * 128 + (2048 * 1024 + 1024) + (1024 * 1000 + 1000)
+    assert net.params == head + 512 * 64 + 64
+    assert net.main.params == 512 * 64 + 64
+    assert net.main.output_shape == net.output_shape
+    assert "side outputs aux (1000) are counted in the totals" in net.to_text()
+    model = net.to_torch()
+    assert torch_export.compare(net, model) == []
+    with torch.no_grad():
+        out = model(torch_export.input_tensor(net))
+    assert tuple(out.shape) == (1, 64, 14, 14)
+    assert tuple(model.aux.output.shape) == (1, 1000)  # the side output, kept
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "column", "hint"),
+    [
+        (
+            "input 8x8x64\nsplit 24 30:\n  branch:\n    identity\n  branch:\n    identity",
+            "split sizes 24 + 30 = 54, but the input has 64 channels",
+            2,
+            7,
+            "add up",
+        ),
+        (
+            "input 8x8x7\nsplit 2:\n  branch:\n    identity\n  branch:\n    identity",
+            "do not split into 2 equal parts",
+            2,
+            7,
+            "split 3 4:",
+        ),
+        (
+            "input 8x8x8\nsplit 2:\n  branch:\n    identity",
+            "split makes 2 parts but has 1 branch",
+            2,
+            7,
+            "one branch",
+        ),
+        (
+            "input 8x8x8\nsplit x:\n  branch:\n    identity",
+            "split needs the number of equal parts",
+            2,
+            7,
+            "split 2:",
+        ),
+        (
+            "input 8x8x8\nscale:\n  gap\n  conv 4 k1 sigmoid",
+            "the input is 8×8×8 but the gate (the body's output) is 1×1×4",
+            2,
+            1,
+            "1×1×8",
+        ),
+        (
+            "input 8x8x8\nrepeat 2:\n  aux: side:\n    gap\n  conv 8 k1",
+            "a side output cannot be inside repeat",
+            3,
+            8,
+            "after the repeat",
+        ),
+        ("input 8x8x8\nscale 2:\n  gap", "scale: takes no arguments", 2, 7, None),
+        ("input 8x8x8\nside x:\n  gap", "side: takes no arguments", 2, 6, None),
+        ("input 8x8x8\nsplit 2:\n  conv 4 k1", "only branch: blocks go directly", 3, 3, "branch"),
+    ],
+)
+def test_mistakes(text: str, message: str, line: int, column: int, hint: str | None) -> None:
+    with pytest.raises(CNNError) as caught:
+        cnn_magic.evaluate(text)
+    error = caught.value
+    assert message in error.message
+    assert (error.line, error.column) == (line, column)
+    if hint is not None:
+        assert hint in (error.hint or "")
+    assert "^" in str(error)  # the caret under the token
