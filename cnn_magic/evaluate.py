@@ -19,6 +19,7 @@ from .dsl import (
     INNER_BLOCKS,
     SHAPE_HINT,
     Statement,
+    Token,
     input_shape,
     parse,
     parse_shape,
@@ -69,8 +70,10 @@ def _evaluate(text: str, rounding: Rounding | None, input: str | None) -> Networ
     declared, statements = _rounding_statement(parse(text))
     mode: Rounding = rounding or declared or "textbook"
     shape: Shape | None = None
+    input_label = None
     if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
         shape = input_shape(statements[0])
+        input_label = statements[0].label
         statements = statements[1:]
     elif input is None:
         where = statements[0] if statements else None
@@ -82,6 +85,9 @@ def _evaluate(text: str, rounding: Rounding | None, input: str | None) -> Networ
     assert shape is not None
     _check_size(statements)
     walker = _Walker(mode)
+    walker.labels = _all_labels(statements, {})
+    if input_label is not None:  # `x: input 32x32x3` names the input for references
+        walker.outputs[input_label.text] = (-1, shape, _start_field(shape))
     walker.sequence(statements, shape, _start_field(shape), 0, "", "")
     return Network(text, mode, shape, tuple(walker.layers), tuple(walker.blocks), declared)
 
@@ -197,6 +203,28 @@ class Prepared(NamedTuple):
     word: str  # the keyword as written, lower case (conv1d fixes the dimensions)
 
 
+REFERENCE_MERGES = ("concat", "add", "mul")
+"""Words that, without a ':' and with labels after them, merge labelled outputs."""
+
+
+def _from_token(statement: Statement) -> Token | None:
+    """The ``from=LABEL`` argument of a statement, if any."""
+    for token in statement.args:
+        if token.lower.startswith("from="):
+            return token
+    return None
+
+
+def _all_labels(statements: Sequence[Statement], found: dict[str, int]) -> dict[str, int]:
+    """Every label of the text with the line it is first written on."""
+    for statement in statements:
+        if statement.label is not None:
+            found.setdefault(statement.label.text, statement.line)
+        if statement.opens_block:
+            _all_labels(statement.body, found)
+    return found
+
+
 MERGE_ARGS = Args()
 """The arguments of a merge row: none."""
 
@@ -214,6 +242,10 @@ class _Walker:
         self.steps: dict[tuple[int, Shape], Step] = {}  # (id(prepared), input) → Step
         self.paths: dict[int, list[tuple[str, tuple[Statement, ...]]]] = {}  # id(block) → paths
         self.repeats = 0  # how many repeat blocks enclose the statement being walked
+        # label → (row that produced it, -1 for the input; its shape; its receptive field)
+        self.outputs: dict[str, tuple[int, Shape, Field]] = {}
+        self.labels: dict[str, int] = {}  # every label of the text → its first line
+        self.stripped: dict[int, Statement] = {}  # id(statement) → it without from=
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -234,12 +266,123 @@ class _Walker:
         for statement in statements:
             if statement.opens_block:
                 shape, field = self.block(statement, shape, field, depth, path, suffix)
+            elif statement.keyword.lower in REFERENCE_MERGES and statement.args:
+                shape, field = self.merge_labels(statement, depth, path, suffix)
             else:
-                shape, field = self.layer(statement, shape, field, depth, path, suffix)
+                reads: tuple[int, ...] = ()
+                source = _from_token(statement)
+                if source is not None:
+                    producer, shape, field = self.read_label(statement, source)
+                    reads = (producer,)
+                    statement = self.stripped.setdefault(
+                        id(statement),
+                        statement._replace(args=tuple(t for t in statement.args if t != source)),
+                    )
+                shape, field = self.layer(statement, shape, field, depth, path, suffix, reads)
+            if statement.label is not None:
+                self.remember(statement, suffix, shape, field)
         return shape, field
 
+    def remember(self, statement: Statement, suffix: str, shape: Shape, field: Field) -> None:
+        """A labelled statement's output, under its label and its name (``c.2`` in a repeat)."""
+        assert statement.label is not None
+        if statement.opens_block and statement.keyword.lower == "side":
+            return  # a side output is an output, not a map to read: see read_label
+        entry = (len(self.layers) - 1, shape, field)
+        self.outputs[statement.label.text] = entry
+        self.outputs[statement.label.text + suffix] = entry
+
+    def read_label(self, statement: Statement, token: Token) -> tuple[int, Shape, Field]:
+        """The output a reference names: the most recent one with that label."""
+        label = token.text.split("=", 1)[1] if "=" in token.text else token.text
+        found = self.outputs.get(label)
+        if found is not None:
+            return found
+        if label in self.labels and self.labels[label] >= statement.line:
+            raise statement.error(
+                f"label '{label}' is defined later, on line {self.labels[label]}",
+                token,
+                hint="a statement can read only outputs written before it",
+            )
+        if label in self.labels:
+            raise statement.error(
+                f"'{label}' is a side output, not a map to read",
+                token,
+                hint="label a layer inside the side: block to read its output",
+            )
+        known = sorted(self.outputs)
+        raise statement.error(
+            f"unknown label '{label}'",
+            token,
+            hint=did_you_mean(label, known) if known else "no output has a label yet",
+        )
+
+    def merge_labels(
+        self, statement: Statement, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
+        """``concat A, B`` / ``add A, B`` / ``mul A, B``: a merge row of labelled outputs
+        (add and mul broadcast as PyTorch does: each dimension equal, or 1)."""
+        kind = statement.keyword.lower
+        found = [(token, *self.read_label(statement, token)) for token in statement.args]
+        if len(found) < 2:
+            raise statement.error(
+                f"{kind} of labels needs at least two",
+                statement.args[0],
+                hint=f"{kind} a, b  (or the block form {kind}:)",
+            )
+        shapes = tuple(shape for _, _, shape, _ in found)
+        first_token, _, first, _ = found[0]
+        out = first
+        for token, _, shape, _ in found[1:]:
+            if kind == "concat":
+                agree = len(shape) == len(first) and shape[:-1] == first[:-1]
+                if not agree:
+                    size = "x".join(map(str, shape[:-1]))
+                    raise statement.error(
+                        f"concat: {first_token.text} gives {format_shape(first)} but "
+                        f"{token.text} gives {format_shape(shape)}; "
+                        "all but the channels must agree",
+                        token,
+                        hint=f"crop or pad one of them first (crop {size} from={first_token.text})"
+                        if len(shape) == len(first)
+                        else None,
+                    )
+                out = (*out[:-1], out[-1] + shape[-1])
+                continue
+            fits = len(shape) == len(out) and all(
+                a == b or 1 in (a, b) for a, b in zip(out, shape, strict=True)
+            )
+            if not fits:
+                raise statement.error(
+                    f"{kind}: {first_token.text} gives {format_shape(first)} but {token.text} "
+                    f"gives {format_shape(shape)}; they do not broadcast",
+                    token,
+                    hint="each dimension must be equal, or 1 in one of them",
+                )
+            out = tuple(max(a, b) for a, b in zip(out, shape, strict=True))
+        ops = 0 if kind == "concat" else (len(found) - 1) * elements(out)
+        field = _union([f for _, _, _, f in found])
+        name = self.name(statement, kind, suffix)
+        sign = " × " if kind == "mul" else " + "
+        text = f"{kind}: " + sign.join(t.text for t, _, _, _ in found)
+        self.layers.append(
+            Layer(
+                name, kind, text, statement.line, depth, path, shapes[0], out,
+                0, 0, 0, 0, ops, None, None, field, shapes, MERGE_ARGS,
+                tuple(producer for _, producer, _, _ in found),
+            )
+        )  # fmt: skip
+        return out, field
+
     def layer(
-        self, statement: Statement, shape: Shape, field: Field, depth: int, path: str, suffix: str
+        self,
+        statement: Statement,
+        shape: Shape,
+        field: Field,
+        depth: int,
+        path: str,
+        suffix: str,
+        reads: tuple[int, ...] = (),
     ) -> tuple[Shape, Field]:
         prepared = self.prepared_by_id.get(id(statement))
         if prepared is None:
@@ -271,6 +414,7 @@ class _Walker:
                 field,
                 (),
                 step.args,
+                reads,
             )
         )
         return out, field

@@ -44,6 +44,9 @@ class Layer(NamedTuple):
     receptive_field: tuple[ReceptiveField, ...] | None = None  # per spatial dimension
     branches: tuple[Shape, ...] = ()  # merge rows (add, concat): the shapes merged
     args: Args | None = None  # the typed arguments its rule read, defaults filled in
+    # references: the rows whose outputs it reads instead of the previous one (-1: the
+    # input); a layer written with from=LABEL reads one, a merge of labels several
+    reads: tuple[int, ...] = ()
 
     @property
     def params(self) -> int:

@@ -56,7 +56,7 @@ Module = Any  # torch.nn.Module: torch is optional, so never imported at module 
 RESERVED = ("layer_modules",)
 """Attribute names the exported model uses itself: a child never takes them."""
 
-_CONTAINERS = ("Residual", "Concat", "Add", "Scale", "Split", "Side")
+_CONTAINERS = ("Residual", "Concat", "Add", "Scale", "Split", "Side", "Reads", "Tape")
 
 
 def _torch() -> tuple[Any, Any]:
@@ -77,8 +77,20 @@ def to_torch(net: Network) -> Module:
     _, nn = _torch()
     builder = _Builder(net, nn)
     model = builder.sequence(0, len(net.layers), 0)
+    read = {i for layer in net.layers for i in layer.reads}
+    if read:  # references: labelled outputs are kept on a tape for the layers that read them
+        for index in read - {-1}:
+            builder.modules[index].register_forward_hook(_keep(builder.tape, index))
+        model = _classes()["Tape"](model, builder.tape)
     model.layer_modules = tuple(builder.modules)
     return model.train(False)  # inference mode: batch norm uses its running buffers
+
+
+def _keep(tape: dict[int, Any], index: int) -> Any:
+    def hook(module: Any, inputs: Any, output: Any) -> None:
+        tape[index] = output
+
+    return hook
 
 
 def input_tensor(net: Network, batch: int = 1) -> Any:
@@ -146,6 +158,7 @@ class _Builder:
         self.net, self.nn = net, nn
         self.starts = {(block.first, block.depth): block for block in net.blocks}
         self.modules: list[Module] = [None] * len(net.layers)
+        self.tape: dict[int, Any] = {}  # row index (-1: the input) → its latest output
 
     def sequence(self, lo: int, hi: int, depth: int) -> Module:
         """``net.layers[lo:hi]`` at ``depth``, blocks nested, as an ``nn.Sequential``."""
@@ -158,6 +171,10 @@ class _Builder:
             else:
                 layer = self.net.layers[index]
                 name, module = layer.name, self.leaf(layer)
+                if layer.reads:  # from=LABEL, or a merge of labelled outputs
+                    module = _classes()["Reads"](
+                        None if RULES[layer.op].merge else module, layer.op, layer.reads, self.tape
+                    )
                 self.modules[index] = module
                 index += 1
             seq.add_module(_child_name(seq, name), module)
@@ -214,6 +231,8 @@ class _Builder:
     def leaf(self, layer: Layer) -> Module:
         """The layer's modules, from its rule and typed arguments; a trailing activation
         follows in an ``nn.Sequential``."""
+        if RULES[layer.op].merge:  # a merge of labelled outputs: Reads does the work
+            return None
         parts = RULES[layer.op].torch(self.nn, layer)
         if layer.activation is not None:
             parts += ACTIVATIONS[layer.activation].torch(self.nn, layer)
@@ -303,7 +322,37 @@ def _classes() -> dict[str, Any]:
             self.output = self.head(x)
             return x
 
+    class Reads(nn.Module):
+        """A layer that reads labelled outputs (kept on ``tape`` by hooks) instead of its
+        input: ``module`` on the one it names, or their merge (concat, add or mul)."""
+
+        def __init__(self, module, op: str, reads: tuple[int, ...], tape: dict) -> None:
+            super().__init__()
+            self.module, self.op, self.reads, self.tape = module, op, tuple(reads), tape
+
+        def forward(self, x):
+            values = [self.tape[i] for i in self.reads]
+            if self.module is not None:
+                return self.module(values[0])
+            if self.op == "concat":
+                return torch.cat(values, dim=1)
+            combine = torch.add if self.op == "add" else torch.mul
+            return functools.reduce(combine, values)
+
+    class Tape(nn.Module):
+        """The model, with its input kept on the tape (row −1) for references to it."""
+
+        def __init__(self, model, tape: dict) -> None:
+            super().__init__()
+            self.model, self.tape = model, tape
+
+        def forward(self, x):
+            self.tape[-1] = x
+            return self.model(x)
+
     classes = {
+        "Reads": Reads,
+        "Tape": Tape,
         "Residual": Residual,
         "Concat": Concat,
         "Add": Add,

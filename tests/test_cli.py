@@ -32,6 +32,7 @@ NAMES = (
     "resnet50",
     "shufflenet_v2_x1_0",
     "squeezenet1_0",
+    "unet",
     "vgg16",
 )
 

@@ -39,6 +39,9 @@ REFERENCE: dict[str, tuple[int, float, int | None]] = {
     "mobilenet_v3_large": (5_483_032, 0.217, 3),
     "shufflenet_v2_x1_0": (2_278_604, 0.145, 3),
     "googlenet": (6_624_904, 1.498, 3),  # for inference: without its auxiliary heads
+    # the 2015 paper's network at 572×572×1: no published table; worked out in the file's
+    # header and in tests/test_torch_zoo_modern.py, layer by layer
+    "unet": (31_030_658, 150_428_424_448, None),
 }
 GOOGLENET_TRAINING_PARAMS = 13_004_888  # with both auxiliary heads, as it is trained
 NAMES = list(REFERENCE)
@@ -121,7 +124,8 @@ def test_header(name: str) -> None:
     first, _, third = source(name).splitlines()[:3]
     assert HEADER.fullmatch(first), first
     assert declared_rounding(source(name)) == ("textbook" if name == "lenet5" else "floor")
-    assert third == ("input 32x32x1" if name == "lenet5" else "input 224x224x3")
+    inputs = {"lenet5": "input 32x32x1", "unet": "input 572x572x1"}
+    assert third == inputs.get(name, "input 224x224x3")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -135,7 +139,8 @@ def test_reference_figures(name: str) -> None:
     else:
         assert round(net.macs / 1e9, decimals) == macs
     assert net.flops == 2 * net.macs
-    assert net.output_shape == ((10,) if name == "lenet5" else (1000,))
+    outputs = {"lenet5": (10,), "unet": (388, 388, 2)}
+    assert net.output_shape == outputs.get(name, (1000,))
 
 
 @pytest.mark.parametrize("name", NAMES)

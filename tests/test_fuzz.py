@@ -253,6 +253,24 @@ aux: side:
   fc 10
 conv 8 k3 s2
 """,
+    # 14 references: from=, merges of labelled outputs, the input's label, a U-Net step
+    """\
+x: input 32x32x4
+enc: conv 8 k3 relu
+maxpool k2
+mid: conv 16 k3 p1 relu
+up: deconv 8 k2 s2
+skip: crop 30x30 from=enc
+cat: concat skip, up
+b: conv 8 k1 from=x
+g: gap from=b
+s: add b, b
+mul s, g
+repeat 2:
+  c: conv 8 k3 p1
+  add c, c
+concat c, c.1
+""",
 ]
 
 # Every word of the language, for token soups and token mutations.
@@ -335,6 +353,14 @@ WORDS = sorted(
         "split 6 10:",
         "side",
         "side:",
+        "from=x",
+        "from=enc",
+        "from=nowhere",
+        "concat a, b",
+        "add x, x",
+        "mul x",
+        "x:",
+        "enc:",
         "repeat",
         "residual",
         "concat",

@@ -152,3 +152,86 @@ def test_mistakes(text: str, message: str, line: int, column: int, hint: str | N
     if hint is not None:
         assert hint in (error.hint or "")
     assert "^" in str(error)  # the caret under the token
+
+
+# --------------------------------------------------------------------------- references
+
+UNET_STEP = """x: input 64x64x8
+enc: conv 16 k3 relu              # 62×62×16
+maxpool k2                        # 31×31×16
+conv 32 k3 relu                   # 29×29×32
+up: deconv 16 k2 s2               # 58×58×16
+skip: crop 58x58 from=enc         # 62×62×16 → 58×58×16
+concat skip, up                   # 58×58×32
+"""
+
+
+def test_a_unet_step_reads_an_earlier_output() -> None:
+    net = cnn_magic.evaluate(UNET_STEP)
+    skip, cat = net.layers[-2], net.layers[-1]
+    assert (skip.in_shape, skip.out_shape, skip.reads) == ((62, 62, 16), (58, 58, 16), (0,))
+    assert (cat.op, cat.text, cat.reads) == ("concat", "concat: skip + up", (4, 3))
+    assert cat.branches == ((58, 58, 16), (58, 58, 16)) and net.output_shape == (58, 58, 32)
+    assert torch_export.compare(net) == []
+
+
+def test_references_to_the_input_and_broadcasting_merges() -> None:
+    net = cnn_magic.evaluate(
+        "x: input 8x8x4\na: conv 4 k1\nb: conv 4 k1 from=x\ns: add a, b\ng: gap from=s\nmul s, g"
+    )
+    assert net.layers[1].reads == (-1,)
+    assert net.layers[-1].branches == ((8, 8, 4), (1, 1, 4)) and net.output_shape == (8, 8, 4)
+    assert net.layers[-1].ops == 8 * 8 * 4
+    assert torch_export.compare(net) == []
+
+
+def test_a_label_in_a_repeat_means_the_latest_pass() -> None:
+    net = cnn_magic.evaluate("input 8x8x4\nrepeat 2:\n  c: conv 4 k3 p1\n  add c, c\nconcat c, c.1")
+    assert net.layers[-1].reads == (2, 0)  # c: the second pass's conv; c.1 the first's
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "column", "hint"),
+    [
+        (UNET_STEP + "concat sikp, up", "unknown label 'sikp'", 8, 8, "did you mean 'skip'?"),
+        (
+            "input 8x8x4\nconv 4 k1 from=later\nlater: conv 4 k1",
+            "label 'later' is defined later, on line 3",
+            2,
+            11,
+            "written before",
+        ),
+        (
+            UNET_STEP + "concat enc, up",
+            "concat: enc gives 62×62×16 but up gives 58×58×16",
+            8,
+            13,
+            "crop 58x58 from=enc",
+        ),
+        (
+            "input 8x8x4\na: conv 4 k1\nb: conv 3 k1\nadd a, b",
+            "add: a gives 8×8×4 but b gives 8×8×3; they do not broadcast",
+            4,
+            8,
+            "equal, or 1",
+        ),
+        (
+            "input 8x8x4\nh: side:\n  gap\nconcat h, h",
+            "'h' is a side output, not a map to read",
+            4,
+            8,
+            "inside the side",
+        ),
+        ("input 8x8x4\na: conv 4 k1\nconcat a", "concat of labels needs at least two", 3, 8, None),
+    ],
+)
+def test_reference_mistakes(
+    text: str, message: str, line: int, column: int, hint: str | None
+) -> None:
+    with pytest.raises(CNNError) as caught:
+        cnn_magic.evaluate(text)
+    error = caught.value
+    assert message in error.message
+    assert (error.line, error.column) == (line, column)
+    if hint is not None:
+        assert hint in (error.hint or "")
