@@ -16,6 +16,7 @@ import sys
 from . import evaluate, example_names
 from .conventions import CONVENTIONS, ROUNDINGS
 from .errors import CNNError
+from .results import Network
 
 FORMATS = ("text", "markdown", "csv", "json", "latex")
 
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _network(args: argparse.Namespace):
+def _network(args: argparse.Namespace) -> Network:
     if args.example:
         from . import example
 

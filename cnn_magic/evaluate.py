@@ -34,6 +34,11 @@ from .shapes import ReceptiveField, Shape, elements, format_shape
 __all__ = ["MAX_LAYERS", "evaluate", "format_shape", "parse_shape"]
 
 MAX_LAYERS = 100_000
+MAX_DERIVED = 10**24
+"""The most values, parameters or operations one layer may come to. Three lines can
+grow a map past 10³⁰⁰ (repeated transposed convolutions, a concat doubling its channels
+in a repeat); such a network is refused at the layer where it happens, so every count
+stays a sane integer that any formatter can print."""
 
 Field = tuple[ReceptiveField, ...] | None
 """The receptive field per spatial dimension; None after a vector or a lost window."""
@@ -438,12 +443,13 @@ class _Walker:
         check_dims(prepared.site, prepared.word, shape)
         step = prepared.rule.apply(prepared.site, prepared.args, shape, self.rounding)
         activation = step.args.activation
-        if activation is None:
-            return step
-        extra = ACTIVATIONS[activation]
-        return step._replace(
-            weights=step.weights + extra.weights, ops=step.ops + extra.ops(step.out_shape)
-        )
+        if activation is not None:
+            extra = ACTIVATIONS[activation]
+            step = step._replace(
+                weights=step.weights + extra.weights, ops=step.ops + extra.ops(step.out_shape)
+            )
+        _check_bounded(prepared.site.statement, step.out_shape, step.weights, step.exact, step.ops)
+        return step
 
     def block(
         self, statement: Statement, shape: Shape, field: Field, depth: int, path: str, suffix: str
@@ -526,6 +532,7 @@ class _Walker:
         else:
             out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
         ops = (len(shapes) - 1) * elements(out) if kind not in ("concat", "split") else 0
+        _check_bounded(statement, out, 0, 0, ops)
         merged = _union([f for _, f in results])
         op = {"concat": "concat", "split": "concat", "scale": "mul"}.get(kind, "add")
         self.layers.append(
@@ -551,6 +558,23 @@ class _Walker:
             )
         )
         return out, merged
+
+
+def _check_bounded(statement: Statement, shape: Shape, weights: int, exact: int, ops: int) -> None:
+    """Refuse a layer whose size or counts pass MAX_DERIVED (exact counts bound MACs)."""
+    values = elements(shape)
+    if max(values, weights, exact, ops) <= MAX_DERIVED:
+        return
+    what, count = max(
+        [("output values", values), ("parameters", weights), ("operations", max(exact, ops))],
+        key=lambda pair: pair[1],
+    )
+    digits = str(count)  # no float: the count may be past 10^308
+    raise statement.error(
+        f"this layer comes to about {digits[0]}.{digits[1]}×10^{len(digits) - 1} {what} "
+        "(more than 10^24)",
+        hint="a size grows without bound: check repeat counts, strides and concat blocks",
+    )
 
 
 def _branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statement, ...]]]:

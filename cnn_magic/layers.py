@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from .conventions import Convention, Rounding, rounding_for
 from .dsl import BLOCKS, INNER_BLOCKS, KEY_FORMS, Arg, Statement, Token, unknown_argument
@@ -1317,6 +1317,72 @@ class Activation(Rule):
         return [getattr(nn, self.torch_name)()]
 
 
+class Upsample(Rule):
+    """Upsampling by whole factors S (``upsample 2``, or one per dimension: ``2x1``):
+    ``out = H·S`` per spatial dimension, no parameters. ``nearest`` (the default) copies
+    each value, no operations; linear interpolation (``linear`` in 1-D, ``bilinear`` in
+    2-D, ``trilinear`` in 3-D, as PyTorch names them) weighs the 2^d nearest inputs:
+    2^d multiplications and 2^d − 1 additions, ``2^(d+1) − 1`` per output element."""
+
+    name = family = "upsample"
+    usage = "upsample S [mode]"
+    meaning = "upsampling by S (or `2x1`): nearest, or linear/bilinear/trilinear"
+    cost_text = "0 (nearest: a copy); linear modes 2^(d+1) − 1 per output element"
+    accepts = frozenset({"mode"})
+    number = Number("scale", "sizes", True, None, "upsample S, e.g. upsample 2 or upsample 2x1")
+    words = ("nearest", "linear", "bilinear", "trilinear")
+    dims = (1, 2, 3)
+    _LINEAR: ClassVar[dict[str, int]] = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        dims = self.feature_map(site, shape, "upsample")
+        if args.scale is None:
+            raise site.error("upsample needs a scale factor", hint=self.number and self.number.hint)
+        mode = args.mode or "nearest"
+        if mode not in self.words:
+            raise site.error(
+                f"unknown upsampling mode '{mode}'", "mode", hint=did_you_mean(mode, self.words)
+            )
+        if mode != "nearest" and self._LINEAR[mode] != dims:
+            right = next(word for word, d in self._LINEAR.items() if d == dims)
+            raise site.error(
+                f"{mode} interpolation needs a {self._LINEAR[mode]}-D map, "
+                f"but the input is {format_shape(shape)}",
+                "mode",
+                hint=f"in {dims}-D it is {right} (PyTorch's name)",
+            )
+        args = self.resolve(site, args, dims)._replace(mode=mode)
+        scale = args.scale or ()
+        axes = tuple(
+            Axis(size, 1, s, 0, 0, 1, size * s, "upsample")
+            for size, s in zip(_spatial(shape), scale, strict=True)
+        )
+        out = (*(a.out for a in axes), shape[-1])
+        per_output = 0 if mode == "nearest" else 2 ** (dims + 1) - 1
+        return Step(out, ops=per_output * elements(out), axes=axes, window="lost", args=args)
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        axes = layer.axes or ()
+        names = SPATIAL_NAMES[len(axes)]
+        return [
+            Worked(f"{n}_{{out}}", f"{n}_out", times(num(a.size), num(a.stride)), a.out)
+            for n, a in zip(names, axes, strict=True)
+        ]
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        if layer.args is None or layer.args.mode == "nearest":
+            return None
+        dims = len(layer.out_shape) - 1
+        mults, adds = num(2**dims), num(2**dims - 1)
+        return times(paren(plus(mults, adds)), *_nums(layer.out_shape))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        args = layer.args
+        assert args is not None and args.scale is not None
+        factors = tuple(float(s) for s in args.scale)
+        return [nn.Upsample(scale_factor=factors, mode=args.mode or "nearest")]
+
+
 class Merge(Rule):
     """The merge row of a block: ``add`` (residual and add blocks: ``branches − 1``
     additions per output element) or ``concat`` (channels joined, no cost)."""
@@ -1568,54 +1634,6 @@ class PixelShuffle(Rule):
         assert layer.args is not None and layer.args.factor is not None
         cls = nn.PixelUnshuffle if self.inverse else nn.PixelShuffle
         return [cls(layer.args.factor)]
-
-
-class Upsample(Rule):
-    """Resizing by a whole factor per spatial dimension: out = S·H. ``nearest`` copies
-    (no cost); ``bilinear`` (2-D maps) weighs 4 neighbours: 7 operations per output."""
-
-    name = family = "upsample"
-    usage = "upsample S [bilinear]"
-    meaning = "H×W×C → S·H×S·W×C (S or SHxSW); nearest (default) or bilinear (2-D)"
-    cost_text = "nearest 0; bilinear 7 per output element (4 multiplies, 3 additions)"
-    number = Number("scale", "sizes", True, None, "upsample 2, or upsample 2x1 bilinear")
-    words = ("nearest", "bilinear")
-    dims = (1, 2, 3)
-
-    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
-        dims = _map_only(site, shape, "upsample")
-        if args.scale is None:
-            raise site.error("upsample needs its factor", hint="upsample 2")
-        args = self.resolve(site, args, dims)
-        assert args.scale is not None
-        mode = args.mode or "nearest"
-        if mode == "bilinear" and dims != 2:
-            raise site.error(
-                f"bilinear upsampling needs a 2-D map, but the input is {format_shape(shape)}",
-                "mode",
-                hint="nearest works for any map",
-            )
-        out = (*(v * s for v, s in zip(_spatial(shape), args.scale, strict=True)), shape[-1])
-        ops = 7 * elements(out) if mode == "bilinear" else 0
-        return Step(out, ops=ops, args=args._replace(mode=mode))
-
-    def shape_lines(self, layer: Layer) -> list[Worked]:
-        assert layer.args is not None and layer.args.scale is not None
-        names = SPATIAL_NAMES[len(layer.in_shape) - 1]
-        return [
-            Worked(f"{n}_{{out}}", f"{n}_out", times(num(s), num(v)), o)
-            for n, s, v, o in zip(
-                names, layer.args.scale, layer.in_shape, layer.out_shape, strict=False
-            )
-        ]
-
-    def ops_term(self, layer: Layer) -> Term | None:
-        return times(num(7), *_nums(layer.out_shape)) if layer.ops else None
-
-    def torch(self, nn: Any, layer: Layer) -> list[Module]:
-        assert layer.args is not None and layer.args.scale is not None
-        scale = tuple(float(s) for s in layer.args.scale)
-        return [nn.Upsample(scale_factor=scale, mode=layer.args.mode or "nearest")]
 
 
 _SIDE_KEYS = ("top", "bottom", "left", "right")

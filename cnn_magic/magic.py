@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import keyword
 from pathlib import Path
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
-from IPython.utils.process import arg_split
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 from traitlets import Bool, Enum
 
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .errors import CNNError
 from .evaluate import declared_rounding
+from .results import Network
 from .widget import CNNView
 
 
@@ -171,14 +173,17 @@ class CnnMagic(Magics):
         except CNNError as error:
             raise _surface(error, offset) from None
         if name is not None:
-            self.shell.user_ns[name] = view.network
+            self.shell.user_ns[name] = view.network  # type: ignore[union-attr]
         display(view)
         if args.explain:
             from .explain import explain  # only when asked: %load_ext stays light
 
-            display(explain(view.network, view.convention, all_ops=view.all_ops, dtype=view.dtype))
+            network = view.network
+            assert isinstance(network, Network)  # CNNView raised otherwise
+            worked = explain(network, view.convention, all_ops=view.all_ops, dtype=view.dtype)
+            display(worked)
 
-    def _source(self, args, inline: str, cell: str | None) -> tuple[str, str, int]:
+    def _source(self, args: Any, inline: str, cell: str | None) -> tuple[str, str, int]:
         """The network text, its default rounding, and how far its line numbers are
         shifted in what the user sees (1 in a cell: the ``%%cnn`` line is line 1)."""
         if cell is not None and inline:
@@ -215,7 +220,7 @@ class CnnMagic(Magics):
         return text, self.rounding, int(cell is not None)
 
 
-def _has_kernel(shell) -> bool:
+def _has_kernel(shell: Any) -> bool:
     """Whether a kernel (Jupyter, VS Code, Colab) runs the shell: only then can a front
     end show widgets; terminal IPython gets the static table without importing them."""
     return getattr(shell, "kernel", None) is not None
@@ -226,7 +231,7 @@ def _has_statements(text: str) -> bool:
     return any(line.split("#", 1)[0].strip(" \t\f;") for line in text.splitlines())
 
 
-def _parse_line(line: str):
+def _parse_line(line: str) -> tuple[Any, str]:
     """The options of the magic line, and the raw text after them (``%cnn`` only)."""
     tokens = arg_split(line, strict=False)
     try:
@@ -264,14 +269,14 @@ def _variable(name: str | None) -> str | None:
     return name
 
 
-def load_ipython_extension(shell) -> None:
+def load_ipython_extension(shell: Any) -> None:
     """Register ``%%cnn``/``%cnn``; the instance joins ``shell.configurables`` itself
     (``Magics.__init__`` does it), which makes ``%config CnnMagic`` reach it."""
     unload_ipython_extension(shell)
     shell.register_magics(CnnMagic(shell=shell))
 
 
-def unload_ipython_extension(shell) -> None:
+def unload_ipython_extension(shell: Any) -> None:
     """Remove ``%%cnn``/``%cnn`` and the configurable (``%unload_ext cnn_magic``)."""
     manager = shell.magics_manager
     for kind in ("line", "cell"):
@@ -281,7 +286,7 @@ def unload_ipython_extension(shell) -> None:
     shell.configurables[:] = [c for c in shell.configurables if not _is_ours(c)]
 
 
-def _is_ours(thing) -> bool:
+def _is_ours(thing: object) -> bool:
     # by name: after %reload_ext an older CnnMagic class may still be registered
     owner = getattr(thing, "__self__", thing)
     return type(owner).__name__ == "CnnMagic"

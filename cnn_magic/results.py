@@ -6,7 +6,6 @@ Totals are derived from the layers, never stored. Nothing here formats a number;
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .conventions import Rounding, check_convention, check_dtype, check_flag
@@ -89,16 +88,81 @@ def _count(layer: Layer, convention: str, all_ops: bool) -> int:
     return base + layer.ops if all_ops else base
 
 
-@dataclass(frozen=True, slots=True)
 class Network:
-    """The evaluated network: layers in execution order, blocks expanded. Immutable."""
+    """The evaluated network: layers in execution order, blocks expanded. Immutable.
+
+    A plain class with slots rather than a frozen dataclass: ``import dataclasses``
+    (and the ``inspect`` it pulls in) was a third of ``import cnn_magic``.
+    """
+
+    __slots__ = ("blocks", "declared_rounding", "input_shape", "layers", "rounding", "text")
 
     text: str
     rounding: Rounding
     input_shape: Shape
     layers: tuple[Layer, ...]
-    blocks: tuple[Block, ...] = ()
-    declared_rounding: Rounding | None = None  # what the text's `rounding` statement says
+    blocks: tuple[Block, ...]
+    declared_rounding: Rounding | None  # what the text's `rounding` statement says
+
+    def __init__(
+        self,
+        text: str,
+        rounding: Rounding,
+        input_shape: Shape,
+        layers: tuple[Layer, ...],
+        blocks: tuple[Block, ...] = (),
+        declared_rounding: Rounding | None = None,
+    ) -> None:
+        setter = object.__setattr__  # the fields are set once, here
+        setter(self, "text", text)
+        setter(self, "rounding", rounding)
+        setter(self, "input_shape", input_shape)
+        setter(self, "layers", layers)
+        setter(self, "blocks", blocks)
+        setter(self, "declared_rounding", declared_rounding)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Network is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Network is immutable: cannot delete {name!r}")
+
+    def _fields(
+        self,
+    ) -> tuple[str, Rounding, Shape, tuple[Layer, ...], tuple[Block, ...], Rounding | None]:
+        return (
+            self.text,
+            self.rounding,
+            self.input_shape,
+            self.layers,
+            self.blocks,
+            self.declared_rounding,
+        )
+
+    def replace(self, **changes: Any) -> Network:
+        """A copy with some fields changed: ``net.replace(layers=...)``."""
+        fields: dict[str, Any] = {
+            "text": self.text,
+            "rounding": self.rounding,
+            "input_shape": self.input_shape,
+            "layers": self.layers,
+            "blocks": self.blocks,
+            "declared_rounding": self.declared_rounding,
+        }
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise TypeError(f"Network has no field {sorted(unknown)[0]!r}")
+        fields.update(changes)
+        return Network(**fields)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Network) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Network, self._fields())
 
     @property
     def output_shape(self) -> Shape:
@@ -124,7 +188,7 @@ class Network:
             for b in self.blocks
             if not any(lo <= b.first and b.stop <= hi for lo, hi in sides)
         ]
-        return replace(self, layers=tuple(self.layers[i] for i in keep), blocks=tuple(blocks))
+        return self.replace(layers=tuple(self.layers[i] for i in keep), blocks=tuple(blocks))
 
     @property
     def weights(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import Any
 
 from .conventions import (
     CONVENTION_LABEL,
@@ -23,7 +24,7 @@ from .conventions import (
     check_dtype,
     check_flag,
 )
-from .results import Network
+from .results import Block, Network
 from .shapes import format_shape
 
 
@@ -50,7 +51,7 @@ def rows(
 ) -> list[Row]:
     """The table's rows: block headings (if ``blocks``), layers, then the totals."""
     total = net.total(convention, all_ops=all_ops)
-    headings: dict[int, list] = {}
+    headings: dict[int, list[Block]] = {}
     if blocks:
         for block in sorted(net.blocks, key=lambda b: (b.first, b.depth)):
             headings.setdefault(block.first, []).append(block)
@@ -347,7 +348,7 @@ FRAME_COLUMNS = (
 )
 
 
-def records(net: Network) -> list[dict]:
+def records(net: Network) -> list[dict[str, object]]:
     """One dict per layer with raw values: the source of the DataFrame, CSV and JSON."""
     out = []
     for layer in net.layers:
@@ -369,7 +370,7 @@ def records(net: Network) -> list[dict]:
                 "exact": layer.exact,
                 "ops": layer.ops,
                 "elements": layer.elements,
-                "receptive_field": (f"{field[0].size}×{field[1].size}" if field else ""),
+                "receptive_field": "×".join(str(axis.size) for axis in field) if field else "",
             }
         )
     return out
@@ -377,7 +378,7 @@ def records(net: Network) -> list[dict]:
 
 def to_frame(
     net: Network, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"
-):
+) -> Any:
     """A pandas DataFrame, one row per layer, raw integers (pandas imported here only).
 
     ``convention`` and ``all_ops`` add a ``count`` column with the chosen convention;
@@ -555,7 +556,7 @@ def to_csv(
                 row.input,
                 row.output,
                 *(format_count(v, True) if units else v for v in counts),
-                round(row.share, 6),
+                round(row.share or 0.0, 6),
             ]
         )
     return out.getvalue()
@@ -589,7 +590,7 @@ def to_json(
         record |= {
             "input": list(layer.in_shape),
             "output": list(layer.out_shape),
-            "receptive_field": [field[0].size, field[1].size] if field else None,
+            "receptive_field": [axis.size for axis in field] if field else None,
             "count": count,
             "share": round(count / total, 6) if total else 0.0,
         }

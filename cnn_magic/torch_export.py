@@ -260,30 +260,31 @@ def _classes() -> dict[str, Any]:
     can be loaded again."""
     torch, nn = _torch()
 
-    class Residual(nn.Module):
+    # torch is optional and imported here, so its Module is Any to the type checker
+    class Residual(nn.Module):  # type: ignore[misc, name-defined]
         """``body(x) + shortcut(x)``; the shortcut is ``nn.Identity`` when none is written."""
 
-        def __init__(self, body, shortcut) -> None:
+        def __init__(self, body: Module, shortcut: Module) -> None:
             super().__init__()
             self.body, self.shortcut = body, shortcut
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             return self.body(x) + self.shortcut(x)
 
-    class Concat(nn.Module):
-        """The branches' outputs joined along the channels (dim 1, NCHW)."""
+    class Concat(nn.Module):  # type: ignore[misc, name-defined]
+        """The branches' outputs joined along the channels (dim 1, channels first)."""
 
-        def __init__(self, branches: dict) -> None:
+        def __init__(self, branches: dict[str, Module]) -> None:
             super().__init__()
             self.branches = nn.ModuleDict(branches)
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             return torch.cat([branch(x) for branch in self.branches.values()], dim=1)
 
     class Add(Concat):
         """The element-wise sum of the branches' outputs."""
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             outputs = [branch(x) for branch in self.branches.values()]
             return functools.reduce(torch.add, outputs)
 

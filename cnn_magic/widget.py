@@ -21,6 +21,7 @@ input 9×9×1 → output 4×4×1 · 0 params · 0 FLOPs · activations 64 B as f
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from .conventions import (
     CONVENTION_BUTTON,
@@ -29,7 +30,11 @@ from .conventions import (
     ROUNDING_SHORT,
     ROUNDING_TEXT,
     ROUNDINGS,
+    Convention,
+    Rounding,
     check_convention,
+    check_dtype,
+    check_flag,
     check_rounding,
 )
 from .errors import CNNError
@@ -71,20 +76,20 @@ class CNNView:
         dtype: str = "float32",
         static: bool = False,
     ) -> None:
-        _check(convention=convention)
         self.text = text
         self.input = input
-        self.all_ops = all_ops
-        self.dtype = dtype
-        self.static = static
-        self.baseline = rounding
-        self.convention = convention
-        self.rounding = rounding
+        self.all_ops = check_flag("all_ops", all_ops)
+        self.dtype = check_dtype(dtype)
+        self.static = check_flag("static", static)
+        self.convention: Convention = check_convention(convention)
+        self.rounding: Rounding = check_rounding(rounding)
+        self.baseline: Rounding = self.rounding
         self._results: dict[str, Network | CNNError] = {}
-        self.network = self._evaluate(rounding)
-        if isinstance(self.network, CNNError):
-            raise self.network
-        self._widget = None
+        network = self._evaluate(self.rounding)
+        if isinstance(network, CNNError):
+            raise network
+        self.network: Network = network
+        self._widget: Any = None
 
     # ------------------------------------------------------------------ state
 
@@ -114,8 +119,8 @@ class CNNView:
         rounding_buttons.value = rounding or self.rounding
 
     def _apply(self, convention: str | None = None, rounding: str | None = None) -> None:
-        self.convention = convention or self.convention
-        self.rounding = rounding or self.rounding
+        self.convention = check_convention(convention or self.convention)
+        self.rounding = check_rounding(rounding or self.rounding)
         result = self.result
         if isinstance(result, Network):
             self.network = result
@@ -128,7 +133,9 @@ class CNNView:
         """Indices of the layers whose input or output shape differs from the cell's
         own rounding (none when the current rounding gives an error)."""
         base, now = self._evaluate(self.baseline), self.result
-        if not isinstance(now, Network) or len(now.layers) != len(base.layers):
+        if not isinstance(now, Network) or not isinstance(base, Network):
+            return frozenset()
+        if len(now.layers) != len(base.layers):
             return frozenset()
         return frozenset(
             i
@@ -182,7 +189,7 @@ class CNNView:
         lines = header_lines(result, self.convention, self.all_ops, self.dtype)
         return "\n".join([*lines, "", to_text(result, self.convention, self.all_ops)])
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = {"text/plain": self.to_text(), "text/html": self.to_html()}
         if not self.static:
             bundle[WIDGET_VIEW] = self.widget._repr_mimebundle_()[WIDGET_VIEW]
@@ -194,13 +201,13 @@ class CNNView:
     # ----------------------------------------------------------------- widget
 
     @property
-    def widget(self):
+    def widget(self) -> Any:
         """The ipywidgets view (built on first use): header, toggles, table."""
         if self._widget is None:
             self._widget = self._build()
         return self._widget
 
-    def _build(self):
+    def _build(self) -> Any:
         import ipywidgets as w
 
         convention = w.ToggleButtons(

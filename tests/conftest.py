@@ -48,3 +48,50 @@ def shell(ipython_shell) -> Iterator:
         ipython_shell.display_pub = publisher
         for name in set(ipython_shell.user_ns) - before:
             del ipython_shell.user_ns[name]
+
+
+_IMPORTS_TORCH: dict[Path, bool] = {}
+
+
+def _imports_torch(path: Path) -> bool:
+    """Whether a test module imports torch at all (read once per file)."""
+    if path not in _IMPORTS_TORCH:
+        source = path.read_text(encoding="utf-8") if path.suffix == ".py" else ""
+        _IMPORTS_TORCH[path] = any(
+            line.lstrip().startswith(("import torch", "from torch")) for line in source.splitlines()
+        )
+    return _IMPORTS_TORCH[path]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="the pure-Python loop: leave out the tutorials, the browser, Binder and every "
+        "module that imports torch (not even collected, so torch is never imported)",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if not config.getoption("fast"):
+        return None
+    if collection_path.suffix == ".ipynb" or collection_path.name in ("browser", "binder"):
+        return True
+    return _imports_torch(collection_path) or None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow families so the quick loop can leave them out: ``notebook`` for
+    nbval's cells, ``torch`` for every test in a module that imports torch; under
+    ``--fast``, also leave out the Binder and browser tests of the modules collected."""
+    if config.getoption("fast"):
+        slow = [item for item in items if item.get_closest_marker("binder")]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if not item.get_closest_marker("binder")]
+    for item in items:
+        path = Path(str(item.path))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebook)
+        elif _imports_torch(path):
+            item.add_marker(pytest.mark.torch)

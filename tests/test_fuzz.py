@@ -132,6 +132,8 @@ deconv3d 4 k2 s2
 convtranspose3d 4 k1
 adaptiveavgpool3d 2x4x4
 adaptivemaxpool3d 2
+upsample 2 trilinear
+upsample 1x2x2
 gap
 """,
     # 2-D words that name their dimensions

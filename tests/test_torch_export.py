@@ -80,6 +80,7 @@ conv 6 k2 valid relu""",
     "swish\nhardswish\nsigmoid\ntanh\nsoftmax\nconv 3 k1 leakyrelu\n"
     "conv 3 k1 prelu\nconv 3 k1 elu\nconv 3 k1 softmax",
     "mlp": "input 784\nfc 256 relu\nfc 10",
+    "upsample": "input 5x7x3\nupsample 2\nupsample 2x3 bilinear\nconv 2 k3\nupsample 3 nearest",
     "residual": """input 16x16x8
 residual:
   conv 8 k3 p1 nobias

@@ -96,12 +96,11 @@ def test_a_rounding_that_fails_shows_its_error_and_toggles_keep_working():
 
 
 def test_layer_names_are_escaped_in_the_html(monkeypatch):
-    import dataclasses
 
     view = CNNView(LENET5)
     net = view.network
     evil = net.layers[0]._replace(name="<script>alert(1)</script>", text="conv & <i>")
-    tampered = dataclasses.replace(net, layers=(evil, *net.layers[1:]))
+    tampered = net.replace(layers=(evil, *net.layers[1:]))
     monkeypatch.setitem(view._results, "textbook", tampered)
     html = view.to_html()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
