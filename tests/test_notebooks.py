@@ -43,6 +43,7 @@ TUTORIALS = (
     "03_flops.ipynb",
     "04_real_networks.ipynb",
     "05_checking_against_pytorch.ipynb",
+    "06_todays_blocks.ipynb",
 )
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RAISES = "raises-exception"
@@ -94,7 +95,7 @@ def comparable(cell: dict) -> list[tuple[str, str, str]]:
 # ---------------------------------------------------------------- committed notebooks
 
 
-def test_the_five_tutorials_are_there() -> None:
+def test_the_six_tutorials_are_there() -> None:
     found = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
     assert found == sorted(TUTORIALS)
 
