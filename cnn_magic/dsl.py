@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 from .errors import CNNError, did_you_mean
 
-BLOCKS = ("repeat", "residual", "concat", "add", "scale", "split", "side")
+BLOCKS = ("repeat", "residual", "concat", "add", "scale", "split", "side", "group")
 """Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
 ``concat:`` and ``add:``. What each block does is ``evaluate.py``'s."""
 INNER_BLOCKS = {"shortcut": "residual:", "branch": "concat:, add: or split:"}

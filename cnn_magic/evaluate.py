@@ -86,6 +86,12 @@ def _evaluate(text: str, rounding: Rounding | None, input: str | None) -> Networ
             raise CNNError("the network is empty", hint="start with an input line: input 32x32x1")
         raise where.error("the network needs an input shape first", hint=SHAPE_HINT)
     if input is not None:
+        later = [s for s in statements if s.keyword.lower == "input" and not s.opens_block]
+        if later:
+            raise later[0].error(
+                "this network has several inputs: --input (input=) replaces a single one",
+                hint="write each input's shape in the text",
+            )
         shape = parse_shape(input)
     assert shape is not None
     _check_size(statements)
@@ -93,6 +99,7 @@ def _evaluate(text: str, rounding: Rounding | None, input: str | None) -> Networ
     walker.labels = _all_labels(statements, {})
     if input_label is not None:  # `x: input 32x32x3` names the input for references
         walker.outputs[input_label.text] = (-1, shape, _start_field(shape))
+        walker.first_input_label = input_label.text
     walker.sequence(statements, shape, _start_field(shape), 0, "", "")
     return Network(text, mode, shape, tuple(walker.layers), tuple(walker.blocks), declared)
 
@@ -251,6 +258,11 @@ class _Walker:
         self.outputs: dict[str, tuple[int, Shape, Field]] = {}
         self.labels: dict[str, int] = {}  # every label of the text → its first line
         self.stripped: dict[int, Statement] = {}  # id(statement) → it without from=
+        self.inputs = 1  # inputs so far; a second one is row −2 in Layer.reads
+        self.fresh_input: int | None = None  # a row the next layer reads (an input, a reuse)
+        self.first_input_label: str | None = None
+        self.defined: dict[str, tuple[Statement, int, int]] = {}  # label → statement, rows
+        self.uses: dict[str, int] = {}  # label → how many times it has been applied
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -270,11 +282,37 @@ class _Walker:
     ) -> tuple[Shape, Field]:
         for statement in statements:
             if statement.opens_block:
+                source = _from_token(statement)
+                if source is not None:
+                    if statement.keyword.lower not in ("group", "repeat"):
+                        kind = statement.keyword.text
+                        raise statement.error(
+                            f"from= feeds a layer, group: or repeat:, not {kind}:",
+                            source,
+                            hint="read the output with a layer first: identity from=LABEL",
+                        )
+                    self.fresh_input, shape, field = self.read_label(statement, source)
+                    statement = self.stripped.setdefault(
+                        id(statement),
+                        statement._replace(args=tuple(t for t in statement.args if t != source)),
+                    )
+                elif self.fresh_input is not None:
+                    raise statement.error(
+                        "after a second input, start with a layer that reads it",
+                        hint="for example: identity, then the block",
+                    )
                 shape, field = self.block(statement, shape, field, depth, path, suffix)
             elif statement.keyword.lower in REFERENCE_MERGES and statement.args:
+                self.fresh_input = None
                 shape, field = self.merge_labels(statement, depth, path, suffix)
+            elif statement.keyword.lower == "reuse":
+                shape, field = self.reuse(statement, shape, field, depth, path, suffix)
+            elif statement.keyword.lower == "input":
+                shape, field = self.another_input(statement, depth, path)
+                continue  # its label was recorded as the input's
             else:
-                reads: tuple[int, ...] = ()
+                reads: tuple[int, ...] = () if self.fresh_input is None else (self.fresh_input,)
+                self.fresh_input = None
                 source = _from_token(statement)
                 if source is not None:
                     producer, shape, field = self.read_label(statement, source)
@@ -288,11 +326,102 @@ class _Walker:
                 self.remember(statement, suffix, shape, field)
         return shape, field
 
+    def another_input(self, statement: Statement, depth: int, path: str) -> tuple[Shape, Field]:
+        """A second (third, ...) ``input``: the next layer reads it, and so can any later
+        one by its label. Rows −1, −2, ... stand for the inputs in ``Layer.reads``."""
+        if depth or self.repeats:
+            raise statement.error(
+                "an input belongs at the top level, outside any block",
+                hint="write every input line unindented",
+            )
+        if statement.label is None or self.first_input_label is None:
+            raise statement.error(
+                "a network with several inputs names each: a label before every input line",
+                statement.label,
+                hint="left: input 105x105x1 / right: input 105x105x1",
+            )
+        shape = input_shape(statement)
+        field = _start_field(shape)
+        self.inputs += 1
+        self.fresh_input = -self.inputs
+        self.outputs[statement.label.text] = (-self.inputs, shape, field)
+        index = len(self.layers)
+        name = statement.label.text
+        self.blocks.append(
+            Block(name, "input", statement.line, depth, path, shape, shape, index, index)
+        )
+        return shape, field
+
+    def reuse(
+        self, statement: Statement, shape: Shape, field: Field, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
+        """``reuse LABEL [from=X]``: the labelled layer or block again, with its weights.
+        Its rows count their operations but no parameters (``Layer.shared`` points at the
+        row whose weights they use); the input must fit those weights."""
+        source = _from_token(statement)
+        names = [t for t in statement.args if t is not source]
+        if len(names) != 1:
+            raise statement.error(
+                "reuse takes one label: the layer or block to apply again",
+                names[1] if len(names) > 1 else None,
+                hint="reuse tower  (or reuse tower from=right)",
+            )
+        token = names[0]
+        found = self.defined.get(token.text)
+        if found is None:
+            self.read_label(statement, token)  # raises: unknown, later, or a side output
+            raise statement.error(f"'{token.text}' names nothing to reuse", token)
+        target, first, stop = found
+        if not target.opens_block and target.keyword.lower in REFERENCE_MERGES:
+            raise statement.error(
+                f"'{token.text}' merges labelled outputs: it has no weights to reuse", token
+            )
+        if source is not None:
+            if target.opens_block and target.keyword.lower not in ("group", "repeat"):
+                raise statement.error(
+                    f"from= can feed a reused layer, group: or repeat:, not a "
+                    f"{target.keyword.lower}: block",
+                    source,
+                    hint="reuse it where its input is the previous output",
+                )
+            self.fresh_input, shape, field = self.read_label(statement, source)
+        uses = self.uses[token.text] = self.uses.get(token.text, 1) + 1
+        start = len(self.layers)
+        again = self.stripped.get(id(target), target)
+        tag = f"{suffix}~{uses}"  # tower~2: the second use of tower
+        if again.opens_block:
+            shape, field = self.block(again, shape, field, depth, path, tag)
+        else:
+            reads = () if self.fresh_input is None else (self.fresh_input,)
+            self.fresh_input = None
+            shape, field = self.layer(again, shape, field, depth, path, tag, reads)
+        originals = self.layers[first:stop]
+        for offset, (row, original) in enumerate(zip(self.layers[start:], originals, strict=True)):
+            if (row.weights, row.biases) != (original.weights, original.biases):
+                raise statement.error(
+                    f"reuse '{token.text}': {original.text} was built for "
+                    f"{format_shape(original.in_shape)}, here it gets {format_shape(row.in_shape)}"
+                    f" ({original.params:,} parameters there, {row.params:,} here)",
+                    token,
+                    hint="shared weights need the same input channels (and fc the same inputs)",
+                )
+            self.layers[start + offset] = row._replace(
+                weights=0,
+                biases=0,
+                shared=first + offset,
+                text=f"{row.text} (shared with {original.name})",
+            )
+        return shape, field
+
     def remember(self, statement: Statement, suffix: str, shape: Shape, field: Field) -> None:
         """A labelled statement's output, under its label and its name (``c.2`` in a repeat)."""
         assert statement.label is not None
         if statement.opens_block and statement.keyword.lower == "side":
             return  # a side output is an output, not a map to read: see read_label
+        if statement.keyword.lower != "reuse":
+            # a block is appended after its children: the last one is this statement's
+            first = self.blocks[-1].first if statement.opens_block else len(self.layers) - 1
+            self.defined.setdefault(statement.label.text, (statement, first, len(self.layers)))
         entry = (len(self.layers) - 1, shape, field)
         self.outputs[statement.label.text] = entry
         self.outputs[statement.label.text + suffix] = entry
@@ -475,6 +604,10 @@ class _Walker:
             self.repeats -= 1
         elif kind == "side":
             out, field = self.side(statement, shape, field, depth, inner, suffix)
+        elif kind == "group":  # a named sequence: something to label, read and reuse
+            if statement.args:
+                raise statement.error("group: takes no arguments", statement.args[0])
+            out, field = self.sequence(statement.body, shape, field, depth + 1, inner, suffix)
         else:
             out, field = self.merge(statement, kind, name, shape, field, depth, inner, suffix)
         # a side output's block shows the side's own output; the main path goes on unchanged

@@ -46,6 +46,7 @@ class Layer(NamedTuple):
     # references: the rows whose outputs it reads instead of the previous one (-1: the
     # input); a layer written with from=LABEL reads one, a merge of labels several
     reads: tuple[int, ...] = ()
+    shared: int = -1  # a reused layer: the row whose weights it uses (its params count there)
 
     @property
     def params(self) -> int:
@@ -169,6 +170,12 @@ class Network:
         """The main output's shape (side outputs are in :attr:`side_outputs`)."""
         layers = self.main.layers
         return layers[-1].out_shape if layers else self.input_shape
+
+    @property
+    def inputs(self) -> tuple[tuple[str, Shape], ...]:
+        """(name, shape) of each input, in order: ``input`` for the first unless labelled."""
+        more = tuple((b.name, b.out_shape) for b in self.blocks if b.kind == "input")
+        return (("input", self.input_shape), *more)
 
     @property
     def side_outputs(self) -> tuple[tuple[str, Shape], ...]:

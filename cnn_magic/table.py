@@ -62,7 +62,7 @@ def rows(
                 Row(
                     "block",
                     block.name,
-                    f"{block.kind}:",
+                    "input" if block.kind == "input" else f"{block.kind}:",
                     block.depth,
                     format_shape(block.in_shape),
                     format_shape(block.out_shape),

@@ -56,7 +56,7 @@ Module = Any  # torch.nn.Module: torch is optional, so never imported at module 
 RESERVED = ("layer_modules",)
 """Attribute names the exported model uses itself: a child never takes them."""
 
-_CONTAINERS = ("Residual", "Concat", "Add", "Scale", "Split", "Side", "Reads", "Tape")
+_CONTAINERS = ("Residual", "Concat", "Add", "Scale", "Split", "Side", "Reads", "Tape", "Shared")
 
 
 def _torch() -> tuple[Any, Any]:
@@ -96,11 +96,18 @@ def _keep(tape: dict[int, Any], index: int) -> Any:
 def input_tensor(net: Network, batch: int = 1) -> Any:
     """Zeros in PyTorch's layout for ``net``'s input: ``(batch, C, *spatial)`` for a map
     (``(batch, C, H, W)`` in 2-D) or ``(batch, N)``."""
+    return input_tensors(net, batch)[0]
+
+
+def input_tensors(net: Network, batch: int = 1) -> tuple[Any, ...]:
+    """Zeros for each of ``net``'s inputs, in order: ``model(*input_tensors(net))``."""
     torch, _ = _torch()
-    shape = net.input_shape
-    if len(shape) == 1:
-        return torch.zeros(batch, *shape)
-    return torch.zeros(batch, shape[-1], *shape[:-1])
+    return tuple(
+        torch.zeros(batch, *shape)
+        if len(shape) == 1
+        else torch.zeros(batch, shape[-1], *shape[:-1])
+        for _, shape in net.inputs
+    )
 
 
 def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[str]:
@@ -111,7 +118,7 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
     torch, _ = _torch()
     with torch.device(device):
         model = to_torch(net) if model is None else model
-        zeros = input_tensor(net)
+        zeros = input_tensors(net)
     shapes: dict[int, tuple[int, ...]] = {}
 
     def hook(index: int) -> Any:
@@ -120,7 +127,7 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
     handles = [m.register_forward_hook(hook(i)) for i, m in enumerate(model.layer_modules)]
     try:
         with torch.no_grad():
-            model(zeros)
+            model(*zeros)
     finally:
         for handle in handles:
             handle.remove()
@@ -132,7 +139,7 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
                 f"{layer.name}: output {format_shape(layer.out_shape)} here, "
                 f"{format_shape(theirs) if theirs else 'never run'} in PyTorch"
             )
-        if layer.op not in ("add", "concat", "mul"):  # a merge module holds its whole block
+        if layer.op not in ("add", "concat", "mul") and layer.shared < 0:  # merges hold blocks
             count = sum(p.numel() for p in module.parameters())
             if count != layer.params:
                 problems.append(
@@ -156,7 +163,7 @@ class _Builder:
 
     def __init__(self, net: Network, nn: Any) -> None:
         self.net, self.nn = net, nn
-        self.starts = {(block.first, block.depth): block for block in net.blocks}
+        self.starts = {(b.first, b.depth): b for b in net.blocks if b.kind != "input"}
         self.modules: list[Module] = [None] * len(net.layers)
         self.tape: dict[int, Any] = {}  # row index (-1: the input) → its latest output
 
@@ -182,7 +189,7 @@ class _Builder:
 
     def block(self, block: Block) -> Module:
         depth = block.depth + 1
-        if block.kind == "repeat":
+        if block.kind in ("repeat", "group"):
             return self.sequence(block.first, block.stop, depth)
         containers = _classes()
         if block.kind == "side":
@@ -233,6 +240,9 @@ class _Builder:
         follows in an ``nn.Sequential``."""
         if RULES[layer.op].merge:  # a merge of labelled outputs: Reads does the work
             return None
+        if layer.shared >= 0:  # reused: the very module of the row whose weights it shares
+            original = self.modules[layer.shared]
+            return _classes()["Shared"](getattr(original, "module", None) or original)
         parts = RULES[layer.op].torch(self.nn, layer)
         if layer.activation is not None:
             parts += ACTIVATIONS[layer.activation].torch(self.nn, layer)
@@ -340,6 +350,16 @@ def _classes() -> dict[str, Any]:
             combine = torch.add if self.op == "add" else torch.mul
             return functools.reduce(combine, values)
 
+    class Shared(nn.Module):
+        """Another use of ``module``, its weights shared (counted once by parameters())."""
+
+        def __init__(self, module) -> None:
+            super().__init__()
+            self.module = module
+
+        def forward(self, x):
+            return self.module(x)
+
     class Tape(nn.Module):
         """The model, with its input kept on the tape (row −1) for references to it."""
 
@@ -347,12 +367,14 @@ def _classes() -> dict[str, Any]:
             super().__init__()
             self.model, self.tape = model, tape
 
-        def forward(self, x):
-            self.tape[-1] = x
-            return self.model(x)
+        def forward(self, *inputs):
+            for number, x in enumerate(inputs, start=1):  # rows −1, −2, ...: the inputs
+                self.tape[-number] = x
+            return self.model(inputs[0])
 
     classes = {
         "Reads": Reads,
+        "Shared": Shared,
         "Tape": Tape,
         "Residual": Residual,
         "Concat": Concat,

@@ -54,7 +54,7 @@ CASES = [
     ("input 32x32x0", 1, 7, ["at least 1"]),
     ("input\nconv 6 k5", 1, 1, ["input needs a shape"]),
     ("input cat", 1, 7, ["'cat' is not a shape"]),
-    (M + "input 8x8x3", 2, 1, ["input must be the first statement"]),
+    (M + "input 8x8x3", 2, 1, ["several inputs names each: a label before every input line"]),
     ("input 784\nconv 6 k3", 2, 1, ["conv needs a feature map", "vector of 784"]),
     ("input 784\ngap", 2, 1, ["gap needs a feature map"]),
     (M + "  conv 6 k3", 2, 1, ["unexpected indentation"]),

@@ -273,6 +273,22 @@ repeat 2:
   add c, c
 concat c, c.1
 """,
+    # 15 several inputs, group:, shared weights
+    """\
+left: input 32x32x1
+right: input 32x32x1
+tower: group from=left:
+  conv 8 k3 relu
+  maxpool k2
+  gap
+b: reuse tower from=right
+concat tower, b
+r: group:
+  fc 16 relu
+repeat 2:
+  reuse r
+fc 1 sigmoid
+""",
 ]
 
 # Every word of the language, for token soups and token mutations.
@@ -356,6 +372,11 @@ WORDS = sorted(
         "side",
         "side:",
         "from=x",
+        "group:",
+        "reuse",
+        "reuse tower",
+        "tower:",
+        "right: input 8x8x1",
         "from=enc",
         "from=nowhere",
         "concat a, b",

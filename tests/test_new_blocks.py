@@ -235,3 +235,104 @@ def test_reference_mistakes(
     assert (error.line, error.column) == (line, column)
     if hint is not None:
         assert hint in (error.hint or "")
+
+
+# --------------------------------------------------------------------------- inputs, reuse
+
+SIAMESE = """left: input 32x32x1
+right: input 32x32x1
+tower: group from=left:
+  conv 16 k3 relu
+  maxpool k2
+  conv 32 k3 relu
+  gap
+b: reuse tower from=right
+concat tower, b
+fc 1 sigmoid
+"""
+
+
+def test_a_siamese_network_shares_its_tower() -> None:
+    net = cnn_magic.evaluate(SIAMESE)
+    assert net.inputs == (("input", (32, 32, 1)), ("right", (32, 32, 1)))
+    tower = (9 * 16 + 16) + (9 * 16 * 32 + 32)  # counted once
+    assert net.params == tower + 64 + 1 == 4_865
+    once = 30 * 30 * 16 * 9 + 13 * 13 * 32 * 9 * 16
+    assert net.macs == 2 * once + 64  # operations every time
+    shared = [layer for layer in net.layers if layer.shared >= 0]
+    assert [layer.name for layer in shared] == ["conv3", "pool3", "conv4", "pool4"]
+    assert shared[0].text == "conv 16 k3 relu (shared with conv1)" and shared[0].reads == (-2,)
+    model = net.to_torch()
+    assert torch_export.compare(net, model) == []
+    assert sum(p.numel() for p in model.parameters()) == net.params
+    left = torch.ones(1, 1, 32, 32)
+    with torch.no_grad():  # the same weights: equal inputs give equal towers
+        assert model(left, left).shape == (1, 1)
+
+
+def test_a_recursive_block() -> None:
+    net = cnn_magic.evaluate(
+        "input 8x8x4\nr: group:\n  conv 4 k3 p1 relu\n  bn\nrepeat 3:\n  reuse r"
+    )
+    assert net.params == (9 * 4 * 4 + 4) + 8
+    assert net.macs == 4 * 8 * 8 * 4 * 9 * 4
+    assert torch_export.compare(net) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "column", "hint"),
+    [
+        (
+            "input 8x8x1\nright: input 8x8x3\nconv 4 k3",
+            "names each: a label before every input line",
+            2,
+            1,
+            "left: input",
+        ),
+        (
+            "a: input 8x8x1\nb: input 8x8x3\nt: conv 4 k3 from=a\nreuse t from=b",
+            "reuse 't': conv 4 k3 was built for 8×8×1, here it gets 8×8×3",
+            4,
+            7,
+            "same input channels",
+        ),
+        (
+            "input 8x8x4\nf: fc 10\nreuse f from=nowhere",
+            "unknown label 'nowhere'",
+            3,
+            9,
+            None,
+        ),
+        ("input 8x8x4\nreuse towr\nt: conv 4 k1", "unknown label 'towr'", 2, 7, None),
+        ("input 8x8x4\nreuse t\nt: conv 4 k1", "label 't' is defined later, on line 3", 2, 7, None),
+        (
+            "input 8x8x4\na: conv 4 k1\nm: add a, a\nreuse m",
+            "merges labelled outputs: it has no weights to reuse",
+            4,
+            7,
+            None,
+        ),
+        (
+            "input 8x8x4\nrepeat 2:\n  x: input 4x4x1\n  conv 1 k1",
+            "an input belongs at the top level",
+            3,
+            6,
+            None,
+        ),
+    ],
+)
+def test_input_and_reuse_mistakes(
+    text: str, message: str, line: int, column: int, hint: str | None
+) -> None:
+    with pytest.raises(CNNError) as caught:
+        cnn_magic.evaluate(text)
+    error = caught.value
+    assert message in error.message
+    assert (error.line, error.column) == (line, column)
+    if hint is not None:
+        assert hint in (error.hint or "")
+
+
+def test_the_input_option_refuses_several_inputs() -> None:
+    with pytest.raises(CNNError, match="several inputs"):
+        cnn_magic.evaluate(SIAMESE, input="16x16x1")
