@@ -1789,7 +1789,7 @@ def _torch_helpers(nn: Any) -> Any:
     """The small modules PyTorch lacks, made once on first use (torch stays optional)."""
     import torch
 
-    class ChannelsLast(nn.Module):  # type: ignore[misc,name-defined]
+    class ChannelsLast(nn.Module):  # type: ignore[misc]
         """Apply ``inner`` with the channels last: LayerNorm over the channels of a map."""
 
         def __init__(self, inner: Any) -> None:
@@ -1803,7 +1803,7 @@ def _torch_helpers(nn: Any) -> Any:
             back = (0, x.dim() - 1, *range(1, x.dim() - 1))
             return self.inner(x.permute(order)).permute(back)
 
-    class LayerScale(nn.Module):  # type: ignore[misc,name-defined]
+    class LayerScale(nn.Module):  # type: ignore[misc]
         """γ · x with one learned γ per channel."""
 
         def __init__(self, channels: int, dims: int) -> None:
@@ -1813,7 +1813,7 @@ def _torch_helpers(nn: Any) -> Any:
         def forward(self, x: Any) -> Any:
             return x * self.weight
 
-    class Crop(nn.Module):  # type: ignore[misc,name-defined]
+    class Crop(nn.Module):  # type: ignore[misc]
         """Keep x[..., before : size − after] along each spatial axis."""
 
         def __init__(self, sides: tuple[tuple[int, int], ...]) -> None:

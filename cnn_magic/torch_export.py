@@ -298,50 +298,52 @@ def _classes() -> dict[str, Any]:
             outputs = [branch(x) for branch in self.branches.values()]
             return functools.reduce(torch.add, outputs)
 
-    class Scale(nn.Module):
+    class Scale(nn.Module):  # type: ignore[misc, name-defined]
         """``x * gate(x)``, the gate broadcast over x (squeeze-and-excitation)."""
 
-        def __init__(self, gate) -> None:
+        def __init__(self, gate: Module) -> None:
             super().__init__()
             self.gate = gate
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             return x * self.gate(x)
 
     class Split(Concat):
         """The channels cut into parts, one per branch, the outputs joined again."""
 
-        def __init__(self, branches: dict, sizes: list[int]) -> None:
+        def __init__(self, branches: dict[str, Module], sizes: list[int]) -> None:
             super().__init__(branches)
             self.sizes = list(sizes)
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             parts = torch.split(x, self.sizes, dim=1)
             outputs = [b(p) for b, p in zip(self.branches.values(), parts, strict=True)]
             return torch.cat(outputs, dim=1)
 
-    class Side(nn.Module):
+    class Side(nn.Module):  # type: ignore[misc, name-defined]
         """A side output: runs ``head`` on its input, keeps the result in ``output``
         and passes the input on unchanged."""
 
-        def __init__(self, head) -> None:
+        def __init__(self, head: Module) -> None:
             super().__init__()
             self.head = head
             self.output = None
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             self.output = self.head(x)
             return x
 
-    class Reads(nn.Module):
+    class Reads(nn.Module):  # type: ignore[misc, name-defined]
         """A layer that reads labelled outputs (kept on ``tape`` by hooks) instead of its
         input: ``module`` on the one it names, or their merge (concat, add or mul)."""
 
-        def __init__(self, module, op: str, reads: tuple[int, ...], tape: dict) -> None:
+        def __init__(
+            self, module: Module, op: str, reads: tuple[int, ...], tape: dict[int, Any]
+        ) -> None:
             super().__init__()
             self.module, self.op, self.reads, self.tape = module, op, tuple(reads), tape
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             values = [self.tape[i] for i in self.reads]
             if self.module is not None:
                 return self.module(values[0])
@@ -350,24 +352,24 @@ def _classes() -> dict[str, Any]:
             combine = torch.add if self.op == "add" else torch.mul
             return functools.reduce(combine, values)
 
-    class Shared(nn.Module):
+    class Shared(nn.Module):  # type: ignore[misc, name-defined]
         """Another use of ``module``, its weights shared (counted once by parameters())."""
 
-        def __init__(self, module) -> None:
+        def __init__(self, module: Module) -> None:
             super().__init__()
             self.module = module
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             return self.module(x)
 
-    class Tape(nn.Module):
+    class Tape(nn.Module):  # type: ignore[misc, name-defined]
         """The model, with its input kept on the tape (row −1) for references to it."""
 
-        def __init__(self, model, tape: dict) -> None:
+        def __init__(self, model: Module, tape: dict[int, Any]) -> None:
             super().__init__()
             self.model, self.tape = model, tape
 
-        def forward(self, *inputs):
+        def forward(self, *inputs: Any) -> Any:
             for number, x in enumerate(inputs, start=1):  # rows −1, −2, ...: the inputs
                 self.tape[-number] = x
             return self.model(inputs[0])
