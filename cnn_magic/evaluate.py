@@ -305,6 +305,8 @@ class _Walker:
             elif statement.keyword.lower in REFERENCE_MERGES and statement.args:
                 self.fresh_input = None
                 shape, field = self.merge_labels(statement, depth, path, suffix)
+            elif statement.keyword.lower == "maxunpool" and statement.args:
+                shape, field = self.unpool(statement, shape, depth, path, suffix)
             elif statement.keyword.lower == "reuse":
                 shape, field = self.reuse(statement, shape, field, depth, path, suffix)
             elif statement.keyword.lower == "input":
@@ -412,6 +414,63 @@ class _Walker:
                 text=f"{row.text} (shared with {original.name})",
             )
         return shape, field
+
+    def unpool(
+        self, statement: Statement, shape: Shape, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
+        """``maxunpool POOL``: back to the size POOL (a labelled maxpool) started from."""
+        token = statement.args[0]
+        if len(statement.args) > 1:
+            raise statement.error(
+                "maxunpool takes one label: the max pooling it undoes", statement.args[1]
+            )
+        found = self.defined.get(token.text)
+        if found is None:
+            self.read_label(statement, token)  # raises: unknown, later, or a side output
+            raise statement.error(f"'{token.text}' names nothing to undo", token)
+        _, first, stop = found
+        pool = self.layers[first]
+        if stop - first != 1 or pool.op != "maxpool" or pool.axes is None:
+            raise statement.error(
+                f"'{token.text}' is {'a ' + pool.op if stop - first == 1 else 'a block'}, "
+                "not a max pooling",
+                token,
+                hint="maxunpool undoes a labelled maxpool: p1: maxpool k2, then maxunpool p1",
+            )
+        if shape != pool.out_shape:
+            raise statement.error(
+                f"maxunpool {token.text}: its input is {format_shape(shape)}, but "
+                f"{token.text} gave {format_shape(pool.out_shape)}",
+                token,
+                hint="it puts back exactly the values the pooling kept",
+            )
+        for axis in pool.axes:
+            # PyTorch's MaxUnpool reaches the size only within a stride of its own estimate
+            estimate = (axis.out - 1) * axis.stride - 2 * axis.pad_before + axis.kernel
+            if axis.pad_before != axis.pad_after or not (
+                estimate - axis.stride <= axis.size < estimate + axis.stride
+            ):
+                raise statement.error(
+                    f"maxunpool {token.text}: PyTorch cannot restore size {axis.size} from "
+                    f"{axis.out} with kernel {axis.kernel}, stride {axis.stride}",
+                    token,
+                    hint="unpooling needs a pool without dilation or one-sided padding",
+                )
+        assert pool.args is not None
+        args = Args(
+            kernel=pool.args.kernel,
+            stride=pool.args.stride,
+            padding=tuple(a.pad_before for a in pool.axes),
+            pool_row=first,
+        )
+        self.layers.append(
+            Layer(
+                self.name(statement, "maxunpool", suffix), "maxunpool", statement.text,
+                statement.line, depth, path, shape, pool.in_shape, 0, 0, 0, 0, 0,
+                None, None, None, (), args,
+            )
+        )  # fmt: skip
+        return pool.in_shape, None  # the receptive field of an unpooled map is not a window
 
     def remember(self, statement: Statement, suffix: str, shape: Shape, field: Field) -> None:
         """A labelled statement's output, under its label and its name (``c.2`` in a repeat)."""

@@ -60,6 +60,7 @@ class Args(NamedTuple):
     left: int | None = None
     right: int | None = None
     sides: tuple[tuple[int, int], ...] | None = None  # pad, crop: (before, after) per axis
+    pool_row: int | None = None  # maxunpool: the row of the max pooling it undoes
 
 
 class ArgSpec(NamedTuple):
@@ -1636,6 +1637,39 @@ class PixelShuffle(Rule):
         return [cls(layer.args.factor)]
 
 
+class MaxUnpool(Rule):
+    """``maxunpool POOL`` undoes the labelled max pooling POOL: each value goes back to
+    where the maximum was, zeros elsewhere; the output has POOL's input size (PyTorch's
+    ``MaxUnpool`` with POOL's indices and ``output_size``). No parameters, no cost."""
+
+    name = family = "maxunpool"
+    usage = "maxunpool POOL"
+    meaning = "back to the size before POOL, a labelled maxpool (SegNet's decoder)"
+    dims = (1, 2, 3)
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        # with its label, the evaluator makes the row (it needs the pooling's own row)
+        raise site.error(
+            "maxunpool needs the label of the max pooling it undoes",
+            hint="p1: maxpool k2 ... then maxunpool p1",
+        )
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        names = SPATIAL_NAMES[len(layer.out_shape) - 1]
+        note = "the size before the max pooling it undoes"
+        return [
+            Worked(f"{n}_{{out}}", f"{n}_out", None, v, note)
+            for n, v in zip(names, layer.out_shape, strict=False)
+        ]
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        assert layer.args is not None and layer.args.kernel is not None
+        dims = len(layer.out_shape) - 1
+        padding = layer.args.padding if isinstance(layer.args.padding, tuple) else 0
+        cls = getattr(nn, f"MaxUnpool{dims}d")
+        return [cls(layer.args.kernel, layer.args.stride, padding)]
+
+
 _SIDE_KEYS = ("top", "bottom", "left", "right")
 
 
@@ -1898,6 +1932,7 @@ RULES: dict[str, Rule] = {
         Upsample(),
         Pad(),
         Crop(),
+        MaxUnpool(),
         *_ACTIVATIONS,
         Merge("add"),
         Merge("concat"),

@@ -56,7 +56,18 @@ Module = Any  # torch.nn.Module: torch is optional, so never imported at module 
 RESERVED = ("layer_modules",)
 """Attribute names the exported model uses itself: a child never takes them."""
 
-_CONTAINERS = ("Residual", "Concat", "Add", "Scale", "Split", "Side", "Reads", "Tape", "Shared")
+_CONTAINERS = (
+    "Residual",
+    "Concat",
+    "Add",
+    "Scale",
+    "Split",
+    "Side",
+    "Reads",
+    "Tape",
+    "Shared",
+    "Unpool",
+)
 
 
 def _torch() -> tuple[Any, Any]:
@@ -77,6 +88,11 @@ def to_torch(net: Network) -> Module:
     _, nn = _torch()
     builder = _Builder(net, nn)
     model = builder.sequence(0, len(net.layers), 0)
+    for layer in net.layers:  # max unpooling reads the indices its pooling kept
+        if layer.op == "maxunpool" and layer.args is not None and layer.args.pool_row is not None:
+            row = layer.args.pool_row
+            pools = [m for m in builder.modules[row].modules() if "MaxPool" in type(m).__name__]
+            pools[-1].register_forward_hook(_keep_indices(builder.tape, row))
     read = {i for layer in net.layers for i in layer.reads}
     if read:  # references: labelled outputs are kept on a tape for the layers that read them
         for index in read - {-1}:
@@ -84,6 +100,27 @@ def to_torch(net: Network) -> Module:
         model = _classes()["Tape"](model, builder.tape)
     model.layer_modules = tuple(builder.modules)
     return model.train(False)  # inference mode: batch norm uses its running buffers
+
+
+def _keep_indices(tape: dict[int, Any], row: int) -> Any:
+    """A hook that keeps where a max pooling found its maxima (as ``return_indices``)."""
+    import torch.nn.functional as F
+
+    def hook(module: Any, inputs: Any, output: Any) -> None:
+        dims = inputs[0].dim() - 2
+        pool = getattr(F, f"max_pool{dims}d")
+        _, indices = pool(
+            inputs[0],
+            module.kernel_size,
+            module.stride,
+            module.padding,
+            module.dilation,
+            module.ceil_mode,
+            return_indices=True,
+        )
+        tape[-1000 - row] = indices  # rows are ≥ 0 and inputs −1, −2, ...: no clash
+
+    return hook
 
 
 def _keep(tape: dict[int, Any], index: int) -> Any:
@@ -244,6 +281,9 @@ class _Builder:
             original = self.modules[layer.shared]
             return _classes()["Shared"](getattr(original, "module", None) or original)
         parts = RULES[layer.op].torch(self.nn, layer)
+        if layer.op == "maxunpool" and layer.args is not None and layer.args.pool_row is not None:
+            size = layer.out_shape[:-1]
+            return _classes()["Unpool"](parts[0], self.tape, layer.args.pool_row, size)
         if layer.activation is not None:
             parts += ACTIVATIONS[layer.activation].torch(self.nn, layer)
         return parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
@@ -352,6 +392,18 @@ def _classes() -> dict[str, Any]:
             combine = torch.add if self.op == "add" else torch.mul
             return functools.reduce(combine, values)
 
+    class Unpool(nn.Module):  # type: ignore[misc, name-defined]
+        """Max unpooling with the indices its pooling kept on the tape."""
+
+        def __init__(
+            self, unpool: Module, tape: dict[int, Any], row: int, size: tuple[int, ...]
+        ) -> None:
+            super().__init__()
+            self.unpool, self.tape, self.row, self.size = unpool, tape, row, tuple(size)
+
+        def forward(self, x: Any) -> Any:
+            return self.unpool(x, self.tape[-1000 - self.row], output_size=self.size)
+
     class Shared(nn.Module):  # type: ignore[misc, name-defined]
         """Another use of ``module``, its weights shared (counted once by parameters())."""
 
@@ -377,6 +429,7 @@ def _classes() -> dict[str, Any]:
     classes = {
         "Reads": Reads,
         "Shared": Shared,
+        "Unpool": Unpool,
         "Tape": Tape,
         "Residual": Residual,
         "Concat": Concat,

@@ -259,6 +259,9 @@ conv 8 k3 s2
     """\
 x: input 32x32x4
 enc: conv 8 k3 relu
+q: maxpool k2
+conv 8 k1
+maxunpool q
 maxpool k2
 mid: conv 16 k3 p1 relu
 up: deconv 8 k2 s2
@@ -374,6 +377,8 @@ WORDS = sorted(
         "from=x",
         "group:",
         "reuse",
+        "maxunpool",
+        "maxunpool q",
         "reuse tower",
         "tower:",
         "right: input 8x8x1",

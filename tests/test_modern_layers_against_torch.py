@@ -289,5 +289,42 @@ def test_layers_have_their_words() -> None:
         "pad",
         "crop",
         "upsample",
+        "maxunpool",
     ):
         assert word in cnn_magic.layers.RULES, word
+
+
+class PoolUnpool(nn.Module):
+    """Max pooling that keeps its indices, then max unpooling back to the input's size."""
+
+    def __init__(self, kernel: int, stride: int, padding: int, ceil: bool) -> None:
+        super().__init__()
+        self.pool = nn.MaxPool2d(kernel, stride, padding, ceil_mode=ceil)
+        self.unpool = nn.MaxUnpool2d(kernel, stride, padding)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pool(x)  # traced like every pooling; the indices come from the same call
+        pool = self.pool
+        _, indices = torch.nn.functional.max_pool2d(
+            x, pool.kernel_size, pool.stride, pool.padding, ceil_mode=pool.ceil_mode,
+            return_indices=True,
+        )  # fmt: skip
+        return self.unpool(y, indices, output_size=x.shape[2:])
+
+
+@st.composite
+def maxunpool_cases(draw) -> Case:
+    h, w, c = draw(st.integers(1, 16)), draw(st.integers(1, 16)), draw(st.integers(1, 3))
+    k, s = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    p = draw(st.integers(0, 2))
+    rounding = draw(st.sampled_from(["floor", "ceil"]))
+    text = f"p: maxpool k{k} s{s} p{p}\nmaxunpool p"
+    return Case(
+        (h, w, c), (Leaf(text, lambda shape: PoolUnpool(k, s, p, rounding == "ceil")),), rounding
+    )
+
+
+@settings(SETTINGS, max_examples=150)
+@given(maxunpool_cases())
+def test_maxunpool(case: Case) -> None:
+    agree_and_export(case)

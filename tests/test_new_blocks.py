@@ -336,3 +336,24 @@ def test_input_and_reuse_mistakes(
 def test_the_input_option_refuses_several_inputs() -> None:
     with pytest.raises(CNNError, match="several inputs"):
         cnn_magic.evaluate(SIAMESE, input="16x16x1")
+
+
+def test_maxunpool_restores_the_size_its_pooling_started_from() -> None:
+    net = cnn_magic.evaluate("input 9x9x2\np: maxpool k2 s2 ceil\nconv 2 k3 p1\nmaxunpool p")
+    assert net.layers[-1].out_shape == (9, 9, 2) and net.layers[-1].args.pool_row == 0
+    assert torch_export.compare(net) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("input 8x8x2\nc: conv 2 k1\nmaxunpool c", "'c' is a conv, not a max pooling", 11),
+        ("input 8x8x2\np: maxpool k2\nconv 3 k1\nmaxunpool p", "its input is 4×4×3", 11),
+        ("input 8x8x2\nmaxunpool q", "unknown label 'q'", 11),
+    ],
+)
+def test_maxunpool_mistakes(text: str, message: str, column: int) -> None:
+    with pytest.raises(CNNError) as caught:
+        cnn_magic.evaluate(text)
+    assert message in caught.value.message
+    assert caught.value.column == column

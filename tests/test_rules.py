@@ -47,6 +47,7 @@ SAMPLES = {
     "pixelunshuffle": "input 4x6x2\npixelunshuffle 2",
     "pad": "input 4x5x2\npad top=0 bottom=1 left=2 right=1 reflect",
     "crop": "input 9x8x2\ncrop 5x4",
+    "maxunpool": "input 9x8x2\np: maxpool k2 s2 ceil\nconv 2 k1\nmaxunpool p",
     **{name: f"input 4x4x3\n{name}" for name in ACTIVATIONS},
     "leakyrelu": "input 4x4x3\nleakyrelu 0.2",
     "elu": "input 4x4x3\nelu 0.5",

@@ -49,6 +49,9 @@ pixelunshuffle 2
 upsample 2 bilinear
 upsample 1x2
 conv 8 k3 hardsigmoid
+p: maxpool k3 s2 p1
+conv 8 k1
+maxunpool p
 pad 2x1 circular
 crop top=1 bottom=2 left=0 right=1
 gap
