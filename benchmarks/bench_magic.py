@@ -1,9 +1,11 @@
-"""How fast does a toggle redraw? Run by hand: ``python benchmarks/bench_magic.py``.
+"""What a ``%%cnn`` cell costs in Python: ``python benchmarks/bench_magic.py``.
 
-Goal: from the cell text to the redrawn HTML for ResNet-50 under 20 ms per toggle.
-A rounding toggle re-evaluates the text (the view's per-rounding cache is emptied
-before each one, so every toggle pays for evaluate + render, the worst case); a
-convention toggle only re-renders.
+A toggle costs nothing here any more (the browser switches between tables the cell
+already sent); what remains is the cell itself: evaluate the text under the three
+roundings and render both outputs (the static HTML and text, and the live widget's
+HTML). Goals: ResNet-50 under 50 ms; any accepted network well under a second per
+10,000 layers, output size proportional to the rows shown; the exports and the worked
+explanation linear in the layers.
 """
 
 from __future__ import annotations
@@ -16,49 +18,52 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cnn_magic.explain import explain  # noqa: E402
 from cnn_magic.widget import CNNView  # noqa: E402
 
 RESNET50 = (ROOT / "cnn_magic" / "examples" / "resnet50.cnn").read_text(encoding="utf-8")
-ROUNDINGS = ("textbook", "floor", "ceil")
-CONVENTIONS = ("macs", "exact", "flops")
 
 
-def bench_toggle(repeat: int = 60, text: str = RESNET50) -> dict[str, float]:
-    """Median milliseconds per toggle, flipping the real ToggleButtons of a built view
-    and waiting for nothing: the observer sets ``HTML.value`` before ``value =`` returns.
-    """
-    view = CNNView(text, rounding="floor")
-    _, convention, rounding, _ = view.widget.children
-    cold, warm = [], []
-    for i in range(repeat):
-        view._results = {view.baseline: view._results[view.baseline]}  # force re-evaluation
-        start = time.perf_counter()
-        rounding.value = ROUNDINGS[i % 3]
-        cold.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        convention.value = CONVENTIONS[i % 3]
-        warm.append(time.perf_counter() - start)
-    return {
-        "rounding toggle (evaluate + render)": statistics.median(cold) * 1000,
-        "convention toggle (render)": statistics.median(warm) * 1000,
-    }
+def plain(layers: int) -> str:
+    """``layers`` lines of text, no repeat: the parser and the table see every one."""
+    return "input 8x8x4\n" + "conv 4 k3 p1\n" * layers
 
 
-def bench_first_display(repeat: int = 30, text: str = RESNET50) -> float:
-    """Median milliseconds from the cell text to the first mimebundle (view, widget and
-    both fallbacks), what a %%cnn cell costs beyond IPython's own overhead."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        CNNView(text, rounding="floor")._repr_mimebundle_()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+def cell(text: str, rounding: str = "textbook") -> tuple[float, int]:
+    """Seconds and bytes of one cell: the view, both of its outputs."""
+    start = time.perf_counter()
+    view = CNNView(text, rounding=rounding)
+    bundle = view._repr_mimebundle_()
+    live = view.live_html()
+    seconds = time.perf_counter() - start
+    return seconds, sum(len(v) for v in bundle.values()) + len(live)
 
 
 def main() -> None:
-    for what, ms in bench_toggle().items():
-        print(f"ResNet-50, {what}: median {ms:.2f} ms (goal < 20 ms)")
-    print(f"ResNet-50, cell text to first display: median {bench_first_display():.2f} ms")
+    times = []
+    for _ in range(15):
+        seconds, size = cell(RESNET50, "floor")
+        times.append(seconds)
+    print(
+        f"ResNet-50 cell: median {statistics.median(times) * 1000:.1f} ms, "
+        f"{size / 1e3:.0f} kB in its outputs (goal < 50 ms)"
+    )
+    for layers in (10_000, 100_000):
+        seconds, size = cell(plain(layers))
+        print(
+            f"{layers:,} layers: {seconds:.2f} s ({seconds / layers * 1e4:.2f} s per 10,000), "
+            f"{size / 1e6:.1f} MB in its outputs"
+        )
+        net = CNNView(plain(layers)).network
+        for export in ("to_text", "to_markdown", "to_latex"):
+            start = time.perf_counter()
+            size = len(getattr(net, export)())
+            seconds = time.perf_counter() - start
+            print(f"  {export}(): {seconds:.2f} s, {size / 1e6:.1f} MB")
+        start = time.perf_counter()
+        size = len(explain(net).to_markdown())
+        seconds = time.perf_counter() - start
+        print(f"  explain(net).to_markdown(): {seconds:.2f} s, {size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -4,19 +4,28 @@
     cnn-magic net.cnn --flops macs --format markdown
     echo "input 32x32x1; conv 6 k5" | cnn-magic
 
-A mistake prints the message with its caret to stderr and exits with status 2.
+A mistake prints the message with its caret to stderr and exits with status 2; so does
+output that cannot be written (``> /dev/full``, a closed stdout). The text is read as
+UTF-8 (a byte-order mark is fine), at most 4 MiB, from a regular file, stdin or a named
+pipe, which is read as ``cat`` reads it: waiting for its writer. Devices such as
+``/dev/zero`` are refused at once. Where the terminal's encoding lacks ``×`` (a Windows
+code page, ``PYTHONIOENCODING=ascii``) the table is written with ``x`` instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 import sys
+from typing import TextIO
 
 from . import evaluate, example_names
 from .conventions import CONVENTIONS, ROUNDINGS
 from .errors import CNNError
 from .results import Network
+from .sources import read_file, read_stream
 
 FORMATS = ("text", "markdown", "csv", "json", "latex")
 
@@ -73,15 +82,54 @@ def main(argv: list[str] | None = None) -> int:
             net = _network(args)
             render = getattr(net, "to_text" if args.format == "text" else f"to_{args.format}")
             output = render(args.flops, all_ops=args.all_ops, units=args.units)
-        sys.stdout.write(output.rstrip("\n") + "\n")
-        sys.stdout.flush()
     except CNNError as err:
-        print(err, file=sys.stderr)
+        _say(sys.stderr, str(err))
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while the text is typed on the terminal
+        return 130
+    try:
+        if sys.stdout is None:  # Python sets it to None when descriptor 1 is closed
+            raise OSError(errno.EBADF, "stdout is closed")
+        _say(sys.stdout, output.rstrip("\n"))
     except BrokenPipeError:  # `cnn-magic ... | head`: no traceback (Python docs' recipe)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 1
+    except OSError as err:  # /dev/full, a closed descriptor
+        _silence_stdout()
+        _say(sys.stderr, f"cannot write the output: {err.strerror or err}")
+        return 2
     return 0
+
+
+def _say(stream: TextIO | None, text: str) -> None:
+    """Write a line to ``stream`` in its own encoding: where that cannot encode the
+    output (``PYTHONIOENCODING=ascii``, a Windows code page), × becomes x, → becomes ->
+    and so on, and any other character ``?``: one character for one, so the columns and
+    the caret stay aligned."""
+    if stream is None:
+        return
+    text += "\n"
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        text = text.translate(ASCII_FALLBACK).encode(encoding, "replace").decode(encoding)
+    except LookupError:  # an encoding Python does not know: write ASCII
+        text = text.translate(ASCII_FALLBACK).encode("ascii", "replace").decode()
+    stream.write(text)
+    stream.flush()
+
+
+ASCII_FALLBACK = str.maketrans(
+    {"×": "x", "·": ".", "→": "->", "−": "-", "—": "-", "–": "-", "…": "...", "²": "^2"}
+)
+"""The output's few non-ASCII characters, spelled in ASCII for terminals without them."""
+
+
+def _silence_stdout() -> None:
+    """Point descriptor 1 at /dev/null, so the flush at exit cannot fail a second time."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 
 
 def _network(args: argparse.Namespace) -> Network:
@@ -96,17 +144,12 @@ def _network(args: argparse.Namespace) -> Network:
 
 def _read(path: str | None) -> str:
     if path in (None, "-"):
-        if path is None and sys.stdin.isatty():
+        if path is None and sys.stdin is not None and sys.stdin.isatty():
             raise CNNError(
                 "no network given", hint="give a file, --example NAME, or pipe the text on stdin"
             )
-        return sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8") as file:
-            return file.read()
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise CNNError(f"cannot read {path!r}: {reason}") from None
+        return read_stream(sys.stdin)
+    return read_file(path, pipes=True)
 
 
 def _examples_list() -> str:

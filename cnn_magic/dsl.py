@@ -10,7 +10,10 @@ Grammar (one statement a line; ``;`` also ends a statement)::
                   "k = 5" is the one token "k=5"
 
 A statement whose last character is ``:`` opens a block; its body is the following
-lines indented deeper (Python's rule: tabs advance to the next multiple of 8).
+lines indented deeper (Python's rule: tabs advance to the next multiple of 8, and where
+tabs and spaces mix, the blocks must come out the same with 1-column tabs). Lines end
+at ``\\n``, ``\\r\\n`` or ``\\r`` (:func:`lines`). A name alone (``layer1:``, not a block's
+word or close to one) opens a group of that name.
 Blocks nest. Nothing here is case-sensitive except labels, which keep their case.
 
 Arguments (:func:`read_args`): ``k5``, ``k=5``, ``k3x1``, ``kernel_size=3`` (a key and
@@ -32,11 +35,14 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from . import pytorch_lines
 from .errors import CNNError, did_you_mean
 
 BLOCKS = ("repeat", "residual", "concat", "add", "scale", "split", "side", "group")
 """Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
-``concat:`` and ``add:``. What each block does is ``evaluate.py``'s."""
+``concat:`` and ``add:``. What each block does is ``evaluate.py``'s. A group line, a
+name alone before ``:`` (``layer1:``), opens a ``group:`` so named: its lines run in
+order, as a stage of torchvision's ResNet does."""
 INNER_BLOCKS = {"shortcut": "residual:", "branch": "concat:, add: or split:"}
 """Blocks that live only inside another, with where they belong."""
 BLOCK_WORDS = (*BLOCKS, *INNER_BLOCKS)
@@ -112,15 +118,73 @@ def parse(text: str) -> tuple[Statement, ...]:
     return body
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_HIDDEN_BREAKS = {
+    "\x1c": "a file separator (U+001C)",
+    "\x1d": "a group separator (U+001D)",
+    "\x1e": "a record separator (U+001E)",
+    "\x1f": "a unit separator (U+001F)",
+    "\x85": "a next-line character (U+0085)",
+    "\u2028": "a line separator (U+2028)",
+    "\u2029": "a paragraph separator (U+2029)",
+}
+"""Characters that ``str.splitlines()`` breaks lines at but Python and Jupyter do not:
+whether they end a line depends on the editor, so a text holding one is refused."""
+_HIDDEN_BREAK = re.compile("[" + "".join(_HIDDEN_BREAKS) + "]")
+
+
+def lines(text: str) -> list[str]:
+    """The physical lines of ``text``: broken at ``\\n``, ``\\r\\n`` and ``\\r`` only, as
+    Python and Jupyter break them; a leading byte-order mark is dropped. Vertical tab and
+    form feed are whitespace inside a line.
+
+    >>> lines("input 8x8x1\\r\\nconv 6\\fk3\\rrelu")
+    ['input 8x8x1', 'conv 6\\x0ck3', 'relu']
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    hidden = _HIDDEN_BREAK.search(text)
+    if hidden:
+        _refuse_hidden_break(text, hidden.start())
+    if "\v" not in text and "\f" not in text:
+        return text.splitlines()  # the same split, and several times faster
+    found = _LINE_BREAK.split(text)
+    return found[:-1] if found and not found[-1] else found
+
+
+def _refuse_hidden_break(text: str, at: int) -> None:
+    before = _LINE_BREAK.split(text[:at])
+    number, column = len(before), len(before[-1]) + 1
+    source = _LINE_BREAK.split(text[at - column + 1 :], maxsplit=1)[0]
+    raise CNNError(
+        f"{_HIDDEN_BREAKS[text[at]]} in the text",
+        line=number,
+        column=column,
+        source=source,
+        hint="some editors break the line there and some do not: use a new line or a space instead",
+    )
+
+
+_AS_SPACE = {ord("\f"): " ", ord("\v"): " "}
+
+
 def _statements(text: str) -> Iterator[Statement]:
     """Yield flat statements with their indentation, blocks not yet attached."""
-    for number, source in enumerate(text.splitlines(), start=1):
+    margins = _Margins() if "\t" in text else None  # without tabs nothing can disagree
+    for number, source in enumerate(lines(text), start=1):
         code = source.partition("#")[0]
-        stripped = code.lstrip(" \t\f")
+        stripped = code.lstrip(" \t\f\v")
         if not stripped or stripped.isspace():
             continue
         margin = code[: len(code) - len(stripped)]
-        indent = len(margin.replace("\f", "").expandtabs(8)) if "\t" in margin else len(margin)
+        if "\f" in code or "\v" in code:
+            # whitespace to the tokens (same length: the columns hold); in the margin, as
+            # in Python, a form feed resets the column
+            code = margin + stripped.translate(_AS_SPACE)
+            margin = margin[max(margin.rfind("\f"), margin.rfind("\v")) + 1 :]
+        indent = len(margin.expandtabs(8)) if "\t" in margin else len(margin)
+        if margins is not None:
+            margins.check(indent, len(margin), number, source)
         if ";" not in code:
             if "," not in code or code.replace(",", " ").strip():  # commas count as spaces
                 yield _statement(code, 0, number, source, indent)
@@ -130,6 +194,40 @@ def _statements(text: str) -> Iterator[Statement]:
             if piece.replace(",", " ").strip():
                 yield _statement(piece, offset, number, source, indent)
             offset += len(piece) + 1
+
+
+class _Margins:
+    """Python's check of tabs against spaces: every indentation is compared both with
+    tabs as 8 columns and as 1, and the two comparisons must agree; otherwise the block
+    a line joins depends on the editor's tab width."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, int]] = []
+
+    def check(self, tab8: int, tab1: int, line: int, source: str) -> None:
+        stack = self.stack
+        if not stack:
+            stack.append((tab8, tab1))
+            return
+        top8, top1 = stack[-1]
+        if tab8 > top8:
+            consistent = tab1 > top1
+            stack.append((tab8, tab1))
+        else:
+            while len(stack) > 1 and tab8 < stack[-1][0]:
+                stack.pop()
+            top8, top1 = stack[-1]
+            consistent = tab8 != top8 or tab1 == top1
+        if not consistent:
+            raise CNNError(
+                "inconsistent use of tabs and spaces in indentation",
+                line=line,
+                column=1,
+                source=source,
+                width=max(1, tab1),
+                hint="indent with spaces only or with tabs only: editors disagree on how "
+                "wide a tab is (Python counts 8 columns)",
+            )
 
 
 def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> Statement:
@@ -211,8 +309,15 @@ def _block(
         statement = flat[pos]
         pos += 1
         if statement.opens_block:
-            _check_block_word(statement)
+            statement = _check_block_word(statement)
             if pos == len(flat) or flat[pos].indent <= indent:
+                if statement.keyword.lower == "group" and statement.label is not None:
+                    raise statement.error(
+                        f"'{statement.label.text}:' opens a group with nothing in it",
+                        statement.label,
+                        hint="indent the group's lines under it; a label goes before a "
+                        "layer on the same line: C1: conv 6 k5",
+                    )
                 raise statement.error(
                     f"'{statement.text}' opens a block with nothing in it",
                     hint="indent the block's lines under it",
@@ -223,6 +328,12 @@ def _block(
     if pos < len(flat):
         following = flat[pos]
         if following.indent > indent:
+            translation = pytorch_lines.translate(following.source)
+            if translation is not None:  # pasted from a model's __init__, indented
+                raise following.error(
+                    pytorch_lines.message(following.keyword.text),
+                    hint=pytorch_lines.hint(translation),
+                )
             raise _indent_error(
                 following,
                 "unexpected indentation",
@@ -231,19 +342,33 @@ def _block(
     return tuple(items), pos
 
 
-def _check_block_word(statement: Statement) -> None:
+def _check_block_word(statement: Statement) -> Statement:
+    """The statement if it opens a known block; a name alone opens a group of that name."""
     word = statement.keyword.lower
     if word in BLOCK_WORDS:
-        return
+        return statement
     if not statement.args and statement.label is None:
+        if _LABEL.match(statement.keyword.text) and _is_group_name(word):
+            # the keyword reads "group" but keeps the name's text and place, so a caret
+            # under it marks what the user wrote
+            name = statement.keyword
+            group: Token = _new(Token, (name.text, name.column, "group"))
+            return statement._replace(keyword=group, label=name)
         raise statement.error(
             f"unknown block '{statement.keyword.text}:'",
             hint=f"{did_you_mean(word, BLOCK_WORDS)} (a label goes before a layer on the "
-            "same line: C1: conv 6 k5)",
+            "same line: C1: conv 6 k5; a name alone, unlike a block's, opens a group: layer1:)",
         )
     raise statement.error(
         f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(word, BLOCK_WORDS)
     )
+
+
+def _is_group_name(word: str) -> bool:
+    """A group's name must not read as a misspelt block (``residul:``) or layer word."""
+    import difflib  # only for a name alone before ':'
+
+    return not difflib.get_close_matches(word, BLOCK_WORDS, n=1, cutoff=0.75)
 
 
 def _indent_error(statement: Statement, message: str, hint: str | None = None) -> CNNError:

@@ -46,14 +46,18 @@ class CNNError(ValueError):
 
     def _render(self) -> str:
         head = f"line {self.line}: {self.message}" if self.line else self.message
-        parts = [head]
+        parts = [visible(head)]
         if self.source is not None:
             text = self.source.expandtabs(1)
-            parts.append("    " + text)
+            parts.append("    " + visible(text))
             if self.column:
-                parts.append("    " + " " * (self.column - 1) + "^" * self.width)
+                # the caret sits under the token as shown, escapes included
+                start = len(visible(text[: self.column - 1]))
+                token = text[self.column - 1 : self.column - 1 + self.width]
+                width = max(1, len(visible(token)) + self.width - len(token))
+                parts.append("    " + " " * start + "^" * width)
         if self.hint:
-            parts.append(self.hint)
+            parts.append(visible(self.hint))
         return "\n".join(parts)
 
     def __str__(self) -> str:
@@ -77,6 +81,22 @@ def _rebuild(
     hint: str | None,
 ) -> CNNError:
     return CNNError(message, line=line, column=column, source=source, width=width, hint=hint)
+
+
+def visible(text: str) -> str:
+    r"""``text`` with every character a terminal would act on or hide written as its
+    Python escape, so a message cannot retitle or clear the terminal, and an invisible
+    character shows. Line breaks of a multi-line message stay.
+
+    >>> visible("conv\x1b]0;owned\x07 6\u2028k3")
+    'conv\\x1b]0;owned\\x07 6\\u2028k3'
+    """
+    if text.isprintable():  # the common case, and C-fast
+        return text
+    return "\n".join(
+        "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in line)
+        for line in text.split("\n")
+    )
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -172,23 +172,30 @@ def _start_field(shape: Shape) -> Field:
 
 def _check_size(statements: Sequence[Statement]) -> int:
     """Count the layers the text expands to, refusing more than MAX_LAYERS up front."""
-    total = 0
+    return _count_layers(statements)[0]
+
+
+def _count_layers(statements: Sequence[Statement]) -> tuple[int, bool]:
+    """(layers, whether a repeat multiplied them): the hint blames a repeat only then."""
+    total, repeated = 0, False
     for statement in statements:
         if statement.opens_block:
-            inner = _check_size(statement.body)
+            inner, inner_repeated = _count_layers(statement.body)
             if statement.keyword.lower == "repeat":
                 inner *= _repeat_count(statement)
-            else:
+                inner_repeated = True
+            elif statement.keyword.lower != "group":
                 inner += 1  # the merge row of residual, concat and add
             total += inner
+            repeated = repeated or inner_repeated
         else:
             total += 1
         if total > MAX_LAYERS:
             raise statement.error(
                 f"the network expands to more than {MAX_LAYERS:,} layers",
-                hint="is a repeat count too large?",
+                hint="is a repeat count too large?" if repeated else None,
             )
-    return total
+    return total, repeated
 
 
 def _repeat_count(statement: Statement) -> int:
@@ -652,7 +659,11 @@ class _Walker:
         name = self.name(statement, kind, suffix)
         inner = f"{path}/{name}" if path else name
         first = len(self.layers)
-        if kind == "repeat":
+        if kind == "group":
+            if statement.args:
+                raise statement.error("group: takes no arguments", statement.args[0])
+            out, field = self.sequence(statement.body, shape, field, depth + 1, inner, suffix)
+        elif kind == "repeat":
             count = _repeat_count(statement)
             out = shape
             self.repeats += 1
@@ -663,10 +674,6 @@ class _Walker:
             self.repeats -= 1
         elif kind == "side":
             out, field = self.side(statement, shape, field, depth, inner, suffix)
-        elif kind == "group":  # a named sequence: something to label, read and reuse
-            if statement.args:
-                raise statement.error("group: takes no arguments", statement.args[0])
-            out, field = self.sequence(statement.body, shape, field, depth + 1, inner, suffix)
         else:
             out, field = self.merge(statement, kind, name, shape, field, depth, inner, suffix)
         # a side output's block shows the side's own output; the main path goes on unchanged

@@ -41,6 +41,7 @@ from .conventions import (
 from .layers import ACTIVATIONS, RULES, Worked, axis_term
 from .results import Layer, Network
 from .shapes import format_shape
+from .table import acyclic
 from .terms import Term, num, plus, times
 
 __all__ = [
@@ -237,6 +238,7 @@ class Explanation:
             f"{' (all ops)' if self.all_ops else ''}, {self.dtype}>"
         )
 
+    @acyclic  # lines and terms form no cycles; a long network's would trigger collections
     def sections(self) -> list[tuple[Layer, list[Line]]]:
         return [
             (

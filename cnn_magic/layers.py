@@ -18,6 +18,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any, ClassVar, NamedTuple, Protocol
 
+from . import pytorch_lines
 from .conventions import Convention, Rounding, rounding_for
 from .dsl import BLOCKS, INNER_BLOCKS, KEY_FORMS, Arg, Statement, Token, unknown_argument
 from .errors import CNNError, did_you_mean
@@ -219,7 +220,14 @@ class Rule:
                 name, value = self._word(statement, token, op, str(value))
             elif name == "number":
                 if self.number is None:
-                    raise statement.error(f"{op} takes no number '{token.text}'", token)
+                    raise statement.error(
+                        f"{op} takes no number '{token.text}'",
+                        token,
+                        hint=self._keyed_hint(op, token.text),
+                    )
+                if "number" in tokens:
+                    raise self._second_number(statement, token, op, tokens["number"])
+                tokens["number"] = token
                 name, value = self._number(statement, token, op, value)
             elif name not in self.accepted():
                 raise statement.error(
@@ -235,6 +243,31 @@ class Rule:
             values[name] = value
             tokens[name] = token
         return Args(**values), Site(statement, tokens)
+
+    def _keyed_hint(self, op: str, number: str) -> str:
+        """Sizes are written with their letter: PyTorch's positional habit, answered."""
+        if "kernel" not in self.accepts:
+            return f"{op} takes: " + self.takes()
+        return (
+            f"sizes are written with their letter: {op} k{number} (k kernel, s stride, p padding)"
+        )
+
+    def _second_number(self, statement: Statement, token: Token, op: str, first: Token) -> CNNError:
+        """``conv 6 5``: say what each number is, and how the second is written."""
+        assert self.number is not None
+        if "kernel" not in self.accepts:
+            return statement.error(
+                f"{op} takes one bare number ('{first.text}'); '{token.text}' is a second one",
+                token,
+                hint=self.number.hint,
+            )
+        return statement.error(
+            f"{op} takes one bare number ('{first.text}': {self.number.hint}); "
+            f"'{token.text}' needs its letter",
+            token,
+            hint=f"in PyTorch's order the next number is the kernel size: "
+            f"{op} {first.text} k{token.text}  (then stride s2, padding p1)",
+        )
 
     def takes(self) -> str:
         """The arguments it takes, as written."""
@@ -1974,6 +2007,12 @@ def lookup(statement: Statement) -> tuple[str, Rule]:
             raise statement.error(
                 "input must be the first statement, and only one",
                 hint="write it once, at the top: input 32x32x1",
+            )
+        translation = pytorch_lines.translate(statement.source)
+        if translation is not None:
+            raise statement.error(
+                pytorch_lines.message(statement.keyword.text),
+                hint=pytorch_lines.hint(translation),
             )
         layer_words = [w for w in (*RULES, *ALIASES) if not RULES[ALIASES.get(w, w)].merge]
         raise statement.error(

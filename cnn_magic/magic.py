@@ -11,21 +11,24 @@ A mistake raises :class:`CNNMagicError`: IPython shows its ``_render_traceback_`
 
 from __future__ import annotations
 
+import argparse
 import keyword
-from pathlib import Path
+import os
+import re
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
-from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 from traitlets import Bool, Enum
 
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
+from .dsl import lines
 from .errors import CNNError
 from .evaluate import declared_rounding
 from .results import Network
+from .sources import read_file
 from .widget import CNNView
 
 
@@ -126,6 +129,14 @@ class CnnMagic(Magics):
         help="work out every layer's numbers with its own values, as LaTeX",
     )
     @argument("--static", action="store_true", default=None, help="a static table, no widget")
+    @argument(
+        "--depth",
+        metavar="N",
+        type=int,
+        default=None,
+        help="levels of blocks shown expanded at first (default 2; the view's depth control "
+        "changes it)",
+    )
     @argument("-f", metavar="PATH", dest="file", default=None, help="read the network from a file")
     @argument(
         "--example",
@@ -166,10 +177,11 @@ class CnnMagic(Magics):
                 convention=args.flops or self.flops,
                 all_ops=self.all_ops if args.all_ops is None else args.all_ops,
                 dtype=args.dtype or self.dtype,
+                depth=args.depth,
                 static=(self.static if args.static is None else args.static)
                 or not _has_kernel(self.shell),
             )
-            name = _variable(args.output)
+            name = _variable(args.output, self.shell)
         except CNNError as error:
             raise _surface(error, offset) from None
         if name is not None:
@@ -207,7 +219,7 @@ class CnnMagic(Magics):
                 hint="give it one way: in the cell, after %cnn, with -f or with --example",
             )
         if args.file:
-            return _read(args.file), self.rounding, 0
+            return read_file(os.path.expanduser(args.file)), self.rounding, 0
         if args.example:
             return _example(args.example), self.rounding, 0
         text = cell if cell is not None else inline
@@ -228,32 +240,89 @@ def _has_kernel(shell: Any) -> bool:
 
 def _has_statements(text: str) -> bool:
     """Whether ``text`` holds more than blank lines and comments."""
-    return any(line.split("#", 1)[0].strip(" \t\f;") for line in text.splitlines())
-
-
-def _parse_line(line: str) -> tuple[Any, str]:
-    """The options of the magic line, and the raw text after them (``%cnn`` only)."""
-    tokens = arg_split(line, strict=False)
     try:
-        args = CnnMagic.cnn.parser.parse_args(tokens)
+        found = lines(text)
+    except CNNError:  # a character the language refuses: evaluating it says where
+        return True
+    return any(line.split("#", 1)[0].strip(" \t\f\v;") for line in found)
+
+
+def _parse_line(line: str) -> tuple[argparse.Namespace, str]:
+    """The options of the magic line, and the network text between them (``%cnn`` only).
+
+    Options may stand anywhere on the line, before, after or between the statements;
+    ``#`` outside quotes starts a comment to the end of the line, as in the network text,
+    so an option written after it is part of the comment. Quotes around a word are
+    removed (``--input "8x8x1"``, ``-f "my net.cnn"``).
+
+    >>> args, text = _parse_line("input 32x32x1; conv 6 k5 --flops macs  # C1")
+    >>> text, args.flops
+    ('input 32x32x1; conv 6 k5', 'macs')
+    """
+    words = _words(line)
+    options: list[str] = []
+    runs: list[tuple[int, int]] = []  # the network's stretches of the raw line, as written
+    joined = False  # whether the next network word continues the last run
+    i = 0
+    while i < len(words):
+        start, end, word = words[i]
+        i += 1
+        if _OPTION.match(word):
+            options.append(word)
+            if "=" not in word and _takes_value(word) and i < len(words):
+                options.append(words[i][2])
+                i += 1
+            joined = False
+        elif joined:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+            joined = True
+    try:
+        args = CnnMagic.cnn.parser.parse_args(options)
     except UsageError as error:
         raise CNNError(f"%cnn: {error}", hint="options: see %%cnn?") from None
-    # the network keeps its own spelling (and columns, for the caret): cut it from the
-    # raw line after the option tokens rather than re-joining argparse's tokens
-    start = 0
-    for token in tokens[: len(tokens) - len(args.network)]:
-        start = line.index(token, start) + len(token)
-    inline = line[start:].strip() if args.network else ""
-    return args, inline
+    return args, " ".join(line[start:end] for start, end in runs)
 
 
-def _read(path: str) -> str:
-    path = path.strip("'\"")
-    try:
-        return Path(path).expanduser().read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise CNNError(f"cannot read {path!r}: {reason}") from None
+_OPTION = re.compile(r"--?[A-Za-z]")  # not "-1": a negative number is the network's
+
+
+def _words(line: str) -> list[tuple[int, int, str]]:
+    """The words of ``line`` up to a ``#`` outside quotes: (start, end, unquoted text).
+    A quote without its closing partner is an ordinary character.
+
+    >>> _words('-f "my net.cnn" conv#6')
+    [(0, 2, '-f'), (3, 15, 'my net.cnn'), (16, 20, 'conv')]
+    """
+    found = []
+    i, n = 0, len(line)
+    while i < n:
+        if line[i].isspace():
+            i += 1
+            continue
+        if line[i] == "#":
+            break
+        start, parts = i, []
+        while i < n and not line[i].isspace() and line[i] != "#":
+            close = line.find(line[i], i + 1) if line[i] in "'\"" else -1
+            if close > 0:
+                parts.append(line[i + 1 : close])
+                i = close + 1
+            else:
+                parts.append(line[i])
+                i += 1
+        found.append((start, i, "".join(parts)))
+    return found
+
+
+def _takes_value(option: str) -> bool:
+    """Whether ``option`` (or the long option it abbreviates) reads the next word."""
+    known = CnnMagic.cnn.parser._option_string_actions
+    actions = {known[option]} if option in known else set()
+    if not actions and option.startswith("--"):
+        actions = {action for name, action in known.items() if name.startswith(option)}
+    return len(actions) == 1 and actions.pop().nargs != 0
 
 
 def _example(name: str) -> str:
@@ -263,9 +332,44 @@ def _example(name: str) -> str:
     return examples.text(name)
 
 
-def _variable(name: str | None) -> str | None:
-    if name is not None and not (name.isidentifier() and not keyword.iskeyword(name)):
-        raise CNNError(f"-o needs a Python variable name, not {name!r}", hint="for example -o net")
+SHELL_NAMES = frozenset(
+    {"get_ipython", "exit", "quit", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii"}
+    | {"_ih", "_oh", "_dh", "_exit_code"}
+)
+"""Names IPython itself keeps in the user namespace; replacing one breaks the session."""
+_HISTORY_NAME = re.compile(r"_i?\d+\Z")  # _5 and _i5: output and input history
+
+
+def _variable(name: str | None, shell: object = None) -> str | None:
+    """The ``-o`` name, if storing a network there leaves the session working: a Python
+    identifier, not a keyword, not a dunder such as ``__builtins__``, not one of the
+    shell's own names (``get_ipython``, ``In``, ``_``, ``_5``, ...).
+
+    >>> _variable("lenet")
+    'lenet'
+    >>> _variable("__builtins__")
+    Traceback (most recent call last):
+        ...
+    cnn_magic.errors.CNNError: -o cannot use '__builtins__': a name Python itself uses
+    for example -o net
+    """
+    if name is None:
+        return None
+    reason = None
+    if not name.isidentifier():
+        reason = "not a Python variable name"
+    elif keyword.iskeyword(name):
+        reason = "a Python keyword"
+    elif name.startswith("__"):
+        reason = "a name Python itself uses"
+    elif (
+        name in SHELL_NAMES
+        or _HISTORY_NAME.match(name)
+        or name in getattr(shell, "user_ns_hidden", ())
+    ):
+        reason = "a name the IPython shell itself uses"
+    if reason:
+        raise CNNError(f"-o cannot use {name!r}: {reason}", hint="for example -o net")
     return name
 
 

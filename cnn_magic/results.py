@@ -242,13 +242,19 @@ class Network:
         return sum(_count(layer, checked, every) for layer in self.layers)
 
     def to_frame(
-        self, convention: str = "flops", *, all_ops: bool = False, dtype: str = "float32"
+        self,
+        convention: str = "flops",
+        *,
+        all_ops: bool = False,
+        dtype: str = "float32",
+        units: bool = False,
     ) -> Any:
         """A pandas DataFrame, one row per layer (pandas is imported only here), with the
-        chosen convention's ``count`` and the activation ``bytes`` at ``dtype``."""
+        chosen convention's ``count`` and the activation ``bytes`` at ``dtype``;
+        ``units=True``: counts as k/M/G text."""
         from .table import to_frame
 
-        return to_frame(self, convention=convention, all_ops=all_ops, dtype=dtype)
+        return to_frame(self, convention=convention, all_ops=all_ops, dtype=dtype, units=units)
 
     # The exports below share their keywords: ``convention`` ("flops", "macs" or "exact"),
     # ``all_ops`` (also count pooling, activations, BN, adds) and ``units`` (k/M/G instead

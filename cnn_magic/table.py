@@ -7,9 +7,11 @@ byte-identical output (nbval compares it).
 
 from __future__ import annotations
 
-import html
+import functools
+import gc
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .conventions import (
     CONVENTION_LABEL,
@@ -26,6 +28,27 @@ from .conventions import (
 )
 from .results import Block, Network
 from .shapes import format_shape
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def acyclic(render: Callable[P, R]) -> Callable[P, R]:
+    """Pause the cycle collector while ``render`` runs: rows and strings form no cycles,
+    and a 100,000-row table would otherwise trigger full collections that scan them all
+    (40 % of the time of a large text table)."""
+
+    @functools.wraps(render)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return render(*args, **kwargs)
+        finally:
+            if collecting:
+                gc.enable()
+
+    return paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +72,27 @@ class Row:
 def rows(
     net: Network, convention: str = "flops", all_ops: bool = False, *, blocks: bool = True
 ) -> list[Row]:
-    """The table's rows: block headings (if ``blocks``), layers, then the totals."""
+    """The table's rows: block headings (if ``blocks``), layers, then the totals.
+
+    A block heading carries its block's subtotals (weights, biases, params, count and
+    share); a share is ``None`` when the total counts nothing (a pooling-only network),
+    so no table claims "0.0%" of nothing.
+    """
     total = net.total(convention, all_ops=all_ops)
+    counts = [layer.count(convention, all_ops=all_ops) for layer in net.layers]
     headings: dict[int, list[Block]] = {}
     if blocks:
         for block in sorted(net.blocks, key=lambda b: (b.first, b.depth)):
             headings.setdefault(block.first, []).append(block)
+        sums = _prefix_sums(net, counts)
+
+    def share(count: int) -> float | None:
+        return count / total if total else None
+
     out: list[Row] = []
     for index, layer in enumerate(net.layers):
         for block in headings.get(index, ()):
+            weights, biases, count = (after[block.stop] - after[block.first] for after in sums)
             out.append(
                 Row(
                     "block",
@@ -66,15 +101,15 @@ def rows(
                     block.depth,
                     format_shape(block.in_shape),
                     format_shape(block.out_shape),
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
+                    weights,
+                    biases,
+                    weights + biases,
+                    count,
+                    share(count),
                     block.line,
                 )
             )
-        count = layer.count(convention, all_ops=all_ops)
+        count = counts[index]
         out.append(
             Row(
                 "layer",
@@ -87,7 +122,7 @@ def rows(
                 layer.biases,
                 layer.params,
                 count,
-                count / total if total else 0.0,
+                share(count),
                 layer.line,
             )
         )
@@ -103,10 +138,21 @@ def rows(
             net.biases,
             net.params,
             total,
-            1.0 if total else 0.0,
+            1.0 if total else None,
         )
     )
     return out
+
+
+def _prefix_sums(net: Network, counts: list[int]) -> tuple[list[int], list[int], list[int]]:
+    """Running sums of weights, biases and counts: a block's subtotal over layers
+    ``[first, stop)`` is ``sum[stop] - sum[first]``, whatever the number of blocks."""
+    weights, biases, total = [0], [0], [0]
+    for layer, count in zip(net.layers, counts, strict=True):
+        weights.append(weights[-1] + layer.weights)
+        biases.append(biases[-1] + layer.biases)
+        total.append(total[-1] + count)
+    return weights, biases, total
 
 
 def count_label(convention: str, all_ops: bool = False) -> str:
@@ -158,25 +204,46 @@ def rounding_text(net: Network, short: bool = False) -> str:
 
 
 def format_count(value: int | None, units: bool = False) -> str:
-    """An exact integer with thousands separators, or with k/M/G units.
+    """An exact integer with thousands separators, or with k/M/G/T units.
+
+    A value that would round up to 1000 of a unit takes the next unit, and the
+    arithmetic is on integers, so no size is too large to print.
 
     >>> format_count(61706), format_count(4089184256, units=True), format_count(None)
     ('61,706', '4.09G', '')
     >>> format_count(999, units=True), format_count(416520, units=True)
     ('999', '416.52k')
+    >>> format_count(999_999, units=True), format_count(999_994, units=True)
+    ('1.00M', '999.99k')
     """
     if value is None:
         return ""
     if not units or abs(value) < 1000:
         return f"{value:,}"
-    for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.2f}{unit}"
-    raise AssertionError("unreachable")
+    return _scaled(value, 1000, ("k", "M", "G", "T"), 2, "")
+
+
+def _scaled(value: int, base: int, units: tuple[str, ...], decimals: int, gap: str) -> str:
+    """``value`` in the largest unit (powers of ``base``) that keeps it under ``base``
+    once rounded to ``decimals`` places; integer arithmetic throughout."""
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    power = 1
+    while power < len(units) and value >= base ** (power + 1):
+        power += 1
+    tenth = 10**decimals
+    while True:
+        scale = base**power
+        hundredths = (value * tenth + scale // 2) // scale  # round half up
+        if hundredths < base * tenth or power == len(units):
+            break
+        power += 1
+    whole, part = divmod(hundredths, tenth)
+    return f"{sign}{whole}.{part:0{decimals}d}{gap}{units[power - 1]}"
 
 
 def format_share(share: float | None) -> str:
-    """A share of the total as a percentage with one decimal.
+    """A share of the total as a percentage with one decimal; blank when the total
+    counts nothing.
 
     >>> format_share(0.2823), format_share(None)
     ('28.2%', '')
@@ -200,11 +267,12 @@ def format_bytes(value: int) -> str:
 
     >>> format_bytes(39664), format_bytes(44158976)
     ('39,664 B', '44,158,976 B (42.1 MiB)')
+    >>> format_bytes(2**30 - 1)
+    '1,073,741,823 B (1.0 GiB)'
     """
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
-        if value >= scale:
-            return f"{value:,} B ({value / scale:.1f} {unit})"
-    return f"{value:,} B"
+    if value < 2**20:
+        return f"{value:,} B"
+    return f"{value:,} B ({_scaled(value // 2**10, 2**10, ('MiB', 'GiB', 'TiB'), 1, ' ')})"
 
 
 def header_lines(
@@ -236,14 +304,33 @@ def header_lines(
 HEADERS = ("name", "layer", "input", "output", "weights", "biases", "params")
 
 
+MAX_CELL = 60
+"""Widest name or layer cell of a printed table: longer ones keep their start and end
+around an ellipsis, so a table grows with its number of rows, not with its widest cell
+(a 20,000-character label, a concat of 3,000 branches)."""
+
+
+def clip(text: str, width: int = MAX_CELL) -> str:
+    """``text`` if it fits in ``width`` characters, else its start and end around " … ".
+
+    >>> clip("concat: " + " + ".join(f"branch{i}" for i in range(1, 3001)), 40)
+    'concat: branch1 + branch2 + … branch3000'
+    """
+    if len(text) <= width:
+        return text
+    tail = max(width // 4, 1)
+    head = width - tail - 3
+    return f"{text[:head]} … {text[-tail:]}".replace("  …", " …")
+
+
 def _cells(row: Row, units: bool) -> list[str]:
     indent = "  " * row.depth
-    name = f"{indent}{row.name}" + (":" if row.kind == "block" else "")
+    name = f"{indent}{clip(row.name)}" + (":" if row.kind == "block" else "")
     return [
         name,
-        row.layer,
-        row.input,
-        row.output,
+        clip(row.layer),
+        clip(row.input),
+        clip(row.output),
         format_count(row.weights, units),
         format_count(row.biases, units),
         format_count(row.params, units),
@@ -252,80 +339,62 @@ def _cells(row: Row, units: bool) -> list[str]:
     ]
 
 
+@acyclic
 def to_text(
-    net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
-) -> str:
-    """An aligned plain-text table with totals and the conventions under it."""
-    body = [_cells(row, units) for row in rows(net, convention, all_ops)]
-    header, *table = (
-        "  ".join(cells).rstrip() for cells in _aligned([_headers(convention, all_ops), *body])
-    )
-    rule = "-" * len(header)
-    lines = [header, rule, *table[:-1], rule, table[-1]]
-    return "\n".join([*lines, "", *conventions_text(net, convention, all_ops)])
-
-
-_STYLE = (
-    "<style>"
-    ".cnn-magic table{border-collapse:collapse;font-size:12px}"
-    ".cnn-magic th,.cnn-magic td{padding:2px 8px;text-align:left;white-space:nowrap}"
-    ".cnn-magic td.n,.cnn-magic th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    ".cnn-magic tr.block td{font-style:italic;color:#555}"
-    ".cnn-magic tr.total td{font-weight:bold;border-top:1px solid #888}"
-    ".cnn-magic tr.changed td.shape{background:#fff3c4}"
-    ".cnn-magic .bar{display:inline-block;height:8px;background:#4c8bf5;"
-    "vertical-align:middle;margin-right:4px}"
-    ".cnn-magic .notes{font-size:11px;color:#555;margin-top:4px}"
-    "</style>"
-)
-
-
-def to_html(
     net: Network,
     convention: str = "flops",
     all_ops: bool = False,
     *,
     units: bool = False,
-    changed: frozenset[int] = frozenset(),
-    caption: str | None = None,
+    notes: bool = True,
+    max_rows: int | None = None,
 ) -> str:
-    """A self-contained HTML table; every user string is escaped.
+    """An aligned plain-text table with totals and (``notes``) the conventions under it.
 
-    ``changed`` holds indices (into ``net.layers``) of layers whose shapes differ from
-    another evaluation; their rows are marked with the class ``changed``.
+    ``max_rows`` keeps the first and last rows of a longer table around a line saying
+    how many are left out (the notebook view's text uses it; the exports do not).
     """
-    esc = html.escape
-    headers = _headers(convention, all_ops)
-    numeric = {"weights", "biases", "params", "share", headers[7]}
-    out = [_STYLE, '<div class="cnn-magic">']
-    if caption:
-        out.append(f'<div class="caption">{esc(caption)}</div>')
-    out.append("<table><thead><tr>")
-    out += [
-        f'<th class="n">{esc(h)}</th>' if h in numeric else f"<th>{esc(h)}</th>" for h in headers
-    ]
-    out.append("</tr></thead><tbody>")
-    index = -1
-    for row in rows(net, convention, all_ops):
-        if row.kind == "layer":
-            index += 1
-        css = row.kind + (" changed" if row.kind == "layer" and index in changed else "")
-        cells = _cells(row, units)
-        pad = f' style="padding-left:{8 + 14 * row.depth}px"' if row.depth else ""
-        share = ""
-        if row.share is not None and row.kind == "layer":
-            width = round(row.share * 60)
-            share = f'<span class="bar" style="width:{width}px"></span>'
-        out.append(
-            f'<tr class="{css}"><td{pad}>{esc(cells[0].strip())}</td><td>{esc(cells[1])}</td>'
-            f'<td class="shape">{esc(cells[2])}</td><td class="shape">{esc(cells[3])}</td>'
-            + "".join(f'<td class="n">{esc(c)}</td>' for c in cells[4:8])
-            + f'<td class="n">{share}{esc(cells[8])}</td></tr>'
-        )
-    out.append("</tbody></table>")
-    notes = "".join(f"<div>{esc(t)}</div>" for t in conventions_text(net, convention, all_ops))
-    out.append(f'<div class="notes">{notes}</div></div>')
-    return "".join(out)
+    table = rows(net, convention, all_ops)
+    skipped = tail = 0
+    if max_rows is not None and len(table) > max_rows:
+        tail = max(max_rows // 6, 1)
+        skipped = len(table) - max_rows
+        table = [*table[: max_rows - tail], *table[-tail:]]
+    body = [_cells(row, units) for row in table]
+    header, *lines = (
+        "  ".join(cells).rstrip() for cells in _aligned([_headers(convention, all_ops), *body])
+    )
+    if skipped:
+        lines.insert(len(lines) - tail, f"… {skipped:,} rows not shown")
+    rule = "-" * len(header)
+    out = [header, rule, *lines[:-1], rule, lines[-1]]
+    if notes:
+        out += ["", *conventions_text(net, convention, all_ops)]
+    return "\n".join(out)
+
+
+def to_html(
+    net: Network, convention: str = "flops", all_ops: bool = False, *, depth: int | None = None
+) -> str:
+    """The notebook view of one evaluated network: every convention a click away, blocks
+    that collapse past ``depth``, in the theme's colours (see :mod:`cnn_magic.view_html`);
+    a network shows its own rounding only (``%%cnn`` shows all three). Every user string
+    is escaped."""
+    from .view_html import Options, Variant, fragment, fragment_key
+
+    count_label(convention, all_ops)  # names a wrong convention
+    key = fragment_key(net.text, net.rounding, convention, all_ops, depth, len(net.layers))
+    options = Options(
+        convention,
+        net.rounding,
+        net.rounding,
+        all_ops,
+        depth=depth,
+        prefix=f"cm{key}n",
+        key=key,
+        roundings=(net.rounding,),
+    )
+    return fragment([Variant((net.rounding,), net)], options)
 
 
 FRAME_COLUMNS = (
@@ -377,19 +446,30 @@ def records(net: Network) -> list[dict[str, object]]:
 
 
 def to_frame(
-    net: Network, convention: str = "flops", all_ops: bool = False, dtype: str = "float32"
+    net: Network,
+    convention: str = "flops",
+    all_ops: bool = False,
+    dtype: str = "float32",
+    *,
+    units: bool = False,
 ) -> Any:
     """A pandas DataFrame, one row per layer, raw integers (pandas imported here only).
 
     ``convention`` and ``all_ops`` add a ``count`` column with the chosen convention;
-    ``bytes`` is each layer's output (activation memory) at ``dtype``.
+    ``bytes`` is each layer's output (activation memory) at ``dtype``. ``units=True``
+    writes the counts as k/M/G text, as the other exports do (for reading, not summing).
     """
     import pandas as pd
 
+    count_label(convention, all_ops)  # names a wrong convention before any work
+    check_flag("units", units)
     size = _dtype_size(dtype)
     frame = pd.DataFrame.from_records(records(net), columns=list(FRAME_COLUMNS))
     frame["count"] = [layer.count(convention, all_ops=all_ops) for layer in net.layers]
     frame["bytes"] = [layer.elements * size for layer in net.layers]
+    if units:
+        for column in (*_JSON_COUNTS, "bytes"):
+            frame[column] = [format_count(int(v), True) for v in frame[column]]
     return frame
 
 
@@ -423,6 +503,7 @@ def _aligned(table: list[list[str]]) -> list[list[str]]:
 _MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_|<>[]&"})
 
 
+@acyclic
 def to_markdown(
     net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
 ) -> str:
@@ -479,6 +560,7 @@ _LATEX_ESCAPES = str.maketrans(
 )
 
 
+@acyclic
 def to_latex(
     net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
 ) -> str:
@@ -528,6 +610,7 @@ def to_latex(
     )
 
 
+@acyclic
 def to_csv(
     net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
 ) -> str:
@@ -565,6 +648,7 @@ def to_csv(
 _JSON_COUNTS = ("weights", "biases", "params", "macs", "flops", "exact", "ops", "elements", "count")
 
 
+@acyclic
 def to_json(
     net: Network, convention: str = "flops", all_ops: bool = False, *, units: bool = False
 ) -> str:

@@ -10,6 +10,7 @@ A rule states the terms of its explanation with these (``times(num(5), num(5))``
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal, NamedTuple
 
@@ -23,6 +24,7 @@ class Term(NamedTuple):
     loose: bool = False  # a sum or difference: needs brackets inside a product
 
 
+@functools.lru_cache(maxsize=4096)  # networks repeat their numbers; terms are immutable
 def num(value: int) -> Term:
     """A whole number; thousands separated as the notes typeset them.
 

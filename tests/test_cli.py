@@ -18,6 +18,7 @@ from cnn_magic import CNNError, cli, examples
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = {"text": "txt", "markdown": "md", "csv": "csv", "json": "json", "latex": "tex"}
+LIMIT_HINT = "a network file is UTF-8 text of at most 4 MiB\n"
 NAMES = (
     "alexnet",
     "convnext_tiny",
@@ -162,7 +163,8 @@ def test_a_mistake_prints_the_caret_and_exits_2() -> None:
         ),
         (["--example", "zzz"], "unknown example 'zzz'\nknown examples: " + ", ".join(NAMES) + "\n"),
         (["no/such/file.cnn"], "cannot read 'no/such/file.cnn': No such file or directory\n"),
-        (["tests"], "cannot read 'tests': Is a directory\n"),
+        (["tests"], "cannot read 'tests': Is a directory\n" + LIMIT_HINT),
+        (["/dev/zero"], "cannot read '/dev/zero': a character device, not a file\n" + LIMIT_HINT),
         (
             ["--example", "lenet5", "--input", "32x32"],
             "input shape '32x32': '32x32' has no channel count\n"
@@ -181,7 +183,9 @@ def test_an_undecodable_file_is_a_clear_error(capsys, tmp_path: Path) -> None:
     path.write_bytes(b"input 32x32x1\n\xff\xfe conv 6 k5\n")
     status, out, err = main(capsys, str(path))
     assert (status, out) == (2, "")
-    assert err.startswith(f"cannot read {str(path)!r}: 'utf-8' codec can't decode byte 0xff")
+    assert err == f"cannot read {str(path)!r}: byte 0xff on line 2 is not UTF-8\n" + (
+        "save the file as UTF-8 text\n"
+    )
 
 
 def test_an_unreadable_file_in_a_subprocess_has_no_traceback() -> None:
@@ -320,3 +324,96 @@ def run_python(code: str) -> subprocess.CompletedProcess:
         cwd=ROOT,
         timeout=60,
     )
+
+
+# ------------------------------------------------------ hostile files and terminals
+
+
+def shell(command: str, **env: str) -> subprocess.CompletedProcess:
+    """A shell command line running ``python -m cnn_magic`` as ``CLI``."""
+    cli_command = f"{sys.executable} -m cnn_magic"
+    return subprocess.run(
+        ["sh", "-c", command.replace("CLI", cli_command)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("CLI --example lenet5 > /dev/full", b"cannot write the output: No space left on device\n"),
+        ("CLI --example lenet5 >&-", b"cannot write the output: stdout is closed\n"),
+        ("CLI <&-", b"no network given: stdin is closed\n" + LIMIT_HINT.encode()),
+        ("CLI < /dev/zero", b"cannot read stdin: a character device, not a file\n"),
+        ("CLI /dev/urandom", b"cannot read '/dev/urandom': a character device, not a file\n"),
+    ],
+)
+def test_closed_and_full_streams_give_one_message_and_exit_2(command: str, message: bytes):
+    done = shell(command)
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert done.stderr.startswith(message) and b"Traceback" not in done.stderr
+
+
+def test_a_broken_pipe_is_quiet() -> None:
+    done = shell("CLI --example resnet50 | head -1")
+    assert done.returncode == 0 and done.stderr == b""
+    assert done.stdout.startswith(b"name ")
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp437", "cp1252", "latin-1"])
+def test_a_terminal_without_the_times_sign_gets_ascii(encoding: str) -> None:
+    """× in a Windows code page or under PYTHONIOENCODING=ascii: the table still prints,
+    with the same columns; what the encoding lacks is spelled in ASCII or as '?'."""
+    done = shell("CLI --example lenet5", PYTHONIOENCODING=encoding)
+    assert (done.returncode, done.stderr) == (0, b"")
+    golden = (GOLDEN / "lenet5.txt").read_text(encoding="utf-8")
+    shown = done.stdout.decode(encoding)
+    if "×".encode(encoding, "ignore"):  # cp1252 and latin-1 have it: nothing changes
+        assert shown == golden
+    else:
+        assert shown == golden.translate(cli.ASCII_FALLBACK)
+        assert "C1     conv 6 k5 relu    32x32x1   28x28x6" in shown
+
+
+def test_an_error_in_ascii_keeps_its_caret_aligned() -> None:
+    done = shell(
+        "printf 'input 8x8x1; C\\344\\270\\255: conv 2 k3; cnov' | CLI", PYTHONIOENCODING="ascii"
+    )
+    assert done.returncode == 2
+    assert done.stderr.decode("ascii").splitlines()[1:3] == [
+        "    input 8x8x1; C?: conv 2 k3; cnov",
+        "                                ^^^^",
+    ]
+
+
+def test_the_cli_reads_a_named_pipe_as_cat_does(tmp_path: Path) -> None:
+    """``cnn-magic <(generate)``: a pipe is read as it comes (the writer starts later)."""
+    fifo = tmp_path / "net.fifo"
+    os.mkfifo(fifo)
+    done = shell(f"(sleep 0.3; echo 'input 8x8x1; conv 2 k3' > {fifo}) & CLI {fifo}")
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert b"8\xc3\x978\xc3\x971  6\xc3\x976\xc3\x972" in done.stdout
+
+
+def test_a_byte_order_mark_is_accepted(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "notepad.cnn"
+    path.write_bytes(b"\xef\xbb\xbf" + cnn_magic.example_text("lenet5").encode())
+    golden = (GOLDEN / "lenet5.txt").read_text(encoding="utf-8")
+    assert main(capsys, str(path)) == (0, golden, "")
+    done = run(stdin="\ufeff" + cnn_magic.example_text("lenet5"))
+    assert (done.returncode, done.stdout) == (0, golden)
+
+
+def test_control_characters_never_reach_the_terminal() -> None:
+    """An OSC/CSI sequence in the text (retitle, clear screen) is shown escaped."""
+    done = run(stdin="input 8x8x1\nconv 2 k3 \x1b]0;owned\x07\x1b[2J\n")
+    assert done.returncode == 2
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert done.stderr.splitlines()[:3] == [
+        "line 2: unknown argument '\\x1b]0'",
+        "    conv 2 k3 \\x1b]0;owned\\x07\\x1b[2J",
+        "              ^^^^^^",
+    ]

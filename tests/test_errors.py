@@ -76,7 +76,7 @@ CASES = [
     (M + "residual\n  relu", 3, 1, ["unexpected indentation"]),
     (M + "residual 2:\n  relu", 2, 10, ["residual: takes no arguments"]),
     (M + "conv 6 k3:", 2, 1, ["unknown block 'conv:'"]),
-    (M + "C1:", 2, 1, ["unknown block 'C1:'", "a label goes before a layer"]),
+    (M + "C1:", 2, 1, ["'C1:' opens a group with nothing in it", "a label goes before a layer"]),
     (M + "1x: conv 6 k3", 2, 1, ["'1x' is not a valid label"]),
     (M + "conv 6 k3 a:b", 2, 11, ["unexpected 'a:b'"]),
     (
@@ -165,3 +165,27 @@ def test_errors_pickle_and_keep_their_fields():
     again = pickle.loads(pickle.dumps(err))
     assert (again.line, again.column, str(again)) == (err.line, err.column, str(err))
     assert isinstance(again, cnn_magic.CNNError)
+
+
+@pytest.mark.parametrize(
+    ("source", "column", "width", "shown", "caret"),
+    [
+        # ESC ] 0 ; title BEL ESC [ 2 J: would retitle and clear the terminal
+        ("conv \x1b]0;x\x07\x1b[2J", 6, 11, "conv \\x1b]0;x\\x07\\x1b[2J", "     " + "^" * 20),
+        ("\x1b[2Jcnov 6", 5, 4, "\\x1b[2Jcnov 6", "       ^^^^"),
+        ("relu\x85 cnov", 7, 4, "relu\\x85 cnov", "         ^^^^"),
+        ("a\u2028b \u202ecnov", 5, 5, "a\\u2028b \\u202ecnov", "         ^^^^^^^^^^"),
+        ("a\tb\x7f cnov", 6, 4, "a b\\x7f cnov", "        ^^^^"),
+        ("conv 6 k5", 1, 4, "conv 6 k5", "^^^^"),
+    ],
+)
+def test_control_characters_are_escaped_and_the_caret_follows(source, column, width, shown, caret):
+    token = source[column - 1 : column - 1 + width]
+    err = CNNError(
+        f"bad {token}", line=1, column=column, source=source, width=width, hint="valid: \x1b[31mred"
+    )
+    lines = str(err).split("\n")
+    assert lines[1:3] == ["    " + shown, "    " + caret]
+    assert all(line.isprintable() for line in lines)
+    assert lines[3] == "valid: \\x1b[31mred"
+    assert (err.source, err.column, err.width) == (source, column, width)  # fields stay raw

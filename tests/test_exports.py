@@ -137,6 +137,26 @@ PARSERS = {"text": _text_rows, "markdown": _markdown_rows, "latex": _latex_rows,
 CASES = [("flops", False), ("macs", False), ("exact", False), ("flops", True)]
 
 
+def is_heading(row: list[str]) -> bool:
+    """A block's heading: its layer column is the block's kind (``residual:``)."""
+    return row[1].removeprefix(r"\textit{").removesuffix("}").endswith(":")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_block_headings_carry_their_subtotals(blocks, fmt) -> None:
+    _, *body, _ = PARSERS[fmt](render(blocks, fmt, "macs"))
+    headings = [row for row in body if is_heading(row)]
+    assert headings
+    names = {b.name: b for b in blocks.blocks}
+    for row in headings:
+        name = re.sub(r"\\textit\{|\}|\\quad|&nbsp;|\\", "", row[0]).strip().rstrip(":")
+        block = names[name]
+        inside = blocks.layers[block.first : block.stop]
+        assert _int(row[6]) == sum(layer.params for layer in inside), (fmt, name)
+        assert _int(row[7]) == sum(layer.macs for layer in inside), (fmt, name)
+        assert row[8].endswith("%")
+
+
 @pytest.mark.parametrize("fmt", PARSERS)
 @pytest.mark.parametrize(("convention", "all_ops"), CASES)
 @pytest.mark.parametrize("name", ["lenet", "blocks"])
@@ -144,7 +164,7 @@ def test_layer_columns_sum_to_the_totals(request, name, fmt, convention, all_ops
     net = request.getfixturevalue(name)
     header, *body, total = PARSERS[fmt](render(net, fmt, convention, all_ops=all_ops))
     assert header[-2] == table.count_label(convention, all_ops)
-    layers = [row for row in body if row[4]]  # block headings have no numbers
+    layers = [row for row in body if not is_heading(row)]
     assert len(layers) == len(net.layers)
     for column in range(4, 8):
         assert sum(_int(row[column]) for row in layers) == _int(total[column])
@@ -245,3 +265,68 @@ def test_unknown_convention_is_a_cnnerror(lenet, fmt: str) -> None:
 def test_output_is_deterministic(fmt: str) -> None:
     one, two = (render(cnn_magic.evaluate(RESNET_BITS), fmt) for _ in range(2))
     assert one == two
+
+
+# ------------------------------------------------------- sizes, units and big tables
+
+
+@pytest.mark.parametrize("export", ["to_text", "to_markdown", "to_latex", "to_csv", "to_json"])
+def test_every_export_takes_units(export) -> None:
+    net = cnn_magic.example("resnet50")
+    assert "4.09G" in getattr(net, export)("macs", units=True), export
+    assert "4.09G" not in getattr(net, export)("macs")
+
+
+def test_frame_units_write_the_counts_as_text() -> None:
+    frame = cnn_magic.example("resnet50").to_frame("macs", units=True)
+    assert frame["count"].iloc[0] == "118.01M" and frame["params"].iloc[0] == "9.41k"
+    assert frame["bytes"].iloc[0] == "3.21M"
+    exact = cnn_magic.example("resnet50").to_frame("macs")
+    assert exact["count"].sum() == 4_089_184_256
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (999, "999"),
+        (999_994, "999.99k"),
+        (999_995, "1.00M"),
+        (999_999, "1.00M"),
+        (999_999_999, "1.00G"),
+        (10**12 - 1, "1.00T"),
+        (-999_999, "-1.00M"),
+    ],
+)
+def test_counts_round_up_into_the_next_unit(value, text) -> None:
+    assert table.format_count(value, units=True) == text
+
+
+def test_bytes_round_up_into_the_next_unit() -> None:
+    assert table.format_bytes(2**30 - 1) == "1,073,741,823 B (1.0 GiB)"
+    assert table.format_bytes(2**20 - 1) == "1,048,575 B"
+    assert table.format_bytes(2**20) == "1,048,576 B (1.0 MiB)"
+
+
+def test_huge_counts_print_without_overflow() -> None:
+    assert table.format_count(10**400, units=True).endswith("T")
+    assert table.format_bytes(10**400).endswith("TiB)")
+
+
+def test_a_long_label_does_not_widen_every_row() -> None:
+    label = "x" * 20_000
+    text = f"input 8x8x1\nrepeat 2000:\n  {label}: relu\n"
+    net = cnn_magic.evaluate(text)
+    for export in ("to_text", "to_markdown", "to_latex"):
+        out = getattr(net, export)()
+        assert len(out) < 2000 * 250, (export, len(out))  # about 150 bytes a row
+        assert label not in out and "x … x" in out.replace("xx", "x")
+
+
+def test_a_wide_concat_is_abbreviated() -> None:
+    text = "input 8x8x1\nconcat:\n" + "  branch:\n    relu\n" * 3000
+    net = cnn_magic.evaluate(text)
+    for export in ("to_text", "to_markdown", "to_latex"):
+        out = getattr(net, export)()
+        assert len(out) < 200 * len(net.layers), (export, len(out))  # not 114 MB
+        [merge] = [line for line in out.splitlines() if "concat1.concat" in line]
+        assert "branch1 + " in merge and "branch3000" in merge and "…" in merge

@@ -10,7 +10,10 @@ on every run.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import math
+import os
 import re
 import string
 import time
@@ -292,6 +295,14 @@ repeat 2:
   reuse r
 fc 1 sigmoid
 """,
+    # 16 a group line names a stage; an explicit group: too
+    """\
+input 16x16x3
+stage1:
+  conv 8 k3 p1 relu
+  inner: group:
+    maxpool k2 s2
+""",
 ]
 
 # Every word of the language, for token soups and token mutations.
@@ -493,7 +504,8 @@ def check(text: str, rounding: str = "textbook") -> str:
 def check_error(text: str, err: cnn_magic.CNNError) -> None:
     assert isinstance(err, ValueError)
     assert str(err).strip(), repr(text)
-    lines = text.splitlines()
+    assert all(line.isprintable() for line in str(err).split("\n")), str(err)
+    lines = physical_lines(text)
     if err.line is None:
         assert err.column is None, (text, err.column)
         return
@@ -504,6 +516,11 @@ def check_error(text: str, err: cnn_magic.CNNError) -> None:
     if err.column is not None:  # the caret lies on the line
         assert type(err.column) is int and 1 <= err.column <= len(line), (text, err.column)
         assert err.column + err.width - 1 <= len(line), (text, err.column, err.width)
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines as Python and Jupyter see them: broken at \\n, \\r\\n and \\r only."""
+    return re.split(r"\r\n|\r|\n", text.removeprefix("\ufeff"))
 
 
 def check_result(net: cnn_magic.Network) -> None:
@@ -559,7 +576,8 @@ ALPHABET = (
     string.ascii_letters
     + string.digits
     + "x@=:;,#.- \t\n"
-    + "×éß中文٣３\u00a0\u2028\u0085\x0c\r\x00\U0001f600"
+    + "×éß中文٣３\u00a0\u2028\u2029\u0085\x0c\x0b\x1c\x1d\x1e\x1f\ufeff\r\x00\x1b\x07"
+    + "\u202e\U0001f600"
 )
 HEADS = st.sampled_from(["", "input 8x8x3\n", "input 32x32x1; ", "input 10\n"])
 
@@ -784,3 +802,398 @@ def test_bad_rounding_is_a_cnn_error_without_position() -> None:
         cnn_magic.evaluate("input 8x8x3", rounding="round")
     assert caught.value.line is None and caught.value.column is None
     assert str(caught.value)
+
+
+# ============================================================ hostile surroundings
+# Classes of input found by attacking the files, the magic and the command line rather than
+# the language: each runs a fixed, derandomized set of cases.
+
+# --------------------------------------------------------------------------- file types
+
+
+def read_checked(path: str, pipes: bool) -> str:
+    """read_file() and evaluate() on what it read: a result or a CNNError, within budget."""
+    from cnn_magic.sources import read_file
+
+    start = time.perf_counter()
+    try:
+        text = read_file(path, pipes=pipes)
+    except cnn_magic.CNNError as err:
+        assert str(err).startswith(f"cannot read {path!r}: "), str(err)
+        assert str(err).isprintable() or "\n" in str(err)
+        outcome = "refused"
+    else:
+        outcome = check(text)
+    assert time.perf_counter() - start < BUDGET, path
+    return outcome
+
+
+DEVICES = ["/dev/zero", "/dev/urandom", "/dev/null", "/dev/full", "/dev/random"]
+
+
+FILE_KINDS = [*DEVICES, "fifo", "directory", "socket", "huge", "symlink"]
+
+
+# the command line waits on a FIFO for its writer, as cat does (tests/test_cli.py)
+@pytest.mark.parametrize(
+    ("kind", "pipes"),
+    [
+        (kind, pipes)
+        for kind in FILE_KINDS
+        for pipes in (False, True)
+        if (kind, pipes) != ("fifo", True)
+    ],
+)
+def test_file_types(tmp_path, kind: str, pipes: bool) -> None:
+    """Every kind of file the OS has: each refused at once by kind or size (a FIFO only
+    where nothing waits for a writer: the magic)."""
+    import socket
+
+    path = str(tmp_path / kind)
+    if kind in DEVICES:
+        path = kind
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        os.mkdir(path)
+    elif kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path)
+        try:
+            assert read_checked(path, pipes) == "refused"
+        finally:
+            server.close()
+        return
+    elif kind == "huge":
+        with open(path, "wb") as file:
+            file.truncate(2**40)  # sparse: a terabyte that takes no disk
+    elif kind == "symlink":
+        os.symlink("/dev/zero", path)
+    assert read_checked(path, pipes) == "refused"
+
+
+@settings(SETTINGS, max_examples=300)
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00", b""]).flatmap(
+            lambda head: st.binary(max_size=200).map(lambda tail: head + tail)
+        ),
+        st.sampled_from(CORPUS).flatmap(
+            lambda text: st.binary(max_size=8).map(lambda noise: text.encode() + noise)
+        ),
+    )
+)
+def test_binary_files(data: bytes) -> None:
+    """Random bytes, text with a byte-order mark, valid networks with a few bad bytes."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".cnn", delete=False) as file:
+        file.write(data)
+    try:
+        event(read_checked(file.name, pipes=False))
+    finally:
+        os.unlink(file.name)
+
+
+# --------------------------------------------------------------------------- -o names
+
+DANGEROUS_NAMES = sorted(
+    {*keyword.kwlist, *keyword.softkwlist, *dir(builtins)}
+    | {"get_ipython", "exit", "quit", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii"}
+    | {"_ih", "_oh", "_dh", "_i1", "_1", "_42", "_exit_code", "__builtins__", "__name__"}
+    | {"__spec__", "__loader__", "__package__", "__doc__", "__builtin__", "__x", "__x__"}
+)
+NAME_CHARS = string.ascii_letters + string.digits + "_.-+$@é中\u00b7\u0300"
+
+
+@pytest.fixture(scope="module")
+def magic_shell(ipython_shell):
+    ipython_shell.extension_manager.load_extension("cnn_magic")
+    return ipython_shell
+
+
+@settings(
+    SETTINGS,
+    max_examples=400,
+    suppress_health_check=[*SETTINGS.suppress_health_check, HealthCheck.function_scoped_fixture],
+)
+@given(st.one_of(st.sampled_from(DANGEROUS_NAMES), st.text(NAME_CHARS, min_size=1, max_size=8)))
+def test_output_names(magic_shell, name: str) -> None:
+    """Any -o name: refused with one short message, or stored without harming the shell."""
+    shell = magic_shell
+    keep = {k: shell.user_ns[k] for k in ("get_ipython", "In", "Out", "exit", "quit", "open")}
+    had = name in shell.user_ns
+    result = shell.run_cell(f"%cnn -o {name} input 4x4x1; conv 2 k3", store_history=False)
+    try:
+        if result.error_in_exec is not None:
+            err = result.error_in_exec
+            assert isinstance(err, cnn_magic.CNNError), repr(err)
+            # a name like -a reads as an option: argparse's usage message then
+            assert str(err).startswith((f"-o cannot use {name!r}: ", "%cnn: ")), str(err)
+            event("refused")
+        else:
+            assert name.isidentifier() and not keyword.iskeyword(name)
+            assert not name.startswith("__") and name not in keep
+            assert isinstance(shell.user_ns[name], cnn_magic.Network)
+            event("stored")
+        assert all(shell.user_ns[k] is v for k, v in keep.items())
+        assert shell.run_cell("_probe = 1 + 1", store_history=False).success
+    finally:
+        if not had and result.error_in_exec is None:
+            del shell.user_ns[name]
+        shell.user_ns.pop("_probe", None)
+
+
+# --------------------------------------------------------------- options on the %cnn line
+
+LINE_NETWORK_WORDS = [
+    "input",
+    "8x8x1",
+    ";",
+    "bn",
+    ";",
+    "relu",
+    ";",
+    "conv",
+    "4",
+    "k3",
+    "p1",
+    ";",
+    "maxpool",
+    "k2",
+    ";",
+    "fc",
+    "3",
+    "-1",
+]
+LINE_OPTIONS = [
+    ("--flops", "macs", "flops"),
+    ("--rounding", "floor", "rounding"),
+    ("--static", None, "static"),
+    ("--all-ops", None, "all_ops"),
+    ("--dtype", "float16", "dtype"),
+    ("-o", "_line_net", "output"),
+    ("--input", "6x6x2", "input"),
+]
+
+
+@st.composite
+def magic_lines(draw):
+    """A %cnn line: the network's words with options spliced in anywhere, values plain,
+    quoted or after '='; sometimes a comment holding more options."""
+    words = draw(st.lists(st.sampled_from(LINE_NETWORK_WORDS), min_size=1, max_size=10))
+    options = draw(st.lists(st.sampled_from(LINE_OPTIONS), unique=True, max_size=4))
+    pieces = list(words)
+    expected = {}
+    for flag, value, dest in options:
+        quote = draw(st.sampled_from(["", "'", '"']))
+        if value is None:
+            spliced = [flag]
+            expected[dest] = True
+        elif draw(st.booleans()):
+            spliced = [f"{flag}={quote}{value}{quote}"] if flag != "-o" else [f"-o{value}"]
+            expected[dest] = value
+        else:
+            spliced = [flag, f"{quote}{value}{quote}"]
+            expected[dest] = value
+        at = draw(st.integers(0, len(pieces)))
+        pieces[at:at] = [" ".join(spliced)]
+    comment = draw(st.sampled_from(["", "  # --flops exact", " #--rounding ceil", "# c"]))
+    spaces = draw(st.sampled_from([" ", "  ", "\t"]))
+    return spaces.join(pieces) + comment, " ".join(words), expected
+
+
+@settings(SETTINGS, max_examples=600)
+@given(magic_lines())
+def test_option_positions(case) -> None:
+    """Every option is read wherever it stands, none after '#', and the network keeps every
+    one of its words in order."""
+    from cnn_magic.magic import _parse_line
+
+    line, network, expected = case
+    args, text = _parse_line(line)
+    assert text.split() == network.split(), (line, text)
+    for _, _, dest in LINE_OPTIONS:
+        got = getattr(args, dest)
+        assert got == expected.get(dest), (line, dest, got)  # absent: argparse's None
+    event(f"{len(expected)} options")
+
+
+# --------------------------------------------------------------------------- sizes that grow
+
+GROWTH = [
+    "deconv {c} k{k} s{s}",
+    "convtranspose {c} k{k} s{s} p1 op1",
+    "conv {c} k1",
+    "conv {c} k{k} p{p}",
+    "maxpool k{k} s1 p{q}",
+    "fc {c}",
+    "adaptiveavgpool {n}",
+    "repeat {r}:\n  concat:\n    branch:\n      identity\n    branch:\n      identity",
+    "repeat {r}:\n  deconv {c} k{k} s{s}",
+    "repeat {r}:\n  conv {c} k1 p{p}",
+]
+BIG = st.sampled_from([1, 2, 7, 64, 1000, 65_535, 10**6, 10**9 - 1, 10**9])
+
+
+@st.composite
+def growing(draw) -> str:
+    """A few statements whose derived sizes multiply: transposed convolutions, padding,
+    concatenations repeated, wide layers, all with literals inside the 10⁹ limit."""
+    head = draw(st.sampled_from(["input 1x1x1", "input 8x8x3", "input 1000000000x1x1", "input 7"]))
+    lines = [head]
+    for _ in range(draw(st.integers(1, 6))):
+        template = draw(st.sampled_from(GROWTH))
+        lines.append(
+            template.format(
+                c=draw(BIG),
+                k=draw(st.sampled_from([1, 2, 3, 1000])),
+                s=draw(st.sampled_from([1, 2, 1000, 10**9])),
+                p=draw(BIG),
+                q=draw(st.sampled_from([0, 1])),
+                n=draw(BIG),
+                r=draw(st.sampled_from([1, 2, 10, 1100])),
+            )
+        )
+    return "\n".join(lines)
+
+
+# Before the evaluator bounded derived sizes, 10^360-pixel maps reached the renderers:
+# ValueError from int-to-str, OverflowError, megabytes of digits.
+@settings(SETTINGS, max_examples=400)
+@given(growing(), st.booleans())
+def test_sizes_that_grow(text: str, units: bool) -> None:
+    """Only a CNNError ever comes out, from evaluate or from any rendering, and what is
+    rendered stays proportional to the rows it shows."""
+    outcome = check(text)
+    event(outcome)
+    if outcome == "error":
+        return
+    net = cnn_magic.evaluate(text)
+    rows = len(net.layers) + 1
+    for render in (net.to_text, net.to_markdown, net.to_csv, net.to_latex, net.to_json):
+        start = time.perf_counter()
+        try:
+            shown = render("flops", all_ops=True, units=units)
+        except cnn_magic.CNNError:
+            continue
+        took = time.perf_counter() - start  # rendering: 0.1 ms a row is plenty
+        assert took < BUDGET + rows / 10_000, (text, render.__name__, took)
+        assert len(shown) < 4000 + 1000 * rows, (text, render.__name__, len(shown))
+
+
+# --------------------------------------------------------------------------- line breaks
+
+WHITESPACE_BREAKS = ["\x0b", "\x0c"]  # whitespace inside a line
+REAL_BREAKS = ["\n", "\r\n", "\r"]
+HIDDEN_BREAKS = ["\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u2029"]
+
+
+@st.composite
+def broken_texts(draw):
+    """A corpus network with one kind of line-break character put in place of spaces
+    between words, or of newlines, or after a comment (where a layer could hide)."""
+    text = draw(st.sampled_from(CORPUS[:8]))  # 8 and 9 are indented with tabs
+    char = draw(st.sampled_from(WHITESPACE_BREAKS + REAL_BREAKS + HIDDEN_BREAKS))
+    where = draw(st.sampled_from(["between words", "newlines", "after a comment"]))
+    if where == "between words":
+        spots = [m.start() for m in re.finditer(r"(?<=\S) (?=\S)", text)]
+        chosen = draw(st.lists(st.sampled_from(spots), min_size=1, max_size=4, unique=True))
+        broken = "".join(char if i in chosen else c for i, c in enumerate(text))
+        plain = "".join(" " if i in chosen else c for i, c in enumerate(text))
+    elif where == "newlines":
+        broken, plain = text.replace("\n", char), text.replace("\n", " ")
+    else:
+        broken = text.rstrip("\n") + f"  # a note{char}conv 1000 k1\n"
+        plain = text.rstrip("\n") + "  # a note conv 1000 k1\n"
+    return broken, plain, char, where
+
+
+@settings(SETTINGS, max_examples=500)
+@given(broken_texts())
+def test_line_break_characters(case) -> None:
+    """Whitespace stays whitespace, the three real breaks break, every other line-break
+    character is refused by name on its own line: the same network either way, never one
+    with a layer the editor did not show."""
+    broken, plain, char, where = case
+    if char not in broken:  # a one-line network has no newline to replace
+        event("unchanged")
+        return
+    outcome = check(broken)
+    if char in HIDDEN_BREAKS:
+        with pytest.raises(cnn_magic.CNNError) as caught:
+            cnn_magic.evaluate(broken)
+        assert caught.value.message.endswith("in the text"), str(caught.value)
+        assert physical_lines(broken)[caught.value.line - 1][caught.value.column - 1] == char
+        event(f"refused ({where})")
+        return
+    if char in REAL_BREAKS and where != "between words":
+        plain = broken.replace(char, "\n")
+    elif char in REAL_BREAKS:  # a statement split over two lines: anything but a crash
+        event(f"{outcome} (split)")
+        return
+    assert outcome == check(plain), (broken, plain)
+    if outcome == "result":
+        assert cnn_magic.evaluate(broken) == cnn_magic.evaluate(plain) or (
+            cnn_magic.evaluate(broken).text != cnn_magic.evaluate(plain).text
+            and cnn_magic.evaluate(broken).layers == cnn_magic.evaluate(plain).layers
+        )
+    event(f"{outcome} ({where})")
+
+
+# --------------------------------------------------------------------------- indentation
+
+UNITS = ["    ", "\t", "  ", "        ", " \t", "\t ", " "]
+
+
+@st.composite
+def indented(draw):
+    """Blocks of repeats and layers nested as a text may nest them, each level indented by
+    one unit for the whole text, or by a unit drawn afresh for every line (tabs and spaces
+    mixed): the network text, and the same shape as Python source."""
+    same_unit = draw(st.booleans())
+    unit = draw(st.sampled_from(UNITS))
+    lines, python, depth, opens = ["input 8x8x1"], ["x"], 0, False
+    count = draw(st.integers(1, 10))
+    for number in range(count):
+        if not opens:  # after an opener the body follows, one level deeper
+            depth = draw(st.integers(0, depth))
+        units = [unit if same_unit else draw(st.sampled_from(UNITS)) for _ in range(depth)]
+        margin = "".join(units)
+        opens = number < count - 1 and draw(st.booleans())
+        lines.append(margin + ("repeat 2:" if opens else "relu"))
+        python.append(margin + ("if 1:" if opens else "x"))
+        depth += opens
+    return "\n".join(lines), "\n".join(python)
+
+
+def python_layers(body: list) -> int:
+    """Layers the network has if Python reads the same shape: an if is a repeat 2."""
+    import ast
+
+    return sum(2 * python_layers(node.body) if isinstance(node, ast.If) else 1 for node in body)
+
+
+@settings(SETTINGS, max_examples=800)
+@given(indented())
+def test_indentation_against_python(case) -> None:
+    """Python's compiler is the oracle: where it raises TabError we refuse the tabs, where
+    it accepts we accept the same blocks, where it refuses the indentation so do we."""
+    import ast
+
+    text, python = case
+    try:
+        tree = ast.parse(python)
+    except TabError:
+        with pytest.raises(cnn_magic.CNNError, match="inconsistent use of tabs and spaces"):
+            cnn_magic.evaluate(text)
+        event("TabError")
+        return
+    except SyntaxError:  # IndentationError, or a block with nothing in it
+        assert check(text) == "error", text
+        event("IndentationError")
+        return
+    net = cnn_magic.evaluate(text)
+    assert len(net.layers) == python_layers(tree.body[1:]), text
+    event("accepted")

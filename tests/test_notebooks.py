@@ -11,9 +11,12 @@ This file checks the rest:
   notebook show) but not the widget view, whose model would be missing
   ("Error displaying widget: model not found" in JupyterLab); ``python
   notebooks/execute.py`` re-runs them and stores them so;
-* binder/ pins exactly, without torch, and installs the package itself;
+* binder/ pins exactly, without torch, and installs the package itself; its notebook and
+  jupyterlab pins are those of repo2docker's Python 3.11 base environment, on which
+  repo2docker installs it;
 * the Binder environment works: binder/requirements.txt installed into a fresh virtual
-  environment (as repo2docker does, from a copy of the repository) runs every notebook
+  environment on top of the base environment's notebook and jupyterlab (as repo2docker
+  does, from a copy of the repository), consistent by ``pip check``, runs every notebook
   with its own kernel, fails on any error but the intended ones, prints the same outputs
   as stored, and runs tutorial 5 without torch.
 
@@ -147,6 +150,30 @@ def test_tutorial_5_stored_with_torch() -> None:
 
 
 PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.+!-]*$")
+REPO2DOCKER_BASE = ("notebook==7.4.7", "jupyterlab==4.4.9")
+"""What repo2docker's Python 3.11 base environment (its conda lock of October 2025) holds of
+the Jupyter front ends; binder/requirements.txt is installed on top of it. Its notebook
+7.4.7 requires jupyterlab>=4.4.9,<4.5."""
+
+
+def binder_pins() -> dict[str, str]:
+    lines = [
+        line.split("#", 1)[0].strip()
+        for line in (BINDER / "requirements.txt").read_text().splitlines()
+    ]
+    return {
+        line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
+        for line in lines
+        if "==" in line
+    }
+
+
+def test_binder_keeps_the_base_environments_front_ends() -> None:
+    """A pin that moved jupyterlab past 4.4 would leave the base's notebook 7.4 broken."""
+    pins = binder_pins()
+    for requirement in REPO2DOCKER_BASE:
+        name, version = requirement.split("==")
+        assert pins.get(name) == version, (name, pins.get(name))
 
 
 def test_binder_pins_exactly_and_leaves_torch_out() -> None:
@@ -226,13 +253,21 @@ def test_binder_environment_runs_every_notebook(tmp_path: Path) -> None:
     run([python_311(), "-m", "venv", str(venv)], tmp_path, env, "python -m venv", 300)
     python = venv / "bin" / "python"
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    pip = [str(python), "-m", "pip"]
+    run([*pip, "install", "-q", *REPO2DOCKER_BASE], repo, env, "the base environment", 1500)
     run(
-        [str(python), "-m", "pip", "install", "-q", "-r", "binder/requirements.txt"],
+        [*pip, "install", "-q", "-r", "binder/requirements.txt"],
         repo,
         env,
-        "pip install -r binder/requirements.txt",
+        "pip install -r binder/requirements.txt on top of the base",
         1500,
     )
+    run([*pip, "check"], repo, env, "pip check (the installed set is consistent)", 120)
+    versions = subprocess.run(
+        [*pip, "list", "--format=freeze"], env=env, capture_output=True, text=True, check=True
+    ).stdout.lower()
+    for requirement in REPO2DOCKER_BASE:  # the base's front ends stayed in place
+        assert requirement in versions.splitlines(), requirement
     run(
         [
             str(python),

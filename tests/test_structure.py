@@ -23,8 +23,10 @@ RANK = {
     "shapes": 0,
     "errors": 1,
     "conventions": 2,
+    "sources": 2,
     "dsl": 3,
     "terms": 3,
+    "pytorch_lines": 3,
     "layers": 4,
     "results": 5,
     "evaluate": 6,
@@ -32,6 +34,7 @@ RANK = {
     "explain": 7,
     "torch_export": 7,
     "examples": 7,
+    "view_html": 8,
     "widget": 8,
     "magic": 9,
     "cli": 9,
@@ -44,6 +47,7 @@ LAZY_DOORS = {
     ("results", "table"): "Network.to_text() and the other exports render on demand",
     ("results", "explain"): "Network.explain() imports the explanation on demand",
     ("results", "torch_export"): "Network.to_torch() needs torch only when called",
+    ("table", "view_html"): "a Network's own HTML is the notebook view's fragment",
 }
 
 

@@ -65,15 +65,36 @@ CHROMIUM_ARGS = [
 CODE_CELL = ".jp-Notebook .jp-Cell.jp-CodeCell"
 PROMPT = ".jp-InputArea-prompt"
 OUTPUT = ".jp-OutputArea-output"
-TOGGLE_BUTTONS = ".widget-toggle-buttons"
-ACTIVE = re.compile(r"\bmod-active\b")  # class of the pressed toggle button
-WIDGET_TABLE = ".widget-html-content table"
+VIEW = ".cnn-magic"  # a view's fragment: the static output's or the live widget's
 WIDGET_BOX = ".widget-vbox"
 # JupyterLab 4.6 marks a traceback as stderr, older versions as error.
 ERROR_OUTPUT = (
     '[data-mime-type="application/vnd.jupyter.stderr"],'
     ' [data-mime-type="application/vnd.jupyter.error"]'
 )
+
+
+CONTRAST_JS = """(el) => {
+    const rgba = (s) => {
+        const m = /rgba?\\(([^)]+)\\)/.exec(s);
+        if (!m) throw new Error('not an rgb colour: ' + s);
+        const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+        return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    };
+    const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3]));
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) chain.unshift(e);
+    let bg = [255, 255, 255];
+    for (const e of chain) bg = over(rgba(getComputedStyle(e).backgroundColor), bg);
+    const fg = over(rgba(getComputedStyle(el).color), bg);
+    const lum = (c) => {
+        const linear = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        const [r, g, b] = c.map(linear);
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    return (hi + 0.05) / (lo + 0.05);
+}"""
 
 
 def free_port() -> int:
@@ -392,35 +413,76 @@ class NotebookPage:
     def error_output(self, n: int) -> Locator:
         return self.outputs(n).and_(self.page.locator(ERROR_OUTPUT))
 
-    # -- widgets ----------------------------------------------------------------
+    def save(self) -> None:
+        """Save from the page, as a user does, and wait for the file to hold outputs."""
+        path = self.server.root_dir / self.name
+        before = path.stat().st_mtime_ns
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while time.monotonic() < deadline:
+            if path.stat().st_mtime_ns != before and '"outputs": [\n' in path.read_text():
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{self.name} was not saved with its outputs")
+
+    def set_theme(self, dark: bool) -> None:
+        """Switch JupyterLab's (or Notebook 7's) theme and wait until the page wears it."""
+        theme = "JupyterLab Dark" if dark else "JupyterLab Light"
+        self.page.evaluate(
+            "(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})",
+            theme,
+        )
+        expect(self.page.locator("body")).to_have_attribute(
+            "data-jp-theme-light", "false" if dark else "true"
+        )
+        self.page.wait_for_timeout(300)  # the theme's stylesheet applies after the attribute
+
+    # -- the view ---------------------------------------------------------------
 
     def widget_box(self, cell: int) -> Locator:
-        """The outermost box of the widget view in code cell ``cell``."""
+        """The outermost box of the live widget view in code cell ``cell``."""
         return self.outputs(cell).locator(WIDGET_BOX).first
 
-    def toggle_rows(self, cell: int) -> Locator:
-        return self.outputs(cell).locator(TOGGLE_BUTTONS)
+    def view(self, cell: int) -> Locator:
+        """The one view of code cell ``cell`` that is visible (live or static)."""
+        return self.outputs(cell).locator(VIEW).filter(visible=True)
 
-    def toggle_button(self, label: str, cell: int, row: int = 0) -> Locator:
-        """The button ``label`` in the ``row``-th ToggleButtons of code cell ``cell``."""
-        return self.toggle_rows(cell).nth(row).get_by_role("button", name=label, exact=True)
+    def label(self, text: str, cell: int) -> Locator:
+        """A toggle of the visible view: the label of one of its radio inputs."""
+        return (
+            self.view(cell)
+            .locator(".ctl label")
+            .filter(has_text=re.compile(f"^{re.escape(text)}$"))
+        )
 
-    def click_toggle(self, label: str, cell: int, row: int = 0) -> None:
-        button = self.toggle_button(label, cell, row)
-        button.click()
-        expect(button).to_have_class(ACTIVE)
+    def click_toggle(self, text: str, cell: int) -> None:
+        """Click a toggle; its radio input is checked at once (the browser does it)."""
+        label = self.label(text, cell)
+        label.click()
+        target = label.get_attribute("for")
+        expect(self.page.locator(f"#{target}")).to_be_checked()
 
     def table(self, cell: int) -> Locator:
-        return self.outputs(cell).locator(WIDGET_TABLE)
+        """The table the visible view shows (one of its panels)."""
+        return self.view(cell).locator("table").filter(visible=True)
+
+    def rows(self, cell: int) -> Locator:
+        return self.table(cell).locator("tbody tr").filter(visible=True)
 
     def table_text(self, cell: int) -> str:
         table = self.table(cell)
         expect(table).to_be_visible(timeout=WAIT_MS)
         return table.inner_text()
 
+    def contrast(self, locator: Locator) -> float:
+        """WCAG contrast of ``locator``'s text against what is painted behind it: the
+        computed backgrounds of it and its ancestors, composited from the page down."""
+        return float(locator.evaluate(CONTRAST_JS))
+
     def screenshot(self, locator: Locator, path: Path, margin: int = 0) -> Path:
         """A PNG of ``locator`` and ``margin`` CSS pixels of the page around it."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.mouse.move(0, 0)  # no row highlighted by a resting pointer
         if not margin:
             locator.screenshot(path=str(path))
             return path
@@ -437,6 +499,20 @@ class NotebookPage:
         }
         self.page.screenshot(path=str(path), clip=clip)
         return path
+
+
+def trust(server: JupyterServer, path: Path) -> str:
+    """Sign a notebook as its owner does (``jupyter trust``), with the server's own data
+    folder, where the signing key and the signature database live."""
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter", "trust", str(path)],
+        env=isolated_env(server.base),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout + done.stderr
 
 
 def is_png(path: Path) -> bool:
