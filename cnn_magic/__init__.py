@@ -19,6 +19,7 @@ from .conventions import check_rounding
 from .dsl import parse_shape
 from .errors import CNNError
 from .evaluate import evaluate
+from .importers import from_onnx, from_torch
 from .results import Block, Layer, Network
 from .shapes import ReceptiveField, format_shape
 
@@ -33,6 +34,8 @@ __all__ = [
     "example_names",
     "example_text",
     "format_shape",
+    "from_onnx",
+    "from_torch",
     "load_ipython_extension",
     "parse_shape",
     "unload_ipython_extension",

@@ -2,6 +2,7 @@
 
     cnn-magic --example lenet5
     cnn-magic net.cnn --flops macs --format markdown
+    cnn-magic model.onnx --tools --batch 32
     echo "input 32x32x1; conv 6 k5" | cnn-magic
 
 A mistake prints the message with its caret to stderr and exits with status 2; so does
@@ -37,7 +38,9 @@ def parser() -> argparse.ArgumentParser:
         "cnn_magic layer language, one row per layer, with the totals.",
     )
     source = p.add_mutually_exclusive_group()
-    source.add_argument("file", nargs="?", help="network file (default: stdin; '-' too)")
+    source.add_argument(
+        "file", nargs="?", help="network file, or an ONNX model (.onnx); default: stdin"
+    )
     source.add_argument(
         "--example", metavar="NAME", help="a network of the zoo (see --list-examples)"
     )
@@ -67,6 +70,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
     p.add_argument(
+        "--tools",
+        action="store_true",
+        help="also print what torchinfo, fvcore, ptflops, thop and FlopCounterMode count",
+    )
+    p.add_argument(
+        "--batch", type=int, metavar="N", help="also print the memory of a training step at batch N"
+    )
+    p.add_argument(
         "--units", action="store_true", help="numbers with k/M/G units instead of exact integers"
     )
     return p
@@ -82,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             net = _network(args)
             render = getattr(net, "to_text" if args.format == "text" else f"to_{args.format}")
             output = render(args.flops, all_ops=args.all_ops, units=args.units)
+            if args.tools:
+                output = output.rstrip("\n") + "\n\n" + str(net.compare_tools())
+            if args.batch is not None:
+                output = output.rstrip("\n") + "\n\n" + str(net.memory(batch=args.batch))
     except CNNError as err:
         _say(sys.stderr, str(err))
         return 2
@@ -138,6 +153,11 @@ def _network(args: argparse.Namespace) -> Network:
 
         net = example(args.example, args.rounding)
         return evaluate(net.text, args.rounding, input=args.input) if args.input else net
+    if args.file and args.file.lower().endswith(".onnx"):  # a model, not a text
+        from .importers import from_onnx
+
+        text = from_onnx(args.file).text
+        return evaluate(text, args.rounding or "floor", input=args.input)
     # the text's own rounding statement holds unless --rounding says otherwise
     return evaluate(_read(args.file), args.rounding, input=args.input)
 

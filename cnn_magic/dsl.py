@@ -171,7 +171,12 @@ _AS_SPACE = {ord("\f"): " ", ord("\v"): " "}
 def _statements(text: str) -> Iterator[Statement]:
     """Yield flat statements with their indentation, blocks not yet attached."""
     margins = _Margins() if "\t" in text else None  # without tabs nothing can disagree
-    for number, source in enumerate(lines(text), start=1):
+    # lines written alike share their source string and tokens: a long network repeats
+    # a few lines, and this halves the memory its statements hold
+    seen: dict[str, str] = {}
+    shared: dict[tuple[str, int], Statement] = {}
+    for number, line in enumerate(lines(text), start=1):
+        source = seen.setdefault(line, line)
         code = source.partition("#")[0]
         stripped = code.lstrip(" \t\f\v")
         if not stripped or stripped.isspace():
@@ -187,12 +192,12 @@ def _statements(text: str) -> Iterator[Statement]:
             margins.check(indent, len(margin), number, source)
         if ";" not in code:
             if "," not in code or code.replace(",", " ").strip():  # commas count as spaces
-                yield _statement(code, 0, number, source, indent)
+                yield _statement(code, 0, number, source, indent, shared)
             continue
         offset = 0
         for piece in code.split(";"):
             if piece.replace(",", " ").strip():
-                yield _statement(piece, offset, number, source, indent)
+                yield _statement(piece, offset, number, source, indent, shared)
             offset += len(piece) + 1
 
 
@@ -230,8 +235,21 @@ class _Margins:
             )
 
 
-def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> Statement:
+def _statement(
+    piece: str,
+    offset: int,
+    line: int,
+    source: str,
+    indent: int,
+    shared: dict[tuple[str, int], Statement] | None = None,
+) -> Statement:
     if ":" not in piece and "=" not in piece:  # the common case: no label, block or key=
+        known = shared.get((piece, offset)) if shared is not None else None
+        if known is not None:  # the same words at the same columns: the same tokens
+            again: Statement = _new(
+                Statement, (known[0], known[1], None, line, source, False, (), indent)
+            )
+            return again
         spaced = piece.replace(",", " ")  # same length: columns still hold
         tokens: list[Token] = []
         end = 0
@@ -242,6 +260,8 @@ def _statement(piece: str, offset: int, line: int, source: str, indent: int) -> 
         made: Statement = _new(
             Statement, (tokens[0], tuple(tokens[1:]), None, line, source, False, (), indent)
         )
+        if shared is not None and len(shared) < 4096:
+            shared[piece, offset] = made
         return made
     tokens = [
         token(
@@ -462,6 +482,7 @@ KEY_FORMS = {
     "bottom": "bottom=1",
     "left": "left=1",
     "right": "right=1",
+    "frozen": "frozen",
 }
 """How each argument is written, for hints."""
 
@@ -471,6 +492,7 @@ FLAGS: dict[str, tuple[str, Value]] = {
     "nobias": ("bias", False),
     "floor": ("rounding", "floor"),
     "ceil": ("rounding", "ceil"),
+    "frozen": ("frozen", True),
 }
 """Words that stand for an argument: ``same`` is ``p=same``."""
 

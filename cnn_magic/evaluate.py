@@ -72,7 +72,7 @@ def evaluate(text: str, rounding: str | None = None, *, input: str | None = None
 
 
 def _evaluate(text: str, rounding: Rounding | None, input: str | None) -> Network:
-    declared, statements = _rounding_statement(parse(text))
+    declared, statements = _rounding_statement(_parse(text))
     mode: Rounding = rounding or declared or "textbook"
     shape: Shape | None = None
     input_label = None
@@ -166,6 +166,28 @@ def _no_rounding_inside(body: tuple[Statement, ...]) -> None:
             _no_rounding_inside(statement.body)
 
 
+def _parse(text: str) -> tuple[Statement, ...]:
+    """``parse(text)``, remembered for the last few texts of notebook size: a notebook
+    evaluates the same cell again (each toggle of the widget, each re-run), and
+    statements are immutable. Long texts are not kept, to keep the memory small."""
+    if len(text) > _MAX_TEXT_LENGTH:
+        return parse(text)
+    statements = _PARSED.pop(text, None)
+    if statements is None:
+        statements = parse(text)
+        if len(_PARSED) >= _MAX_TEXTS:
+            del _PARSED[next(iter(_PARSED))]  # the least recently used
+    _PARSED[text] = statements
+    return statements
+
+
+def clear_caches() -> None:
+    """Forget every remembered parse, reading and step (for benchmarks of a first run)."""
+    _PARSED.clear()
+    _PREPARED.clear()
+    _STEPS.clear()
+
+
 def _start_field(shape: Shape) -> Field:
     return (ReceptiveField(1, 1, 0.0),) * (len(shape) - 1) if len(shape) > 1 else None
 
@@ -182,7 +204,7 @@ def _count_layers(statements: Sequence[Statement]) -> tuple[int, bool]:
         if statement.opens_block:
             inner, inner_repeated = _count_layers(statement.body)
             if statement.keyword.lower == "repeat":
-                inner *= _repeat_count(statement)
+                inner *= _repeat_count(without_frozen(statement)[0])
                 inner_repeated = True
             elif statement.keyword.lower != "group":
                 inner += 1  # the merge row of residual, concat and add
@@ -193,9 +215,20 @@ def _count_layers(statements: Sequence[Statement]) -> tuple[int, bool]:
         if total > MAX_LAYERS:
             raise statement.error(
                 f"the network expands to more than {MAX_LAYERS:,} layers",
-                hint="is a repeat count too large?" if repeated else None,
+                hint="is a repeat count too large?"
+                if repeated
+                else f"the language takes at most {MAX_LAYERS:,} layers: split the network",
             )
     return total, repeated
+
+
+def without_frozen(statement: Statement) -> tuple[Statement, bool]:
+    """A block statement without its trailing ``frozen`` word (``repeat 2 frozen:``,
+    ``residual frozen:``), and whether it had one."""
+    args = statement.args
+    if args and args[-1].lower == "frozen":
+        return statement._replace(args=args[:-1]), True
+    return statement, False
 
 
 def _repeat_count(statement: Statement) -> int:
@@ -244,6 +277,16 @@ def _all_labels(statements: Sequence[Statement], found: dict[str, int]) -> dict[
     return found
 
 
+# Value-keyed memos (never by id): a statement's reading by its words and columns, a
+# rule's step by (op, word, arguments, input shape, rounding). Rules are pure, so a hit
+# is the same result; errors are never remembered. Each is cleared when full.
+_PREPARED: dict[tuple[str, tuple[Token, ...]], Prepared] = {}
+_STEPS: dict[tuple[object, ...], Step] = {}
+_MAX_CACHED = 8192
+_PARSED: dict[str, tuple[Statement, ...]] = {}
+_MAX_TEXTS = 8
+_MAX_TEXT_LENGTH = 50_000  # characters: a cell, not a generated 10,000-layer network
+
 MERGE_ARGS = Args()
 """The arguments of a merge row: none."""
 
@@ -256,9 +299,6 @@ class _Walker:
         self.layers: list[Layer] = []
         self.blocks: list[Block] = []
         self.counters: dict[str, int] = {}
-        self.prepared: dict[tuple[object, ...], Prepared] = {}  # (keyword, args) → Prepared
-        self.prepared_by_id: dict[int, Prepared] = {}  # id(statement) → the same
-        self.steps: dict[tuple[int, Shape], Step] = {}  # (id(prepared), input) → Step
         self.paths: dict[int, list[tuple[str, tuple[Statement, ...]]]] = {}  # id(block) → paths
         self.repeats = 0  # how many repeat blocks enclose the statement being walked
         # label → (row that produced it, -1 for the input; its shape; its receptive field)
@@ -584,66 +624,77 @@ class _Walker:
         suffix: str,
         reads: tuple[int, ...] = (),
     ) -> tuple[Shape, Field]:
-        prepared = self.prepared_by_id.get(id(statement))
+        prepared = _PREPARED.get((statement.keyword.text, statement.args))
         if prepared is None:
-            prepared = self.prepared_by_id[id(statement)] = self.prepare(statement)
+            prepared = self.prepare(statement)
         # rules are pure: a prepared statement is computed once per input shape
-        step_key = (id(prepared), shape)
-        step = self.steps.get(step_key)
+        # rules are pure: a step is remembered by value, so layers written alike (repeat
+        # blocks, stacks of identical lines, the same text evaluated again) share it
+        step_key = (prepared.op, prepared.word, prepared.args, shape, self.rounding)
+        step = _STEPS.get(step_key)
         if step is None:
-            step = self.steps[step_key] = self.apply(prepared, shape)
+            step = self.apply(prepared, statement, shape)
+            if len(_STEPS) >= _MAX_CACHED:
+                _STEPS.clear()
+            _STEPS[step_key] = step
         out = step.out_shape
         field = _advance(field, step.window)
         self.layers.append(
-            Layer(
-                self.name(statement, prepared.rule.family, suffix),
-                prepared.op,
-                prepared.text,
-                statement.line,
-                depth,
-                path,
-                shape,
-                out,
-                step.weights,
-                step.biases,
-                step.macs,
-                step.exact,
-                step.ops,
-                step.args.activation,
-                step.axes,
-                field,
-                (),
-                step.args,
-                reads,
+            _new(  # every field given: skips the named tuple's Python-level __new__
+                Layer,
+                (
+                    self.name(statement, prepared.rule.family, suffix),
+                    prepared.op,
+                    prepared.text,
+                    statement.line,
+                    depth,
+                    path,
+                    shape,
+                    out,
+                    step.weights,
+                    step.biases,
+                    step.macs,
+                    step.exact,
+                    step.ops,
+                    step.args.activation,
+                    step.axes,
+                    field,
+                    (),
+                    step.args,
+                    reads,
+                    -1,
+                ),
             )
         )
         return out, field
 
-    def prepare(self, statement: Statement) -> Prepared:
-        """A statement read once. Networks repeat themselves (repeat blocks, stacks of
-        identical lines): statements written alike share one."""
-        key = (statement.keyword.text, statement.args)
-        prepared = self.prepared.get(key)
-        if prepared is None:
-            op, rule = lookup(statement)
-            args, site = rule.read(statement, read_args(statement), op)
-            prepared = self.prepared[key] = Prepared(
-                op, rule, args, site, statement.text, statement.keyword.lower
-            )
+    @staticmethod
+    def prepare(statement: Statement) -> Prepared:
+        """A statement read, and remembered by its words: networks repeat themselves
+        (repeat blocks, stacks of identical lines, a text evaluated again)."""
+        op, rule = lookup(statement)
+        args, site = rule.read(statement, read_args(statement), op)
+        prepared = Prepared(op, rule, args, site, statement.text, statement.keyword.lower)
+        if len(_PREPARED) >= _MAX_CACHED:
+            _PREPARED.clear()
+        _PREPARED[statement.keyword.text, statement.args] = prepared
         return prepared
 
-    def apply(self, prepared: Prepared, shape: Shape) -> Step:
+    def apply(self, prepared: Prepared, statement: Statement, shape: Shape) -> Step:
         """The rule's step on ``shape``, with a trailing activation's cost (and prelu's
-        weight) added."""
-        check_dims(prepared.site, prepared.word, shape)
-        step = prepared.rule.apply(prepared.site, prepared.args, shape, self.rounding)
+        weight) added; an error points at ``statement``, the one being evaluated."""
+        site = prepared.site
+        if site.statement is not statement:  # a statement written like an earlier one
+            site = Site(statement, site.tokens)
+        check_dims(site, prepared.word, shape)
+        step = prepared.rule.apply(site, prepared.args, shape, self.rounding)
         activation = step.args.activation
         if activation is not None:
             extra = ACTIVATIONS[activation]
-            step = step._replace(
-                weights=step.weights + extra.weights, ops=step.ops + extra.ops(step.out_shape)
-            )
-        _check_bounded(prepared.site.statement, step.out_shape, step.weights, step.exact, step.ops)
+            out, weights, biases, macs, exact, ops, axes, window, args = step
+            weights, ops = weights + extra.weights, ops + extra.ops(out)
+            step = Step(out, weights, biases, macs, exact, ops, axes, window, args)
+        _check_bounded(statement, step.out_shape, step.weights, step.exact, step.ops)
         return step
 
     def block(
@@ -656,6 +707,7 @@ class _Walker:
             raise statement.error(
                 f"unknown block '{statement.keyword.text}:'", hint=did_you_mean(kind, BLOCKS)
             )
+        statement, frozen = without_frozen(statement)
         name = self.name(statement, kind, suffix)
         inner = f"{path}/{name}" if path else name
         first = len(self.layers)
@@ -678,6 +730,12 @@ class _Walker:
             out, field = self.merge(statement, kind, name, shape, field, depth, inner, suffix)
         # a side output's block shows the side's own output; the main path goes on unchanged
         shown = self.layers[-1].out_shape if kind == "side" else out
+        if frozen:  # every layer of the block with parameters
+            for index in range(first, len(self.layers)):
+                layer = self.layers[index]
+                if layer.params:
+                    args = (layer.args or Args())._replace(frozen=True)
+                    self.layers[index] = layer._replace(args=args)
         self.blocks.append(
             Block(name, kind, statement.line, depth, path, shape, shown, first, len(self.layers))
         )
@@ -896,12 +954,27 @@ def _advance(field: Field, window: object) -> Field:
     jump' = jump·S, start' = start + ((k_eff − 1)/2 − P)·jump."""
     if window is None or field is None:
         return field
-    if window == "lost" or not isinstance(window, tuple):
+    if not isinstance(window, tuple):  # "lost"
         return None
-    return tuple(
-        ReceptiveField(f.size + (k - 1) * f.jump, f.jump * s, f.start + ((k - 1) / 2 - p) * f.jump)
-        for f, (k, s, p) in zip(field, window, strict=True)
-    )
+    out: list[ReceptiveField] = []
+    last: tuple[ReceptiveField, object, ReceptiveField] | None = None
+    for f, step in zip(field, window, strict=True):
+        if last is not None and last[0] is f and last[1] == step:
+            out.append(last[2])  # a square window on a square field: share the result
+            continue
+        k, s, p = step
+        advanced: ReceptiveField = _new(
+            ReceptiveField,
+            (f.size + (k - 1) * f.jump, f.jump * s, f.start + ((k - 1) / 2 - p) * f.jump),
+        )
+        out.append(advanced)
+        last = (f, step, advanced)
+    return tuple(out)
+
+
+# tuple.__new__ builds a named tuple without its Python-level __new__ (every field is
+# given): a third of the time of a layer, which a 10,000-layer network notices
+_new = tuple.__new__
 
 
 def _union(fields: list[Field]) -> Field:

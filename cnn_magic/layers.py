@@ -62,6 +62,7 @@ class Args(NamedTuple):
     right: int | None = None
     sides: tuple[tuple[int, int], ...] | None = None  # pad, crop: (before, after) per axis
     pool_row: int | None = None  # maxunpool: the row of the max pooling it undoes
+    frozen: bool | None = None  # "frozen": its parameters are not trained
 
 
 class ArgSpec(NamedTuple):
@@ -88,6 +89,7 @@ ARGUMENTS: dict[str, ArgSpec] = {
     "left": ArgSpec(False, 0, KEY_FORMS["left"]),
     "right": ArgSpec(False, 0, KEY_FORMS["right"]),
     "activation": ArgSpec(False, 0, "relu, softmax, ..."),
+    "frozen": ArgSpec(False, 0, KEY_FORMS["frozen"]),
 }
 """Every keyed argument of the language, with its schema."""
 
@@ -204,8 +206,10 @@ class Rule:
     """Whether an activation may follow it on its line (not after an activation)."""
 
     def accepted(self) -> frozenset[str]:
-        """Every keyed argument it takes, a trailing activation included."""
-        return self.accepts | {"activation"} if self.trailing else self.accepts
+        """Every keyed argument it takes, a trailing activation included, and
+        ``frozen`` where it has parameters."""
+        accepted = self.accepts | {"activation"} if self.trailing else self.accepts
+        return accepted | {"frozen"} if self.params_text != "0" else accepted
 
     # --- reading
 
@@ -214,6 +218,7 @@ class Rule:
         against a shape): each accepted, given once, in range."""
         values: dict[str, Any] = {}
         tokens: dict[str, Token] = {}
+        accepted = self.accepted()
         for name, raw, token in found:
             value: Any = raw
             if name == "word":
@@ -229,7 +234,7 @@ class Rule:
                     raise self._second_number(statement, token, op, tokens["number"])
                 tokens["number"] = token
                 name, value = self._number(statement, token, op, value)
-            elif name not in self.accepted():
+            elif name not in accepted:
                 raise statement.error(
                     f"{op} takes no '{token.text}' ({name})",
                     token,
@@ -350,17 +355,37 @@ class Rule:
         updates: dict[str, Any] = {}
         for name in ("kernel", "stride", "padding", "dilation", "out_pad", "output_size", "scale"):
             value = getattr(args, name)
-            if isinstance(value, tuple) and len(value) != dims:
-                if len(value) != 1:
-                    token = site.tokens.get(name)
-                    raise site.statement.error(
-                        f"'{token.text if token else name}' gives {len(value)} numbers "
-                        f"but the input has {dims} spatial dimension{'s' * (dims != 1)}",
-                        token,
-                        hint=f"write one number for all, or {dims}",
-                    )
-                updates[name] = value * dims
+            if type(value) is tuple and len(value) != dims:
+                updates[name] = _stretch(site, name, value, dims)
         return args._replace(**updates) if updates else args
+
+    def window_args(
+        self, site: Site, args: Args, dims: int, *, pool: bool, dilated: bool = True, **more: Any
+    ) -> Args:
+        """The arguments of a sliding window, stretched to ``dims`` and with defaults:
+        stride 1 (pooling: the kernel), dilation 1, padding 0 (``valid`` too; ``same``
+        stays ``"same"``); ``more`` are further fields the rule fills in."""
+        kernel, stride, dilation, padding = args.kernel, args.stride, args.dilation, args.padding
+        if kernel is None:
+            op = site.statement.keyword.lower
+            raise site.error(f"{op} needs a kernel size", hint=f"for example {op} ... k3")
+        if len(kernel) != dims:
+            kernel = _stretch(site, "kernel", kernel, dims)
+        if stride is not None and len(stride) != dims:
+            stride = _stretch(site, "stride", stride, dims)
+        if dilation is not None and len(dilation) != dims:
+            dilation = _stretch(site, "dilation", dilation, dims)
+        if type(padding) is tuple and len(padding) != dims:
+            padding = _stretch(site, "padding", padding, dims)
+        elif padding is None or padding == "valid":
+            padding = (0,) * dims
+        return args._replace(
+            kernel=kernel,
+            stride=stride or (kernel if pool else (1,) * dims),
+            dilation=dilation or ((1,) * dims if dilated else None),
+            padding=padding,
+            **more,
+        )
 
     # --- the facets each rule fills in
 
@@ -415,13 +440,8 @@ def windows(
     same: ``⌈H / S⌉``, total padding ``max((out − 1)·S + k_eff − H, 0)``, the odd pixel
     after (TensorFlow).
     """
-    if args.kernel is None:
-        op = site.statement.keyword.lower
-        raise site.error(f"{op} needs a kernel size", hint=f"for example {op} ... k3")
-    kernel = args.kernel
-    stride = args.stride or (kernel if pool else (1,) * len(spatial))
+    kernel, stride, padding = args.kernel or (), args.stride or (), args.padding
     dilation = args.dilation or (1,) * len(spatial)
-    padding = args.padding if args.padding is not None else (0,) * len(spatial)
     names = SPATIAL_NAMES[len(spatial)]
     axes = []
     for i, size in enumerate(spatial):
@@ -432,8 +452,7 @@ def windows(
             total = max((out - 1) * s + k_eff - size, 0)
             axes.append(Axis(size, k, s, total // 2, total - total // 2, d, out, "same"))
             continue
-        p = 0 if padding == "valid" else padding[i]
-        assert isinstance(p, int)
+        p = padding[i] if type(padding) is tuple else 0
         if pool and p > k // 2:  # PyTorch compares with the kernel before dilation
             raise site.error(
                 f"padding {p} is more than half the kernel {k}",
@@ -461,6 +480,19 @@ def windows(
             dropped = span % s != 0 and (out - 1) * s >= size + p
             axes.append(Axis(size, k, s, p, p, d, out - dropped, "ceil", dropped))
     return tuple(axes)
+
+
+def _stretch(site: Site, name: str, value: tuple[Any, ...], dims: int) -> tuple[Any, ...]:
+    """One number for every dimension, or a CNNError when the count is wrong."""
+    if len(value) != 1:
+        token = site.tokens.get(name)
+        raise site.statement.error(
+            f"'{token.text if token else name}' gives {len(value)} numbers "
+            f"but the input has {dims} spatial dimension{'s' * (dims != 1)}",
+            token,
+            hint=f"write one number for all, or {dims}",
+        )
+    return value * dims
 
 
 def window_field(axes: tuple[Axis, ...]) -> Window:
@@ -594,33 +626,25 @@ class Conv(Rule):
         dims = self.feature_map(site, shape, self.name)
         c = shape[-1]
         if self.depthwise:
-            multiplier = args.multiplier or 1
-            n, groups = c * multiplier, c
+            n, groups = c * (args.multiplier or 1), c
         else:
             if args.n is None:
                 raise site.error(f"{self.name} needs a size", hint=_HINT["conv"])
             n, groups = args.n, args.groups or 1
             _check_groups(site, c, n, groups)
         bias = args.bias is not False
-        args = self.resolve(site, args, dims)
-        axes = windows(
-            site, args, _spatial(shape), args.rounding or rounding_for("conv", rounding), pool=False
+        multiplier = (args.multiplier or 1) if self.depthwise else None
+        args = self.window_args(
+            site, args, dims, pool=False, n=n, multiplier=multiplier, groups=groups, bias=bias
         )
-        args = args._replace(
-            n=n,
-            multiplier=(args.multiplier or 1) if self.depthwise else None,
-            kernel=tuple(a.kernel for a in axes),
-            stride=tuple(a.stride for a in axes),
-            padding="same" if args.padding == "same" else tuple(a.pad_before for a in axes),
-            dilation=tuple(a.dilation for a in axes),
-            groups=groups,
-            bias=bias,
-        )
+        how = args.rounding or rounding_for("conv", rounding)
+        axes = windows(site, args, _spatial(shape), how, pool=False)
+        out = (*(a.out for a in axes), n)
         per_output = elements(args.kernel or ()) * (c // groups)
-        outputs = elements(tuple(a.out for a in axes)) * n
+        outputs = elements(out)
         macs = per_output * outputs
         return Step(
-            (*(a.out for a in axes), n),
+            out,
             per_output * n,
             n if bias else 0,
             macs,
@@ -918,7 +942,7 @@ class Pool(Rule):
                 hint="PyTorch's AvgPool has none; maxpool does",
             )
         dims = self.feature_map(site, shape, self.name)
-        args = self.resolve(site, args, dims)
+        args = self.window_args(site, args, dims, pool=True, dilated=self.maximum)
         if not self.maximum and dims == 3 and args.kernel is not None:
             for size, k in zip(_spatial(shape), args.kernel, strict=True):
                 if size < k:  # avg_pool3d checks the unpadded input, whatever the rounding
@@ -927,19 +951,13 @@ class Pool(Rule):
                         "kernel",
                         hint="PyTorch's AvgPool3d needs the kernel to fit the unpadded input",
                     )
-        axes = windows(
-            site, args, _spatial(shape), args.rounding or rounding_for("pool", rounding), pool=True
-        )
-        args = args._replace(
-            kernel=tuple(a.kernel for a in axes),
-            stride=tuple(a.stride for a in axes),
-            padding="same" if args.padding == "same" else tuple(a.pad_before for a in axes),
-            dilation=tuple(a.dilation for a in axes) if self.maximum else None,
-        )
-        outputs = elements(tuple(a.out for a in axes)) * shape[-1]
+        how = args.rounding or rounding_for("pool", rounding)
+        axes = windows(site, args, _spatial(shape), how, pool=True)
+        out = (*(a.out for a in axes), shape[-1])
+        outputs = elements(out)
         window = elements(args.kernel or ())
         return Step(
-            (*(a.out for a in axes), shape[-1]),
+            out,
             ops=outputs * (window - self.maximum),
             axes=axes,
             window=window_field(axes),
@@ -1640,6 +1658,12 @@ class PixelShuffle(Rule):
         r = args.factor
         if r is None:
             raise site.error(f"{self.name} needs its factor", hint=f"{self.name} 2")
+        if len(shape) != 3:  # PyTorch's pixel shuffles work on H×W planes only
+            raise site.error(
+                f"{self.name} needs a feature map of two dimensions (H×W×C), but its input "
+                f"is {format_shape(shape)}",
+                hint="pixel shuffles rearrange 2-D maps",
+            )
         h, w, c = shape
         if self.inverse:
             for size, what in ((h, "height"), (w, "width")):

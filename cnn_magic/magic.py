@@ -145,6 +145,25 @@ class CnnMagic(Magics):
         help="one of the example networks (lenet5, resnet50, ...)",
     )
     @argument(
+        "--model",
+        metavar="NAME",
+        default=None,
+        help="a PyTorch model in a variable NAME, imported (needs --input C×H×W, PyTorch's order)",
+    )
+    @argument("--onnx", metavar="PATH", default=None, help="an ONNX file, imported")
+    @argument(
+        "--tools",
+        action="store_true",
+        help="also show what torchinfo, fvcore, ptflops, thop and FlopCounterMode count",
+    )
+    @argument(
+        "--batch",
+        metavar="N",
+        type=int,
+        default=None,
+        help="also show the memory of a training step at batch N",
+    )
+    @argument(
         "network",
         nargs="*",
         metavar="NETWORK",
@@ -173,7 +192,7 @@ class CnnMagic(Magics):
                 text,
                 # an explicit --rounding, else the text's rounding statement, else the default
                 rounding=args.rounding or declared_rounding(text) or rounding,
-                input=args.input,
+                input=None if args.model else args.input,
                 convention=args.flops or self.flops,
                 all_ops=self.all_ops if args.all_ops is None else args.all_ops,
                 dtype=args.dtype or self.dtype,
@@ -187,6 +206,13 @@ class CnnMagic(Magics):
         if name is not None:
             self.shell.user_ns[name] = view.network  # type: ignore[union-attr]
         display(view)
+        if args.tools:
+            display(view.network.compare_tools())
+        if args.batch is not None:
+            try:
+                display(view.network.memory(batch=args.batch, dtype=view.dtype))
+            except CNNError as error:
+                raise _surface(error) from None
         if args.explain:
             from .explain import explain  # only when asked: %load_ext stays light
 
@@ -210,6 +236,8 @@ class CnnMagic(Magics):
                 ("the %cnn line", inline),
                 ("-f", args.file),
                 ("--example", args.example),
+                ("--model", args.model),
+                ("--onnx", args.onnx),
             )
             if present
         ]
@@ -222,6 +250,9 @@ class CnnMagic(Magics):
             return read_file(os.path.expanduser(args.file)), self.rounding, 0
         if args.example:
             return _example(args.example), self.rounding, 0
+        if args.model or args.onnx:
+            namespace = self.shell.user_ns if self.shell is not None else {}
+            return _imported(namespace, args), "floor", 0
         text = cell if cell is not None else inline
         if not _has_statements(text):
             raise CNNError(
@@ -283,6 +314,39 @@ def _parse_line(line: str) -> tuple[argparse.Namespace, str]:
     except UsageError as error:
         raise CNNError(f"%cnn: {error}", hint="options: see %%cnn?") from None
     return args, " ".join(line[start:end] for start, end in runs)
+
+
+def _imported(namespace: dict[str, object], args: argparse.Namespace) -> str:
+    """The layer-language text of ``--model NAME`` (a PyTorch model in the user's
+    namespace) or ``--onnx PATH``."""
+    if args.onnx:
+        from .importers import from_onnx
+
+        return from_onnx(os.path.expanduser(args.onnx)).text
+    from .errors import did_you_mean
+    from .importers import from_torch
+
+    if args.model not in namespace:
+        modules = [k for k, v in namespace.items() if hasattr(v, "named_modules")]
+        raise CNNError(
+            f"--model: no variable {args.model!r}", hint=did_you_mean(args.model, modules)
+        )
+    if not args.input:
+        raise CNNError("--model needs --input, e.g. --input 3x224x224 (C×H×W, PyTorch's order)")
+    return from_torch(namespace[args.model], torch_input(args.input)).text
+
+
+def torch_input(text: str) -> tuple[int, ...] | str:
+    """``--input`` of ``--model``: PyTorch's order (``3x224x224``, ``1x3x224x224``), or
+    ours with ``@`` (``3@224x224``)."""
+    if "@" in text:
+        return text
+    try:
+        return tuple(int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise CNNError(
+            f"--input {text!r} is not a shape", hint="write C×H×W, e.g. 3x224x224"
+        ) from None
 
 
 _OPTION = re.compile(r"--?[A-Za-z]")  # not "-1": a negative number is the network's

@@ -237,7 +237,15 @@ class Network:
         return (ReceptiveField(1, 1, 0.0),) * dims if dims else None
 
     def total(self, convention: str = "flops", *, all_ops: bool = False) -> int:
-        """The network's operations under ``convention``, optionally with all ops."""
+        """The network's operations under ``convention``, optionally with all ops.
+
+        ``convention`` may also name another tool ("torchinfo", "fvcore", "thop", ...):
+        the figure that tool reports for this network's PyTorch twin (see
+        :mod:`cnn_magic.tools`; ``all_ops`` does not apply there)."""
+        from . import tools  # pure Python; imported on first use only
+
+        if isinstance(convention, str) and convention.lower() in tools.TOOLS:
+            return tools.total(self, convention)
         checked, every = check_convention(convention), check_flag("all_ops", all_ops)
         return sum(_count(layer, checked, every) for layer in self.layers)
 
@@ -305,6 +313,28 @@ class Network:
         from .explain import explain
 
         return explain(self, convention, all_ops=all_ops, dtype=check_dtype(dtype))
+
+    def compare_tools(self) -> Any:
+        """What torchinfo, fvcore, ptflops, thop and FlopCounterMode report for this
+        network's PyTorch twin, side by side with what each counts (a
+        :class:`cnn_magic.tools.ToolComparison`; ``print`` it or show it in a notebook)."""
+        from .tools import compare_tools
+
+        return compare_tools(self)
+
+    def memory(
+        self,
+        batch: int = 1,
+        dtype: str = "float32",
+        optimizer: str = "sgd",
+        training: bool = True,
+    ) -> Any:
+        """Memory of a training step: parameters, gradients, optimizer state ("sgd",
+        "momentum" or "adam") and the activations kept for backward, per layer and in
+        total, in bytes (a :class:`cnn_magic.memory.Memory`; ``print`` it)."""
+        from .memory import memory
+
+        return memory(self, batch, dtype, optimizer, training)
 
     def to_torch(self) -> Any:
         """An equivalent ``torch.nn.Module`` (in eval mode), to check the numbers against

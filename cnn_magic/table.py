@@ -167,7 +167,7 @@ def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
     sentences = [CONVENTION_TEXT[checked], SCOPE_TEXT[bool(all_ops)], rounding_text(net)]
     if net.side_outputs:
         sentences.append(side_text(net, checked, bool(all_ops)))
-    return sentences
+    return sentences + trainable_text(net)
 
 
 def side_text(net: Network, convention: str, all_ops: bool) -> str:
@@ -201,6 +201,21 @@ def rounding_text(net: Network, short: bool = False) -> str:
         name = f"{net.rounding} rounding"  # every sentence starts with it
         text = f"{name} (an option; the text says {declared}){text[len(name) :]}"
     return text
+
+
+def trainable_text(net: Network) -> list[str]:
+    """Where layers are frozen, the split as torchinfo and Keras print it; nothing else."""
+    from .frozen import non_trainable, trainable
+    from .tools import tool_params
+
+    frozen = non_trainable(net)
+    if not frozen:
+        return []
+    keras = tool_params(net, "keras") - trainable(net)
+    return [
+        f"trainable parameters {trainable(net):,}, non-trainable (frozen) {frozen:,}; "
+        f"Keras also counts batch norm's moving statistics: non-trainable {keras:,}"
+    ]
 
 
 def format_count(value: int | None, units: bool = False) -> str:
@@ -290,7 +305,8 @@ def header_lines(
     total = net.total(convention, all_ops=all_ops)
     numbers = (
         f"input {format_shape(net.input_shape)} → output {format_shape(net.output_shape)}"
-        f" · {net.params:,} params · {total:,} {count_label(convention, all_ops)}"
+        f" · {net.params:,} params{_frozen_note(net)}"
+        f" · {total:,} {count_label(convention, all_ops)}"
         f" · activations {format_bytes(activation_bytes(net, dtype))} as {dtype}"
     )
     words = [
@@ -299,6 +315,13 @@ def header_lines(
         rounding_text(net, short=True),
     ]
     return [numbers, " · ".join(words)]
+
+
+def _frozen_note(net: Network) -> str:
+    from .frozen import non_trainable
+
+    frozen = non_trainable(net)
+    return f" ({frozen:,} frozen)" if frozen else ""
 
 
 HEADERS = ("name", "layer", "input", "output", "weights", "biases", "params")

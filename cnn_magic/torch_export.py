@@ -46,6 +46,7 @@ padding counts the padded zeros, where TensorFlow leaves them out.
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Any
 
 from .layers import ACTIVATIONS, RULES
@@ -286,7 +287,10 @@ class _Builder:
             return _classes()["Unpool"](parts[0], self.tape, layer.args.pool_row, size)
         if layer.activation is not None:
             parts += ACTIVATIONS[layer.activation].torch(self.nn, layer)
-        return parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
+        module = parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
+        if layer.args is not None and layer.args.frozen:
+            module.requires_grad_(False)  # "frozen": not trained
+        return module
 
 
 def _child_name(parent: Module, name: str) -> str:
@@ -336,7 +340,7 @@ def _classes() -> dict[str, Any]:
 
         def forward(self, x: Any) -> Any:
             outputs = [branch(x) for branch in self.branches.values()]
-            return functools.reduce(torch.add, outputs)
+            return functools.reduce(operator.add, outputs)  # `+`, as models write it
 
     class Scale(nn.Module):  # type: ignore[misc, name-defined]
         """``x * gate(x)``, the gate broadcast over x (squeeze-and-excitation)."""

@@ -397,6 +397,160 @@ def test_layer_chains(dims: int, data: st.DataObject) -> None:
 # --------------------------------------------------------------------------- networks
 
 
+class Residual(nn.Module):
+    def __init__(self, body: nn.Module, shortcut: nn.Module) -> None:
+        super().__init__()
+        self.body, self.shortcut = body, shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.body(x), self.shortcut(x)
+        if a.shape != b.shape:  # the layer language never broadcasts
+            raise RuntimeError(f"shapes differ: {tuple(a.shape)} {tuple(b.shape)}")
+        return a + b
+
+
+class Branches(nn.Module):
+    def __init__(self, branches: list[nn.Module], concat: bool) -> None:
+        super().__init__()
+        self.branches, self.concat = nn.ModuleList(branches), concat
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = [branch(x) for branch in self.branches]
+        if self.concat:
+            return torch.cat(outs, dim=1)
+        if len({o.shape for o in outs}) != 1:
+            raise RuntimeError("shapes differ")
+        total = outs[0]
+        for o in outs[1:]:
+            total = total + o
+        return total
+
+
+@dataclass(frozen=True)
+class Node:
+    """A leaf (``text`` and ``make``) or a block (``kind`` with ``parts``)."""
+
+    text: str = ""
+    make: Callable[[Shape], nn.Module] | None = None
+    kind: str = ""
+    parts: tuple[tuple[Node, ...], ...] = ()
+    count: int = 1
+
+
+def lines(nodes: tuple[Node, ...], depth: int = 0) -> list[str]:
+    pad = "  " * depth
+    out: list[str] = []
+    for node in nodes:
+        if not node.kind:
+            out.append(pad + node.text)
+        elif node.kind == "repeat":
+            out += [f"{pad}repeat {node.count}:", *lines(node.parts[0], depth + 1)]
+        elif node.kind == "residual":
+            out += [f"{pad}residual:", *lines(node.parts[0], depth + 1)]
+            out += [f"{pad}  shortcut:", *lines(node.parts[1], depth + 2)]
+        else:
+            out.append(f"{pad}{node.kind}:")
+            for part in node.parts:
+                out += [f"{pad}  branch:", *lines(part, depth + 2)]
+    return out
+
+
+def build(nodes: tuple[Node, ...], shape: Shape) -> tuple[nn.Module, Shape]:
+    modules = []
+    for node in nodes:
+        if not node.kind:
+            assert node.make is not None
+            module = node.make(shape)
+        elif node.kind == "repeat":
+            module, _ = build(node.parts[0] * node.count, shape)
+        elif node.kind == "residual":
+            module = Residual(build(node.parts[0], shape)[0], build(node.parts[1], shape)[0])
+        else:
+            parts = [build(part, shape)[0] for part in node.parts]
+            module = Branches(parts, node.kind == "concat")
+        with torch.no_grad():
+            shape = tuple(module.eval()(torch.empty(shape, device="meta")).shape)
+        modules.append(module)
+    return nn.Sequential(*modules), shape
+
+
+def map_node(draw, dims: int) -> Node:
+    """A layer that keeps a map a map (sizes may shrink, channels may change)."""
+    conv, pool = (nn.Conv1d, nn.MaxPool1d) if dims == 1 else (nn.Conv3d, nn.MaxPool3d)
+    kind = draw(st.sampled_from(["conv", "conv3", "pool", "bn", "act", "identity"]))
+    if kind == "conv":
+        n = draw(st.integers(1, 4))
+        return Node(f"conv {n} k1", lambda s: conv(s[1], n, 1))
+    if kind == "conv3":
+        n, stride = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        return Node(f"conv {n} k3 s{stride} p1", lambda s: conv(s[1], n, 3, stride, 1))
+    if kind == "pool":
+        return Node("maxpool k2 s1", lambda s: pool(2, 1))
+    if kind == "bn":
+        batchnorm = nn.BatchNorm1d if dims == 1 else nn.BatchNorm3d
+        return Node("bn", lambda s: batchnorm(s[1]))
+    if kind == "act":
+        return Node("relu", lambda s: nn.ReLU())
+    return Node("identity", lambda s: nn.Identity())
+
+
+def node_sequence(draw, dims: int, depth: int) -> tuple[Node, ...]:
+    nodes = []
+    for _ in range(draw(st.integers(1, 3))):
+        if depth < 2 and draw(st.integers(0, 3)) == 0:
+            kind = draw(st.sampled_from(["repeat", "residual", "concat", "add"]))
+            count = draw(st.integers(1, 3))
+            parts = tuple(
+                node_sequence(draw, dims, depth + 1) for _ in range(1 if kind == "repeat" else 2)
+            )
+            nodes.append(Node(kind=kind, parts=parts, count=count))
+        else:
+            nodes.append(map_node(draw, dims))
+    return tuple(nodes)
+
+
+@st.composite
+def network_cases(draw, dims: int) -> tuple[str, Shape, tuple[Node, ...], str]:
+    spatial = tuple(draw(st.integers(2, 9 if dims == 1 else 5)) for _ in range(dims))
+    c = draw(st.integers(1, 3))
+    nodes = node_sequence(draw, dims, 0)
+    text = "\n".join([f"input {c}@" + "x".join(map(str, spatial)), *lines(nodes)]) + "\n"
+    return text, (1, c, *spatial), nodes, draw(st.sampled_from(["floor", "textbook"]))
+
+
+@pytest.mark.parametrize("dims", DIMS)
+@settings(SETTINGS, max_examples=150)
+@given(data=st.data())
+def test_random_networks(dims: int, data: st.DataObject) -> None:
+    """Blocks nested in 1-D and 3-D, as test_against_torch.py's networks in 2-D: both
+    refuse, or both give the same output shape and parameters, and ``to_torch()`` agrees
+    layer by layer."""
+    text, start, nodes, rounding = data.draw(network_cases(dims))
+    try:
+        with torch.device("meta"):
+            model, out = build(nodes, start)
+        weights, biases = split_params(model)
+        error = None
+    except RuntimeError as err:
+        error = str(err)
+    try:
+        net = cnn_magic.evaluate(text, rounding)
+    except cnn_magic.CNNError as err:
+        assert error is not None, f"cnn_magic refuses what PyTorch accepts:\n{text}{err}"
+        note("both refuse")
+        return
+    assert error is None, f"PyTorch refuses what cnn_magic accepts:\n{text}{error}"
+    assert net.output_shape == ours(out), text
+    assert (net.weights, net.biases) == (weights, biases), text
+    with torch.device("meta"):
+        exported = net.to_torch()
+    assert torch_export.compare(net, exported, device="meta") == [], text
+    note("both accept")
+
+
+# --------------------------------------------------------------------------- fixed networks
+
+
 def network(dims: int) -> str:
     """A residual network in ``dims`` dimensions, blocks and merges included."""
     head = "input 2@64" if dims == 1 else "input 2@8x16x16"

@@ -105,3 +105,19 @@ def test_growing_sizes_are_refused_or_printable(text: str) -> None:
         assert max(layer.elements, layer.params, layer.exact, layer.ops) <= 10**24
     net.to_text(units=True)
     net.to_text()
+
+
+def test_an_error_in_a_line_written_like_an_earlier_one_names_its_own_line() -> None:
+    """Statements written alike share their reading; the error still points at the line
+    being evaluated, not at the first one written that way."""
+    err = refused("input 8x8x1\nconv 1 k3\nconv 1 k3\nconv 1 k3\nconv 1 k3")
+    assert err.line == 5
+    again = refused("input 8x8x1\nconv 1 k3\nconv 1 k3\nconv 1 k3\nconv 1 k3")
+    assert again.line == 5  # and again, with everything remembered
+
+
+def test_evaluating_again_gives_equal_results() -> None:
+    text = "input 32x32x3\nrepeat 3:\n  conv 8 k3 p1 relu\n  maxpool k2\nfc 10"
+    first = cnn_magic.evaluate(text)
+    assert cnn_magic.evaluate(text) == first
+    assert cnn_magic.evaluate(text, "ceil") != first

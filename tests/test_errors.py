@@ -131,7 +131,8 @@ def test_the_layer_count_is_refused_without_expanding():
 
     start = time.perf_counter()
     error_of(M + "repeat 1000000000:\n  repeat 1000000000:\n    conv 3 k1")
-    assert time.perf_counter() - start < 0.1
+    # expanding 10^18 layers would never end: seconds tell the two apart on any machine
+    assert time.perf_counter() - start < 5.0
 
 
 def test_ceil_rule_needs_no_window_in_the_padding():

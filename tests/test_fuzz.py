@@ -30,7 +30,9 @@ SETTINGS = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-BUDGET = 1.0  # seconds per evaluate() call
+# seconds per call: a guard against hangs and blow-ups, which take far longer, not a
+# speed goal (those live in benchmarks/); generous, since CI machines are shared
+BUDGET = 5.0
 ROUNDINGS = ("textbook", "floor", "ceil")
 
 # --------------------------------------------------------------------------- corpus
@@ -1078,7 +1080,7 @@ def test_sizes_that_grow(text: str, units: bool) -> None:
             shown = render("flops", all_ops=True, units=units)
         except cnn_magic.CNNError:
             continue
-        took = time.perf_counter() - start  # rendering: 0.1 ms a row is plenty
+        took = time.perf_counter() - start
         assert took < BUDGET + rows / 10_000, (text, render.__name__, took)
         assert len(shown) < 4000 + 1000 * rows, (text, render.__name__, len(shown))
 

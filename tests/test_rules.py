@@ -14,6 +14,7 @@ from torch import nn
 
 import cnn_magic
 from cnn_magic import torch_export
+from cnn_magic.evaluate import clear_caches
 from cnn_magic.explain import ExplanationError, explain, explain_layer
 from cnn_magic.layers import ACTIVATIONS, RULES, BatchNorm, Conv, Rule, help_lines, readme_table
 
@@ -47,7 +48,7 @@ SAMPLES = {
     "pixelunshuffle": "input 4x6x2\npixelunshuffle 2",
     "pad": "input 4x5x2\npad top=0 bottom=1 left=2 right=1 reflect",
     "crop": "input 9x8x2\ncrop 5x4",
-    "maxunpool": "input 9x8x2\np: maxpool k2 s2 ceil\nconv 2 k1\nmaxunpool p",
+    "maxunpool": "input 9x8x2\np: maxpool k2 s2 ceil\nrelu\nmaxunpool p",
     **{name: f"input 4x4x3\n{name}" for name in ACTIVATIONS},
     "leakyrelu": "input 4x4x3\nleakyrelu 0.2",
     "elu": "input 4x4x3\nelu 0.5",
@@ -123,6 +124,14 @@ def test_layers_keep_their_typed_arguments() -> None:
 # ------------------------------------------------- an explanation that can be wrong fails
 
 
+@pytest.fixture(autouse=True)
+def fresh_steps():
+    """The evaluator remembers steps by value; a mutated rule must really run."""
+    clear_caches()
+    yield
+    clear_caches()
+
+
 def test_an_activation_cost_off_by_one_fails_the_explanation(monkeypatch) -> None:
     relu = ACTIVATIONS["relu"]
     right = type(relu).ops
@@ -131,6 +140,7 @@ def test_an_activation_cost_off_by_one_fails_the_explanation(monkeypatch) -> Non
     with pytest.raises(ExplanationError, match="other ops"):
         explain(net, all_ops=True).to_text()
     monkeypatch.undo()
+    clear_caches()
     assert "other ops" in explain(cnn_magic.evaluate("input 4x4x2\nrelu"), all_ops=True).to_text()
 
 
@@ -156,3 +166,25 @@ def test_a_mac_count_off_by_one_fails_the_explanation(monkeypatch) -> None:
     monkeypatch.setattr(Conv, "apply", wrong)
     with pytest.raises(ExplanationError, match="MACs"):
         explain(cnn_magic.evaluate("input 4x4x2\nconv 2 k3"), "macs").to_text()
+
+
+@pytest.mark.parametrize("op", sorted(op for op, rule in RULES.items() if not rule.merge))
+def test_every_rule_takes_the_dimensions_it_declares(op: str) -> None:
+    """``rule.dims`` is what the rule accepts: a vector (0) or 1-, 2-, 3-D maps."""
+    rule = RULES[op]
+    text = SAMPLES[op].split("\n", 1)[1]
+    text = {
+        "adaptiveavgpool": "adaptiveavgpool 3",
+        "upsample": "upsample 2",
+        "channelshuffle": "channelshuffle 2",
+        "groupnorm": "groupnorm 2",
+        "pixelunshuffle": "pixelunshuffle 3",
+        "crop": "crop 5",
+        "pad": "pad 1 reflect",
+    }.get(op, text)
+    for dims, head in ((0, "input 12"), (1, "input 4@9"), (2, "input 4@9x9"), (3, "input 4@9x9x9")):
+        if dims in rule.dims:
+            assert cnn_magic.evaluate(f"{head}\n{text}").layers
+        else:
+            with pytest.raises(cnn_magic.CNNError, match="needs a feature map"):
+                cnn_magic.evaluate(f"{head}\n{text}")

@@ -34,6 +34,10 @@ RANK = {
     "explain": 7,
     "torch_export": 7,
     "examples": 7,
+    "tools": 7,
+    "frozen": 6,
+    "memory": 7,
+    "importers": 8,
     "view_html": 8,
     "widget": 8,
     "magic": 9,
@@ -47,6 +51,11 @@ LAZY_DOORS = {
     ("results", "table"): "Network.to_text() and the other exports render on demand",
     ("results", "explain"): "Network.explain() imports the explanation on demand",
     ("results", "torch_export"): "Network.to_torch() needs torch only when called",
+    (
+        "results",
+        "tools",
+    ): "Network.total('thop') and compare_tools() read the tools' rules on demand",
+    ("results", "memory"): "Network.memory() computes the memory report on demand",
     ("table", "view_html"): "a Network's own HTML is the notebook view's fragment",
 }
 

@@ -1,0 +1,1015 @@
+"""``from_torch(model, input)``: a PyTorch module as layer-language text.
+
+How it reads the model: ``torch.fx.symbolic_trace`` gives the graph of module calls,
+functions and tensor methods, and one run on zeros gives every value's shape. A model
+that cannot be traced symbolically (Python control flow on tensor values) is run once
+instead with forward hooks on its leaf modules and a ``TorchFunctionMode`` that sees the
+functions called between them (``x + y``, ``torch.cat``, ``torch.flatten``). Either way
+each leaf module or function becomes one statement labelled with its module path, and
+:mod:`cnn_magic.importers.graph` rebuilds blocks and repeats and checks every layer's
+shape, parameters and MACs against the model.
+
+Which module (or function) becomes which word:
+
+========================================  ===================================================
+PyTorch                                   layer language
+========================================  ===================================================
+``nn.Conv1d/2d/3d``                       ``conv N k.. s.. p.. d.. g..`` (``nobias``);
+                                          ``dwconv`` when ``groups`` = input channels
+``nn.ConvTranspose1d/2d/3d``             ``deconv N k.. s.. p.. op.. d.. g..``
+``nn.Linear`` (on a batch of vectors)     ``fc N``
+``nn.MaxPool1d/2d/3d``, ``F.max_pool2d``  ``maxpool k.. s.. p.. d..`` (``ceil`` for ceil_mode)
+``nn.AvgPool1d/2d/3d``, ``F.avg_pool2d``  ``avgpool k.. s.. p..`` (``ceil``)
+``nn.AdaptiveAvgPool1d/2d/3d``,           ``gap`` (to 1×1) or ``adaptiveavgpool H×W``;
+``F.adaptive_avg_pool2d``,                ``mean`` without keepdim adds ``flatten``
+``x.mean((2, 3))``
+``nn.AdaptiveMaxPool1d/2d/3d``            ``gmp`` or ``adaptivemaxpool H×W``
+``nn.BatchNorm1d/2d/3d`` (affine)         ``bn``
+``nn.ReLU`` … ``nn.Softmax(dim=1)``,      ``relu``, ``relu6``, ``leakyrelu S``, ``prelu``,
+``F.relu``, ``torch.sigmoid``, …          ``elu A``, ``gelu``, ``silu``, ``hardswish``,
+                                          ``sigmoid``, ``tanh``, ``softmax``
+``nn.Dropout``, ``F.dropout``             ``dropout P``
+``nn.Flatten``, ``torch.flatten(x, 1)``,  ``flatten``
+``x.view(N, -1)``, ``x.reshape(N, -1)``
+``nn.LocalResponseNorm(5)``               ``lrn``
+``nn.Identity``, ``x.contiguous()``       nothing (a path of nothing: ``identity``)
+``nn.Upsample``, ``F.interpolate``         ``upsample S`` (nearest) or ``upsample S bilinear``
+``nn.ZeroPad1d/2d/3d`` before a conv or   folded into that layer's padding
+pool
+``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block
+``torch.cat([...], 1)``                   the join of a ``concat:`` block
+========================================  ===================================================
+
+Anything else — ``x * y``, ``nn.GroupNorm``, upsampling by a fraction, a subclass of a
+known module, a parameter used in a function — has no word yet: :class:`CNNError` lists each
+one with its module path, type and why. With ``unknown="opaque"`` a shape-preserving
+unknown becomes an ``identity`` statement labelled ``PATH-opaque`` and counted as zero.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from ..dsl import parse_shape
+from ..errors import CNNError, did_you_mean
+from ..results import Network
+from .graph import Node, build
+from .words import (
+    Pads,
+    Unwritable,
+    adaptive_words,
+    conv_words,
+    deconv_words,
+    number,
+    pool_words,
+    upsample_words,
+    words,
+)
+from .words import label as word_label
+
+UNKNOWN = ("error", "opaque")
+
+
+def _torch() -> tuple[Any, Any]:
+    try:
+        import torch
+        from torch import nn
+    except ImportError as err:  # pragma: no cover - torch is in the test extra
+        raise ImportError("from_torch() needs PyTorch: pip install torch") from err
+    return torch, nn
+
+
+class Ref(NamedTuple):
+    """A tensor argument: the call that produced it ("" for the model's input)."""
+
+    name: str
+    shape: tuple[int, ...]
+
+
+class Call(NamedTuple):
+    """One module call, function call or tensor method, framework-neutral."""
+
+    name: str
+    path: str  # module path of a module call; enclosing module path for functions
+    module: Any  # the nn.Module, or None
+    function: str  # canonical function name ("add", "flatten", ...), "" for modules
+    type_name: str  # what the user would call it: "nn.Conv2d", "torch.cat", "x.view"
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    out: tuple[int, ...] | None  # NCHW shape with batch; None when not a tensor
+
+
+# ----------------------------------------------------------------- entry point
+
+
+def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool = True) -> Network:
+    """The network of ``model`` on an input of shape ``input``: ``(1, 3, 224, 224)``,
+    ``(3, 224, 224)``, or our notation ``"224x224x3"``; one statement per module,
+    labelled with its path."""
+    torch, nn = _torch()
+    if not isinstance(model, nn.Module):
+        raise CNNError(
+            f"from_torch() takes a torch.nn.Module, not {type(model).__name__}",
+            hint="pass the model object itself: from_torch(model, (3, 224, 224))",
+        )
+    if unknown not in UNKNOWN:
+        raise CNNError(
+            f"unknown={unknown!r} is not valid", hint=did_you_mean(str(unknown), UNKNOWN)
+        )
+    shape = torch_input_shape(input)
+    parameter = next(model.parameters(), None)
+    x = torch.zeros(
+        shape,
+        dtype=parameter.dtype if parameter is not None else torch.float32,
+        device=parameter.device if parameter is not None else "cpu",
+    )
+    training = model.training
+    model.train(False)
+    try:
+        calls, output = _record(model, x)
+    finally:
+        model.train(training)
+    nodes, problems, notes = _convert(calls, output, unknown)
+    if problems:
+        listed = "\n".join(f"  {path} ({kind}): {why}" for path, kind, why in problems)
+        raise CNNError(
+            f"{len(problems)} part{'s' if len(problems) > 1 else ''} of the model "
+            f"{'have' if len(problems) > 1 else 'has'} no word in the layer language:\n{listed}",
+            hint='from_torch(..., unknown="opaque") counts shape-keeping ones as zero, marked',
+        )
+    partly = [
+        path
+        for path, module in model.named_modules()
+        if len({p.requires_grad for p in module.parameters(recurse=False)}) > 1
+    ]
+    if partly:
+        notes.append(
+            "trained as a whole, though only some parameters require grad: " + ", ".join(partly)
+        )
+    used = sum(node.params for node in nodes if node.params > 0)
+    total = sum(p.numel() for p in model.parameters())
+    header = [f"{type(model).__name__}, imported from PyTorch", *notes]
+    if total != used:
+        header.append(f"{total - used:,} parameters of the model are not used by its forward")
+    return build(nodes, _ours(shape[1:]), header, repeat=repeat)
+
+
+def torch_input_shape(given: Any) -> tuple[int, ...]:
+    """PyTorch's shape with a batch of 1: a tuple ``(1, 3, 224, 224)`` or ``(3, 224, 224)``
+    (an image), ``(N, F)`` or ``(F,)`` (vectors), ``(N, C, L)`` or ``(N, C, D, H, W)``;
+    or our notation, whose channels are unambiguous: ``"224x224x3"``, ``"3@224x224"``,
+    ``"2@128"`` (1-D), ``"3@16x112x112"`` (3-D).
+
+    >>> torch_input_shape((3, 224, 224)), torch_input_shape("32x32x1")
+    ((1, 3, 224, 224), (1, 1, 32, 32))
+    >>> torch_input_shape("2@128"), torch_input_shape((1, 3, 16, 112, 112))
+    ((1, 2, 128), (1, 3, 16, 112, 112))
+    """
+    if isinstance(given, str):
+        ours = parse_shape(given)
+        return (1, ours[-1], *ours[:-1]) if len(ours) > 1 else (1, *ours)
+    try:
+        dims = tuple(int(d) for d in given)
+    except (TypeError, ValueError):
+        raise CNNError(f"input {given!r} is not a shape", hint=_SHAPE_HINT) from None
+    if len(dims) in (1, 3):  # (F,) or (C, H, W): the batch is left out
+        dims = (1, *dims)
+    if len(dims) not in (2, 4, 5) or min(dims) < 1:
+        raise CNNError(
+            f"input {given!r} is not an image batch (N, C, H, W), vectors (N, F) or "
+            "volumes (N, C, D, H, W)",
+            hint=_SHAPE_HINT,
+        )
+    return (1, *dims[1:])
+
+
+_SHAPE_HINT = "write (1, 3, 224, 224), (3, 224, 224), '224x224x3' or, in 1-D, '2@128'"
+
+
+def _ours(shape: Sequence[int]) -> tuple[int, ...]:
+    """Channels last: (C, H, W) → (H, W, C), (C, L) → (L, C); a vector (F,) stays."""
+    shape = tuple(shape)
+    return (*shape[1:], shape[0]) if len(shape) >= 2 else shape
+
+
+# ----------------------------------------------------------------- recording
+
+
+def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
+    torch, _ = _torch()
+    try:
+        traced = torch.fx.symbolic_trace(model)
+    except Exception as trace_error:  # any failure to trace sends us to the hooks
+        try:
+            return _record_by_hooks(model, x)
+        except CNNError:
+            raise
+        except Exception as run_error:
+            raise CNNError(
+                f"{type(model).__name__} could neither be traced "
+                f"({type(trace_error).__name__}: {_first_line(trace_error)}) nor run on "
+                f"zeros of shape {tuple(x.shape)} ({type(run_error).__name__}: "
+                f"{_first_line(run_error)})",
+                hint="check the input shape: (C, H, W) in PyTorch's order",
+            ) from None
+    try:
+        return _record_fx(model, traced, x)
+    except CNNError:
+        raise
+    except Exception as run_error:
+        raise CNNError(
+            f"{type(model).__name__} failed on zeros of shape {tuple(x.shape)}: "
+            f"{type(run_error).__name__}: {_first_line(run_error)}",
+            hint="check the input shape: (C, H, W) in PyTorch's order",
+        ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:200]
+
+
+def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
+    torch, _ = _torch()
+    values: dict[str, Any] = {}
+
+    class Recorder(torch.fx.Interpreter):  # type: ignore[misc,name-defined]
+        def run_node(self, node: Any) -> Any:
+            result = super().run_node(node)
+            values[node.name] = (
+                Ref(node.name, tuple(result.shape)) if isinstance(result, torch.Tensor) else result
+            )
+            return result
+
+    class Run(torch.nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.traced = traced
+
+        def forward(self, x: Any) -> Any:
+            return Recorder(self.traced).run(x)
+
+    # Shapes without arithmetic: on the meta device every layer only computes its output
+    # shape (ResNet-50: a tenth of the time); what the meta device cannot run runs on zeros.
+    meta = {
+        f"traced.{name}": torch.empty_like(tensor, device="meta")
+        for name, tensor in (*traced.named_parameters(), *traced.named_buffers())
+    }
+    try:
+        with torch.no_grad():
+            torch.func.functional_call(Run(), meta, (x.to("meta"),))
+    except Exception:
+        values.clear()
+        with torch.no_grad():
+            Run()(x)
+    modules = dict(model.named_modules())
+    calls: list[Call] = []
+    output: Ref | None = None
+    for node in traced.graph.nodes:
+        value = values.get(node.name)
+        if node.op == "placeholder":
+            values[node.name] = Ref("", tuple(value.shape)) if isinstance(value, Ref) else value
+            continue
+        args = torch.fx.node.map_arg(node.args, lambda n: values[n.name])
+        kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n.name])
+        if node.op == "output":
+            output = args[0] if isinstance(args[0], Ref) else None
+            continue
+        if not isinstance(value, Ref):
+            continue  # sizes and other Python values are substituted where they are used
+        stack = node.meta.get("nn_module_stack") or {}
+        enclosing = next(reversed(stack.values()))[0] if stack else ""
+        if node.op == "get_attr":
+            values[node.name] = _Constant(node.target)
+            continue
+        if node.op == "call_module":
+            module = modules[node.target]
+            calls.append(
+                Call(
+                    node.name,
+                    node.target,
+                    module,
+                    "",
+                    _type_name(module),
+                    args,
+                    kwargs,
+                    value.shape,
+                )
+            )
+            continue
+        function, type_name = _function_name(node.op, node.target)
+        base = node.name.rstrip("0123456789").rstrip("_")
+        path = f"{enclosing}.{base}" if enclosing else base
+        if function in ("add", "concat"):
+            path = enclosing or node.name
+        calls.append(Call(node.name, path, None, function, type_name, args, kwargs, value.shape))
+    if output is None:
+        raise CNNError("the model's output is not one tensor", hint="return a single tensor")
+    return calls, output
+
+
+class _Constant(NamedTuple):
+    """A parameter or buffer read by a function (fx ``get_attr``)."""
+
+    target: str
+
+
+def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
+    """One run with hooks on the leaf modules and a TorchFunctionMode for the
+    functions between them: works for models with Python control flow."""
+    torch, _ = _torch()
+    from torch.overrides import TorchFunctionMode
+
+    names: dict[int, str] = {id(x): ""}
+    alive: list[Any] = [x]  # keep every tensor alive, so that no id is reused
+    calls: list[Call] = []
+    depth = [0]
+    paths = {module: path for path, module in model.named_modules()}
+
+    def ref(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            name = names.get(id(value))
+            if name is None:
+                return _Constant("a tensor made inside forward")
+            return Ref(name, tuple(value.shape))
+        if isinstance(value, list | tuple):
+            return type(value)(ref(v) for v in value)
+        return value
+
+    def produced(name: str, out: Any) -> None:
+        alive.append(out)
+        names[id(out)] = name
+
+    def before(module: Any, inputs: Any) -> None:
+        depth[0] += 1
+
+    def after(module: Any, inputs: Any, out: Any) -> None:
+        depth[0] -= 1
+        if depth[0] == 0 and isinstance(out, torch.Tensor):
+            name = f"call{len(calls)}"
+            calls.append(
+                Call(
+                    name,
+                    paths[module],
+                    module,
+                    "",
+                    _type_name(module),
+                    ref(tuple(inputs)),
+                    {},
+                    tuple(out.shape),
+                )
+            )
+            produced(name, out)
+
+    class Functions(TorchFunctionMode):
+        def __torch_function__(
+            self, func: Any, types: Any, args: Any = (), kwargs: Any = None
+        ) -> Any:
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            if depth[0] == 0 and isinstance(out, torch.Tensor):
+                function, type_name = _function_name("call_function", func)
+                name = f"call{len(calls)}"
+                calls.append(
+                    Call(
+                        name,
+                        function,
+                        None,
+                        function,
+                        type_name,
+                        ref(args),
+                        ref(kwargs),
+                        tuple(out.shape),
+                    )
+                )
+                produced(name, out)
+            return out
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_pre_hook(before) for m in leaves]
+    handles += [m.register_forward_hook(after) for m in leaves]
+    try:
+        with torch.no_grad(), Functions():
+            out = model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    result = ref(out)
+    if not isinstance(result, Ref):
+        raise CNNError("the model's output is not one tensor", hint="return a single tensor")
+    return calls, result
+
+
+def _type_name(module: Any) -> str:
+    cls = type(module)
+    prefix = "nn." if cls.__module__.startswith("torch.nn") else f"{cls.__module__}."
+    return prefix + cls.__qualname__
+
+
+# ----------------------------------------------------------------- functions
+
+
+def _function_table() -> dict[Any, str]:
+    torch, _ = _torch()
+    F = torch.nn.functional
+    T = torch.Tensor
+    groups: dict[str, tuple[Any, ...]] = {
+        "add": (
+            operator.add,
+            operator.iadd,
+            torch.add,
+            T.add,
+            T.add_,
+            T.__add__,
+            T.__iadd__,
+            T.__radd__,
+        ),
+        "mul": (
+            operator.mul,
+            operator.imul,
+            torch.mul,
+            T.mul,
+            T.mul_,
+            T.__mul__,
+            T.__imul__,
+            T.__rmul__,
+        ),
+        "concat": (torch.cat, torch.concat, torch.concatenate),
+        "reshape": (torch.flatten, T.flatten, T.view, T.reshape, torch.reshape),
+        "relu": (F.relu, F.relu_, torch.relu, torch.relu_, T.relu, T.relu_),
+        "relu6": (F.relu6,),
+        "hardtanh": (F.hardtanh, F.hardtanh_),
+        "sigmoid": (torch.sigmoid, F.sigmoid, T.sigmoid, T.sigmoid_),
+        "tanh": (torch.tanh, F.tanh, T.tanh, T.tanh_),
+        "gelu": (F.gelu,),
+        "silu": (F.silu,),
+        "hardswish": (F.hardswish,),
+        "leakyrelu": (F.leaky_relu, F.leaky_relu_),
+        "elu": (F.elu, F.elu_),
+        "softmax": (F.softmax, torch.softmax, T.softmax),
+        "dropout": (F.dropout, F.dropout2d, torch.dropout),
+        "adaptiveavgpool": (
+            F.adaptive_avg_pool1d,
+            F.adaptive_avg_pool2d,
+            F.adaptive_avg_pool3d,
+            torch._C._nn.adaptive_avg_pool2d,
+        ),
+        "adaptivemaxpool": (
+            F.adaptive_max_pool1d,
+            F.adaptive_max_pool2d,
+            F.adaptive_max_pool3d,
+            F.adaptive_max_pool2d_with_indices,
+        ),
+        "maxpool": (
+            F.max_pool1d,
+            F.max_pool2d,
+            F.max_pool3d,
+            F._max_pool1d,
+            F._max_pool2d,
+            F._max_pool3d,
+            torch.max_pool2d,
+        ),
+        "avgpool": (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d, torch._C._nn.avg_pool2d),
+        "mean": (torch.mean, T.mean),
+        "interpolate": (F.interpolate, F.upsample),
+        "pass": (T.contiguous, T.clone, T.detach, T.float, T.to),
+    }
+    return {function: name for name, functions in groups.items() for function in functions}
+
+
+_METHODS = {
+    "add": "add",
+    "add_": "add",
+    "__add__": "add",
+    "__iadd__": "add",
+    "__radd__": "add",
+    "mul": "mul",
+    "mul_": "mul",
+    "__mul__": "mul",
+    "flatten": "reshape",
+    "view": "reshape",
+    "reshape": "reshape",
+    "relu": "relu",
+    "relu_": "relu",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softmax": "softmax",
+    "mean": "mean",
+    "contiguous": "pass",
+    "clone": "pass",
+    "detach": "pass",
+    "float": "pass",
+    "to": "pass",
+}
+
+_FUNCTIONS: dict[Any, str] = {}
+
+
+def _function_name(op: str, target: Any) -> tuple[str, str]:
+    """(canonical name or "", the name a user would write)."""
+    if op == "call_method":
+        return _METHODS.get(target, ""), f"x.{target}()"
+    if not _FUNCTIONS:
+        _FUNCTIONS.update(_function_table())
+    try:
+        name = _FUNCTIONS.get(target, "")
+    except TypeError:  # an unhashable callable
+        name = ""
+    return name, _written(target)
+
+
+def _written(target: Any) -> str:
+    """How a user writes a function: ``F.relu``, ``torch.cat``, ``operator.mul``."""
+    name = str(getattr(target, "__name__", None) or target)
+    owner = getattr(target, "__objclass__", None)
+    if owner is not None:
+        return f"Tensor.{name}" if "Tensor" in owner.__name__ else f"{owner.__name__}.{name}"
+    module = str(getattr(target, "__module__", None) or "")
+    if module.startswith("torch.nn.functional"):
+        return f"F.{name}"
+    if module in ("_operator", "operator"):
+        return f"operator.{name}"
+    if module.startswith("torch") or not module:
+        return f"torch.{name}"
+    return f"{module}.{name}"
+
+
+# ----------------------------------------------------------------- conversion
+
+
+class _Unknown(Exception):
+    """Raised by a converter for something it cannot write: ``why``."""
+
+
+def _convert(
+    calls: list[Call], output: Ref, unknown: str
+) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
+    """Nodes for the calls; the problems (path, type, why) found; notes for the header."""
+    calls = _reaching(calls, output)
+    nodes: list[Node] = []
+    problems: list[tuple[str, str, str]] = []
+    notes: list[str] = []
+    alias: dict[str, str] = {}  # calls written as nothing (x.contiguous()) → their input
+    pads: dict[str, tuple[Call, tuple[int, ...]]] = {}
+    for call in calls:
+        inputs = [r._replace(name=alias.get(r.name, r.name)) for r in _refs(call.args, call.kwargs)]
+        sides = None
+        if len(inputs) == 1 and inputs[0].name in pads:
+            pad_call, sides = pads.pop(inputs[0].name)
+            padded = _refs(pad_call.args, {})[0]
+            inputs = [padded._replace(name=alias.get(padded.name, padded.name))]
+        try:
+            kind, text = _statement(call, inputs, sides)
+        except (_Unknown, Unwritable) as why:
+            if unknown == "opaque" and len(inputs) == 1 and call.out == inputs[0].shape:
+                kind, text = "opaque", "identity"
+                call = call._replace(path=f"{call.path}-opaque")
+                notes.append(f"opaque, counted as zero: {call.path} ({call.type_name}): {why}")
+            else:
+                problems.append((call.path or call.name, call.type_name, str(why)))
+                continue
+        if kind == "pass":
+            alias[call.name] = inputs[0].name
+            continue
+        if kind == "pad":
+            try:
+                pads[call.name] = (call, _pad_sides(call))
+            except _Unknown as why:
+                problems.append((call.path, call.type_name, str(why)))
+            continue
+        source_names = tuple(r.name for r in inputs)
+        nodes.append(_node(call, kind, text, source_names, inputs))
+    for pad_call, _ in pads.values():
+        problems.append(
+            (pad_call.path, pad_call.type_name, "padding that no conv or pool takes on")
+        )
+    out_name = alias.get(output.name, output.name)
+    if nodes and out_name != nodes[-1].name and not problems:
+        problems.append(
+            ("output", "return", "the model returns a value that is not its last layer's")
+        )
+    return nodes, problems, notes
+
+
+def _reaching(calls: list[Call], output: Ref) -> list[Call]:
+    """The calls the output depends on: a value computed only to steer Python control
+    flow (``if x.sum() > 0``) is no layer."""
+    needed = {output.name}
+    for call in reversed(calls):
+        if call.name in needed:
+            needed.update(r.name for r in _refs(call.args, call.kwargs))
+    return [call for call in calls if call.name in needed]
+
+
+def _refs(args: Any, kwargs: dict[str, Any]) -> list[Ref]:
+    found: list[Ref] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Ref):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    walk(args)
+    walk(kwargs)
+    return found
+
+
+def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: list[Ref]) -> Node:
+    out = _ours(call.out[1:]) if call.out else ()
+    params = -1
+    macs = -1
+    if call.module is not None and kind != "opaque":
+        params = sum(p.numel() for p in call.module.parameters())
+        if params and not any(p.requires_grad for p in call.module.parameters()):
+            text += " frozen"  # requires_grad=False throughout: not trained
+        macs = _macs(call.module, inputs[0].shape if inputs else (), call.out or ())
+    label = word_label(call.path)
+    extra: tuple[str, ...] = ()
+    if "\n" in text:
+        text, *rest = text.split("\n")
+        extra = tuple(rest)
+    statement = kind if kind in ("add", "concat") else text
+    return Node(call.name, label, statement, sources, out, params, macs, extra)
+
+
+def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
+    """MACs of a conv, transposed conv or linear module from PyTorch's own shapes:
+    output elements · C_in/g · Πk; input elements · C_out/g · Πk; in · out."""
+    cls = _torch_class(module)
+    if cls in _CONV:
+        per_output = (module.in_channels // module.groups) * math.prod(module.kernel_size)
+        return int(math.prod(out[1:]) * per_output)
+    if cls in _DECONV:
+        per_input = (module.out_channels // module.groups) * math.prod(module.kernel_size)
+        return int(math.prod(in_shape[1:]) * per_input)
+    if cls == "Linear":
+        return int(module.in_features * module.out_features)
+    return -1
+
+
+# ----------------------------------------------------------------- statements
+
+
+def _dims(value: Any, n: int) -> tuple[int, ...]:
+    """A PyTorch size argument (an int, or one per dimension) as ``n`` numbers."""
+    if isinstance(value, int):
+        return (value,) * n
+    values = tuple(int(v) for v in value)
+    return values * n if len(values) == 1 else values
+
+
+def _sym(padding: Any, n: int) -> Pads:
+    """Symmetric padding ``p`` (int or per dimension) as (before, after) per dimension."""
+    return tuple((p, p) for p in _dims(padding, n))
+
+
+def _plus(pads: Pads, sides: tuple[int, ...] | None) -> Pads:
+    """``pads`` with an explicit pad in front added; ``sides`` in PyTorch's order, the
+    last dimension first: (left, right, top, bottom, front, back)."""
+    if sides is None:
+        return pads
+    per_dim = [(sides[2 * i], sides[2 * i + 1]) for i in range(len(sides) // 2)][::-1]
+    if len(per_dim) != len(pads):
+        raise _Unknown(f"padding of {len(per_dim)} dimensions before a {len(pads)}-D layer")
+    return tuple((b + pb, a + pa) for (b, a), (pb, pa) in zip(pads, per_dim, strict=True))
+
+
+def _statement(
+    call: Call, inputs: list[Ref], sides: tuple[int, ...] | None = None
+) -> tuple[str, str]:
+    """("leaf" | "add" | "concat" | "pass" | "pad", statement text) of a call;
+    ``sides``: an explicit padding in front (PyTorch's order, left, right, top, ...)."""
+    if call.module is not None:
+        return _module_statement(call, inputs, sides)
+    if sides is not None:
+        raise _Unknown("padding that no conv or pool takes on")
+    return _function_statement(call, inputs)
+
+
+# Module classes by what they become, in 1, 2 and 3 spatial dimensions.
+_CONV = ("Conv1d", "Conv2d", "Conv3d")
+_DECONV = ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
+_MAXPOOL = ("MaxPool1d", "MaxPool2d", "MaxPool3d")
+_AVGPOOL = ("AvgPool1d", "AvgPool2d", "AvgPool3d")
+_ADAPTIVE_AVG = ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
+_ADAPTIVE_MAX = ("AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
+_BATCHNORM = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
+_DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")
+_PAD = ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d")
+_UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+
+
+def _torch_class(module: Any) -> str:
+    """The class name of a module of ``torch.nn`` itself ("" for anything else, a
+    subclass included: its forward may differ)."""
+    _, nn = _torch()
+    cls = type(module)
+    name = cls.__name__
+    return name if getattr(nn, name, None) is cls else ""
+
+
+def _module_statement(
+    call: Call, inputs: list[Ref], sides: tuple[int, ...] | None
+) -> tuple[str, str]:
+    module = call.module
+    cls = _torch_class(module)
+    in_shape = inputs[0].shape if inputs else ()
+    n = len(in_shape) - 2  # spatial dimensions
+    if len(inputs) != 1:
+        raise _Unknown("takes more than one tensor")
+    if sides is not None and cls not in (*_CONV, *_MAXPOOL, *_AVGPOOL):
+        raise _Unknown("padding that no conv or pool takes on")
+    if cls in _CONV:
+        return "leaf", _conv(module, in_shape, sides)
+    if cls in _DECONV:
+        if module.padding_mode != "zeros":
+            raise _Unknown(f"padding_mode={module.padding_mode!r}")
+        return "leaf", deconv_words(
+            module.out_channels,
+            _dims(module.kernel_size, n),
+            _dims(module.stride, n),
+            _dims(module.padding, n),
+            _dims(module.output_padding, n),
+            _dims(module.dilation, n),
+            module.groups,
+            module.bias is not None,
+        )
+    if cls == "Linear":
+        if len(in_shape) != 2:
+            raise _Unknown(f"a Linear on a {len(in_shape)}-D tensor: fc reads a batch of vectors")
+        return "leaf", words(
+            f"fc {module.out_features}", None if module.bias is not None else "nobias"
+        )
+    if cls in (*_MAXPOOL, *_AVGPOOL):
+        if getattr(module, "return_indices", False):
+            raise _Unknown("return_indices=True")
+        return "leaf", _pool(
+            "maxpool" if cls in _MAXPOOL else "avgpool",
+            module.kernel_size,
+            module.stride,
+            _plus(_sym(module.padding, n), sides),
+            getattr(module, "dilation", 1),
+            module.ceil_mode,
+            in_shape,
+        )
+    if cls in (*_ADAPTIVE_AVG, *_ADAPTIVE_MAX):
+        if getattr(module, "return_indices", False):
+            raise _Unknown("return_indices=True")
+        kind = "avg" if cls in _ADAPTIVE_AVG else "max"
+        return "leaf", adaptive_words(kind, (call.out or ())[2:])
+    if cls in _BATCHNORM:
+        if not module.affine:
+            raise _Unknown("affine=False: the language's bn has γ and β")
+        return "leaf", "bn"
+    if cls in _DROPOUT:
+        return "leaf", f"dropout {number(module.p)}"
+    if cls == "Flatten":
+        if (module.start_dim, module.end_dim) != (1, -1):
+            raise _Unknown(f"start_dim={module.start_dim}, end_dim={module.end_dim}")
+        return "leaf", "flatten"
+    if cls == "Identity":
+        return "pass", ""  # a placeholder; a path of nothing is written `identity`
+    if cls == "LocalResponseNorm":
+        if module.size != 5:
+            raise _Unknown(f"size={module.size}: lrn counts a window of 5")
+        return "leaf", "lrn"
+    if cls in _PAD:
+        return "pad", ""
+    if cls in _UPSAMPLE:
+        return "leaf", _upsample(module.mode, in_shape, call.out or ())
+    activation = _module_activation(module, in_shape) if cls else None
+    if activation is not None:
+        return "leaf", activation
+    if _is_known_subclass(module):
+        raise _Unknown("a subclass of a PyTorch layer: its forward may compute something else")
+    raise _Unknown("no layer word for this module")
+
+
+def _is_known_subclass(module: Any) -> bool:
+    _, nn = _torch()
+    known = tuple(
+        getattr(nn, name) for name in (*_CONV, *_DECONV, *_MAXPOOL, *_BATCHNORM, "Linear", "ReLU")
+    )
+    return isinstance(module, known)
+
+
+def _conv(module: Any, in_shape: tuple[int, ...], sides: tuple[int, ...] | None) -> str:
+    n = len(in_shape) - 2
+    kernel, dilation = _dims(module.kernel_size, n), _dims(module.dilation, n)
+    padding = module.padding
+    if padding == "same":  # PyTorch: total d·(k − 1), the odd pixel after
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
+        pads: Pads = tuple((t // 2, t - t // 2) for t in totals)
+    else:
+        pads = _sym(0 if padding == "valid" else padding, n)
+    return conv_words(
+        module.in_channels,
+        module.out_channels,
+        kernel,
+        _dims(module.stride, n),
+        _plus(pads, sides),
+        dilation,
+        module.groups,
+        module.bias is not None,
+        in_shape[2:],
+    )
+
+
+def _pool(
+    op: str,
+    kernel: Any,
+    stride: Any,
+    pads: Pads,
+    dilation: Any,
+    ceil: bool,
+    in_shape: tuple[int, ...],
+) -> str:
+    n = len(in_shape) - 2
+    stride = kernel if stride is None or stride == [] or stride == () else stride
+    return pool_words(
+        op, _dims(kernel, n), _dims(stride, n), pads, _dims(dilation, n), ceil, in_shape[2:]
+    )
+
+
+def _upsample(mode: str, in_shape: tuple[int, ...], out: tuple[int, ...]) -> str:
+    """nearest → ``upsample S``; linear, bilinear, trilinear → ``upsample S bilinear``."""
+    if len(in_shape) < 3:
+        raise _Unknown("upsampling a vector")
+    linear = mode in ("linear", "bilinear", "trilinear")
+    return upsample_words(in_shape[2:], out[2:], "linear" if linear else mode)
+
+
+def _module_activation(module: Any, in_shape: tuple[int, ...]) -> str | None:
+    _, nn = _torch()
+    cls = type(module)
+    simple = {
+        nn.ReLU: "relu",
+        nn.ReLU6: "relu6",
+        nn.GELU: "gelu",
+        nn.SiLU: "silu",
+        nn.Hardswish: "hardswish",
+        nn.Sigmoid: "sigmoid",
+        nn.Tanh: "tanh",
+    }
+    if cls in simple:
+        return simple[cls]
+    if cls is nn.LeakyReLU:
+        return f"leakyrelu {number(module.negative_slope)}"
+    if cls is nn.ELU:
+        return f"elu {number(module.alpha)}"
+    if cls is nn.PReLU:
+        if module.num_parameters != 1:
+            raise _Unknown(f"num_parameters={module.num_parameters}: prelu has one weight")
+        return "prelu"
+    if cls is nn.Hardtanh and (module.min_val, module.max_val) == (0.0, 6.0):
+        return "relu6"
+    if cls is nn.Softmax:
+        return _softmax(module.dim, in_shape)
+    return None
+
+
+def _softmax(dim: Any, in_shape: tuple[int, ...]) -> str:
+    rank = len(in_shape)
+    if dim is None or dim == 1 or dim == -rank + 1 or (rank == 2 and dim == -1):
+        return "softmax"
+    raise _Unknown(f"softmax over dim {dim}: the language's softmax is over the channels")
+
+
+_SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
+    "leakyrelu": (("input", None), ("negative_slope", 0.01), ("inplace", False)),
+    "elu": (("input", None), ("alpha", 1.0), ("inplace", False)),
+    "hardtanh": (("input", None), ("min_val", -1.0), ("max_val", 1.0), ("inplace", False)),
+    "softmax": (("input", None), ("dim", None), ("_stacklevel", 3), ("dtype", None)),
+    "dropout": (("input", None), ("p", 0.5), ("training", True), ("inplace", False)),
+    "adaptiveavgpool": (("input", None), ("output_size", None)),
+    "adaptivemaxpool": (("input", None), ("output_size", None), ("return_indices", False)),
+    "maxpool": (
+        ("input", None),
+        ("kernel_size", None),
+        ("stride", None),
+        ("padding", 0),
+        ("dilation", 1),
+        ("ceil_mode", False),
+        ("return_indices", False),
+    ),
+    "avgpool": (
+        ("input", None),
+        ("kernel_size", None),
+        ("stride", None),
+        ("padding", 0),
+        ("ceil_mode", False),
+        ("count_include_pad", True),
+        ("divisor_override", None),
+    ),
+    "concat": (("tensors", None), ("dim", 0)),
+    "mean": (("input", None), ("dim", None), ("keepdim", False)),
+    "interpolate": (
+        ("input", None),
+        ("size", None),
+        ("scale_factor", None),
+        ("mode", "nearest"),
+        ("align_corners", None),
+    ),
+}
+
+
+def _bind(name: str, call: Call) -> dict[str, Any]:
+    spec = _SIGNATURES[name]
+    bound = {key: default for key, default in spec}
+    for (key, _), value in zip(spec, call.args, strict=False):
+        bound[key] = value
+    bound.update(call.kwargs)
+    return bound
+
+
+def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
+    name = call.function
+    out = call.out or ()
+    if not name:
+        raise _Unknown("no layer word for this function")
+    if any(isinstance(v, _Constant) for v in (*call.args, *call.kwargs.values())):
+        raise _Unknown("reads a parameter or a tensor made inside forward: not counted")
+    if name == "pass":
+        return "pass", ""
+    if name == "add":
+        if len(inputs) < 2:
+            raise _Unknown("adds a constant to a tensor")
+        if len({r.shape for r in inputs}) != 1:
+            raise _Unknown("adds tensors of different shapes (broadcasting)")
+        return "add", "add"
+    if name == "mul":
+        raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+    if name == "concat":
+        bound = _bind("concat", call)
+        rank = len(out)
+        if bound["dim"] not in (1, 1 - rank):
+            raise _Unknown(f"joins along dim {bound['dim']}: concat joins channels (dim 1)")
+        return "concat", "concat"
+    if name == "reshape":
+        shape = inputs[0].shape
+        if out == shape:
+            return "pass", ""
+        if out == (shape[0], math.prod(shape[1:])):
+            return "leaf", "flatten"
+        raise _Unknown(f"reshapes {shape} to {out}: only flattening to (N, features) is known")
+    if name == "mean":
+        bound = _bind("mean", call)
+        dims = bound["dim"]
+        dims = {dims} if isinstance(dims, int) else set(dims or ())
+        if len(inputs[0].shape) == 4 and dims in ({2, 3}, {-1, -2}):
+            return "leaf", "gap" if bound["keepdim"] else "gap\nflatten"
+        raise _Unknown("a mean over other axes than height and width")
+    if name == "interpolate":
+        return "leaf", _upsample(_bind(name, call)["mode"], inputs[0].shape, out)
+    if name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish"):
+        return "leaf", name
+    if name == "leakyrelu":
+        return "leaf", f"leakyrelu {number(_bind(name, call)['negative_slope'])}"
+    if name == "elu":
+        return "leaf", f"elu {number(_bind(name, call)['alpha'])}"
+    if name == "hardtanh":
+        bound = _bind(name, call)
+        if (bound["min_val"], bound["max_val"]) == (0.0, 6.0):
+            return "leaf", "relu6"
+        raise _Unknown("hardtanh other than ReLU6")
+    if name == "softmax":
+        return "leaf", _softmax(_bind(name, call)["dim"], inputs[0].shape)
+    if name == "dropout":
+        return "leaf", f"dropout {number(_bind(name, call)['p'])}"
+    if name in ("adaptiveavgpool", "adaptivemaxpool"):
+        if _bind(name, call).get("return_indices"):
+            raise _Unknown("return_indices=True")
+        return "leaf", adaptive_words(name[8:11], out[2:])
+    if name in ("maxpool", "avgpool"):
+        bound = _bind(name, call)
+        if bound.get("return_indices"):
+            raise _Unknown("return_indices=True")
+        return "leaf", _pool(
+            name,
+            bound["kernel_size"],
+            bound["stride"],
+            _sym(bound["padding"], len(inputs[0].shape) - 2),
+            bound.get("dilation", 1),
+            bool(bound["ceil_mode"]),
+            inputs[0].shape,
+        )
+    raise _Unknown("no layer word for this function")  # pragma: no cover
+
+
+# ----------------------------------------------------------------- explicit padding
+
+
+def _pad_sides(call: Call) -> tuple[int, ...]:
+    """(left, right, top, bottom, ...) of a ZeroPad / ConstantPad module."""
+    padding = tuple(int(p) for p in call.module.padding)
+    value = getattr(call.module, "value", 0.0)
+    if value not in (0.0, -math.inf):
+        raise _Unknown(f"pads with {value}")
+    return padding

@@ -1,0 +1,326 @@
+"""How much memory a training step needs: parameters, gradients, optimizer state, and
+the activations autograd keeps for the backward pass, per layer and in total.
+
+The activation figure follows what PyTorch's CPU kernels save for backward (read off
+``torch.autograd.graph.saved_tensors_hooks``, and checked against it on the example
+networks' PyTorch twins in ``tests/test_memory.py``):
+
+- conv, dwconv, deconv, fc, bn, pooling with a window, and the activations relu6,
+  leakyrelu, prelu, elu, gelu, silu, hardswish keep their *input*;
+- relu, sigmoid, tanh and softmax keep their *output*;
+- bn also keeps a mean and an inverse deviation per channel (float32); max pooling keeps
+  the argmax of every output (int64); dropout keeps its mask (one value per element);
+  lrn keeps two more input-sized tensors and its padded square (C + 4 channels);
+- gap (a mean), add, concat, flatten and identity keep nothing.
+
+A tensor kept by several layers (a ReLU's output is also the next convolution's input)
+is one storage and is counted once, at the first layer that keeps it. An activation
+written after a layer (``conv 64 k3 relu``) is a separate module, as ``to_torch()``
+builds it; in-place activations (``nn.ReLU6(inplace=True)``) keep one tensor less.
+
+>>> from cnn_magic import example
+>>> report = example("lenet5").memory(batch=1, optimizer="adam")
+>>> report.params, report.grads, report.optimizer_state
+(246824, 246824, 493688)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .conventions import DTYPE_BYTES
+from .errors import CNNError, did_you_mean
+from .results import Block, Layer, Network
+
+OPTIMIZERS = {
+    "sgd": 0,  # plain SGD keeps no state
+    "momentum": 1,  # one momentum buffer per parameter
+    "adam": 2,  # first and second moments; plus one float32 step per parameter tensor
+}
+
+_KEEPS_INPUT = frozenset(
+    {
+        "conv",
+        "dwconv",
+        "deconv",
+        "fc",
+        "bn",
+        "maxpool",
+        "avgpool",
+        "adaptiveavgpool",
+        "adaptivemaxpool",
+        "gmp",
+        "lrn",
+        "relu6",
+        "leakyrelu",
+        "prelu",
+        "elu",
+        "gelu",
+        "silu",
+        "hardswish",
+    }
+)
+_KEEPS_OUTPUT = frozenset({"relu", "sigmoid", "tanh", "softmax"})
+_VIEWS = frozenset({"flatten", "identity"})  # their output is their input's storage
+
+
+@dataclass(frozen=True, slots=True)
+class LayerMemory:
+    """Bytes one layer adds: its parameters, their gradients and optimizer state, and
+    the activations first kept for backward at this layer."""
+
+    name: str
+    params: int
+    grads: int
+    optimizer_state: int
+    activations: int
+
+    @property
+    def total(self) -> int:
+        return self.params + self.grads + self.optimizer_state + self.activations
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """A training step's memory, per layer and in total (bytes)."""
+
+    batch: int
+    dtype: str
+    optimizer: str
+    training: bool
+    layers: tuple[LayerMemory, ...]
+    assumptions: tuple[str, ...]
+
+    @property
+    def params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def grads(self) -> int:
+        return sum(layer.grads for layer in self.layers)
+
+    @property
+    def optimizer_state(self) -> int:
+        return sum(layer.optimizer_state for layer in self.layers)
+
+    @property
+    def activations(self) -> int:
+        return sum(layer.activations for layer in self.layers)
+
+    @property
+    def total(self) -> int:
+        return self.params + self.grads + self.optimizer_state + self.activations
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+    def __str__(self) -> str:
+        """A table in bytes, one row per layer, the totals, and the assumptions."""
+        from .table import format_bytes
+
+        width = max([len(layer.name) for layer in self.layers] + [5])
+        columns = ("params", "grads", "optimizer", "activations")
+
+        def row(name: str, values: tuple[int, ...]) -> str:
+            return f"{name:<{width}}" + "".join(f"  {value:>15,}" for value in values)
+
+        lines = [f"{'layer':<{width}}" + "".join(f"  {c:>15}" for c in columns)]
+        lines += [
+            row(m.name, (m.params, m.grads, m.optimizer_state, m.activations)) for m in self.layers
+        ]
+        totals = (self.params, self.grads, self.optimizer_state, self.activations)
+        lines.append(row("total", totals))
+        lines.append(
+            f"altogether {format_bytes(self.total)}, batch {self.batch}, {self.dtype}, "
+            f"{self.optimizer}"
+        )
+        lines += [f"- {line}" for line in self.assumptions]
+        return "\n".join(lines)
+
+
+def memory(
+    net: Network,
+    batch: int = 1,
+    dtype: str = "float32",
+    optimizer: str = "sgd",
+    training: bool = True,
+    frozen: frozenset[int] = frozenset(),
+) -> Memory:
+    """The memory of one training step of ``net`` (see the module docstring).
+
+    ``frozen``: indices of layers whose parameters are not trained (no gradients, no
+    optimizer state); the layers the text marks frozen are added to them."""
+    if dtype not in DTYPE_BYTES:
+        raise CNNError(f"unknown dtype {dtype!r}", hint=did_you_mean(str(dtype), DTYPE_BYTES))
+    if optimizer not in OPTIMIZERS:
+        raise CNNError(
+            f"unknown optimizer {optimizer!r}", hint=did_you_mean(str(optimizer), OPTIMIZERS)
+        )
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise CNNError(f"batch must be a whole number ≥ 1, not {batch!r}")
+    size = DTYPE_BYTES[dtype]
+    frozen = frozen | frozen_layers(net)
+    kept = _kept(net, batch, size, frozen) if training else {}
+    rows = []
+    for index, layer in enumerate(net.layers):
+        params = layer.params * size
+        trains = training and index not in frozen
+        grads = params if trains else 0
+        state = 0
+        if trains and optimizer != "sgd":
+            state = OPTIMIZERS[optimizer] * params
+            if optimizer == "adam":
+                state += 4 * _tensors(layer)
+        rows.append(LayerMemory(layer.name, params, grads, state, kept.get(index, 0)))
+    return Memory(batch, dtype, optimizer, training, tuple(rows), _assumptions(training, optimizer))
+
+
+def frozen_layers(net: Network) -> frozenset[int]:
+    """Indices of the layers whose parameters the text marks frozen (see
+    :mod:`cnn_magic.frozen`)."""
+    from .frozen import frozen_indices
+
+    return frozen_indices(net)
+
+
+def _assumptions(training: bool, optimizer: str) -> tuple[str, ...]:
+    if not training:
+        return ("inference: no gradients, no optimizer state, nothing kept for backward",)
+    return (
+        "activations: the tensors PyTorch's CPU kernels keep for backward, each storage "
+        "counted once, at the first layer that keeps it",
+        "activations written after a layer are separate modules, not in-place",
+        "gradients: one per trained parameter, in the same dtype",
+        {
+            "sgd": "plain SGD keeps no state",
+            "momentum": "SGD with momentum keeps one buffer per parameter",
+            "adam": "Adam keeps two moments per parameter and one float32 step per "
+            "parameter tensor",
+        }[optimizer],
+        "not counted: the input batch's gradient, temporary buffers of the kernels, "
+        "the allocator's rounding, and the framework itself",
+    )
+
+
+def _tensors(layer: Layer) -> int:
+    """Parameter tensors of a layer: weight, bias, and prelu's slope."""
+    prelu = int(layer.activation == "prelu" or layer.op == "prelu")
+    weights = layer.weights - (prelu if layer.op != "prelu" else 0)
+    return int(weights > 0 and layer.op != "prelu") + int(layer.biases > 0) + prelu
+
+
+# ----------------------------------------------------------------- what backward keeps
+
+
+def _kept(net: Network, batch: int, size: int, frozen: frozenset[int]) -> dict[int, int]:
+    """Bytes first kept for backward at each layer index."""
+    flow = _Flow(net, batch, size, frozen)
+    flow.sequence(0, len(net.layers), 0, ("input", net.input_shape, False))
+    seen: set[object] = set()
+    kept: dict[int, int] = {}
+    for index, storages in flow.saved:
+        for key, nbytes in storages:
+            if key not in seen:
+                seen.add(key)
+                kept[index] = kept.get(index, 0) + nbytes
+    return kept
+
+
+Value = tuple[object, tuple[int, ...], bool]  # (storage key, shape, requires grad)
+
+
+class _Flow:
+    """Walks the layers as tensors flow through them: which storage each layer reads,
+    makes and keeps."""
+
+    def __init__(self, net: Network, batch: int, size: int, frozen: frozenset[int]) -> None:
+        self.net = net
+        self.frozen = frozen
+        self.starts = {(block.first, block.depth): block for block in net.blocks}
+        self.saved: list[tuple[int, list[tuple[object, int]]]] = []
+        self.per_sample = batch * size  # bytes of one value across the batch
+        self.size = size
+
+    def sequence(self, lo: int, hi: int, depth: int, value: Value) -> Value:
+        index = lo
+        while index < hi:
+            block = self.starts.get((index, depth))
+            if block is not None:
+                value = self.block(block, value)
+                index = block.stop
+            else:
+                value = self.layer(index, [value])
+                index += 1
+        return value
+
+    def block(self, block: Block, value: Value) -> Value:
+        if block.kind == "repeat":
+            return self.sequence(block.first, block.stop, block.depth + 1, value)
+        outputs = [self.sequence(lo, hi, block.depth + 1, value) for lo, hi in self.paths(block)]
+        if block.kind == "residual" and len(outputs) == 1:
+            outputs.append(value)  # no shortcut: the block's input is added
+        return self.layer(block.stop - 1, outputs)
+
+    def paths(self, block: Block) -> Iterator[tuple[int, int]]:
+        from .torch_export import _Builder  # the same reading of paths as to_torch
+
+        for _, lo, hi in _Builder(self.net, None).paths(block):
+            yield lo, hi
+
+    def layer(self, index: int, inputs: list[Value]) -> Value:
+        """The output of layer ``index``; what it keeps goes to ``self.saved``. Autograd
+        records a layer only where an input requires a gradient or the layer trains
+        parameters: layers before the first trained one keep nothing."""
+        layer = self.net.layers[index]
+        op, (source, _, grad) = layer.op, inputs[0]
+        recorded = any(value[2] for value in inputs) or (
+            layer.params > 0 and index not in self.frozen
+        )
+        out: Value = ((index, "out"), layer.out_shape, recorded)
+        if op in _VIEWS:
+            out = (source, layer.out_shape, grad)
+        if not recorded:
+            return out
+        saved: list[tuple[object, int]] = []
+
+        def keep(value: Value) -> None:
+            saved.append((value[0], math.prod(value[1]) * self.per_sample))
+
+        def extra(nbytes: int) -> None:
+            saved.append(((index, len(saved)), nbytes))
+
+        if op in _KEEPS_INPUT and not (op == "adaptiveavgpool" and _to_one(layer)):
+            keep(inputs[0])
+        elif op in _KEEPS_OUTPUT:
+            keep(out)
+        samples = self.per_sample
+        if op == "bn":
+            extra(2 * layer.in_shape[-1] * 4)  # mean and 1/σ per channel, float32, once
+        if op in ("maxpool", "gmp", "adaptivemaxpool"):
+            # the argmax of every output element, int64
+            extra(math.prod(layer.out_shape) * 8 * samples // self.size)
+        if op == "dropout":
+            extra(math.prod(layer.out_shape) * samples)  # the mask, in the activations' dtype
+        if op == "lrn":
+            h, w, c = layer.in_shape
+            extra((2 * math.prod(layer.in_shape) + h * w * (c + 4)) * samples)
+        if layer.activation is not None:
+            before = ((index, "before"), layer.out_shape, True)
+            if layer.activation in _KEEPS_OUTPUT:
+                keep(out)
+            elif layer.activation in _KEEPS_INPUT:
+                keep(before)
+        self.saved.append((index, saved))
+        return out
+
+
+def _to_one(layer: Layer) -> bool:
+    return layer.out_shape[:-1] == (1, 1)

@@ -1,0 +1,419 @@
+"""What the other counting tools would report for a network, reproduced layer by layer.
+
+torchinfo, fvcore, ptflops, thop and PyTorch's own ``FlopCounterMode`` all answer
+"how many FLOPs?", and for ResNet-50 at 224×224 they answer five different numbers.
+None of them is wrong: each counts a different set of operations. Here each tool is
+one :class:`Tool`, a pure function from one of our layers to the integer that tool
+adds for the PyTorch module(s) of that layer (batch 1), with one sentence on what it
+counts. ``net.total("thop")`` is then the sum over the layers, and
+``net.compare_tools()`` puts them all side by side.
+
+The formulas were read from each tool's source at the versions pinned in the ``test``
+extra and are checked there against the real tools, exactly, on the example networks'
+PyTorch twins. For ResNet-50 (``cnn_magic.example("resnet50")``):
+
+>>> from cnn_magic import example
+>>> net = example("resnet50")
+>>> for name in ("torchinfo", "fvcore", "fvcore-eval", "ptflops-pytorch", "ptflops-aten",
+...              "thop", "flopcountermode"):
+...     print(f"{name:16} {net.total(name):>13,}")
+torchinfo        4,089,238,376
+fvcore           4,144,854,528
+fvcore-eval      4,111,512,576
+ptflops-pytorch  4,132,436,968
+ptflops-aten     4,089,185,256
+thop             4,133,742,592
+flopcountermode  8,178,368,512
+>>> net.macs
+4089184256
+
+Parameters: torchinfo counts what PyTorch's ``parameters()`` holds (= ``net.params``);
+Keras also counts batch normalisation's moving mean and variance (non-trainable
+weights in Keras), 2·C more per ``bn``:
+
+>>> tool_params(net, "keras") - net.params
+53120
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from .errors import CNNError, did_you_mean
+from .layers import ACTIVATIONS
+from .results import Layer, Network
+
+_CONVS = ("conv", "dwconv")
+_POOLS = ("maxpool", "avgpool", "gap", "gmp", "adaptiveavgpool", "adaptivemaxpool")
+_ADAPTIVE_AVG = ("gap", "adaptiveavgpool")
+
+
+class Tool(NamedTuple):
+    """One tool's way of counting: its name, what it counts, and the per-layer count."""
+
+    name: str
+    call: str  # how the tool is called to get the figure
+    counts: str  # what it counts, one sentence
+    per_layer: Callable[[Layer], int]
+
+
+def _elements(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+def _spatial(shape: tuple[int, ...]) -> int:
+    """The spatial size of a map, L, H·W or D·H·W (1 for a vector)."""
+    return math.prod(shape[:-1]) if len(shape) > 1 else 1
+
+
+def _bn_elements(layer: Layer) -> int:
+    return _elements(layer.in_shape) if layer.op == "bn" else 0
+
+
+# ------------------------------------------------------------------ torchinfo 1.8
+
+
+def _torchinfo(layer: Layer) -> int:
+    """``total_mult_adds``: a conv (or transposed conv) layer's parameters, bias
+    included, times its *output* H·W; any other layer with parameters (fc, bn, prelu)
+    adds its parameter count once."""
+    params = layer.weights + layer.biases
+    if layer.op in (*_CONVS, "deconv"):
+        # prelu's one weight sits in its own module, counted once
+        own = params - (layer.activation == "prelu")
+        return own * _spatial(layer.out_shape) + (layer.activation == "prelu")
+    return params
+
+
+# ------------------------------------------------------------------ fvcore 0.1.5
+
+
+def _fvcore(training: bool) -> Callable[[Layer], int]:
+    def count(layer: Layer) -> int:
+        """conv, deconv and fc MACs without bias; batch norm ``5·elements`` in training
+        mode (``2·elements`` in eval mode, with γ, β); 2-D adaptive average pooling one per
+        input element; everything else (pooling, activations, adds) zero."""
+        if layer.op in (*_CONVS, "deconv", "fc"):
+            return layer.macs
+        if layer.op == "bn":
+            return (5 if training else 2) * _bn_elements(layer)
+        if layer.op in _ADAPTIVE_AVG and len(layer.in_shape) == 3:  # only the 2-D op
+            return _elements(layer.in_shape)
+        if layer.op == "upsample" and len(layer.out_shape) == 3:
+            # aten::upsample_nearest2d: 1 per output; upsample_bilinear2d: 4
+            bilinear = layer.args is not None and layer.args.mode == "bilinear"
+            return (4 if bilinear else 1) * _elements(layer.out_shape)
+        return 0
+
+    return count
+
+
+# ------------------------------------------------------------------ ptflops 0.7.5
+
+# How often ptflops' "pytorch" backend counts an activation's output elements: once
+# by its module hook (ReLU, ReLU6, LeakyReLU, PReLU, ELU, GELU) and once more by its
+# patch of torch.nn.functional (relu, prelu, elu, gelu, silu, softmax), which the
+# module's own forward calls as well.
+_PTFLOPS_ACTIVATION = {
+    "relu": 2,
+    "relu6": 1,  # nn.ReLU6 calls F.hardtanh, which is not patched
+    "leakyrelu": 1,  # F.leaky_relu is not patched
+    "prelu": 2,
+    "elu": 2,
+    "gelu": 2,
+    "silu": 1,  # no module hook, only the patched F.silu
+    "softmax": 1,  # likewise F.softmax
+}
+
+
+def _ptflops_pytorch(layer: Layer) -> int:
+    """conv and deconv MACs + one per output element for the bias; fc MACs + bias; batch
+    norm ``2·elements``; pooling twice its *input* elements (module hook and patched
+    functional); activations per ``_PTFLOPS_ACTIVATION``; adds written ``+`` zero."""
+    count = _ptflops_activation(layer.activation, layer.out_shape)
+    op = layer.op
+    if op in (*_CONVS, "deconv"):
+        count += layer.macs + (_elements(layer.out_shape) if layer.biases else 0)
+    elif op == "fc":
+        count += layer.macs + layer.biases
+    elif op == "bn":
+        count += 2 * _bn_elements(layer)
+    elif op in _POOLS:
+        # the input as the pooling module receives it: unequal padding is a pad module
+        # in front in PyTorch, and ptflops would count the padded input
+        if any(axis.pad_before != axis.pad_after for axis in layer.axes or ()):
+            raise _not_modelled("ptflops-pytorch", layer)
+        count += 2 * _elements(layer.in_shape)
+    elif op == "lrn":
+        # F.local_response_norm: x·x, ·alpha, +k through the patched Tensor.mul/add
+        # (3 per element), and the patched avg_pool3d over C + 4 padded channels
+        if len(layer.in_shape) != 3:
+            raise _not_modelled("ptflops-pytorch", layer)
+        count += 3 * _elements(layer.in_shape) + _spatial(layer.in_shape) * (layer.in_shape[-1] + 4)
+    elif op == "upsample":  # nn.Upsample's hook and the patched F.interpolate
+        count += 2 * _elements(layer.out_shape)
+    elif op in _PTFLOPS_ACTIVATION:
+        count += _ptflops_activation(op, layer.out_shape)
+    return count
+
+
+def _ptflops_activation(name: str | None, shape: tuple[int, ...]) -> int:
+    return _PTFLOPS_ACTIVATION.get(name, 0) * _elements(shape) if name else 0
+
+
+def _ptflops_aten(layer: Layer) -> int:
+    """Only ``aten.convolution`` and ``aten.mm``/``addmm``: conv, deconv and fc MACs, plus
+    one per output element where there is a bias."""
+    if layer.op in (*_CONVS, "deconv", "fc"):
+        return layer.macs + (_elements(layer.out_shape) if layer.biases else 0)
+    return 0
+
+
+# ------------------------------------------------------------------ thop 0.1.1
+
+
+def _thop(layer: Layer) -> int:
+    """conv: output elements · C_in/g · k_h·k_w (no bias; for a transposed conv that is
+    not its MACs); fc: in·out (no bias); batch norm ``4·elements`` (2, doubled for
+    γ, β); average pooling one per output element; adaptive average pooling
+    ``(H_in·W_in / (H_out·W_out) + 1)`` per output element, in floating point, truncated;
+    prelu one per element; softmax ``3·C − 1`` per vector; ReLU, max pooling zero."""
+    op = layer.op
+    count = _thop_activation(layer.activation, layer.out_shape)
+    if op in _CONVS:
+        count += layer.macs
+    elif op == "deconv":
+        kernel = math.prod(axis.kernel for axis in layer.axes or ())
+        c_in, c_out = layer.in_shape[-1], layer.out_shape[-1]
+        groups = c_in * c_out * kernel // layer.weights
+        count += _elements(layer.out_shape) * (c_in // groups) * kernel
+    elif op == "fc":
+        count += layer.macs
+    elif op == "bn":
+        count += 4 * _bn_elements(layer)
+    elif op == "avgpool":
+        count += _elements(layer.out_shape)
+    elif op in _ADAPTIVE_AVG:
+        window = 1.0  # thop divides in float64 and multiplies, dimension by dimension
+        for size, out in zip(layer.in_shape[:-1], layer.out_shape[:-1], strict=True):
+            window *= size / out
+        count += int((window + 1) * _elements(layer.out_shape))
+    elif op == "upsample":
+        mode = layer.args.mode if layer.args is not None else "nearest"
+        count += _THOP_UPSAMPLE[mode or "nearest"] * _elements(layer.out_shape)
+    elif op in ("prelu", "softmax"):
+        count += _thop_activation(op, layer.out_shape)
+    return count
+
+
+_THOP_UPSAMPLE = {"nearest": 1, "linear": 5, "bilinear": 11, "trilinear": 31}
+
+
+def _thop_activation(name: str | None, shape: tuple[int, ...]) -> int:
+    if name == "prelu":
+        return _elements(shape)
+    if name == "softmax":  # exp, add and divide per feature, one addition fewer
+        return 3 * _elements(shape) - _elements(shape) // shape[-1]
+    return 0
+
+
+# ------------------------------------------------------------------ the table
+
+
+def _flop_counter_mode(layer: Layer) -> int:
+    """2 per multiply-add of convolutions and matrix products (``aten.convolution``,
+    ``aten.mm``, ``aten.addmm``); bias, batch norm, pooling, activations are zero."""
+    return 2 * layer.macs if layer.op in (*_CONVS, "deconv", "fc") else 0
+
+
+TOOLS: dict[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        Tool(
+            "torchinfo",
+            "torchinfo.summary(model, input_size).total_mult_adds",
+            "multiply-adds; counts each weight and bias once per output position of a "
+            "conv, and batch norm's and fc's parameters once, so bias and BN add a little",
+            _torchinfo,
+        ),
+        Tool(
+            "fvcore",
+            "fvcore.nn.FlopCountAnalysis(model, x).total()  (model in training mode)",
+            "multiply-adds of conv and fc without bias, plus 5 per batch-norm element in "
+            "training mode (a fresh model is in training mode) and 1 per element of "
+            "adaptive average pooling",
+            _fvcore(training=True),
+        ),
+        Tool(
+            "fvcore-eval",
+            "fvcore.nn.FlopCountAnalysis(model.eval(), x).total()",
+            "as fvcore, but batch norm in eval mode costs 2 per element",
+            _fvcore(training=False),
+        ),
+        Tool(
+            "ptflops-pytorch",
+            "ptflops.get_model_complexity_info(model, (C, H, W), backend='pytorch')",
+            "multiply-adds with bias, BN 2 per element, and ReLU and pooling counted twice "
+            "(module hook and patched functional call) per element",
+            _ptflops_pytorch,
+        ),
+        Tool(
+            "ptflops-aten",
+            "ptflops.get_model_complexity_info(model, (C, H, W), backend='aten')",
+            "only convolutions and matrix products: multiply-adds plus one per biased output",
+            _ptflops_aten,
+        ),
+        Tool(
+            "thop",
+            "thop.profile(model, inputs=(x,))[0]",
+            "multiply-adds without bias, batch norm 4 per element, average pooling; "
+            "ReLU and max pooling free",
+            _thop,
+        ),
+        Tool(
+            "flopcountermode",
+            "torch.utils.flop_counter.FlopCounterMode().get_total_flops()",
+            "FLOPs = 2 per multiply-add of convolutions and matrix products only, bias "
+            "excluded: twice our MACs",
+            _flop_counter_mode,
+        ),
+    )
+}
+"""The tools by name, in the order the comparison table lists them."""
+
+PARAM_TOOLS = {
+    "torchinfo": "parameters PyTorch trains: weights, biases, batch norm's γ and β",
+    "keras": "also batch norm's moving mean and variance (Keras's non-trainable weights): "
+    "2·C more per batch norm",
+}
+
+
+def tool(name: str) -> Tool:
+    """The :class:`Tool` called ``name``, or a CNNError listing the known ones."""
+    found = TOOLS.get(str(name).lower())
+    if found is None:
+        raise CNNError(
+            f"unknown tool {name!r}", hint=did_you_mean(str(name), [*TOOLS, *PARAM_TOOLS])
+        )
+    return found
+
+
+KNOWN_OPS = frozenset(
+    {
+        "conv",
+        "dwconv",
+        "deconv",
+        "fc",
+        "flatten",
+        "bn",
+        "dropout",
+        "lrn",
+        "identity",
+        "upsample",
+        "add",
+        "concat",
+        *_POOLS,
+        *ACTIVATIONS,
+    }
+)
+"""The layer kinds whose PyTorch twins the tools' rules above were checked on; any
+other layer is an error, never a silent zero."""
+
+
+def _not_modelled(name: str, layer: Layer) -> CNNError:
+    return CNNError(
+        f"{name}'s count of {layer.name} ({layer.op}, {len(layer.in_shape) - 1}-D) is not "
+        "modelled here",
+        hint="compare with the tool itself on net.to_torch()",
+    )
+
+
+def total(net: Network, name: str) -> int:
+    """What the tool ``name`` reports for ``net``'s PyTorch twin at batch 1."""
+    per_layer = tool(name).per_layer
+    for layer in net.layers:
+        if layer.op not in KNOWN_OPS:
+            raise _not_modelled(name, layer)
+    return sum(per_layer(layer) for layer in net.layers)
+
+
+def tool_params(net: Network, name: str = "torchinfo") -> int:
+    """Parameters as ``name`` counts them: ``"torchinfo"`` (PyTorch's) or ``"keras"``."""
+    if name == "torchinfo":
+        return net.params
+    if name == "keras":
+        return net.params + sum(2 * layer.in_shape[-1] for layer in net.layers if layer.op == "bn")
+    raise CNNError(f"unknown parameter convention {name!r}", hint=did_you_mean(name, PARAM_TOOLS))
+
+
+class ToolRow(NamedTuple):
+    tool: str
+    figure: int
+    ratio: float  # to our MACs
+    counts: str
+
+
+class ToolComparison(NamedTuple):
+    """Every tool's figure for one network, with our MACs as the yardstick."""
+
+    macs: int
+    params: int
+    keras_params: int
+    rows: tuple[ToolRow, ...]
+    trainable: int = 0  # torchinfo's "Trainable params"; Keras's too
+    frozen: int = 0  # torchinfo's "Non-trainable params"; Keras adds the BN statistics
+
+    def __str__(self) -> str:
+        width = max(len(row.tool) for row in self.rows)
+        lines = [f"{'cnn_magic MACs':<{width}}  {self.macs:>15,}  1.000×  the yardstick"]
+        lines += [
+            f"{row.tool:<{width}}  {row.figure:>15,}  {row.ratio:.3f}×  {row.counts}"
+            for row in self.rows
+        ]
+        lines.append(
+            f"parameters: {self.params:,} (PyTorch, torchinfo); "
+            f"{self.keras_params:,} (Keras, with batch norm's moving statistics)"
+        )
+        lines.append(
+            f"trainable: {self.trainable:,}; non-trainable: {self.frozen:,} (torchinfo), "
+            f"{self.keras_params - self.trainable:,} (Keras)"
+        )
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        cells = "".join(
+            f"<tr><td>{html.escape(row.tool)}</td><td style='text-align:right'>"
+            f"{row.figure:,}</td><td>{row.ratio:.3f}×</td><td>{html.escape(row.counts)}</td></tr>"
+            for row in self.rows
+        )
+        return (
+            "<table><thead><tr><th>tool</th><th>count</th><th>÷ MACs</th>"
+            "<th>what it counts</th></tr></thead><tbody>"
+            f"<tr><td>cnn_magic MACs</td><td style='text-align:right'>{self.macs:,}</td>"
+            f"<td>1.000×</td><td>the yardstick</td></tr>{cells}</tbody></table>"
+            f"<p>parameters: {self.params:,} (PyTorch, torchinfo); {self.keras_params:,} "
+            "(Keras, with batch norm's moving statistics)<br>"
+            f"trainable: {self.trainable:,}; non-trainable: {self.frozen:,} (torchinfo), "
+            f"{self.keras_params - self.trainable:,} (Keras)</p>"
+        )
+
+
+def compare_tools(net: Network) -> ToolComparison:
+    """Every tool's total for ``net`` side by side, with what each counts."""
+    macs = net.macs
+    rows = []
+    for name, entry in TOOLS.items():
+        count = total(net, name)
+        rows.append(ToolRow(name, count, count / macs if macs else 0.0, entry.counts))
+    from .frozen import non_trainable, trainable
+
+    return ToolComparison(
+        macs, net.params, tool_params(net, "keras"), tuple(rows), trainable(net), non_trainable(net)
+    )
