@@ -3,6 +3,7 @@
     cnn-magic --example lenet5
     cnn-magic net.cnn --flops macs --format markdown
     cnn-magic model.onnx --tools --batch 32
+    cnn-magic --example resnet50 --format svg > resnet50.svg
     echo "input 32x32x1; conv 6 k5" | cnn-magic
 
 A mistake prints the message with its caret to stderr and exits with status 2; so does
@@ -28,7 +29,7 @@ from .errors import CNNError
 from .results import Network
 from .sources import read_file, read_stream
 
-FORMATS = ("text", "markdown", "csv", "json", "latex")
+FORMATS = ("text", "markdown", "csv", "json", "latex", "svg")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,7 +69,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also count pooling, activations, batch norm and adds",
     )
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="output format; svg: the network's picture (feature maps as boxes)",
+    )
     p.add_argument(
         "--tools",
         action="store_true",
@@ -91,12 +97,15 @@ def main(argv: list[str] | None = None) -> int:
             output = _examples_list()
         else:
             net = _network(args)
-            render = getattr(net, "to_text" if args.format == "text" else f"to_{args.format}")
-            output = render(args.flops, all_ops=args.all_ops, units=args.units)
-            if args.tools:
-                output = output.rstrip("\n") + "\n\n" + str(net.compare_tools())
-            if args.batch is not None:
-                output = output.rstrip("\n") + "\n\n" + str(net.memory(batch=args.batch))
+            if args.format == "svg":
+                output = str(net.to_svg())
+            else:
+                render = getattr(net, f"to_{args.format}")
+                output = render(args.flops, all_ops=args.all_ops, units=args.units)
+                if args.tools:
+                    output = output.rstrip("\n") + "\n\n" + str(net.compare_tools())
+                if args.batch is not None:
+                    output = output.rstrip("\n") + "\n\n" + str(net.memory(batch=args.batch))
     except CNNError as err:
         _say(sys.stderr, str(err))
         return 2

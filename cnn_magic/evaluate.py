@@ -30,6 +30,7 @@ from .errors import CNNError, did_you_mean
 from .layers import ACTIVATIONS, Args, Rule, Site, Step, check_dims, lookup
 from .results import Block, Layer, Network
 from .shapes import ReceptiveField, Shape, elements, format_shape
+from .variables import expand_lines, restore, variables
 
 __all__ = ["MAX_LAYERS", "evaluate", "format_shape", "parse_shape"]
 
@@ -44,14 +45,22 @@ Field = tuple[ReceptiveField, ...] | None
 """The receptive field per spatial dimension; None after a vector or a lost window."""
 
 
-def evaluate(text: str, rounding: str | None = None, *, input: str | None = None) -> Network:
+def evaluate(
+    text: str,
+    rounding: str | None = None,
+    *,
+    input: str | None = None,
+    variables: dict[str, int] | None = None,
+) -> Network:
     """Evaluate a network written in the layer language.
 
     ``rounding`` is ``"textbook"`` (conv rounds down, pooling up), ``"floor"`` or
     ``"ceil"``; by default the text's own ``rounding`` statement, else textbook. An
     explicit ``rounding`` wins over the statement (``net.declared_rounding`` keeps what
     the text says). ``input`` (e.g. ``"224x224x3"``) replaces or supplies the ``input``
-    line. Every mistake raises :class:`CNNError`; the text is never run as Python.
+    line; ``variables`` give new values to variables the text sets (``k = 5`` …
+    ``k{k}``, see :mod:`cnn_magic.variables`). Every mistake raises :class:`CNNError`;
+    the text is never run as Python.
 
     >>> net = evaluate("rounding floor; input 9x9x1; maxpool k2")
     >>> net.rounding, net.output_shape, evaluate(net.text, "ceil").output_shape
@@ -65,14 +74,27 @@ def evaluate(text: str, rounding: str | None = None, *, input: str | None = None
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(text, mode, input)
+        return _evaluate(text, mode, input, variables)
     finally:
         if collecting:
             gc.enable()
 
 
-def _evaluate(text: str, rounding: Rounding | None, input: str | None) -> Network:
-    declared, statements = _rounding_statement(_parse(text))
+def _evaluate(
+    text: str, rounding: Rounding | None, input: str | None, values: dict[str, int] | None
+) -> Network:
+    source, changed = expand_lines(text, values)
+    try:
+        return _walk(text, source, rounding, input)
+    except CNNError as error:
+        if not changed:
+            raise
+        # the message quotes the line as written, with the values it was evaluated with
+        raise restore(error, changed, {**variables(text), **(values or {})}) from None
+
+
+def _walk(text: str, source: str, rounding: Rounding | None, input: str | None) -> Network:
+    declared, statements = _rounding_statement(_parse(source))
     mode: Rounding = rounding or declared or "textbook"
     shape: Shape | None = None
     input_label = None
@@ -110,7 +132,8 @@ def declared_rounding(text: str) -> Rounding | None:
     >>> declared_rounding("rounding floor; input 8x8x1"), declared_rounding("input 8")
     ('floor', None)
     """
-    return _rounding_statement(parse(text))[0]
+    source, _ = expand_lines(text, None)  # variables put in, as evaluate reads the text
+    return _rounding_statement(parse(source))[0]
 
 
 _ROUNDING_HINT = "write it once, before the first layer: rounding floor"

@@ -221,7 +221,7 @@ def _memory_line(layer: Layer, dtype: Dtype) -> Line:
 class Explanation:
     """A whole network's worked formulas; displays as Markdown with LaTeX and as text."""
 
-    __slots__ = ("all_ops", "convention", "dtype", "net")
+    __slots__ = ("all_ops", "convention", "dtype", "net", "windows")
 
     def __init__(
         self,
@@ -229,8 +229,10 @@ class Explanation:
         convention: Convention = "flops",
         all_ops: bool = False,
         dtype: Dtype = "float32",
+        windows: bool = True,  # the Markdown shows each windowed layer's windows picture
     ) -> None:
         self.net, self.convention, self.all_ops, self.dtype = net, convention, all_ops, dtype
+        self.windows = windows
 
     def __repr__(self) -> str:
         return (
@@ -266,6 +268,9 @@ class Explanation:
                 out.append(f"$$\n\\begin{{aligned}}\n{rows}\n\\end{{aligned}}\n$$")
             notes = [line.note for line in lines if line.note]
             out += [f"<small>{html.escape(note)}</small>" for note in notes]
+            if self.windows and layer.axes:
+                # one line, opening with <div>: Markdown passes it through as HTML
+                out.append(f'<div class="cnnm-windows">{layer.windows_svg()}</div>')
         return "\n\n".join(out) + "\n"
 
     def to_text(self) -> str:

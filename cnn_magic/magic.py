@@ -28,6 +28,7 @@ from .dsl import lines
 from .errors import CNNError
 from .evaluate import declared_rounding
 from .results import Network
+from .sliders import SliderView, is_range, parse_ranges
 from .sources import read_file
 from .widget import CNNView
 
@@ -128,6 +129,13 @@ class CnnMagic(Magics):
         action="store_true",
         help="work out every layer's numbers with its own values, as LaTeX",
     )
+    @argument(
+        "--vary",
+        nargs="+",
+        metavar="NAME=FROM:TO",
+        default=None,
+        help="sliders for variables the network sets (k = 5 … k{k}): --vary k=1:7 s=1:3",
+    )
     @argument("--static", action="store_true", default=None, help="a static table, no widget")
     @argument(
         "--depth",
@@ -188,18 +196,38 @@ class CnnMagic(Magics):
         try:
             args, inline = _parse_line(line)
             text, rounding, offset = self._source(args, inline, cell)
-            view = CNNView(
-                text,
-                # an explicit --rounding, else the text's rounding statement, else the default
-                rounding=args.rounding or declared_rounding(text) or rounding,
-                input=None if args.model else args.input,
-                convention=args.flops or self.flops,
-                all_ops=self.all_ops if args.all_ops is None else args.all_ops,
-                dtype=args.dtype or self.dtype,
-                depth=args.depth,
-                static=(self.static if args.static is None else args.static)
-                or not _has_kernel(self.shell),
+            # an explicit --rounding, else the text's rounding statement, else the default
+            rounding = args.rounding or declared_rounding(text) or rounding
+            convention = args.flops or self.flops
+            all_ops = self.all_ops if args.all_ops is None else args.all_ops
+            dtype = args.dtype or self.dtype
+            static = (self.static if args.static is None else args.static) or not _has_kernel(
+                self.shell
             )
+            shown_input = None if args.model else args.input
+            view: CNNView | SliderView
+            if args.vary:
+                view = SliderView(
+                    text,
+                    parse_ranges(args.vary),
+                    rounding=args.rounding or rounding,
+                    input=shown_input,
+                    convention=convention,
+                    all_ops=all_ops,
+                    dtype=dtype,
+                    static=static,
+                )
+            else:
+                view = CNNView(
+                    text,
+                    rounding=args.rounding or rounding,
+                    input=shown_input,
+                    convention=convention,
+                    all_ops=all_ops,
+                    dtype=dtype,
+                    static=static,
+                    depth=args.depth,
+                )
             name = _variable(args.output, self.shell)
         except CNNError as error:
             raise _surface(error, offset) from None
@@ -210,15 +238,20 @@ class CnnMagic(Magics):
             display(view.network.compare_tools())
         if args.batch is not None:
             try:
-                display(view.network.memory(batch=args.batch, dtype=view.dtype))
+                display(view.network.memory(batch=args.batch, dtype=dtype))
             except CNNError as error:
                 raise _surface(error) from None
         if args.explain:
             from .explain import explain  # only when asked: %load_ext stays light
 
             network = view.network
-            assert isinstance(network, Network)  # CNNView raised otherwise
-            worked = explain(network, view.convention, all_ops=view.all_ops, dtype=view.dtype)
+            assert isinstance(network, Network)  # the view raised otherwise
+            worked = explain(
+                network,
+                convention,
+                all_ops=all_ops,
+                dtype=dtype,
+            )
             display(worked)
 
     def _source(self, args: Any, inline: str, cell: str | None) -> tuple[str, str, int]:
@@ -300,7 +333,11 @@ def _parse_line(line: str) -> tuple[argparse.Namespace, str]:
         i += 1
         if _OPTION.match(word):
             options.append(word)
-            if "=" not in word and _takes_value(word) and i < len(words):
+            if len(word) > 3 and "--vary".startswith(word):  # every NAME=FROM:TO after it
+                while i < len(words) and is_range(words[i][2]):
+                    options.append(words[i][2])
+                    i += 1
+            elif "=" not in word and _takes_value(word) and i < len(words):
                 options.append(words[i][2])
                 i += 1
             joined = False

@@ -14,6 +14,7 @@ from .shapes import Axis, ReceptiveField, Shape, elements
 
 if TYPE_CHECKING:
     from .explain import Explanation
+    from .pictures.svg import Svg
 
 __all__ = ["Block", "Layer", "Network", "ReceptiveField"]
 
@@ -65,6 +66,14 @@ class Layer(NamedTuple):
     def count(self, convention: str = "flops", *, all_ops: bool = False) -> int:
         """This layer's operations under ``convention`` ("flops", "macs" or "exact")."""
         return _count(self, check_convention(convention), check_flag("all_ops", all_ops))
+
+    def windows_svg(self) -> Svg:
+        """An SVG picture of this layer's windows along each spatial dimension: padding,
+        each window and the output it makes, what the rounding leaves out or adds.
+        Conv, pooling and transposed conv layers only. See :mod:`cnn_magic.pictures`."""
+        from .pictures import layer_windows
+
+        return layer_windows(self)
 
 
 class Block(NamedTuple):
@@ -305,6 +314,21 @@ class Network:
     ) -> str:
         """A booktabs ``tabular`` as a paper prints it."""
         return self._render("to_latex", convention, all_ops, units)
+
+    def to_svg(self, title: str = "") -> Svg:
+        """The network's picture as SVG: feature maps as boxes sized by their shapes,
+        vectors as bars, blocks as branches that split and merge, repeats drawn once
+        with ×N. A ``str`` that a notebook displays. See :mod:`cnn_magic.pictures`."""
+        from .pictures import network_picture
+
+        return network_picture(self, title)
+
+    def cost_svg(self, by: str = "layer", convention: str = "flops", all_ops: bool = False) -> Svg:
+        """Where the parameters, operations (under ``convention``) and activation memory
+        go, per layer or per block (``by="block"``): bars and a cumulative line, as SVG."""
+        from .pictures import cost_picture
+
+        return cost_picture(self, by, convention, all_ops)
 
     def explain(
         self, convention: str = "flops", *, all_ops: bool = False, dtype: str = "float32"

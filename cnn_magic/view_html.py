@@ -21,6 +21,7 @@ import itertools
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .conventions import (
     CONVENTION_BUTTON,
@@ -38,6 +39,9 @@ from .errors import CNNError
 from .results import Block, Network
 from .shapes import format_shape
 from .table import activation_bytes, clip, format_bytes, format_count, format_share
+
+if TYPE_CHECKING:
+    from .pictures.panels import ViewPictures
 
 DEFAULT_DEPTH = 2
 """Levels shown when a cell starts: top-level rows and what their blocks hold, like
@@ -99,6 +103,7 @@ class Options:
     classes: tuple[str, ...] = field(default=())
     key: str = ""
     roundings: tuple[str, ...] = ROUNDINGS  # the rounding toggles offered
+    pictures: ViewPictures | None = None  # windows per row, the network, the charts
 
 
 _keys: dict[str, itertools.count[int]] = {}
@@ -243,8 +248,11 @@ def _classes(row: ViewRow, *extra: str) -> str:
 def layer_row(row: ViewRow, options: Options, changed: bool) -> str:
     """A layer's row: name, statement, shapes, counts; ``changed`` marks its shapes."""
     css = _classes(row, "L", *(["changed"] if changed else []))
+    name = esc(clip(row.name))
+    if options.pictures is not None:  # a click on the name shows the layer's windows
+        name = options.pictures.label(row.layer, name)
     return (
-        f'<tr class="{css}"><td{_indent(row.depth)}>{esc(clip(row.name))}</td>'
+        f'<tr class="{css}"><td{_indent(row.depth)}>{name}</td>'
         f"<td>{esc(clip(row.text))}</td>"
         f'<td class="sh">{esc(row.input)}</td><td class="sh">{esc(row.output)}</td>'
         f"{_number_cells(row, options.convention, bars=True)}</tr>"
@@ -485,6 +493,10 @@ def fragment(
     )
     panels = "".join(panel(v, rows.get(n), options) for n, v in enumerate(variants))
     css = STYLE + (block_rules(structure, levels, p) if levels > 1 else "") + options.extra_css
+    if options.pictures is not None:
+        inputs.append(options.pictures.inputs)
+        css += options.pictures.css
+        panels += options.pictures.panel
     classes = " ".join(["cnn-magic", *options.classes])
     key = f' data-key="{options.key}"' if options.key else ""
     return (

@@ -27,7 +27,7 @@ input 9×9×1 → output 4×4×1 · 0 params · 0 FLOPs · activations 64 B as f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .conventions import (
     ROUNDINGS,
@@ -43,6 +43,9 @@ from .evaluate import evaluate
 from .results import Network
 from .table import acyclic, header_lines, to_text
 from .view_html import Options, Variant, ViewRow, fragment, fragment_key, variant_rows
+
+if TYPE_CHECKING:
+    from .pictures.panels import ViewPictures
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MAX_TEXT_ROWS = 2000
@@ -140,6 +143,7 @@ class CNNView:
         self.network: Network = network
         self.key = fragment_key(text, rounding, convention, all_ops, input, dtype, depth)
         self._widget: Any = None
+        self._drawn: ViewPictures | None = None
         self._variants: tuple[list[Variant], dict[int, list[ViewRow]]] | None = None
 
     # ------------------------------------------------------------------ state
@@ -163,6 +167,7 @@ class CNNView:
         _check(convention, rounding)
         self.convention = check_convention(convention or self.convention)
         self.rounding = check_rounding(rounding or self.rounding)
+        self._drawn = None  # the pictures start from the new toggles too
         if isinstance(self.result, Network):
             self.network = self.result
         if self._widget is not None:
@@ -232,7 +237,24 @@ class CNNView:
             extra_css=css,
             classes=(f"cnn-magic-{kind}",),
             key=self.key,
+            # the live view draws the pictures; the static twin (saved, exported) stays the table
+            pictures=self._pictures().with_prefix(prefix) if live else None,
         )
+
+    def _pictures(self) -> ViewPictures:
+        """The pictures under the live view's tables, drawn once and reused by its redraws."""
+        if self._drawn is None:
+            from .pictures.panels import PLACEHOLDER, view_pictures
+
+            self._drawn = view_pictures(
+                [(v.roundings, v.result) for v in self.variants() if isinstance(v.result, Network)],
+                PLACEHOLDER,
+                all_ops=self.all_ops,
+                dtype=self.dtype,
+                rounding=self.rounding,
+                convention=self.convention,
+            )
+        return self._drawn
 
     @acyclic
     def to_html(self) -> str:

@@ -27,6 +27,7 @@ RANK = {
     "dsl": 3,
     "terms": 3,
     "pytorch_lines": 3,
+    "variables": 3,
     "layers": 4,
     "results": 5,
     "evaluate": 6,
@@ -40,6 +41,8 @@ RANK = {
     "importers": 8,
     "view_html": 8,
     "widget": 8,
+    "pictures": 8,
+    "sliders": 8,
     "magic": 9,
     "cli": 9,
     "__init__": 10,
@@ -57,6 +60,7 @@ LAZY_DOORS = {
     ): "Network.total('thop') and compare_tools() read the tools' rules on demand",
     ("results", "memory"): "Network.memory() computes the memory report on demand",
     ("table", "view_html"): "a Network's own HTML is the notebook view's fragment",
+    ("results", "pictures"): "Network.to_svg() and Layer.windows_svg() draw on demand",
 }
 
 
