@@ -217,6 +217,10 @@ def _memory_line(layer: Layer, dtype: Dtype) -> Line:
 
 # ------------------------------------------------------------------------- network
 
+WINDOWS_BUDGET = 300_000
+"""Characters of windows pictures one explanation carries at most: each picture is a few
+kilobytes, so a deep network's would otherwise outweigh its formulas many times over."""
+
 
 class Explanation:
     """A whole network's worked formulas; displays as Markdown with LaTeX and as text."""
@@ -261,6 +265,7 @@ class Explanation:
         """Markdown with ``$$`` display math: JupyterLab, Notebook, VS Code, Colab and
         GitHub typeset it. User text is HTML-escaped and kept out of the LaTeX."""
         out = [html.escape(self.heading())]
+        budget = WINDOWS_BUDGET if self.windows else 0
         for layer, lines in self.sections():
             out.append(_markdown_title(layer))
             if lines:
@@ -268,9 +273,18 @@ class Explanation:
                 out.append(f"$$\n\\begin{{aligned}}\n{rows}\n\\end{{aligned}}\n$$")
             notes = [line.note for line in lines if line.note]
             out += [f"<small>{html.escape(note)}</small>" for note in notes]
-            if self.windows and layer.axes:
-                # one line, opening with <div>: Markdown passes it through as HTML
-                out.append(f'<div class="cnnm-windows">{layer.windows_svg()}</div>')
+            if budget > 0 and layer.axes:
+                picture = str(layer.windows_svg())
+                budget -= len(picture)
+                if budget >= 0:
+                    # one line, opening with <div>: Markdown passes it through as HTML
+                    out.append(f'<div class="cnnm-windows">{picture}</div>')
+                else:
+                    out.append(
+                        "<small>The windows pictures of this and the later layers are left "
+                        "out to keep the explanation short: "
+                        "<code>net.layers[i].windows_svg()</code> draws one.</small>"
+                    )
         return "\n\n".join(out) + "\n"
 
     def to_text(self) -> str:

@@ -172,7 +172,7 @@ class SliderView:
                 f"{html.escape(str(result))}</pre>"
             )
         expanded, _ = expand_lines(self.text, self.values)
-        view = CNNView(expanded, static=True, **self.options)
+        view = CNNView(expanded, static=True, pictures=False, **self.options)
         return view.to_html() + self.pictures_html(result)
 
     def used_lines(self) -> frozenset[int]:

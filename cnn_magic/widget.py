@@ -10,6 +10,10 @@ switch between them, so a click needs no kernel. Displayed, the view gives two o
 2. the live ipywidgets view (an ``HTML`` widget in a ``VBox``, core controls only),
    with an empty ``text/html`` fallback.
 
+Both fragments carry the same pictures (a layer's windows, the network's picture, the
+cost charts, within :data:`~cnn_magic.pictures.panels.BUDGET`), drawn once: they are
+switched by CSS too, so a saved notebook or an export keeps them working.
+
 Each output's CSS hides the other where both are rendered in one page (JupyterLab,
 Notebook 7): while the widget lives, it hides the static twin; once its model is gone (a
 reopened notebook), the static output hides the widget's "model not found". So a
@@ -109,7 +113,8 @@ class CNNView:
 
     ``rounding`` is the cell's own rounding: the baseline that changed rows are
     compared against. ``depth`` is how many levels of blocks start expanded.
-    ``static=True`` leaves the widget out. Raises :class:`~cnn_magic.CNNError` if the
+    ``static=True`` leaves the widget out; ``pictures=False`` leaves the pictures out of
+    both fragments (the sliders draw their own). Raises :class:`~cnn_magic.CNNError` if the
     text is wrong under that rounding.
     """
 
@@ -124,6 +129,7 @@ class CNNView:
         dtype: str = "float32",
         static: bool = False,
         depth: int | None = None,
+        pictures: bool = True,
     ) -> None:
         if depth is not None and depth < 1:
             raise CNNError(f"depth {depth} shows nothing", hint="depth counts levels: 1 or more")
@@ -132,6 +138,7 @@ class CNNView:
         self.all_ops = check_flag("all_ops", all_ops)
         self.dtype = check_dtype(dtype)
         self.static = check_flag("static", static)
+        self.pictures = check_flag("pictures", pictures)
         self.depth = depth
         self.convention: Convention = check_convention(convention)
         self.rounding: Rounding = check_rounding(rounding)
@@ -237,12 +244,12 @@ class CNNView:
             extra_css=css,
             classes=(f"cnn-magic-{kind}",),
             key=self.key,
-            # the live view draws the pictures; the static twin (saved, exported) stays the table
-            pictures=self._pictures().with_prefix(prefix) if live else None,
+            # both outputs carry the same pictures, so a saved or exported notebook keeps them
+            pictures=self._pictures().with_prefix(prefix) if self.pictures else None,
         )
 
     def _pictures(self) -> ViewPictures:
-        """The pictures under the live view's tables, drawn once and reused by its redraws."""
+        """The pictures under the tables, drawn once for both outputs and the redraws."""
         if self._drawn is None:
             from .pictures.panels import PLACEHOLDER, view_pictures
 

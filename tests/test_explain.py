@@ -222,3 +222,17 @@ def test_user_text_is_escaped_in_markdown():
     markdown = Explanation(tampered).to_markdown()
     assert "<img" not in markdown and "&lt;img src=x&gt;" in markdown
     assert "conv &lt;b&gt;" in markdown
+
+
+def test_windows_pictures_stay_within_their_budget() -> None:
+    """A deep network's explanation carries a bounded amount of pictures, then says how to
+    draw the rest; before the budget, 10,000 layers gave 83 MB of Markdown."""
+    from cnn_magic.explain import WINDOWS_BUDGET
+
+    net = cnn_magic.evaluate("input 64x64x8\n" + "conv 8 k3 p1 relu\n" * 2_000)
+    markdown = explain(net).to_markdown()
+    pictures = markdown.count("<svg")
+    assert 0 < pictures < 2_000
+    assert markdown.count("windows_svg()") == 1  # said once, where the pictures stop
+    svg_chars = sum(len(part.split("</svg>")[0]) for part in markdown.split("<svg")[1:])
+    assert svg_chars <= WINDOWS_BUDGET

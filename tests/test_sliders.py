@@ -43,6 +43,7 @@ def test_moving_a_slider_changes_the_table_and_the_pictures() -> None:
     assert "C1 (conv 6 k3 s1 relu)" in html.value
     assert 'data-layer="C3" data-op="conv" data-shape="11×11×16"' in html.value
     assert "C3 (conv 16 k5 relu)" not in html.value  # it does not use a variable
+    assert "cnnm-view-pictures" not in html.value  # the sliders' pictures only, not the view's
 
 
 def test_an_impossible_value_shows_the_error_in_place() -> None:

@@ -87,6 +87,11 @@ def shown(html: str, convention: str, rounding: str) -> list[tuple[list[str], li
     ]
 
 
+def tables_of(html: str) -> str:
+    """The fragment without its pictures (whose SVG carries numbers of its own)."""
+    return html.split('<div class="cnnm-view-pictures">')[0]
+
+
 def checked(html: str) -> set[str]:
     root = Tree(html).root
     return {n.attrs["id"] for n in root.find(lambda n: n.tag == "input") if "checked" in n.attrs}
@@ -138,7 +143,9 @@ def test_set_moves_the_starting_toggles_and_redraws_the_widget():
     view.set(convention="macs", rounding="floor")  # before any widget exists
     assert view._widget is None and "416,520 MACs" in view.to_text()
     prefix = f"cm{view.key}s"
-    assert checked(view.to_html()) == {f"{prefix}-c-macs", f"{prefix}-r-floor"}
+    # and no layer's windows selected yet
+    expected = {f"{prefix}-c-macs", f"{prefix}-r-floor", f"{prefix}-w-none"}
+    assert checked(view.to_html()) == expected
     html = view.widget.children[0]
     view.set(convention="exact")
     assert f"cm{view.key}w-c-exact" in checked(html.value)
@@ -212,7 +219,8 @@ def test_no_share_when_nothing_is_counted():
     view = CNNView("input 8x8x1\nmaxpool k2 s2")
     total = shown(view.to_html(), "flops", "textbook")[-1][1]
     assert total[7:] == ["0", ""]
-    assert "0.0%" not in view.to_text() and "%" not in view.to_html().split("<table>")[1]
+    assert "0.0%" not in view.to_text()
+    assert "%" not in tables_of(view.to_html()).split("<table>")[1]
 
 
 def test_one_line_of_conventions_with_details_a_click_away():
@@ -221,7 +229,7 @@ def test_one_line_of_conventions_with_details_a_click_away():
     assert plain[1].startswith("FLOPs = 2 × MACs") and plain[2] == ""
     assert not any("(the bias add fills" in line for line in plain)  # no long footnotes
     root = Tree(view.to_html()).root
-    [details] = root.find(lambda n: n.tag == "details")
+    [details] = root.find(lambda n: n.tag == "details" and "nt" in n.classes)
     [summary] = details.find(lambda n: n.tag == "summary")
     assert text(summary, "flops").startswith("FLOPs = 2 × MACs · totals count")
     assert "the bias add fills the one addition short" in text(details, "flops")
@@ -325,7 +333,7 @@ def test_a_huge_network_shows_its_ends_and_says_what_is_left_out():
 
 
 def test_share_bars_and_thousands_separators():
-    html = CNNView(LENET5).to_html()
+    html = tables_of(CNNView(LENET5).to_html())
     assert re.search(r'<i class="bar" style="width:\d+px"></i>28\.2%', html)
     assert "61,706" in html and "10,164" in html and "61706" not in html
 
@@ -402,3 +410,76 @@ def test_a_network_shown_on_its_own_uses_the_same_view():
     rows = shown(html, "macs", "floor")
     assert rows[-1][1][7] == f"{net.macs:,}"
     assert 'for="' in html and '-r-textbook"' not in html  # its own rounding only
+
+
+# ------------------------------------------------- the pictures, in both outputs
+
+POOL13 = "input 13x13x4\nC1: conv 4 k3 p1\nP1: maxpool k2 s2\nfc 10"
+
+
+def pictures_of(html: str, prefix: str) -> tuple[list[str], str]:
+    """A fragment's windows radios and its pictures' panel, its prefix written P."""
+    inputs = re.findall(rf'<input type="radio" name="{prefix}-w"[^>]*>', html)
+    panel = html[html.index('<div class="cnnm-view-pictures">') :]
+    return [i.replace(prefix, "P") for i in inputs], panel.replace(prefix, "P")
+
+
+def test_the_static_twin_carries_the_live_views_pictures():
+    view = CNNView(POOL13)
+    static, live = view.to_html(), view.live_html()
+    s, w = f"cm{view.key}s", f"cm{view.key}w"
+    assert pictures_of(static, s) == pictures_of(live, w)
+    assert view._pictures().with_prefix(s).css in static
+    assert view._pictures().with_prefix(w).css in live
+    # a saved notebook keeps the windows under both roundings, the network and the charts
+    assert "13 cells, k2 s2, ceil → 7 outputs" in static
+    assert "13 cells, k2 s2, floor → 6 outputs" in static
+    assert f'<label class="wl" for="{s}-w1">P1</label>' in static
+    assert static.count('<div class="cnnm-np np') == 2 and "where the cost goes" in static
+    # --static shows the same; the sliders, which draw their own, leave them out
+    alone = CNNView(POOL13, static=True)
+    assert pictures_of(alone.to_html(), f"cm{alone.key}s") == pictures_of(static, s)
+    assert "cnnm-view-pictures" not in CNNView(POOL13, pictures=False).to_html()
+    assert "cnnm-view-pictures" not in CNNView(POOL13, pictures=False).live_html()
+
+
+def test_the_static_twins_css_switches_its_own_pictures():
+    """Each windows picture's rule names radios of the static fragment that come before
+    its tables' container (``~`` needs earlier siblings), and shows, for every (row,
+    rounding), the windows of that row under that rounding."""
+    from cnn_magic.pictures.panels import for_view
+    from cnn_magic.pictures.windows import windows_svg
+
+    view = CNNView(POOL13)
+    html, p = view.to_html(), f"cm{view.key}s"
+    [root] = Tree(html).root.find(lambda n: "cnn-magic-static" in n.classes)
+    children = [c for c in root.children if isinstance(c, Node)]
+    [container] = [n for n, c in enumerate(children) if "cb" in c.classes]
+    before = {c.attrs["id"] for c in children[:container] if c.tag == "input"}
+    css = html[html.index("<style>") + 7 : html.index("</style>")]
+    assert set(re.findall(rf"#({p}-[\w-]+)", css)) <= before
+    pictures = dict(re.findall(r'<div class="cnnm-wp wp(\d+)" hidden>(<svg.*?</svg>)</div>', html))
+    assert len(pictures) == 3  # C1 alike under every rounding; P1 under ceil, floor
+    assert all(f'class="cnnm-wp wp{n}"' in html.split(f'id="{p}-w-none"')[1] for n in pictures)
+    shows: dict[tuple[str, str], str] = {}
+    for number, svg in pictures.items():
+        rule = re.search(rf"([^{{}}]*\.wp{number})\{{display:block\}}", css).group(1)
+        for rounding, layer in re.findall(rf"#{p}-r-(\w+):checked~#{p}-w(\d+):checked", rule):
+            assert (layer, rounding) not in shows
+            shows[(layer, rounding)] = svg
+    assert [v.roundings for v in view.variants()] == [("textbook", "ceil"), ("floor",)]
+    for variant in view.variants():  # roundings giving the same shapes share a table
+        assert isinstance(variant.result, cnn_magic.Network)
+        for rounding in variant.roundings:
+            for layer in (0, 1):
+                drawn = for_view(windows_svg(variant.result.layers[layer].axes))
+                assert shows.pop((str(layer), rounding)) == drawn
+    assert not shows
+
+
+def test_a_large_networks_static_twin_names_what_it_leaves_out():
+    view = CNNView(cnn_magic.example_text("resnet50"))
+    static = view.to_html()
+    assert "Too large to draw here: windows (net.layers[i].windows_svg())." in static
+    assert static.count('<div class="cnnm-np np') >= 1 and "where the cost goes" in static
+    assert len(pictures_of(static, f"cm{view.key}s")[1]) < 300_000

@@ -3,7 +3,8 @@
 The notebook is run by nbclient (with and without its widget state stored, as
 ``jupyter nbconvert --execute`` and a saved notebook give) and exported with the lab
 template. Offline, as here, the widgets' CDN script cannot load: the static outputs carry
-the tables, and their toggles and collapsible blocks work with no kernel and no script.
+the tables and the pictures, and their toggles, collapsible blocks and a layer's windows
+work with no kernel and no script.
 """
 
 from __future__ import annotations
@@ -112,5 +113,45 @@ def test_toggles_work_in_the_exported_html(
         assert rows.count() > collapsed
         click(page, RESNET, "2")
         expect(rows).to_have_count(collapsed)
+    finally:
+        page.close()
+
+
+def shown_name(page: Page, n: int, name: str):
+    """A layer's name in the table shown: the label that selects its windows."""
+    table = view(page, n).locator("table").filter(visible=True)
+    return table.locator("label.wl").filter(has_text=re.compile(f"^{name}$"))
+
+
+def test_a_click_on_a_layer_shows_its_windows_in_the_exported_html(
+    browser: Browser, tmp_path: Path, artifacts: Path
+) -> None:
+    page = open_file(browser, exported(tmp_path, store_widget_state=False))
+    try:
+        shown = view(page, POOL).locator(".cnnm-wp:visible")
+        expect(shown).to_have_count(0)
+        shown_name(page, POOL, "pool1").click()
+        expect(shown).to_have_count(1)
+        expect(shown).to_contain_text("9 cells, k2 s2, ceil → 5 outputs")  # textbook
+        expect(shown.locator("g.cnnm-win")).to_have_count(5)
+        click(page, POOL, "floor")  # the rounding toggle redraws them
+        expect(shown).to_contain_text("9 cells, k2 s2, floor → 4 outputs")
+        expect(shown.locator("rect.cnnm-uncovered")).to_have_count(1)  # pixel 8
+        network = view(page, POOL).locator(".cnnm-np:visible")
+        expect(network.locator('g[data-layer="pool1"]')).to_have_attribute("data-shape", "4×4×1")
+        view(page, POOL).locator(".cnnm-wclose").click()
+        expect(shown).to_have_count(0)
+        # LeNet-5's C1, and its picture drawn open under the table
+        shown_name(page, LENET, "C1").click()
+        expect(view(page, LENET).locator(".cnnm-wp:visible")).to_contain_text("32 cells, k5")
+        expect(view(page, LENET).locator(".cnnm-np:visible svg")).to_be_visible()
+        # ResNet-50 names the windows it leaves out
+        expect(view(page, RESNET).locator(".cnnm-left-out")).to_contain_text(
+            "net.layers[i].windows_svg()"
+        )
+        shot = artifacts / "exported-windows.png"
+        view(page, LENET).screenshot(path=str(shot))
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        print(shot)
     finally:
         page.close()

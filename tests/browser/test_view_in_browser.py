@@ -14,6 +14,7 @@ shown as one short message with a caret and no traceback.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -254,7 +255,8 @@ def test_a_saved_signed_notebook_reopens_with_its_tables(
 ) -> None:
     """Run, save, close; sign; reopen. The widget's model is gone: JupyterLab picks the
     widget view (the notebook is trusted) and finds no model; the static table shows and
-    the error does not."""
+    the error does not. Its pictures work with no kernel: a click on a name shows the
+    layer's windows."""
     name = "saved.ipynb"
     path = write_notebook(jupyter_server.root_dir / name, *CELLS[:4])
     with open_page(browser, jupyter_server, request.node) as page:
@@ -283,6 +285,20 @@ def test_a_saved_signed_notebook_reopens_with_its_tables(
         shot = nb.screenshot(nb.view(RESNET_CELL), artifacts / "reopened.png", margin=MARGIN)
         if SCREENSHOT_DIR and jupyter_server.app == "lab":
             shutil.copyfile(shot, Path(SCREENSHOT_DIR) / "reopened-saved-notebook.png")
+        # the pictures came back with the tables: a click on a name shows its windows
+        pool = nb.view(POOL_CELL)
+        expect(pool).to_have_class(re.compile(r"\bcnn-magic-static\b"))
+        shown = pool.locator(".cnnm-wp:visible")
+        expect(shown).to_have_count(0)
+        nb.table(POOL_CELL).locator("label.wl").filter(has_text=re.compile("^pool1$")).click()
+        expect(shown).to_contain_text("9 cells, k2 s2, ceil → 5 outputs")  # textbook
+        expect(shown.locator("g.cnnm-win")).to_have_count(5)
+        nb.click_toggle("floor", POOL_CELL)  # the rounding toggle redraws them
+        expect(shown).to_contain_text("9 cells, k2 s2, floor → 4 outputs")
+        expect(shown.locator("rect.cnnm-uncovered")).to_have_count(1)  # pixel 8
+        shot = nb.screenshot(pool, artifacts / "reopened-windows.png", margin=MARGIN)
+        assert is_png(shot)
+        print(shot)
 
 
 def test_an_untrusted_notebook_shows_one_table_per_cell(
