@@ -40,7 +40,7 @@ __all__ = [
     "parse_shape",
     "unload_ipython_extension",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 
 def example(name: str, rounding: str | None = None) -> Network:
