@@ -49,7 +49,7 @@ __version__ = "0.2.0.dev0"
 
 def example(name: str, rounding: str | None = None) -> Network:
     """A network of the zoo (:func:`example_names`), evaluated under the rounding its file
-    declares unless ``rounding`` is given.
+    sets (its ``rounding`` statement) unless ``rounding`` is given.
 
     >>> net = example("lenet5")
     >>> net.params, net.macs, net.rounding
@@ -57,8 +57,7 @@ def example(name: str, rounding: str | None = None) -> Network:
     """
     from . import examples
 
-    mode = examples.rounding(name) if rounding is None else check_rounding(rounding)
-    return evaluate(examples.text(name), mode)
+    return evaluate(examples.text(name), None if rounding is None else check_rounding(rounding))
 
 
 def example_text(name: str) -> str:

@@ -170,13 +170,14 @@ def _network(args: argparse.Namespace) -> Network:
         from . import example
 
         net = example(args.example, args.rounding)
-        return evaluate(net.text, net.rounding, input=args.input) if args.input else net
+        return evaluate(net.text, args.rounding, input=args.input) if args.input else net
     if args.file and args.file.lower().endswith(".onnx"):  # a model, not a text
         from .importers import from_onnx
 
         text = from_onnx(args.file).text
         return evaluate(text, args.rounding or "floor", input=args.input)
-    return evaluate(_read(args.file), args.rounding or "textbook", input=args.input)
+    # the text's own rounding statement holds unless --rounding says otherwise
+    return evaluate(_read(args.file), args.rounding, input=args.input)
 
 
 def _read(path: str | None) -> str:

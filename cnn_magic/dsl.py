@@ -39,12 +39,12 @@ from . import pytorch_lines
 from .errors import CNNError, did_you_mean
 from .i18n import N_, _
 
-BLOCKS = ("repeat", "residual", "concat", "add", "group")
+BLOCKS = ("repeat", "residual", "concat", "add", "scale", "split", "side", "group")
 """Blocks that may stand anywhere; ``shortcut:`` lives in ``residual:``, ``branch:`` in
 ``concat:`` and ``add:``. What each block does is ``evaluate.py``'s. A group line, a
 name alone before ``:`` (``layer1:``), opens a ``group:`` so named: its lines run in
 order, as a stage of torchvision's ResNet does."""
-INNER_BLOCKS = {"shortcut": "residual:", "branch": N_("concat: or add:")}
+INNER_BLOCKS = {"shortcut": "residual:", "branch": N_("concat:, add: or split:")}
 """Blocks that live only inside another, with where they belong."""
 BLOCK_WORDS = (*BLOCKS, *INNER_BLOCKS)
 """Every word that opens a block."""
@@ -478,6 +478,10 @@ KEYS = {
     "output_padding": "out_pad",
     "bias": "bias",
     "mode": "mode",
+    "top": "top",
+    "bottom": "bottom",
+    "left": "left",
+    "right": "right",
 }
 """Argument keys as written (``k=3``, ``kernel_size=3``) → argument names."""
 
@@ -491,6 +495,10 @@ KEY_FORMS = {
     "bias": N_("nobias or bias=no"),
     "rounding": N_("floor or ceil"),
     "mode": "mode=nearest",
+    "top": "top=1",
+    "bottom": "bottom=1",
+    "left": "left=1",
+    "right": "right=1",
     "frozen": "frozen",
 }
 """How each argument is written, for hints."""

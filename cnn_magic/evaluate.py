@@ -13,7 +13,7 @@ import gc
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .conventions import Rounding, check_rounding
+from .conventions import ROUNDINGS, Rounding, check_rounding
 from .dsl import (
     BLOCKS,
     INNER_BLOCKS,
@@ -48,7 +48,7 @@ Field = tuple[ReceptiveField, ...] | None
 
 def evaluate(
     text: str,
-    rounding: str = "textbook",
+    rounding: str | None = None,
     *,
     input: str | None = None,
     variables: dict[str, int] | None = None,
@@ -56,14 +56,20 @@ def evaluate(
     """Evaluate a network written in the layer language.
 
     ``rounding`` is ``"textbook"`` (conv rounds down, pooling up), ``"floor"`` or
-    ``"ceil"``; ``input`` (e.g. ``"224x224x3"``) replaces or supplies the ``input``
+    ``"ceil"``; by default the text's own ``rounding`` statement, else textbook. An
+    explicit ``rounding`` wins over the statement (``net.declared_rounding`` keeps what
+    the text says). ``input`` (e.g. ``"224x224x3"``) replaces or supplies the ``input``
     line; ``variables`` give new values to variables the text sets (``k = 5`` …
     ``k{k}``, see :mod:`cnn_magic.variables`). Every mistake raises :class:`CNNError`;
     the text is never run as Python.
+
+    >>> net = evaluate("rounding floor; input 9x9x1; maxpool k2")
+    >>> net.rounding, net.output_shape, evaluate(net.text, "ceil").output_shape
+    ('floor', (4, 4, 1), (5, 5, 1))
     """
     if not isinstance(text, str):
         raise TypeError(f"evaluate() takes the network as a str, not {type(text).__name__}")
-    mode = check_rounding(rounding)
+    mode = None if rounding is None else check_rounding(rounding)
     # Statements and results are acyclic tuples, so the cyclic garbage collector has
     # nothing to find in them; pausing it saves half the time of a 10,000-layer network.
     collecting = gc.isenabled()
@@ -76,7 +82,7 @@ def evaluate(
 
 
 def _evaluate(
-    text: str, rounding: Rounding, input: str | None, values: dict[str, int] | None
+    text: str, rounding: Rounding | None, input: str | None, values: dict[str, int] | None
 ) -> Network:
     source, changed = expand_lines(text, values)
     try:
@@ -88,11 +94,14 @@ def _evaluate(
         raise restore(error, changed, {**variables(text), **(values or {})}) from None
 
 
-def _walk(text: str, source: str, rounding: Rounding, input: str | None) -> Network:
-    statements = _parse(source)
+def _walk(text: str, source: str, rounding: Rounding | None, input: str | None) -> Network:
+    declared, statements = _rounding_statement(_parse(source))
+    mode: Rounding = rounding or declared or "textbook"
     shape: Shape | None = None
+    input_label = None
     if statements and statements[0].keyword.lower == "input" and not statements[0].opens_block:
         shape = input_shape(statements[0])
+        input_label = statements[0].label
         statements = statements[1:]
     elif input is None:
         where = statements[0] if statements else None
@@ -102,12 +111,85 @@ def _walk(text: str, source: str, rounding: Rounding, input: str | None) -> Netw
             )
         raise where.error(_("the network needs an input shape first"), hint=_(SHAPE_HINT))
     if input is not None:
+        later = [s for s in statements if s.keyword.lower == "input" and not s.opens_block]
+        if later:
+            raise later[0].error(
+                "this network has several inputs: --input (input=) replaces a single one",
+                hint="write each input's shape in the text",
+            )
         shape = parse_shape(input)
     assert shape is not None
     _check_size(statements)
-    walker = _Walker(rounding)
+    walker = _Walker(mode)
+    walker.labels = _all_labels(statements, {})
+    if input_label is not None:  # `x: input 32x32x3` names the input for references
+        walker.outputs[input_label.text] = (-1, shape, _start_field(shape))
+        walker.first_input_label = input_label.text
     walker.sequence(statements, shape, _start_field(shape), 0, "", "")
-    return Network(text, rounding, shape, tuple(walker.layers), tuple(walker.blocks))
+    return Network(text, mode, shape, tuple(walker.layers), tuple(walker.blocks), declared)
+
+
+def declared_rounding(text: str) -> Rounding | None:
+    """The rounding mode the text's ``rounding`` statement sets, or None.
+
+    >>> declared_rounding("rounding floor; input 8x8x1"), declared_rounding("input 8")
+    ('floor', None)
+    """
+    source, _ = expand_lines(text, None)  # variables put in, as evaluate reads the text
+    return _rounding_statement(parse(source))[0]
+
+
+_ROUNDING_HINT = "write it once, before the first layer: rounding floor"
+
+
+def _rounding_statement(
+    statements: tuple[Statement, ...],
+) -> tuple[Rounding | None, tuple[Statement, ...]]:
+    """(the mode a ``rounding`` statement sets, the statements without it). The
+    statement sets the rounding of the whole network, so it comes before the first
+    layer (before or after ``input``), at most once, outside any block."""
+    declared: Statement | None = None
+    rest: list[Statement] = []
+    for statement in statements:
+        if statement.keyword.lower != "rounding":
+            if statement.opens_block:
+                _no_rounding_inside(statement.body)
+            rest.append(statement)
+            continue
+        if statement.opens_block:
+            raise statement.error("rounding: is not a block", hint=_ROUNDING_HINT)
+        if statement.label is not None:
+            raise statement.error("a rounding statement takes no label", statement.label)
+        if declared is not None:
+            raise statement.error(
+                f"the rounding is already set on line {declared.line}", hint=_ROUNDING_HINT
+            )
+        if any(s.keyword.lower != "input" for s in rest):
+            raise statement.error(
+                "rounding applies to the whole network: put it before the first layer",
+                hint=_ROUNDING_HINT,
+            )
+        args = statement.args
+        if len(args) != 1 or args[0].lower not in ROUNDINGS:
+            bad = args[1] if len(args) > 1 else args[0] if args else None
+            raise statement.error(
+                "rounding takes one mode: textbook, floor or ceil",
+                bad,
+                hint=did_you_mean(args[0].lower, ROUNDINGS) if len(args) == 1 else None,
+            )
+        declared = statement
+    return (check_rounding(declared.args[0].lower) if declared else None), tuple(rest)
+
+
+def _no_rounding_inside(body: tuple[Statement, ...]) -> None:
+    for statement in body:
+        if statement.keyword.lower == "rounding" and not statement.opens_block:
+            raise statement.error(
+                "rounding applies to the whole network, not to a block",
+                hint=_ROUNDING_HINT + " (a layer's own floor or ceil rounds that layer only)",
+            )
+        if statement.opens_block:
+            _no_rounding_inside(statement.body)
 
 
 def _parse(text: str) -> tuple[Statement, ...]:
@@ -203,6 +285,28 @@ class Prepared(NamedTuple):
     word: str  # the keyword as written, lower case (conv1d fixes the dimensions)
 
 
+REFERENCE_MERGES = ("concat", "add", "mul")
+"""Words that, without a ':' and with labels after them, merge labelled outputs."""
+
+
+def _from_token(statement: Statement) -> Token | None:
+    """The ``from=LABEL`` argument of a statement, if any."""
+    for token in statement.args:
+        if token.lower.startswith("from="):
+            return token
+    return None
+
+
+def _all_labels(statements: Sequence[Statement], found: dict[str, int]) -> dict[str, int]:
+    """Every label of the text with the line it is first written on."""
+    for statement in statements:
+        if statement.label is not None:
+            found.setdefault(statement.label.text, statement.line)
+        if statement.opens_block:
+            _all_labels(statement.body, found)
+    return found
+
+
 # Value-keyed memos (never by id): a statement's reading by its words and columns, a
 # rule's step by (op, word, arguments, input shape, rounding). Rules are pure, so a hit
 # is the same result; errors are never remembered. Each is cleared when full.
@@ -226,6 +330,16 @@ class _Walker:
         self.blocks: list[Block] = []
         self.counters: dict[str, int] = {}
         self.paths: dict[int, list[tuple[str, tuple[Statement, ...]]]] = {}  # id(block) → paths
+        self.repeats = 0  # how many repeat blocks enclose the statement being walked
+        # label → (row that produced it, -1 for the input; its shape; its receptive field)
+        self.outputs: dict[str, tuple[int, Shape, Field]] = {}
+        self.labels: dict[str, int] = {}  # every label of the text → its first line
+        self.stripped: dict[int, Statement] = {}  # id(statement) → it without from=
+        self.inputs = 1  # inputs so far; a second one is row −2 in Layer.reads
+        self.fresh_input: int | None = None  # a row the next layer reads (an input, a reuse)
+        self.first_input_label: str | None = None
+        self.defined: dict[str, tuple[Statement, int, int]] = {}  # label → statement, rows
+        self.uses: dict[str, int] = {}  # label → how many times it has been applied
 
     def name(self, statement: Statement, family: str, suffix: str) -> str:
         number = self.counters.get(family, 0) + 1
@@ -245,13 +359,300 @@ class _Walker:
     ) -> tuple[Shape, Field]:
         for statement in statements:
             if statement.opens_block:
+                source = _from_token(statement)
+                if source is not None:
+                    if statement.keyword.lower not in ("group", "repeat"):
+                        kind = statement.keyword.text
+                        raise statement.error(
+                            f"from= feeds a layer, group: or repeat:, not {kind}:",
+                            source,
+                            hint="read the output with a layer first: identity from=LABEL",
+                        )
+                    self.fresh_input, shape, field = self.read_label(statement, source)
+                    statement = self.stripped.setdefault(
+                        id(statement),
+                        statement._replace(args=tuple(t for t in statement.args if t != source)),
+                    )
+                elif self.fresh_input is not None:
+                    raise statement.error(
+                        "after a second input, start with a layer that reads it",
+                        hint="for example: identity, then the block",
+                    )
                 shape, field = self.block(statement, shape, field, depth, path, suffix)
+            elif statement.keyword.lower in REFERENCE_MERGES and statement.args:
+                self.fresh_input = None
+                shape, field = self.merge_labels(statement, depth, path, suffix)
+            elif statement.keyword.lower == "maxunpool" and statement.args:
+                shape, field = self.unpool(statement, shape, depth, path, suffix)
+            elif statement.keyword.lower == "reuse":
+                shape, field = self.reuse(statement, shape, field, depth, path, suffix)
+            elif statement.keyword.lower == "input":
+                shape, field = self.another_input(statement, depth, path)
+                continue  # its label was recorded as the input's
             else:
-                shape, field = self.layer(statement, shape, field, depth, path, suffix)
+                reads: tuple[int, ...] = () if self.fresh_input is None else (self.fresh_input,)
+                self.fresh_input = None
+                source = _from_token(statement)
+                if source is not None:
+                    producer, shape, field = self.read_label(statement, source)
+                    reads = (producer,)
+                    statement = self.stripped.setdefault(
+                        id(statement),
+                        statement._replace(args=tuple(t for t in statement.args if t != source)),
+                    )
+                shape, field = self.layer(statement, shape, field, depth, path, suffix, reads)
+            if statement.label is not None:
+                self.remember(statement, suffix, shape, field)
         return shape, field
 
-    def layer(
+    def another_input(self, statement: Statement, depth: int, path: str) -> tuple[Shape, Field]:
+        """A second (third, ...) ``input``: the next layer reads it, and so can any later
+        one by its label. Rows −1, −2, ... stand for the inputs in ``Layer.reads``."""
+        if depth or self.repeats:
+            raise statement.error(
+                "an input belongs at the top level, outside any block",
+                hint="write every input line unindented",
+            )
+        if statement.label is None or self.first_input_label is None:
+            raise statement.error(
+                "a network with several inputs names each: a label before every input line",
+                statement.label,
+                hint="left: input 105x105x1 / right: input 105x105x1",
+            )
+        shape = input_shape(statement)
+        field = _start_field(shape)
+        self.inputs += 1
+        self.fresh_input = -self.inputs
+        self.outputs[statement.label.text] = (-self.inputs, shape, field)
+        index = len(self.layers)
+        name = statement.label.text
+        self.blocks.append(
+            Block(name, "input", statement.line, depth, path, shape, shape, index, index)
+        )
+        return shape, field
+
+    def reuse(
         self, statement: Statement, shape: Shape, field: Field, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
+        """``reuse LABEL [from=X]``: the labelled layer or block again, with its weights.
+        Its rows count their operations but no parameters (``Layer.shared`` points at the
+        row whose weights they use); the input must fit those weights."""
+        source = _from_token(statement)
+        names = [t for t in statement.args if t is not source]
+        if len(names) != 1:
+            raise statement.error(
+                "reuse takes one label: the layer or block to apply again",
+                names[1] if len(names) > 1 else None,
+                hint="reuse tower  (or reuse tower from=right)",
+            )
+        token = names[0]
+        found = self.defined.get(token.text)
+        if found is None:
+            self.read_label(statement, token)  # raises: unknown, later, or a side output
+            raise statement.error(f"'{token.text}' names nothing to reuse", token)
+        target, first, stop = found
+        if not target.opens_block and target.keyword.lower in REFERENCE_MERGES:
+            raise statement.error(
+                f"'{token.text}' merges labelled outputs: it has no weights to reuse", token
+            )
+        if source is not None:
+            if target.opens_block and target.keyword.lower not in ("group", "repeat"):
+                raise statement.error(
+                    f"from= can feed a reused layer, group: or repeat:, not a "
+                    f"{target.keyword.lower}: block",
+                    source,
+                    hint="reuse it where its input is the previous output",
+                )
+            self.fresh_input, shape, field = self.read_label(statement, source)
+        uses = self.uses[token.text] = self.uses.get(token.text, 1) + 1
+        start = len(self.layers)
+        again = self.stripped.get(id(target), target)
+        tag = f"{suffix}~{uses}"  # tower~2: the second use of tower
+        if again.opens_block:
+            shape, field = self.block(again, shape, field, depth, path, tag)
+        else:
+            reads = () if self.fresh_input is None else (self.fresh_input,)
+            self.fresh_input = None
+            shape, field = self.layer(again, shape, field, depth, path, tag, reads)
+        originals = self.layers[first:stop]
+        for offset, (row, original) in enumerate(zip(self.layers[start:], originals, strict=True)):
+            if (row.weights, row.biases) != (original.weights, original.biases):
+                raise statement.error(
+                    f"reuse '{token.text}': {original.text} was built for "
+                    f"{format_shape(original.in_shape)}, here it gets {format_shape(row.in_shape)}"
+                    f" ({original.params:,} parameters there, {row.params:,} here)",
+                    token,
+                    hint="shared weights need the same input channels (and fc the same inputs)",
+                )
+            self.layers[start + offset] = row._replace(
+                weights=0,
+                biases=0,
+                shared=first + offset,
+                text=f"{row.text} (shared with {original.name})",
+            )
+        return shape, field
+
+    def unpool(
+        self, statement: Statement, shape: Shape, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
+        """``maxunpool POOL``: back to the size POOL (a labelled maxpool) started from."""
+        token = statement.args[0]
+        if len(statement.args) > 1:
+            raise statement.error(
+                "maxunpool takes one label: the max pooling it undoes", statement.args[1]
+            )
+        found = self.defined.get(token.text)
+        if found is None:
+            self.read_label(statement, token)  # raises: unknown, later, or a side output
+            raise statement.error(f"'{token.text}' names nothing to undo", token)
+        _, first, stop = found
+        pool = self.layers[first]
+        if stop - first != 1 or pool.op != "maxpool" or pool.axes is None:
+            raise statement.error(
+                f"'{token.text}' is {'a ' + pool.op if stop - first == 1 else 'a block'}, "
+                "not a max pooling",
+                token,
+                hint="maxunpool undoes a labelled maxpool: p1: maxpool k2, then maxunpool p1",
+            )
+        if shape != pool.out_shape:
+            raise statement.error(
+                f"maxunpool {token.text}: its input is {format_shape(shape)}, but "
+                f"{token.text} gave {format_shape(pool.out_shape)}",
+                token,
+                hint="it puts back exactly the values the pooling kept",
+            )
+        for axis in pool.axes:
+            # PyTorch's MaxUnpool reaches the size only within a stride of its own estimate
+            estimate = (axis.out - 1) * axis.stride - 2 * axis.pad_before + axis.kernel
+            if axis.pad_before != axis.pad_after or not (
+                estimate - axis.stride <= axis.size < estimate + axis.stride
+            ):
+                raise statement.error(
+                    f"maxunpool {token.text}: PyTorch cannot restore size {axis.size} from "
+                    f"{axis.out} with kernel {axis.kernel}, stride {axis.stride}",
+                    token,
+                    hint="unpooling needs a pool without dilation or one-sided padding",
+                )
+        assert pool.args is not None
+        args = Args(
+            kernel=pool.args.kernel,
+            stride=pool.args.stride,
+            padding=tuple(a.pad_before for a in pool.axes),
+            pool_row=first,
+        )
+        self.layers.append(
+            Layer(
+                self.name(statement, "maxunpool", suffix), "maxunpool", statement.text,
+                statement.line, depth, path, shape, pool.in_shape, 0, 0, 0, 0, 0,
+                None, None, None, (), args,
+            )
+        )  # fmt: skip
+        return pool.in_shape, None  # the receptive field of an unpooled map is not a window
+
+    def remember(self, statement: Statement, suffix: str, shape: Shape, field: Field) -> None:
+        """A labelled statement's output, under its label and its name (``c.2`` in a repeat)."""
+        assert statement.label is not None
+        if statement.opens_block and statement.keyword.lower == "side":
+            return  # a side output is an output, not a map to read: see read_label
+        if statement.keyword.lower != "reuse":
+            # a block is appended after its children: the last one is this statement's
+            first = self.blocks[-1].first if statement.opens_block else len(self.layers) - 1
+            self.defined.setdefault(statement.label.text, (statement, first, len(self.layers)))
+        entry = (len(self.layers) - 1, shape, field)
+        self.outputs[statement.label.text] = entry
+        self.outputs[statement.label.text + suffix] = entry
+
+    def read_label(self, statement: Statement, token: Token) -> tuple[int, Shape, Field]:
+        """The output a reference names: the most recent one with that label."""
+        label = token.text.split("=", 1)[1] if "=" in token.text else token.text
+        found = self.outputs.get(label)
+        if found is not None:
+            return found
+        if label in self.labels and self.labels[label] >= statement.line:
+            raise statement.error(
+                f"label '{label}' is defined later, on line {self.labels[label]}",
+                token,
+                hint="a statement can read only outputs written before it",
+            )
+        if label in self.labels:
+            raise statement.error(
+                f"'{label}' is a side output, not a map to read",
+                token,
+                hint="label a layer inside the side: block to read its output",
+            )
+        known = sorted(self.outputs)
+        raise statement.error(
+            f"unknown label '{label}'",
+            token,
+            hint=did_you_mean(label, known) if known else "no output has a label yet",
+        )
+
+    def merge_labels(
+        self, statement: Statement, depth: int, path: str, suffix: str
+    ) -> tuple[Shape, Field]:
+        """``concat A, B`` / ``add A, B`` / ``mul A, B``: a merge row of labelled outputs
+        (add and mul broadcast as PyTorch does: each dimension equal, or 1)."""
+        kind = statement.keyword.lower
+        found = [(token, *self.read_label(statement, token)) for token in statement.args]
+        if len(found) < 2:
+            raise statement.error(
+                f"{kind} of labels needs at least two",
+                statement.args[0],
+                hint=f"{kind} a, b  (or the block form {kind}:)",
+            )
+        shapes = tuple(shape for _, _, shape, _ in found)
+        first_token, _, first, _ = found[0]
+        out = first
+        for token, _, shape, _ in found[1:]:
+            if kind == "concat":
+                agree = len(shape) == len(first) and shape[:-1] == first[:-1]
+                if not agree:
+                    size = "x".join(map(str, shape[:-1]))
+                    raise statement.error(
+                        f"concat: {first_token.text} gives {format_shape(first)} but "
+                        f"{token.text} gives {format_shape(shape)}; "
+                        "all but the channels must agree",
+                        token,
+                        hint=f"crop or pad one of them first (crop {size} from={first_token.text})"
+                        if len(shape) == len(first)
+                        else None,
+                    )
+                out = (*out[:-1], out[-1] + shape[-1])
+                continue
+            fits = len(shape) == len(out) and all(
+                a == b or 1 in (a, b) for a, b in zip(out, shape, strict=True)
+            )
+            if not fits:
+                raise statement.error(
+                    f"{kind}: {first_token.text} gives {format_shape(first)} but {token.text} "
+                    f"gives {format_shape(shape)}; they do not broadcast",
+                    token,
+                    hint="each dimension must be equal, or 1 in one of them",
+                )
+            out = tuple(max(a, b) for a, b in zip(out, shape, strict=True))
+        ops = 0 if kind == "concat" else (len(found) - 1) * elements(out)
+        field = _union([f for _, _, _, f in found])
+        name = self.name(statement, kind, suffix)
+        sign = " × " if kind == "mul" else " + "
+        text = f"{kind}: " + sign.join(t.text for t, _, _, _ in found)
+        self.layers.append(
+            Layer(
+                name, kind, text, statement.line, depth, path, shapes[0], out,
+                0, 0, 0, 0, ops, None, None, field, shapes, MERGE_ARGS,
+                tuple(producer for _, producer, _, _ in found),
+            )
+        )  # fmt: skip
+        return out, field
+
+    def layer(
+        self,
+        statement: Statement,
+        shape: Shape,
+        field: Field,
+        depth: int,
+        path: str,
+        suffix: str,
+        reads: tuple[int, ...] = (),
     ) -> tuple[Shape, Field]:
         prepared = _PREPARED.get((statement.keyword.text, statement.args))
         if prepared is None:
@@ -290,6 +691,8 @@ class _Walker:
                     field,
                     (),
                     step.args,
+                    reads,
+                    -1,
                 ),
             )
         )
@@ -350,12 +753,18 @@ class _Walker:
         elif kind == "repeat":
             count = _repeat_count(statement)
             out = shape
+            self.repeats += 1
             for i in range(1, count + 1):
                 out, field = self.sequence(
                     statement.body, out, field, depth + 1, inner, f"{suffix}.{i}"
                 )
+            self.repeats -= 1
+        elif kind == "side":
+            out, field = self.side(statement, shape, field, depth, inner, suffix)
         else:
             out, field = self.merge(statement, kind, name, shape, field, depth, inner, suffix)
+        # a side output's block shows the side's own output; the main path goes on unchanged
+        shown = self.layers[-1].out_shape if kind == "side" else out
         if frozen:  # every layer of the block with parameters
             for index in range(first, len(self.layers)):
                 layer = self.layers[index]
@@ -363,9 +772,24 @@ class _Walker:
                     args = (layer.args or Args())._replace(frozen=True)
                     self.layers[index] = layer._replace(args=args)
         self.blocks.append(
-            Block(name, kind, statement.line, depth, path, shape, out, first, len(self.layers))
+            Block(name, kind, statement.line, depth, path, shape, shown, first, len(self.layers))
         )
         return out, field
+
+    def side(
+        self, statement: Statement, shape: Shape, field: Field, depth: int, inner: str, suffix: str
+    ) -> tuple[Shape, Field]:
+        """A side output (an auxiliary head): its body runs on the current output and ends
+        in an output of its own; the main path goes on from the block's input, unchanged."""
+        if statement.args:
+            raise statement.error("side: takes no arguments", statement.args[0])
+        if self.repeats:
+            raise statement.error(
+                "a side output cannot be inside repeat: every pass would add another output",
+                hint="write it once, after the repeat (or write the repeat's passes out)",
+            )
+        self.sequence(statement.body, shape, field, depth + 1, inner, suffix)
+        return shape, field
 
     def merge(
         self,
@@ -378,25 +802,33 @@ class _Walker:
         inner: str,
         suffix: str,
     ) -> tuple[Shape, Field]:
-        if statement.args:
+        if statement.args and kind != "split":
             raise statement.error(
                 _("{kind}: takes no arguments").format(kind=kind), statement.args[0]
             )
         paths = self.paths.get(id(statement))
         if paths is None:  # a block inside repeat is split into its paths once
             paths = self.paths[id(statement)] = _branches(statement, kind)
+        inputs = [shape] * len(paths)
+        if kind == "split":
+            inputs = [(*shape[:-1], c) for c in _split_sizes(statement, shape, len(paths))]
         results = [
             self.sequence(
-                body, shape, field, depth + 1, f"{inner}/{label}" if label else inner, suffix
+                body, start, field, depth + 1, f"{inner}/{label}" if label else inner, suffix
             )
-            for label, body in paths
+            for (label, body), start in zip(paths, inputs, strict=True)
         ]
         shapes = tuple(out for out, _ in results)
-        out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
-        ops = (len(shapes) - 1) * elements(out) if kind != "concat" else 0
+        if kind == "scale":  # input × gate: the gate broadcasts over the input
+            shapes = (shape, *shapes)
+            _check_gate(statement, shape, shapes[1])
+            out = shape
+        else:
+            out = _merged_shape(statement, kind, shapes, [label for label, _ in paths])
+        ops = (len(shapes) - 1) * elements(out) if kind not in ("concat", "split") else 0
         _check_bounded(statement, out, 0, 0, ops)
         merged = _union([f for _, f in results])
-        op = "concat" if kind == "concat" else "add"
+        op = {"concat": "concat", "split": "concat", "scale": "mul"}.get(kind, "add")
         self.layers.append(
             Layer(
                 f"{name}.{op}",
@@ -446,6 +878,8 @@ def _check_bounded(statement: Statement, shape: Shape, weights: int, exact: int,
 
 def _branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statement, ...]]]:
     """The parallel paths of a block, each as (label, statements)."""
+    if kind == "scale":
+        return [("", statement.body)]
     if kind == "residual":
         shortcuts = [s for s in statement.body if s.opens_block and s.keyword.lower == "shortcut"]
         if len(shortcuts) > 1:
@@ -469,10 +903,69 @@ def _branches(statement: Statement, kind: str) -> list[tuple[str, tuple[Statemen
     return paths
 
 
+def _split_sizes(statement: Statement, shape: Shape, parts: int) -> list[int]:
+    """The channels of each part of ``split N:`` (N equal parts) or ``split a b ...:``
+    (those sizes, which must add up to the input's channels), one part per branch."""
+    args = statement.args
+    words = [t.lower for t in args]
+    if not args or not all(w.isascii() and w.isdigit() and int(w) > 0 for w in words):
+        bad = next((t for t in args if not (t.lower.isdigit() and int(t.lower) > 0)), None)
+        raise statement.error(
+            "split needs the number of equal parts, or the size of each part",
+            bad,
+            hint="split 2: (two halves) or split 24 40: (24 and 40 channels)",
+        )
+    c = shape[-1]
+    if len(args) == 1:
+        count = int(words[0])
+        if c % count:
+            raise statement.error(
+                f"split {count}: the input's {c:,} channels do not split into {count} equal parts",
+                args[0],
+                hint=f"give the sizes instead, e.g. split {c // count} {c - c // count}:"
+                if count == 2
+                else "give the size of each part",
+            )
+        sizes = [c // count] * count
+    else:
+        sizes = [int(w) for w in words]
+        if sum(sizes) != c:
+            raise statement.error(
+                f"split sizes {' + '.join(words)} = {sum(sizes):,}, but the input has "
+                f"{c:,} channels",
+                args[0],
+                hint="the parts must add up to the channels",
+            )
+    if len(sizes) != parts:
+        raise statement.error(
+            f"split makes {len(sizes)} parts but has {parts} branch{'es' * (parts != 1)}",
+            args[0],
+            hint="one branch: block per part",
+        )
+    return sizes
+
+
+def _check_gate(statement: Statement, shape: Shape, gate: Shape) -> None:
+    """``scale:``'s gate broadcasts over its input: each dimension equal, or 1 (a 1×1×C
+    gate over H×W×C, as squeeze-and-excitation makes)."""
+    fits = len(gate) == len(shape) and all(g in (1, v) for g, v in zip(gate, shape, strict=True))
+    if not fits:
+        raise statement.error(
+            f"scale: the input is {format_shape(shape)} but the gate (the body's output) is "
+            f"{format_shape(gate)}; they do not broadcast",
+            hint="each dimension of the gate must equal the input's or be 1 "
+            f"(e.g. 1×1×{shape[-1]}: gap, then convs back to {shape[-1]} channels)",
+        )
+
+
 def _merge_text(kind: str, paths: list[tuple[str, tuple[Statement, ...]]]) -> str:
     """What a merge row shows in the layer column: ``add: body + shortcut``."""
     if kind == "residual":
         return "add: body + " + ("shortcut" if paths[1][1] else "input")
+    if kind == "scale":
+        return "mul: input × body"
+    if kind == "split":
+        return "concat: " + " + ".join(label for label, _ in paths)
     return f"{kind}: " + " + ".join(label for label, _ in paths)
 
 
@@ -481,7 +974,7 @@ def _merged_shape(
 ) -> Shape:
     first = shapes[0]
     for label, shape in zip(labels[1:], shapes[1:], strict=True):
-        if kind == "concat":
+        if kind in ("concat", "split"):
             agree = len(shape) == len(first) and shape[:-1] == first[:-1]
             what = _("height and width") if len(first) == 3 else _("spatial size")
         else:
@@ -502,7 +995,7 @@ def _merged_shape(
                     what=what,
                 ),
             )
-    if kind == "concat":
+    if kind in ("concat", "split"):
         return (*first[:-1], sum(s[-1] for s in shapes))
     return first
 

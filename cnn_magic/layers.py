@@ -14,6 +14,7 @@ Every size is an exact integer.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, ClassVar, NamedTuple, Protocol
 
@@ -55,6 +56,13 @@ class Args(NamedTuple):
     bias: bool | None = None
     rounding: str | None = None  # the layer's own "floor"/"ceil", if written
     activation: str | None = None  # a trailing activation: "conv 6 k5 relu"
+    factor: int | None = None  # pixelshuffle, pixelunshuffle
+    top: int | None = None  # pad and crop: per side, as written
+    bottom: int | None = None
+    left: int | None = None
+    right: int | None = None
+    sides: tuple[tuple[int, int], ...] | None = None  # pad, crop: (before, after) per axis
+    pool_row: int | None = None  # maxunpool: the row of the max pooling it undoes
     frozen: bool | None = None  # "frozen": its parameters are not trained
 
 
@@ -77,6 +85,10 @@ ARGUMENTS: dict[str, ArgSpec] = {
     "bias": ArgSpec(False, 0, KEY_FORMS["bias"]),
     "rounding": ArgSpec(False, 0, KEY_FORMS["rounding"]),
     "mode": ArgSpec(False, 0, KEY_FORMS["mode"]),
+    "top": ArgSpec(False, 0, KEY_FORMS["top"]),
+    "bottom": ArgSpec(False, 0, KEY_FORMS["bottom"]),
+    "left": ArgSpec(False, 0, KEY_FORMS["left"]),
+    "right": ArgSpec(False, 0, KEY_FORMS["right"]),
     "activation": ArgSpec(False, 0, "relu, softmax, ..."),
     "frozen": ArgSpec(False, 0, KEY_FORMS["frozen"]),
 }
@@ -87,8 +99,8 @@ class Number(NamedTuple):
     """The schema of a layer's bare number (``conv 6``, ``dropout 0.5``, ``upsample 2``).
 
     ``kind``: ``count`` (one whole number ≥ 1), ``sizes`` (whole numbers ≥ 1, one per
-    dimension or one for all), ``fraction`` (a number in [0, 1]) or ``real`` (any
-    number ≥ 0); ``field`` is the :class:`Args` field it fills.
+    dimension or one for all), ``extents`` (the same, ≥ 0), ``fraction`` (a number in
+    [0, 1]) or ``real`` (any number ≥ 0); ``field`` is the :class:`Args` field it fills.
     """
 
     field: str
@@ -320,12 +332,14 @@ class Rule:
         spec = self.number
         assert spec is not None  # checked by the caller
         numbers = value if isinstance(value, tuple) else ()
-        if spec.kind in ("count", "sizes"):
+        if spec.kind in ("count", "sizes", "extents"):
             whole = all(isinstance(v, int) for v in numbers)
             field = _FIELD_WORDS.get(spec.field, spec.field.replace("_", " "))
             noun = _("size") if spec.kind == "count" else _(field)
+            least = 0 if spec.kind == "extents" else 1
+            at_least = _("whole numbers ≥ {least}").format(least=least)
             if not whole or (spec.kind == "count" and len(numbers) != 1):
-                must = _("a whole number") if spec.kind == "count" else _("whole numbers ≥ 1")
+                must = _("a whole number") if spec.kind == "count" else at_least
                 raise statement.error(
                     _("'{text}': {op}'s {noun} must be {what}").format(
                         text=token.text, op=op, noun=noun, what=must
@@ -333,8 +347,8 @@ class Rule:
                     token,
                     hint=_(spec.hint),
                 )
-            if min(numbers) < 1:
-                what = _("at least 1") if spec.kind == "count" else _("whole numbers ≥ 1")
+            if min(numbers) < least:
+                what = _("at least 1") if spec.kind == "count" else at_least
                 raise statement.error(
                     _("'{text}': {op}'s {noun} must be {what}").format(
                         text=token.text, op=op, noun=noun, what=what
@@ -1527,6 +1541,9 @@ class Merge(Rule):
             self.cost_text = N_(
                 "branches − 1 additions per output element (residual and add blocks)"
             )
+        elif name == "mul":
+            self.meaning = N_("the input times a gate broadcast over it (scale: blocks)")
+            self.cost_text = N_("1 multiplication per output element (scale blocks)")
         else:
             self.meaning = "channel concatenation of branches"
 
@@ -1541,12 +1558,467 @@ class Merge(Rule):
         return [Worked("C_{out}", "C_out", plus(*channels), layer.out_shape[-1], note)]
 
     def ops_term(self, layer: Layer) -> Term | None:
-        if self.name != "add":
+        if self.name not in ("add", "mul"):
             return None
         return times(num(len(layer.branches) - 1), *_nums(layer.out_shape))
 
     def torch(self, nn: Any, layer: Layer) -> list[Module]:
         raise NotImplementedError("merge rows are whole blocks: torch_export builds them")
+
+
+# --------------------------------------------------------------------------- modern layers
+# The layers that networks taught today add: normalisations over channels or groups,
+# a learned per-channel scale, channel and pixel rearrangements, resizing, padding and
+# cropping. None of them has MACs; "all ops" counts their elementwise work.
+
+
+def _map_only(site: Site, shape: Shape, op: str) -> int:
+    """Spatial dimensions of a feature map (a vector is refused, naming the layer)."""
+    if len(shape) == 1:
+        raise site.error(
+            f"{op} needs a feature map, but its input is a vector of {shape[0]:,}",
+            hint=f"{op} comes before flatten/fc",
+        )
+    return len(shape) - 1
+
+
+def _divides(site: Site, op: str, what: str, value: int, by: int, name: str | None) -> None:
+    """``value`` must be a multiple of ``by`` (channels and groups, sizes and factors)."""
+    if value % by:
+        raise site.error(
+            f"{op}: {what} {value:,} is not a multiple of {by:,}",
+            name,
+            hint=f"divisors of {value:,}: " + _divisors_hint(value).removeprefix("divisors: "),
+        )
+
+
+class Norm(Rule):
+    """A normalisation with statistics over part of each sample and a learned scale and
+    shift per channel (γ, β): ``layernorm`` over the channels at each position (as
+    ConvNeXt and transformers use it), ``groupnorm G`` over groups of C/G channels and
+    all positions, ``instancenorm`` over each channel's positions (affine only with
+    ``affine``, as PyTorch's default). 7 operations per element: mean 1, variance 2,
+    normalise 2, scale and shift 2 (5 without γ and β)."""
+
+    family = "norm"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.usage = {
+            "layernorm": "layernorm",
+            "groupnorm": "groupnorm G",
+            "instancenorm": "instancenorm [affine]",
+        }[name]
+        self.meaning = {
+            "layernorm": "layer norm over the channels at each position (ConvNeXt's)",
+            "groupnorm": "group norm: statistics over C/G channels and all positions",
+            "instancenorm": "instance norm: statistics over each channel's positions",
+        }[name]
+        self.params_text = "2·C" if name != "instancenorm" else "0 (affine: 2·C)"
+        self.cost_text = (
+            "7 per element (mean 1, variance 2, normalise 2, scale and shift 2)"
+            if name != "instancenorm"
+            else "5 per element (mean 1, variance 2, normalise 2; affine: + 2)"
+        )
+        if name == "groupnorm":
+            self.number = Number("groups", "count", True, None, "groupnorm G: G groups")
+        if name == "instancenorm":
+            self.words = ("affine",)
+            self.dims = (1, 2, 3)
+        self.aliases = {"layernorm": ("ln",), "groupnorm": (), "instancenorm": ()}[name]
+        if name == "instancenorm":
+            self.dim_aliases = {f"instancenorm{d}d": (d,) for d in (1, 2, 3)}
+
+    def affine(self, layer_args: Args | None) -> bool:
+        return self.name != "instancenorm" or (
+            layer_args is not None and layer_args.mode == "affine"
+        )
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        c = shape[-1]
+        per_statistic = c  # layernorm: the channels at one position
+        if self.name == "groupnorm":
+            groups = args.groups
+            if groups is None:
+                raise site.error("groupnorm needs its number of groups", hint="groupnorm 32")
+            _divides(site, "groupnorm", "the channel count", c, groups, "groups")
+            per_statistic = c // groups * elements(_spatial(shape))
+        elif self.name == "instancenorm":
+            self.feature_map(site, shape, "instancenorm")
+            per_statistic = elements(_spatial(shape))
+        if per_statistic < 2 and self.name != "layernorm":
+            # PyTorch refuses to normalise a single value (its variance is undefined)
+            raise site.error(
+                f"{self.name} would normalise single values: {format_shape(shape)} gives one "
+                "value per statistic",
+                hint="PyTorch needs more than one value per group or channel",
+            )
+        affine = self.affine(args)
+        per_element = 7 if affine else 5
+        return Step(
+            shape,
+            c if affine else 0,
+            c if affine else 0,
+            ops=per_element * elements(shape),
+            args=args,
+        )
+
+    def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
+        if not self.affine(layer.args):
+            return [], []
+        return [times(num(2), num(layer.in_shape[-1]))], ["γ and β for each channel"]
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        return times(num(7 if self.affine(layer.args) else 5), *_nums(layer.out_shape))
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        c = layer.in_shape[-1]
+        if self.name == "layernorm":
+            return [_torch_helpers(nn).ChannelsLast(nn.LayerNorm(c))]
+        if self.name == "groupnorm":
+            assert layer.args is not None and layer.args.groups is not None
+            return [nn.GroupNorm(layer.args.groups, c)]
+        dims = len(layer.in_shape) - 1
+        return [getattr(nn, f"InstanceNorm{dims}d")(c, affine=self.affine(layer.args))]
+
+
+class LayerScale(Rule):
+    """A learned factor per channel, γ·x (ConvNeXt's layer scale): C parameters, one
+    multiplication per element."""
+
+    name = family = "layerscale"
+    usage = "layerscale"
+    meaning = "one learned factor per channel (ConvNeXt's layer scale)"
+    params_text = "C"
+    cost_text = "1 per element (multiply)"
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        return Step(shape, shape[-1], ops=elements(shape), args=args)
+
+    def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
+        return [num(layer.in_shape[-1])], ["γ for each channel"]
+
+    def ops_term(self, layer: Layer) -> Term | None:
+        return product_of(layer.out_shape)
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        return [_torch_helpers(nn).LayerScale(layer.in_shape[-1], len(layer.in_shape) - 1)]
+
+
+class ChannelShuffle(Rule):
+    """ShuffleNet's channel shuffle: C = G·c channels as G groups of c, transposed, so
+    channel i of group g moves to i·G + g. Shape unchanged; no cost (values move)."""
+
+    name = family = "channelshuffle"
+    usage = "channelshuffle G"
+    meaning = "channels regrouped: G groups interleaved (ShuffleNet)"
+    number = Number("groups", "count", True, None, "channelshuffle 2: 2 groups")
+    dims = (1, 2, 3)
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        _map_only(site, shape, "channelshuffle")
+        if args.groups is None:
+            raise site.error("channelshuffle needs its number of groups", hint="channelshuffle 2")
+        _divides(site, "channelshuffle", "the channel count", shape[-1], args.groups, "groups")
+        return Step(shape, args=args)
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        return []
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        assert layer.args is not None and layer.args.groups is not None
+        return [nn.ChannelShuffle(layer.args.groups)]
+
+
+class PixelShuffle(Rule):
+    """Sub-pixel rearrangement: ``pixelshuffle R`` turns H×W×C·R² into H·R×W·R×C (each
+    group of R² channels becomes an R×R patch); ``pixelunshuffle R`` is the inverse."""
+
+    family = "shuffle"
+    dims = (2,)
+
+    def __init__(self, inverse: bool) -> None:
+        self.inverse = inverse
+        self.name = "pixelunshuffle" if inverse else "pixelshuffle"
+        self.usage = f"{self.name} R"
+        self.meaning = (
+            "H×W×C → H/R×W/R×C·R² (space to depth)"
+            if inverse
+            else "H×W×C·R² → H·R×W·R×C (depth to space)"
+        )
+        self.number = Number("factor", "count", True, None, f"{self.name} 2: the factor R")
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        r = args.factor
+        if r is None:
+            raise site.error(f"{self.name} needs its factor", hint=f"{self.name} 2")
+        if len(shape) != 3:  # PyTorch's pixel shuffles work on H×W planes only
+            raise site.error(
+                f"{self.name} needs a feature map of two dimensions (H×W×C), but its input "
+                f"is {format_shape(shape)}",
+                hint="pixel shuffles rearrange 2-D maps",
+            )
+        h, w, c = shape
+        if self.inverse:
+            for size, what in ((h, "height"), (w, "width")):
+                _divides(site, self.name, f"the {what}", size, r, "factor")
+            return Step((h // r, w // r, c * r * r), args=args)
+        _divides(site, self.name, "the channel count", c, r * r, "factor")
+        return Step((h * r, w * r, c // (r * r)), args=args)
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        assert layer.args is not None and layer.args.factor is not None
+        r = num(layer.args.factor)
+        (h, w, c), (ho, wo, co) = layer.in_shape, layer.out_shape
+        if self.inverse:
+            sizes = [
+                Worked("H_{out}", "H_out", rounded(num(h), r, "floor"), ho),
+                Worked("W_{out}", "W_out", rounded(num(w), r, "floor"), wo),
+            ]
+            return [*sizes, Worked("C_{out}", "C_out", times(num(c), r, r), co)]
+        return [
+            Worked("H_{out}", "H_out", times(num(h), r), ho),
+            Worked("W_{out}", "W_out", times(num(w), r), wo),
+            Worked("C_{out}", "C_out", rounded(num(c), times(r, r), "floor"), co),
+        ]
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        assert layer.args is not None and layer.args.factor is not None
+        cls = nn.PixelUnshuffle if self.inverse else nn.PixelShuffle
+        return [cls(layer.args.factor)]
+
+
+class MaxUnpool(Rule):
+    """``maxunpool POOL`` undoes the labelled max pooling POOL: each value goes back to
+    where the maximum was, zeros elsewhere; the output has POOL's input size (PyTorch's
+    ``MaxUnpool`` with POOL's indices and ``output_size``). No parameters, no cost."""
+
+    name = family = "maxunpool"
+    usage = "maxunpool POOL"
+    meaning = "back to the size before POOL, a labelled maxpool (SegNet's decoder)"
+    dims = (1, 2, 3)
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        # with its label, the evaluator makes the row (it needs the pooling's own row)
+        raise site.error(
+            "maxunpool needs the label of the max pooling it undoes",
+            hint="p1: maxpool k2 ... then maxunpool p1",
+        )
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        names = SPATIAL_NAMES[len(layer.out_shape) - 1]
+        note = "the size before the max pooling it undoes"
+        return [
+            Worked(f"{n}_{{out}}", f"{n}_out", None, v, note)
+            for n, v in zip(names, layer.out_shape, strict=False)
+        ]
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        assert layer.args is not None and layer.args.kernel is not None
+        dims = len(layer.out_shape) - 1
+        padding = layer.args.padding if isinstance(layer.args.padding, tuple) else 0
+        cls = getattr(nn, f"MaxUnpool{dims}d")
+        return [cls(layer.args.kernel, layer.args.stride, padding)]
+
+
+_SIDE_KEYS = ("top", "bottom", "left", "right")
+
+
+def _keyed_sides(site: Site, args: Args, dims: int, op: str) -> tuple[tuple[int, int], ...] | None:
+    """(before, after) per spatial axis from top=/bottom= (the height) and left=/right=
+    (the width), as PyTorch's ``ZeroPad2d((left, right, top, bottom))``; None if none."""
+    keyed = [k for k in _SIDE_KEYS if getattr(args, k) is not None]
+    if not keyed:
+        return None
+    if dims == 3 or (dims == 1 and any(k in keyed for k in ("top", "bottom"))):
+        raise site.error(
+            f"{op}: top and bottom, left and right name the sides of a 2-D map "
+            "(left and right of a 1-D one)",
+            keyed[0],
+            hint=f"write one number per dimension: {op} 1x1x1",
+        )
+    width = (args.left or 0, args.right or 0)
+    return ((args.top or 0, args.bottom or 0), width) if dims == 2 else (width,)
+
+
+def _sides_lines(layer: Layer, sign: str) -> list[Worked]:
+    """H_out = H + top + bottom (pad) or H − top − bottom (crop), per spatial axis."""
+    assert layer.args is not None and layer.args.sides is not None
+    names = SPATIAL_NAMES[len(layer.in_shape) - 1]
+    lines = []
+    for name, size, (before, after), out in zip(
+        names, layer.in_shape, layer.args.sides, layer.out_shape, strict=False
+    ):
+        term = (
+            plus(num(size), num(before), num(after))
+            if sign == "+"
+            else minus(minus(num(size), num(before)), num(after))
+        )
+        lines.append(Worked(f"{name}_{{out}}", f"{name}_out", term, out))
+    return lines
+
+
+_PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class Pad(Rule):
+    """Padding on each side: ``pad P`` (every side), ``pad PHxPW`` (per dimension) or
+    ``pad top= bottom= left= right=``; ``zeros`` (default), ``reflect``, ``replicate`` or
+    ``circular``, as PyTorch's padding modules. out = H + before + after; no cost."""
+
+    name = family = "pad"
+    usage = "pad P [reflect]"
+    meaning = (
+        "padding: P on every side, PHxPW per dimension, or top= bottom= left= right=; "
+        "zeros (default), reflect, replicate or circular"
+    )
+    number = Number("padding", "extents", False, None, "pad 1, pad 1x2 or pad top=0 bottom=1")
+    accepts = frozenset(_SIDE_KEYS)
+    words = _PAD_MODES
+    dims = (1, 2, 3)
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        dims = _map_only(site, shape, "pad")
+        sides = _keyed_sides(site, args, dims, "pad")
+        if sides is not None and args.padding is not None:
+            raise site.error("pad: give the sizes by number or by side, not both", "padding")
+        if sides is None:
+            if args.padding is None:
+                raise site.error(
+                    "pad needs its sizes", hint=self.number.hint if self.number else None
+                )
+            args = self.resolve(site, args, dims)
+            assert isinstance(args.padding, tuple)
+            sides = tuple((p, p) for p in args.padding)
+        mode = args.mode or "zeros"
+        for size, (before, after) in zip(_spatial(shape), sides, strict=True):
+            largest = max(before, after)
+            # PyTorch: reflection needs a pad below the size, circular at most the size
+            if (mode == "reflect" and largest >= size) or (mode == "circular" and largest > size):
+                limit = "less than" if mode == "reflect" else "at most"
+                raise site.error(
+                    f"{mode} padding {largest} must be {limit} the input size {size}",
+                    "mode",
+                    hint="zeros or replicate padding has no such limit",
+                )
+        out = (*(v + b + a for v, (b, a) in zip(_spatial(shape), sides, strict=True)), shape[-1])
+        return Step(out, args=args._replace(sides=sides, mode=mode))
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        return _sides_lines(layer, "+")
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        assert layer.args is not None and layer.args.sides is not None
+        flat: list[int] = []
+        for before, after in reversed(layer.args.sides):  # PyTorch lists the last axis first
+            flat += [before, after]
+        dims = len(layer.in_shape) - 1
+        kind = {"zeros": "Zero", "reflect": "Reflection", "replicate": "Replication"}.get(
+            layer.args.mode or "zeros", "Circular"
+        )
+        return [getattr(nn, f"{kind}Pad{dims}d")(tuple(flat))]
+
+
+class Crop(Rule):
+    """Cropping: ``crop HxW`` keeps the centre H×W (top = ⌊(H_in − H)/2⌋, as U-Net crops
+    its skips), ``crop top= bottom= left= right=`` removes that much from each side.
+    out = H − before − after; no cost."""
+
+    name = family = "crop"
+    usage = "crop HxW"
+    meaning = "keeps the centre H×W, or removes top= bottom= left= right= rows and columns"
+    number = Number("output_size", "sizes", False, None, "crop 56x56 or crop top=1 left=1")
+    accepts = frozenset(_SIDE_KEYS)
+    dims = (1, 2, 3)
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        dims = _map_only(site, shape, "crop")
+        spatial = _spatial(shape)
+        sides = _keyed_sides(site, args, dims, "crop")
+        if sides is not None and args.output_size is not None:
+            raise site.error("crop: give the size or the sides, not both", "output_size")
+        if sides is None:
+            if args.output_size is None:
+                raise site.error("crop needs a size or sides", hint="crop 56x56, or crop top=2")
+            args = self.resolve(site, args, dims)
+            assert args.output_size is not None
+            if any(t > v for t, v in zip(args.output_size, spatial, strict=True)):
+                raise site.error(
+                    f"crop to {'×'.join(map(str, args.output_size))} is larger than the input "
+                    f"{format_shape(shape)}",
+                    "output_size",
+                    hint="a crop keeps part of the map; pad makes it larger",
+                )
+            sides = tuple(
+                ((v - t) // 2, v - t - (v - t) // 2)
+                for v, t in zip(spatial, args.output_size, strict=True)
+            )
+        out = tuple(v - b - a for v, (b, a) in zip(spatial, sides, strict=True))
+        if min(out) < 1:
+            raise site.error(
+                f"crop leaves nothing of {format_shape(shape)}",
+                hint="crop less than the map's size",
+            )
+        return Step((*out, shape[-1]), args=args._replace(sides=sides))
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        return _sides_lines(layer, "−")
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        assert layer.args is not None and layer.args.sides is not None
+        return [_torch_helpers(nn).Crop(layer.args.sides)]
+
+
+@functools.cache
+def _torch_helpers(nn: Any) -> Any:
+    """The small modules PyTorch lacks, made once on first use (torch stays optional)."""
+    import torch
+
+    class ChannelsLast(nn.Module):  # type: ignore[misc]
+        """Apply ``inner`` with the channels last: LayerNorm over the channels of a map."""
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: Any) -> Any:
+            if x.dim() == 2:
+                return self.inner(x)
+            order = (0, *range(2, x.dim()), 1)
+            back = (0, x.dim() - 1, *range(1, x.dim() - 1))
+            return self.inner(x.permute(order)).permute(back)
+
+    class LayerScale(nn.Module):  # type: ignore[misc]
+        """γ · x with one learned γ per channel."""
+
+        def __init__(self, channels: int, dims: int) -> None:
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones((channels,) + (1,) * dims))
+
+        def forward(self, x: Any) -> Any:
+            return x * self.weight
+
+    class Crop(nn.Module):  # type: ignore[misc]
+        """Keep x[..., before : size − after] along each spatial axis."""
+
+        def __init__(self, sides: tuple[tuple[int, int], ...]) -> None:
+            super().__init__()
+            self.sides = sides
+
+        def forward(self, x: Any) -> Any:
+            index = [slice(None), slice(None)]
+            for axis, (before, after) in enumerate(self.sides, start=2):
+                index.append(slice(before, x.shape[axis] - after))
+            return x[tuple(index)]
+
+    class Namespace:
+        pass
+
+    space = Namespace()
+    space.ChannelsLast = ChannelsLast  # type: ignore[attr-defined]
+    space.LayerScale = LayerScale  # type: ignore[attr-defined]
+    space.Crop = Crop  # type: ignore[attr-defined]
+    return space
 
 
 _HINT = {
@@ -1578,6 +2050,7 @@ _ACTIVATIONS = (
     Activation("silu", 4, N_("negate, exp, add, divide"), "SiLU", aliases=("swish",)),
     Activation("hardswish", 5, N_("add, max, min, multiply, divide"), "Hardswish"),
     Activation("sigmoid", 4, N_("negate, exp, add, divide"), "Sigmoid"),
+    Activation("hardsigmoid", 4, N_("add, max, min, divide"), "Hardsigmoid"),
     Activation("tanh", 1, N_("one transcendental"), "Tanh"),
     Activation("softmax", 3, N_("exp, share of the sum, divide"), "Softmax"),
 )
@@ -1600,10 +2073,21 @@ RULES: dict[str, Rule] = {
         Dropout(),
         Lrn(),
         Identity(),
+        Norm("layernorm"),
+        Norm("groupnorm"),
+        Norm("instancenorm"),
+        LayerScale(),
+        ChannelShuffle(),
+        PixelShuffle(inverse=False),
+        PixelShuffle(inverse=True),
         Upsample(),
+        Pad(),
+        Crop(),
+        MaxUnpool(),
         *_ACTIVATIONS,
         Merge("add"),
         Merge("concat"),
+        Merge("mul"),
     )
 }
 """Every layer kind by its canonical name (``Layer.op``), merge rows included."""

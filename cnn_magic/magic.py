@@ -26,6 +26,7 @@ from traitlets import Bool, Enum, observe
 from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .dsl import lines
 from .errors import CNNError
+from .evaluate import declared_rounding
 from .i18n import LANGUAGES, _, check_language, language, set_language
 from .results import Network
 from .sliders import SliderView, is_range, parse_ranges
@@ -224,6 +225,8 @@ class CnnMagic(Magics):
         offset = 0
         try:
             text, rounding, offset = self._source(args, inline, cell)
+            # an explicit --rounding, else the text's rounding statement, else the default
+            rounding = args.rounding or declared_rounding(text) or rounding
             if args.quiz is not None:
                 self._quiz(args, text, rounding)
                 return
@@ -333,8 +336,7 @@ class CnnMagic(Magics):
         if args.file:
             return read_file(os.path.expanduser(args.file)), self.rounding, 0
         if args.example:
-            text, declared = _example(args.example)
-            return text, declared, 0
+            return _example(args.example), self.rounding, 0
         if args.model or args.onnx:
             namespace = self.shell.user_ns if self.shell is not None else {}
             return _imported(namespace, args), "floor", 0
@@ -490,11 +492,11 @@ def _takes_value(option: str, following: str | None) -> bool:
     return nargs != 0 and not (nargs == "?" and _OPTION.match(following))
 
 
-def _example(name: str) -> tuple[str, str]:
-    """An example network's text and the rounding its file declares."""
+def _example(name: str) -> str:
+    """An example network's text."""
     from . import examples
 
-    return examples.text(name), examples.rounding(name)
+    return examples.text(name)
 
 
 SHELL_NAMES = frozenset(

@@ -44,6 +44,10 @@ class Layer(NamedTuple):
     receptive_field: tuple[ReceptiveField, ...] | None = None  # per spatial dimension
     branches: tuple[Shape, ...] = ()  # merge rows (add, concat): the shapes merged
     args: Args | None = None  # the typed arguments its rule read, defaults filled in
+    # references: the rows whose outputs it reads instead of the previous one (-1: the
+    # input); a layer written with from=LABEL reads one, a merge of labels several
+    reads: tuple[int, ...] = ()
+    shared: int = -1  # a reused layer: the row whose weights it uses (its params count there)
 
     @property
     def params(self) -> int:
@@ -101,13 +105,14 @@ class Network:
     (and the ``inspect`` it pulls in) was a third of ``import cnn_magic``.
     """
 
-    __slots__ = ("blocks", "input_shape", "layers", "rounding", "text")
+    __slots__ = ("blocks", "declared_rounding", "input_shape", "layers", "rounding", "text")
 
     text: str
     rounding: Rounding
     input_shape: Shape
     layers: tuple[Layer, ...]
     blocks: tuple[Block, ...]
+    declared_rounding: Rounding | None  # what the text's `rounding` statement says
 
     def __init__(
         self,
@@ -116,6 +121,7 @@ class Network:
         input_shape: Shape,
         layers: tuple[Layer, ...],
         blocks: tuple[Block, ...] = (),
+        declared_rounding: Rounding | None = None,
     ) -> None:
         setter = object.__setattr__  # the fields are set once, here
         setter(self, "text", text)
@@ -123,6 +129,7 @@ class Network:
         setter(self, "input_shape", input_shape)
         setter(self, "layers", layers)
         setter(self, "blocks", blocks)
+        setter(self, "declared_rounding", declared_rounding)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Network is immutable: cannot set {name!r}")
@@ -130,8 +137,17 @@ class Network:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"a Network is immutable: cannot delete {name!r}")
 
-    def _fields(self) -> tuple[str, Rounding, Shape, tuple[Layer, ...], tuple[Block, ...]]:
-        return (self.text, self.rounding, self.input_shape, self.layers, self.blocks)
+    def _fields(
+        self,
+    ) -> tuple[str, Rounding, Shape, tuple[Layer, ...], tuple[Block, ...], Rounding | None]:
+        return (
+            self.text,
+            self.rounding,
+            self.input_shape,
+            self.layers,
+            self.blocks,
+            self.declared_rounding,
+        )
 
     def replace(self, **changes: Any) -> Network:
         """A copy with some fields changed: ``net.replace(layers=...)``."""
@@ -141,6 +157,7 @@ class Network:
             "input_shape": self.input_shape,
             "layers": self.layers,
             "blocks": self.blocks,
+            "declared_rounding": self.declared_rounding,
         }
         unknown = set(changes) - set(fields)
         if unknown:
@@ -159,7 +176,35 @@ class Network:
 
     @property
     def output_shape(self) -> Shape:
-        return self.layers[-1].out_shape if self.layers else self.input_shape
+        """The main output's shape (side outputs are in :attr:`side_outputs`)."""
+        layers = self.main.layers
+        return layers[-1].out_shape if layers else self.input_shape
+
+    @property
+    def inputs(self) -> tuple[tuple[str, Shape], ...]:
+        """(name, shape) of each input, in order: ``input`` for the first unless labelled."""
+        more = tuple((b.name, b.out_shape) for b in self.blocks if b.kind == "input")
+        return (("input", self.input_shape), *more)
+
+    @property
+    def side_outputs(self) -> tuple[tuple[str, Shape], ...]:
+        """(name, shape) of each side output (``side:`` block), in order."""
+        return tuple((b.name, b.out_shape) for b in self.blocks if b.kind == "side")
+
+    @property
+    def main(self) -> Network:
+        """The network without its side outputs: what runs at inference when auxiliary
+        heads are only for training (GoogLeNet as torchvision ships it)."""
+        sides = [(b.first, b.stop) for b in self.blocks if b.kind == "side"]
+        if not sides:
+            return self
+        keep = [i for i in range(len(self.layers)) if not any(lo <= i < hi for lo, hi in sides)]
+        blocks = [
+            b._replace(first=sum(i < b.first for i in keep), stop=sum(i < b.stop for i in keep))
+            for b in self.blocks
+            if not any(lo <= b.first and b.stop <= hi for lo, hi in sides)
+        ]
+        return self.replace(layers=tuple(self.layers[i] for i in keep), blocks=tuple(blocks))
 
     @property
     def weights(self) -> int:

@@ -98,7 +98,7 @@ def rows(
                 Row(
                     "block",
                     block.name,
-                    f"{block.kind}:",
+                    "input" if block.kind == "input" else f"{block.kind}:",
                     block.depth,
                     format_shape(block.in_shape),
                     format_shape(block.out_shape),
@@ -165,12 +165,51 @@ def count_label(convention: str, all_ops: bool = False) -> str:
 def conventions_text(net: Network, convention: str, all_ops: bool) -> list[str]:
     """The sentences printed under every table: what was counted, and how."""
     checked = check_convention(convention)
-    lines = [
-        _(CONVENTION_TEXT[checked]),
-        _(SCOPE_TEXT[bool(all_ops)]),
-        _(ROUNDING_TEXT[net.rounding]),
-    ]
-    return lines + trainable_text(net)
+    sentences = [_(CONVENTION_TEXT[checked]), _(SCOPE_TEXT[bool(all_ops)]), rounding_text(net)]
+    if net.side_outputs:
+        sentences.append(side_text(net, checked, bool(all_ops)))
+    return sentences + trainable_text(net)
+
+
+def side_text(net: Network, convention: str, all_ops: bool) -> str:
+    """The sentence that tells side outputs apart: counted in the totals, and the totals
+    without them (``net.main``, the network as run at inference).
+
+    >>> from .evaluate import evaluate
+    >>> net = evaluate("input 4x4x2\\naux: side:\\n  fc 3\\nconv 1 k1")
+    >>> print(side_text(net, "macs", False))
+    side outputs aux (3) are counted in the totals; without them: 3 params, 32 MACs
+    """
+    main = net.main
+    names = ", ".join(f"{name} ({format_shape(shape)})" for name, shape in net.side_outputs)
+    return _(
+        "side outputs {names} are counted in the totals; without them: "
+        "{params} params, {count} {label}"
+    ).format(
+        names=names,
+        params=f"{main.params:,}",
+        count=f"{main.total(convention, all_ops=all_ops):,}",
+        label=count_label(convention, all_ops),
+    )
+
+
+def rounding_text(net: Network, short: bool = False) -> str:
+    """The rounding sentence, saying so when an option overrode the text's statement.
+
+    >>> from .evaluate import evaluate
+    >>> rounding_text(evaluate("rounding floor; input 8x8x1; conv 2 k3", "ceil"), short=True)
+    'ceil rounding (an option; the text says floor): everything rounds up'
+    """
+    text = _((ROUNDING_SHORT if short else ROUNDING_TEXT)[net.rounding])
+    declared = net.declared_rounding
+    if declared is not None and declared != net.rounding:
+        name = _("{rounding} rounding").format(rounding=net.rounding)
+        said = _("{name} (an option; the text says {declared})").format(
+            name=name, declared=declared
+        )
+        # every rounding sentence starts with its name: the remark follows the name
+        text = said + text[len(name) :] if text.startswith(name) else f"{said}: {text}"
+    return text
 
 
 def trainable_text(net: Network) -> list[str]:
@@ -291,7 +330,7 @@ def header_lines(
     words = [
         _(CONVENTION_SHORT[check_convention(convention)]),
         _(SCOPE_SHORT[bool(all_ops)]),
-        _(ROUNDING_SHORT[net.rounding]),
+        rounding_text(net, short=True),
     ]
     return [numbers, " · ".join(words)]
 

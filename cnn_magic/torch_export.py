@@ -57,7 +57,18 @@ Module = Any  # torch.nn.Module: torch is optional, so never imported at module 
 RESERVED = ("layer_modules",)
 """Attribute names the exported model uses itself: a child never takes them."""
 
-_CONTAINERS = ("Residual", "Concat", "Add")
+_CONTAINERS = (
+    "Residual",
+    "Concat",
+    "Add",
+    "Scale",
+    "Split",
+    "Side",
+    "Reads",
+    "Tape",
+    "Shared",
+    "Unpool",
+)
 
 
 def _torch() -> tuple[Any, Any]:
@@ -78,18 +89,63 @@ def to_torch(net: Network) -> Module:
     _, nn = _torch()
     builder = _Builder(net, nn)
     model = builder.sequence(0, len(net.layers), 0)
+    for layer in net.layers:  # max unpooling reads the indices its pooling kept
+        if layer.op == "maxunpool" and layer.args is not None and layer.args.pool_row is not None:
+            row = layer.args.pool_row
+            pools = [m for m in builder.modules[row].modules() if "MaxPool" in type(m).__name__]
+            pools[-1].register_forward_hook(_keep_indices(builder.tape, row))
+    read = {i for layer in net.layers for i in layer.reads}
+    if read:  # references: labelled outputs are kept on a tape for the layers that read them
+        for index in read - {-1}:
+            builder.modules[index].register_forward_hook(_keep(builder.tape, index))
+        model = _classes()["Tape"](model, builder.tape)
     model.layer_modules = tuple(builder.modules)
     return model.train(False)  # inference mode: batch norm uses its running buffers
+
+
+def _keep_indices(tape: dict[int, Any], row: int) -> Any:
+    """A hook that keeps where a max pooling found its maxima (as ``return_indices``)."""
+    import torch.nn.functional as F
+
+    def hook(module: Any, inputs: Any, output: Any) -> None:
+        dims = inputs[0].dim() - 2
+        pool = getattr(F, f"max_pool{dims}d")
+        _, indices = pool(
+            inputs[0],
+            module.kernel_size,
+            module.stride,
+            module.padding,
+            module.dilation,
+            module.ceil_mode,
+            return_indices=True,
+        )
+        tape[-1000 - row] = indices  # rows are ≥ 0 and inputs −1, −2, ...: no clash
+
+    return hook
+
+
+def _keep(tape: dict[int, Any], index: int) -> Any:
+    def hook(module: Any, inputs: Any, output: Any) -> None:
+        tape[index] = output
+
+    return hook
 
 
 def input_tensor(net: Network, batch: int = 1) -> Any:
     """Zeros in PyTorch's layout for ``net``'s input: ``(batch, C, *spatial)`` for a map
     (``(batch, C, H, W)`` in 2-D) or ``(batch, N)``."""
+    return input_tensors(net, batch)[0]
+
+
+def input_tensors(net: Network, batch: int = 1) -> tuple[Any, ...]:
+    """Zeros for each of ``net``'s inputs, in order: ``model(*input_tensors(net))``."""
     torch, _ = _torch()
-    shape = net.input_shape
-    if len(shape) == 1:
-        return torch.zeros(batch, *shape)
-    return torch.zeros(batch, shape[-1], *shape[:-1])
+    return tuple(
+        torch.zeros(batch, *shape)
+        if len(shape) == 1
+        else torch.zeros(batch, shape[-1], *shape[:-1])
+        for _, shape in net.inputs
+    )
 
 
 def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[str]:
@@ -100,7 +156,7 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
     torch, _ = _torch()
     with torch.device(device):
         model = to_torch(net) if model is None else model
-        zeros = input_tensor(net)
+        zeros = input_tensors(net)
     shapes: dict[int, tuple[int, ...]] = {}
 
     def hook(index: int) -> Any:
@@ -109,7 +165,7 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
     handles = [m.register_forward_hook(hook(i)) for i, m in enumerate(model.layer_modules)]
     try:
         with torch.no_grad():
-            model(zeros)
+            model(*zeros)
     finally:
         for handle in handles:
             handle.remove()
@@ -121,7 +177,7 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
                 f"{layer.name}: output {format_shape(layer.out_shape)} here, "
                 f"{format_shape(theirs) if theirs else 'never run'} in PyTorch"
             )
-        if layer.op not in ("add", "concat"):  # a merge module holds its whole block
+        if layer.op not in ("add", "concat", "mul") and layer.shared < 0:  # merges hold blocks
             count = sum(p.numel() for p in module.parameters())
             if count != layer.params:
                 problems.append(
@@ -145,8 +201,9 @@ class _Builder:
 
     def __init__(self, net: Network, nn: Any) -> None:
         self.net, self.nn = net, nn
-        self.starts = {(block.first, block.depth): block for block in net.blocks}
+        self.starts = {(b.first, b.depth): b for b in net.blocks if b.kind != "input"}
         self.modules: list[Module] = [None] * len(net.layers)
+        self.tape: dict[int, Any] = {}  # row index (-1: the input) → its latest output
 
     def sequence(self, lo: int, hi: int, depth: int) -> Module:
         """``net.layers[lo:hi]`` at ``depth``, blocks nested, as an ``nn.Sequential``."""
@@ -159,6 +216,10 @@ class _Builder:
             else:
                 layer = self.net.layers[index]
                 name, module = layer.name, self.leaf(layer)
+                if layer.reads:  # from=LABEL, or a merge of labelled outputs
+                    module = _classes()["Reads"](
+                        None if RULES[layer.op].merge else module, layer.op, layer.reads, self.tape
+                    )
                 self.modules[index] = module
                 index += 1
             seq.add_module(_child_name(seq, name), module)
@@ -168,12 +229,20 @@ class _Builder:
         depth = block.depth + 1
         if block.kind in ("repeat", "group"):
             return self.sequence(block.first, block.stop, depth)
-        merge = block.stop - 1  # the add/concat row closes the block
-        paths = {label: self.sequence(lo, hi, depth) for label, lo, hi in self.paths(block)}
         containers = _classes()
+        if block.kind == "side":
+            return containers["Side"](self.sequence(block.first, block.stop, depth))
+        merge = block.stop - 1  # the add/concat/mul row closes the block
+        spans = self.paths(block)
+        paths = {label: self.sequence(lo, hi, depth) for label, lo, hi in spans}
         if block.kind == "residual":
             shortcut = paths.get("shortcut", self.nn.Identity())
             module = containers["Residual"](paths[""], shortcut)
+        elif block.kind == "scale":
+            module = containers["Scale"](paths[""])
+        elif block.kind == "split":
+            sizes = [self.net.layers[lo].in_shape[-1] for _, lo, _ in spans]
+            module = containers["Split"](paths, sizes)
         else:
             module = containers["Concat" if block.kind == "concat" else "Add"](paths)
         self.modules[merge] = module
@@ -207,7 +276,15 @@ class _Builder:
     def leaf(self, layer: Layer) -> Module:
         """The layer's modules, from its rule and typed arguments; a trailing activation
         follows in an ``nn.Sequential``."""
+        if RULES[layer.op].merge:  # a merge of labelled outputs: Reads does the work
+            return None
+        if layer.shared >= 0:  # reused: the very module of the row whose weights it shares
+            original = self.modules[layer.shared]
+            return _classes()["Shared"](getattr(original, "module", None) or original)
         parts = RULES[layer.op].torch(self.nn, layer)
+        if layer.op == "maxunpool" and layer.args is not None and layer.args.pool_row is not None:
+            size = layer.out_shape[:-1]
+            return _classes()["Unpool"](parts[0], self.tape, layer.args.pool_row, size)
         if layer.activation is not None:
             parts += ACTIVATIONS[layer.activation].torch(self.nn, layer)
         module = parts[0] if len(parts) == 1 else self.nn.Sequential(*parts)
@@ -265,7 +342,106 @@ def _classes() -> dict[str, Any]:
             outputs = [branch(x) for branch in self.branches.values()]
             return functools.reduce(operator.add, outputs)  # `+`, as models write it
 
-    classes = {"Residual": Residual, "Concat": Concat, "Add": Add}
+    class Scale(nn.Module):  # type: ignore[misc, name-defined]
+        """``x * gate(x)``, the gate broadcast over x (squeeze-and-excitation)."""
+
+        def __init__(self, gate: Module) -> None:
+            super().__init__()
+            self.gate = gate
+
+        def forward(self, x: Any) -> Any:
+            return x * self.gate(x)
+
+    class Split(Concat):
+        """The channels cut into parts, one per branch, the outputs joined again."""
+
+        def __init__(self, branches: dict[str, Module], sizes: list[int]) -> None:
+            super().__init__(branches)
+            self.sizes = list(sizes)
+
+        def forward(self, x: Any) -> Any:
+            parts = torch.split(x, self.sizes, dim=1)
+            outputs = [b(p) for b, p in zip(self.branches.values(), parts, strict=True)]
+            return torch.cat(outputs, dim=1)
+
+    class Side(nn.Module):  # type: ignore[misc, name-defined]
+        """A side output: runs ``head`` on its input, keeps the result in ``output``
+        and passes the input on unchanged."""
+
+        def __init__(self, head: Module) -> None:
+            super().__init__()
+            self.head = head
+            self.output = None
+
+        def forward(self, x: Any) -> Any:
+            self.output = self.head(x)
+            return x
+
+    class Reads(nn.Module):  # type: ignore[misc, name-defined]
+        """A layer that reads labelled outputs (kept on ``tape`` by hooks) instead of its
+        input: ``module`` on the one it names, or their merge (concat, add or mul)."""
+
+        def __init__(
+            self, module: Module, op: str, reads: tuple[int, ...], tape: dict[int, Any]
+        ) -> None:
+            super().__init__()
+            self.module, self.op, self.reads, self.tape = module, op, tuple(reads), tape
+
+        def forward(self, x: Any) -> Any:
+            values = [self.tape[i] for i in self.reads]
+            if self.module is not None:
+                return self.module(values[0])
+            if self.op == "concat":
+                return torch.cat(values, dim=1)
+            combine = torch.add if self.op == "add" else torch.mul
+            return functools.reduce(combine, values)
+
+    class Unpool(nn.Module):  # type: ignore[misc, name-defined]
+        """Max unpooling with the indices its pooling kept on the tape."""
+
+        def __init__(
+            self, unpool: Module, tape: dict[int, Any], row: int, size: tuple[int, ...]
+        ) -> None:
+            super().__init__()
+            self.unpool, self.tape, self.row, self.size = unpool, tape, row, tuple(size)
+
+        def forward(self, x: Any) -> Any:
+            return self.unpool(x, self.tape[-1000 - self.row], output_size=self.size)
+
+    class Shared(nn.Module):  # type: ignore[misc, name-defined]
+        """Another use of ``module``, its weights shared (counted once by parameters())."""
+
+        def __init__(self, module: Module) -> None:
+            super().__init__()
+            self.module = module
+
+        def forward(self, x: Any) -> Any:
+            return self.module(x)
+
+    class Tape(nn.Module):  # type: ignore[misc, name-defined]
+        """The model, with its input kept on the tape (row −1) for references to it."""
+
+        def __init__(self, model: Module, tape: dict[int, Any]) -> None:
+            super().__init__()
+            self.model, self.tape = model, tape
+
+        def forward(self, *inputs: Any) -> Any:
+            for number, x in enumerate(inputs, start=1):  # rows −1, −2, ...: the inputs
+                self.tape[-number] = x
+            return self.model(inputs[0])
+
+    classes = {
+        "Reads": Reads,
+        "Shared": Shared,
+        "Unpool": Unpool,
+        "Tape": Tape,
+        "Residual": Residual,
+        "Concat": Concat,
+        "Add": Add,
+        "Scale": Scale,
+        "Split": Split,
+        "Side": Side,
+    }
     for name, cls in classes.items():
         cls.__module__, cls.__qualname__ = __name__, name
     return classes

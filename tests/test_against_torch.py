@@ -367,6 +367,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "swish": nn.SiLU,
     "hardswish": nn.Hardswish,
     "sigmoid": nn.Sigmoid,
+    "hardsigmoid": nn.Hardsigmoid,
     "tanh": nn.Tanh,
     "softmax": lambda: nn.Softmax(dim=1),
 }

@@ -19,7 +19,23 @@ ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = {"text": "txt", "markdown": "md", "csv": "csv", "json": "json", "latex": "tex"}
 LIMIT_HINT = "a network file is UTF-8 text of at most 4 MiB\n"
-NAMES = ("alexnet", "lenet5", "mobilenet_v2", "resnet18", "resnet50", "vgg16")
+NAMES = (
+    "alexnet",
+    "convnext_tiny",
+    "densenet121",
+    "efficientnet_b0",
+    "googlenet",
+    "lenet5",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "regnet_y_400mf",
+    "resnet18",
+    "resnet50",
+    "shufflenet_v2_x1_0",
+    "squeezenet1_0",
+    "unet",
+    "vgg16",
+)
 
 
 def run(*argv: str, stdin: str | None = None, command=None) -> subprocess.CompletedProcess:
@@ -123,7 +139,7 @@ def test_list_examples(capsys) -> None:
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == list(NAMES)
-    assert lines[1].startswith("lenet5        LeNet-5 — LeCun et al.")
+    assert lines[5].startswith("lenet5              LeNet-5 — LeCun et al.")  # names padded alike
 
 
 # --------------------------------------------------------------------------- errors
@@ -266,7 +282,7 @@ def test_loader_reads_any_folder(monkeypatch, tmp_path: Path) -> None:
     a rounding line is evaluated under the default."""
     (tmp_path / "tiny.cnn").write_text("# Tiny — a test\ninput 8x8x1\nconv 2 k3\n", "utf-8")
     (tmp_path / "odd.cnn").write_text(
-        "# Odd — a test\n# rounding: ceil\ninput 5x5x1\nmaxpool k2\n", "utf-8"
+        "# Odd — a test\nrounding ceil\ninput 5x5x1\nmaxpool k2\n", "utf-8"
     )
     (tmp_path / "notes.txt").write_text("not a network", "utf-8")
     monkeypatch.setattr(examples, "FOLDER", str(tmp_path))

@@ -210,7 +210,94 @@ conv 256 k5 p2 g2 relu
 elu
 maxpool k3 s2 ceil
 """,
-    # 10 a group line names a stage; an explicit group: too
+    # 10 the rounding statement and the layers of networks taught today
+    """rounding floor
+input 24x20x8
+LN: layernorm
+ln
+groupnorm 4
+instancenorm affine
+instancenorm2d
+layerscale
+channelshuffle 2
+pixelshuffle 2
+pad top=1 bottom=0 left=2 right=1 reflect
+pad 1x2 replicate
+pad 1 circular
+crop 40x36
+crop top=1 bottom=1 left=0 right=2
+pixelunshuffle 2
+upsample 2 bilinear
+upsample 1x2 nearest
+conv 8 k1 hardsigmoid
+""",
+    # 11 1-D and 3-D maps through the same layers
+    "input 3@16\ninstancenorm1d\nupsample 2\npad 1\ncrop 30\ngroupnorm 1\n",
+    "input 2@4x6x6\ninstancenorm3d affine\nupsample 2x1x1\npad 1\ncrop 8x6x6\n",
+    # 13 an SE block, a ShuffleNetV2 unit and an auxiliary head
+    """\
+input 28x28x16
+se: scale:
+  gap
+  conv 4 k1 relu
+  conv 16 k1 hardsigmoid
+unit: split 2:
+  branch:
+    identity
+  branch:
+    conv 8 k1 nobias
+    bn relu
+split 6 10:
+  branch:
+    conv 6 k3 p1
+  branch:
+    scale:
+      gap
+      conv 10 k1 sigmoid
+channelshuffle 4
+aux: side:
+  gap
+  fc 10
+conv 8 k3 s2
+""",
+    # 14 references: from=, merges of labelled outputs, the input's label, a U-Net step
+    """\
+x: input 32x32x4
+enc: conv 8 k3 relu
+q: maxpool k2
+conv 8 k1
+maxunpool q
+maxpool k2
+mid: conv 16 k3 p1 relu
+up: deconv 8 k2 s2
+skip: crop 30x30 from=enc
+cat: concat skip, up
+b: conv 8 k1 from=x
+g: gap from=b
+s: add b, b
+mul s, g
+repeat 2:
+  c: conv 8 k3 p1
+  add c, c
+concat c, c.1
+""",
+    # 15 several inputs, group:, shared weights
+    """\
+left: input 32x32x1
+right: input 32x32x1
+tower: group from=left:
+  conv 8 k3 relu
+  maxpool k2
+  gap
+b: reuse tower from=right
+concat tower, b
+r: group:
+  fc 16 relu
+repeat 2:
+  reuse r
+fc 1 sigmoid
+""",
+    # 16 a group line names a stage; an explicit group: too
     """\
 input 16x16x3
 stage1:
@@ -269,6 +356,52 @@ WORDS = sorted(
         "sigmoid",
         "tanh",
         "softmax",
+        "hardsigmoid",
+        "layernorm",
+        "ln",
+        "groupnorm",
+        "instancenorm",
+        "affine",
+        "layerscale",
+        "channelshuffle",
+        "pixelshuffle",
+        "pixelunshuffle",
+        "upsample",
+        "bilinear",
+        "nearest",
+        "pad",
+        "crop",
+        "top=1",
+        "bottom=0",
+        "left=2",
+        "right=-1",
+        "reflect",
+        "replicate",
+        "circular",
+        "rounding",
+        "rounding floor",
+        "scale",
+        "scale:",
+        "split",
+        "split 2:",
+        "split 6 10:",
+        "side",
+        "side:",
+        "from=x",
+        "group:",
+        "reuse",
+        "maxunpool",
+        "maxunpool q",
+        "reuse tower",
+        "tower:",
+        "right: input 8x8x1",
+        "from=enc",
+        "from=nowhere",
+        "concat a, b",
+        "add x, x",
+        "mul x",
+        "x:",
+        "enc:",
         "repeat",
         "residual",
         "concat",
@@ -434,7 +567,8 @@ def test_corpus_covers_the_language() -> None:
     from cnn_magic.layers import ALIASES, BLOCKS, RULES
 
     words = set(re.findall(r"[a-z_0-9]+", "\n".join(CORPUS).lower()))
-    missing = (set(RULES) | set(ALIASES) | set(BLOCKS) | {"shortcut", "branch"}) - words
+    layer_words = {op for op, rule in RULES.items() if not rule.merge}  # mul is no word
+    missing = (layer_words | set(ALIASES) | set(BLOCKS) | {"shortcut", "branch"}) - words
     assert not missing
 
 

@@ -47,6 +47,7 @@ TUTORIALS = (
     "04_real_networks.ipynb",
     "05_checking_against_pytorch.ipynb",
     "06_teachers_workflow.ipynb",
+    "07_todays_blocks.ipynb",
     "assignment/lenet5_homework.ipynb",
     "zh/01_feature_map_sizes_zh.ipynb",
     "zh/02_parameters_zh.ipynb",

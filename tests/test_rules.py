@@ -38,6 +38,17 @@ SAMPLES = {
     "upsample": "input 4x4x3\nupsample 2 bilinear",
     "add": "input 4x4x3\nadd:\n  branch:\n    relu\n  branch:\n    identity",
     "concat": "input 4x4x3\nconcat:\n  branch:\n    conv 2 k1\n  branch:\n    identity",
+    "mul": "input 4x4x3\nscale:\n  gap\n  conv 3 k1 sigmoid",
+    "layernorm": "input 4x4x6\nlayernorm",
+    "groupnorm": "input 4x4x6\ngroupnorm 3",
+    "instancenorm": "input 4x4x6\ninstancenorm affine",
+    "layerscale": "input 4x4x6\nlayerscale",
+    "channelshuffle": "input 4x4x6\nchannelshuffle 3",
+    "pixelshuffle": "input 4x4x8\npixelshuffle 2",
+    "pixelunshuffle": "input 4x6x2\npixelunshuffle 2",
+    "pad": "input 4x5x2\npad top=0 bottom=1 left=2 right=1 reflect",
+    "crop": "input 9x8x2\ncrop 5x4",
+    "maxunpool": "input 9x8x2\np: maxpool k2 s2 ceil\nrelu\nmaxunpool p",
     **{name: f"input 4x4x3\n{name}" for name in ACTIVATIONS},
     "leakyrelu": "input 4x4x3\nleakyrelu 0.2",
     "elu": "input 4x4x3\nelu 0.5",
@@ -162,7 +173,15 @@ def test_every_rule_takes_the_dimensions_it_declares(op: str) -> None:
     """``rule.dims`` is what the rule accepts: a vector (0) or 1-, 2-, 3-D maps."""
     rule = RULES[op]
     text = SAMPLES[op].split("\n", 1)[1]
-    text = {"adaptiveavgpool": "adaptiveavgpool 3", "upsample": "upsample 2"}.get(op, text)
+    text = {
+        "adaptiveavgpool": "adaptiveavgpool 3",
+        "upsample": "upsample 2",
+        "channelshuffle": "channelshuffle 2",
+        "groupnorm": "groupnorm 2",
+        "pixelunshuffle": "pixelunshuffle 3",
+        "crop": "crop 5",
+        "pad": "pad 1 reflect",
+    }.get(op, text)
     for dims, head in ((0, "input 12"), (1, "input 4@9"), (2, "input 4@9x9"), (3, "input 4@9x9x9")):
         if dims in rule.dims:
             assert cnn_magic.evaluate(f"{head}\n{text}").layers

@@ -1,26 +1,26 @@
 """The architecture zoo: real networks written in the layer language.
 
 Each network is a ``NAME.cnn`` file in this folder. Line 1 names it and says where it
-comes from (``# <Title> — <source>``); line 2 declares the rounding mode under which it
-reproduces its reference (``# rounding: floor``). Nothing here is read until asked for,
+comes from (``# <Title> — <source>``); line 2 sets the rounding mode under which it
+reproduces its reference (the statement ``rounding floor``), which every way of
+evaluating the file honours. Nothing here is read until asked for,
 so ``import cnn_magic`` stays cheap.
 
 >>> "lenet5" in names()
 True
 >>> source("lenet5").split(" — ")[0], rounding("lenet5")
 ('LeNet-5', 'textbook')
->>> text("resnet5")
+>>> text("resnet5")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 cnn_magic.errors.CNNError: unknown example 'resnet5'
-did you mean 'resnet50'? known examples: alexnet, lenet5, mobilenet_v2, resnet18, resnet50, vgg16
+did you mean 'resnet50'? known examples: alexnet, ..., vgg16
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import re
 
 from ..errors import CNNError
 from ..i18n import _
@@ -29,7 +29,6 @@ FOLDER = os.path.dirname(os.path.abspath(__file__))
 """Where the ``.cnn`` files are (plain ``os.path``: the command line starts faster
 without ``importlib.resources`` and ``pathlib``; wheels install unzipped)."""
 _SUFFIX = ".cnn"
-_ROUNDING = re.compile(r"#\s*rounding:\s*(\S+)")
 
 
 def names() -> tuple[str, ...]:
@@ -66,7 +65,7 @@ def source(name: str) -> str:
 
 
 def rounding(name: str) -> str:
-    """The rounding mode the file declares on line 2 (``"textbook"`` if it declares none)."""
-    lines = text(name).splitlines()
-    match = _ROUNDING.fullmatch(lines[1].strip()) if len(lines) > 1 else None
-    return match.group(1) if match else "textbook"
+    """The rounding mode the file's ``rounding`` statement sets (``"textbook"`` if none)."""
+    from ..evaluate import declared_rounding
+
+    return declared_rounding(text(name)) or "textbook"
