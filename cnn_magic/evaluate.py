@@ -114,8 +114,8 @@ def _walk(text: str, source: str, rounding: Rounding | None, input: str | None) 
         later = [s for s in statements if s.keyword.lower == "input" and not s.opens_block]
         if later:
             raise later[0].error(
-                "this network has several inputs: --input (input=) replaces a single one",
-                hint="write each input's shape in the text",
+                _("this network has several inputs: --input (input=) replaces a single one"),
+                hint=_("write each input's shape in the text"),
             )
         shape = parse_shape(input)
     assert shape is not None
@@ -157,23 +157,24 @@ def _rounding_statement(
             rest.append(statement)
             continue
         if statement.opens_block:
-            raise statement.error("rounding: is not a block", hint=_ROUNDING_HINT)
+            raise statement.error(_("rounding: is not a block"), hint=_ROUNDING_HINT)
         if statement.label is not None:
-            raise statement.error("a rounding statement takes no label", statement.label)
+            raise statement.error(_("a rounding statement takes no label"), statement.label)
         if declared is not None:
             raise statement.error(
-                f"the rounding is already set on line {declared.line}", hint=_ROUNDING_HINT
+                _("the rounding is already set on line {line}").format(line=declared.line),
+                hint=_ROUNDING_HINT,
             )
         if any(s.keyword.lower != "input" for s in rest):
             raise statement.error(
-                "rounding applies to the whole network: put it before the first layer",
+                _("rounding applies to the whole network: put it before the first layer"),
                 hint=_ROUNDING_HINT,
             )
         args = statement.args
         if len(args) != 1 or args[0].lower not in ROUNDINGS:
             bad = args[1] if len(args) > 1 else args[0] if args else None
             raise statement.error(
-                "rounding takes one mode: textbook, floor or ceil",
+                _("rounding takes one mode: textbook, floor or ceil"),
                 bad,
                 hint=did_you_mean(args[0].lower, ROUNDINGS) if len(args) == 1 else None,
             )
@@ -185,7 +186,7 @@ def _no_rounding_inside(body: tuple[Statement, ...]) -> None:
     for statement in body:
         if statement.keyword.lower == "rounding" and not statement.opens_block:
             raise statement.error(
-                "rounding applies to the whole network, not to a block",
+                _("rounding applies to the whole network, not to a block"),
                 hint=_ROUNDING_HINT + " (a layer's own floor or ceil rounds that layer only)",
             )
         if statement.opens_block:
@@ -364,9 +365,11 @@ class _Walker:
                     if statement.keyword.lower not in ("group", "repeat"):
                         kind = statement.keyword.text
                         raise statement.error(
-                            f"from= feeds a layer, group: or repeat:, not {kind}:",
+                            _("from= feeds a layer, group: or repeat:, not {kind}:").format(
+                                kind=kind
+                            ),
                             source,
-                            hint="read the output with a layer first: identity from=LABEL",
+                            hint=_("read the output with a layer first: identity from=LABEL"),
                         )
                     self.fresh_input, shape, field = self.read_label(statement, source)
                     statement = self.stripped.setdefault(
@@ -375,8 +378,8 @@ class _Walker:
                     )
                 elif self.fresh_input is not None:
                     raise statement.error(
-                        "after a second input, start with a layer that reads it",
-                        hint="for example: identity, then the block",
+                        _("after a second input, start with a layer that reads it"),
+                        hint=_("for example: identity, then the block"),
                     )
                 shape, field = self.block(statement, shape, field, depth, path, suffix)
             elif statement.keyword.lower in REFERENCE_MERGES and statement.args:
@@ -410,14 +413,14 @@ class _Walker:
         one by its label. Rows −1, −2, ... stand for the inputs in ``Layer.reads``."""
         if depth or self.repeats:
             raise statement.error(
-                "an input belongs at the top level, outside any block",
-                hint="write every input line unindented",
+                _("an input belongs at the top level, outside any block"),
+                hint=_("write every input line unindented"),
             )
         if statement.label is None or self.first_input_label is None:
             raise statement.error(
-                "a network with several inputs names each: a label before every input line",
+                _("a network with several inputs names each: a label before every input line"),
                 statement.label,
-                hint="left: input 105x105x1 / right: input 105x105x1",
+                hint=_("left: input 105x105x1 / right: input 105x105x1"),
             )
         shape = input_shape(statement)
         field = _start_field(shape)
@@ -441,27 +444,33 @@ class _Walker:
         names = [t for t in statement.args if t is not source]
         if len(names) != 1:
             raise statement.error(
-                "reuse takes one label: the layer or block to apply again",
+                _("reuse takes one label: the layer or block to apply again"),
                 names[1] if len(names) > 1 else None,
-                hint="reuse tower  (or reuse tower from=right)",
+                hint=_("reuse tower  (or reuse tower from=right)"),
             )
         token = names[0]
         found = self.defined.get(token.text)
         if found is None:
             self.read_label(statement, token)  # raises: unknown, later, or a side output
-            raise statement.error(f"'{token.text}' names nothing to reuse", token)
+            raise statement.error(
+                _("'{label}' names nothing to reuse").format(label=token.text), token
+            )
         target, first, stop = found
         if not target.opens_block and target.keyword.lower in REFERENCE_MERGES:
             raise statement.error(
-                f"'{token.text}' merges labelled outputs: it has no weights to reuse", token
+                _("'{label}' merges labelled outputs: it has no weights to reuse").format(
+                    label=token.text
+                ),
+                token,
             )
         if source is not None:
             if target.opens_block and target.keyword.lower not in ("group", "repeat"):
                 raise statement.error(
-                    f"from= can feed a reused layer, group: or repeat:, not a "
-                    f"{target.keyword.lower}: block",
+                    _(
+                        "from= can feed a reused layer, group: or repeat:, not a {kind}: block"
+                    ).format(kind=target.keyword.lower),
                     source,
-                    hint="reuse it where its input is the previous output",
+                    hint=_("reuse it where its input is the previous output"),
                 )
             self.fresh_input, shape, field = self.read_label(statement, source)
         uses = self.uses[token.text] = self.uses.get(token.text, 1) + 1
@@ -478,11 +487,19 @@ class _Walker:
         for offset, (row, original) in enumerate(zip(self.layers[start:], originals, strict=True)):
             if (row.weights, row.biases) != (original.weights, original.biases):
                 raise statement.error(
-                    f"reuse '{token.text}': {original.text} was built for "
-                    f"{format_shape(original.in_shape)}, here it gets {format_shape(row.in_shape)}"
-                    f" ({original.params:,} parameters there, {row.params:,} here)",
+                    _(
+                        "reuse '{label}': {original} was built for {built}, here it gets {given}"
+                        " ({built_params} parameters there, {params} here)"
+                    ).format(
+                        label=token.text,
+                        original=original.text,
+                        built=format_shape(original.in_shape),
+                        given=format_shape(row.in_shape),
+                        built_params=f"{original.params:,}",
+                        params=f"{row.params:,}",
+                    ),
                     token,
-                    hint="shared weights need the same input channels (and fc the same inputs)",
+                    hint=_("shared weights need the same input channels (and fc the same inputs)"),
                 )
             self.layers[start + offset] = row._replace(
                 weights=0,
@@ -499,27 +516,33 @@ class _Walker:
         token = statement.args[0]
         if len(statement.args) > 1:
             raise statement.error(
-                "maxunpool takes one label: the max pooling it undoes", statement.args[1]
+                _("maxunpool takes one label: the max pooling it undoes"), statement.args[1]
             )
         found = self.defined.get(token.text)
         if found is None:
             self.read_label(statement, token)  # raises: unknown, later, or a side output
-            raise statement.error(f"'{token.text}' names nothing to undo", token)
-        _, first, stop = found
+            raise statement.error(
+                _("'{label}' names nothing to undo").format(label=token.text), token
+            )
+        _target, first, stop = found
         pool = self.layers[first]
         if stop - first != 1 or pool.op != "maxpool" or pool.axes is None:
             raise statement.error(
-                f"'{token.text}' is {'a ' + pool.op if stop - first == 1 else 'a block'}, "
-                "not a max pooling",
+                (
+                    _("'{label}' is a {op}, not a max pooling")
+                    if stop - first == 1
+                    else _("'{label}' is a block, not a max pooling")
+                ).format(label=token.text, op=pool.op),
                 token,
-                hint="maxunpool undoes a labelled maxpool: p1: maxpool k2, then maxunpool p1",
+                hint=_("maxunpool undoes a labelled maxpool: p1: maxpool k2, then maxunpool p1"),
             )
         if shape != pool.out_shape:
             raise statement.error(
-                f"maxunpool {token.text}: its input is {format_shape(shape)}, but "
-                f"{token.text} gave {format_shape(pool.out_shape)}",
+                _("maxunpool {label}: its input is {shape}, but {label} gave {pooled}").format(
+                    label=token.text, shape=format_shape(shape), pooled=format_shape(pool.out_shape)
+                ),
                 token,
-                hint="it puts back exactly the values the pooling kept",
+                hint=_("it puts back exactly the values the pooling kept"),
             )
         for axis in pool.axes:
             # PyTorch's MaxUnpool reaches the size only within a stride of its own estimate
@@ -528,10 +551,18 @@ class _Walker:
                 estimate - axis.stride <= axis.size < estimate + axis.stride
             ):
                 raise statement.error(
-                    f"maxunpool {token.text}: PyTorch cannot restore size {axis.size} from "
-                    f"{axis.out} with kernel {axis.kernel}, stride {axis.stride}",
+                    _(
+                        "maxunpool {label}: PyTorch cannot restore size {size} from {out}"
+                        " with kernel {kernel}, stride {stride}"
+                    ).format(
+                        label=token.text,
+                        size=axis.size,
+                        out=axis.out,
+                        kernel=axis.kernel,
+                        stride=axis.stride,
+                    ),
                     token,
-                    hint="unpooling needs a pool without dilation or one-sided padding",
+                    hint=_("unpooling needs a pool without dilation or one-sided padding"),
                 )
         assert pool.args is not None
         args = Args(
@@ -570,21 +601,23 @@ class _Walker:
             return found
         if label in self.labels and self.labels[label] >= statement.line:
             raise statement.error(
-                f"label '{label}' is defined later, on line {self.labels[label]}",
+                _("label '{label}' is defined later, on line {line}").format(
+                    label=label, line=self.labels[label]
+                ),
                 token,
-                hint="a statement can read only outputs written before it",
+                hint=_("a statement can read only outputs written before it"),
             )
         if label in self.labels:
             raise statement.error(
-                f"'{label}' is a side output, not a map to read",
+                _("'{label}' is a side output, not a map to read").format(label=label),
                 token,
-                hint="label a layer inside the side: block to read its output",
+                hint=_("label a layer inside the side: block to read its output"),
             )
         known = sorted(self.outputs)
         raise statement.error(
-            f"unknown label '{label}'",
+            _("unknown label '{label}'").format(label=label),
             token,
-            hint=did_you_mean(label, known) if known else "no output has a label yet",
+            hint=did_you_mean(label, known) if known else _("no output has a label yet"),
         )
 
     def merge_labels(
@@ -596,22 +629,28 @@ class _Walker:
         found = [(token, *self.read_label(statement, token)) for token in statement.args]
         if len(found) < 2:
             raise statement.error(
-                f"{kind} of labels needs at least two",
+                _("{kind} of labels needs at least two").format(kind=kind),
                 statement.args[0],
-                hint=f"{kind} a, b  (or the block form {kind}:)",
+                hint=_("{kind} a, b  (or the block form {kind}:)").format(kind=kind),
             )
         shapes = tuple(shape for _, _, shape, _ in found)
-        first_token, _, first, _ = found[0]
+        first_token, _producer, first, _field = found[0]
         out = first
-        for token, _, shape, _ in found[1:]:
+        for token, _producer, shape, _field in found[1:]:
             if kind == "concat":
                 agree = len(shape) == len(first) and shape[:-1] == first[:-1]
                 if not agree:
                     size = "x".join(map(str, shape[:-1]))
                     raise statement.error(
-                        f"concat: {first_token.text} gives {format_shape(first)} but "
-                        f"{token.text} gives {format_shape(shape)}; "
-                        "all but the channels must agree",
+                        _(
+                            "concat: {first_label} gives {first} but {label} gives {shape};"
+                            " all but the channels must agree"
+                        ).format(
+                            first_label=first_token.text,
+                            first=format_shape(first),
+                            label=token.text,
+                            shape=format_shape(shape),
+                        ),
                         token,
                         hint=f"crop or pad one of them first (crop {size} from={first_token.text})"
                         if len(shape) == len(first)
@@ -624,10 +663,18 @@ class _Walker:
             )
             if not fits:
                 raise statement.error(
-                    f"{kind}: {first_token.text} gives {format_shape(first)} but {token.text} "
-                    f"gives {format_shape(shape)}; they do not broadcast",
+                    _(
+                        "{kind}: {first_label} gives {first} but {label} gives {shape};"
+                        " they do not broadcast"
+                    ).format(
+                        kind=kind,
+                        first_label=first_token.text,
+                        first=format_shape(first),
+                        label=token.text,
+                        shape=format_shape(shape),
+                    ),
                     token,
-                    hint="each dimension must be equal, or 1 in one of them",
+                    hint=_("each dimension must be equal, or 1 in one of them"),
                 )
             out = tuple(max(a, b) for a, b in zip(out, shape, strict=True))
         ops = 0 if kind == "concat" else (len(found) - 1) * elements(out)
@@ -782,11 +829,11 @@ class _Walker:
         """A side output (an auxiliary head): its body runs on the current output and ends
         in an output of its own; the main path goes on from the block's input, unchanged."""
         if statement.args:
-            raise statement.error("side: takes no arguments", statement.args[0])
+            raise statement.error(_("side: takes no arguments"), statement.args[0])
         if self.repeats:
             raise statement.error(
-                "a side output cannot be inside repeat: every pass would add another output",
-                hint="write it once, after the repeat (or write the repeat's passes out)",
+                _("a side output cannot be inside repeat: every pass would add another output"),
+                hint=_("write it once, after the repeat (or write the repeat's passes out)"),
             )
         self.sequence(statement.body, shape, field, depth + 1, inner, suffix)
         return shape, field
@@ -911,36 +958,45 @@ def _split_sizes(statement: Statement, shape: Shape, parts: int) -> list[int]:
     if not args or not all(w.isascii() and w.isdigit() and int(w) > 0 for w in words):
         bad = next((t for t in args if not (t.lower.isdigit() and int(t.lower) > 0)), None)
         raise statement.error(
-            "split needs the number of equal parts, or the size of each part",
+            _("split needs the number of equal parts, or the size of each part"),
             bad,
-            hint="split 2: (two halves) or split 24 40: (24 and 40 channels)",
+            hint=_("split 2: (two halves) or split 24 40: (24 and 40 channels)"),
         )
     c = shape[-1]
     if len(args) == 1:
         count = int(words[0])
         if c % count:
             raise statement.error(
-                f"split {count}: the input's {c:,} channels do not split into {count} equal parts",
+                _(
+                    "split {count}: the input's {c} channels do not split into {count} equal parts"
+                ).format(count=count, c=f"{c:,}"),
                 args[0],
-                hint=f"give the sizes instead, e.g. split {c // count} {c - c // count}:"
+                hint=_("give the sizes instead, e.g. split {first} {second}:").format(
+                    first=c // count, second=c - c // count
+                )
                 if count == 2
-                else "give the size of each part",
+                else _("give the size of each part"),
             )
         sizes = [c // count] * count
     else:
         sizes = [int(w) for w in words]
         if sum(sizes) != c:
             raise statement.error(
-                f"split sizes {' + '.join(words)} = {sum(sizes):,}, but the input has "
-                f"{c:,} channels",
+                _("split sizes {sizes} = {total}, but the input has {c} channels").format(
+                    sizes=" + ".join(words), total=f"{sum(sizes):,}", c=f"{c:,}"
+                ),
                 args[0],
-                hint="the parts must add up to the channels",
+                hint=_("the parts must add up to the channels"),
             )
     if len(sizes) != parts:
         raise statement.error(
-            f"split makes {len(sizes)} parts but has {parts} branch{'es' * (parts != 1)}",
+            (
+                _("split makes {sizes} parts but has {parts} branch")
+                if parts == 1
+                else _("split makes {sizes} parts but has {parts} branches")
+            ).format(sizes=len(sizes), parts=parts),
             args[0],
-            hint="one branch: block per part",
+            hint=_("one branch: block per part"),
         )
     return sizes
 
@@ -951,10 +1007,14 @@ def _check_gate(statement: Statement, shape: Shape, gate: Shape) -> None:
     fits = len(gate) == len(shape) and all(g in (1, v) for g, v in zip(gate, shape, strict=True))
     if not fits:
         raise statement.error(
-            f"scale: the input is {format_shape(shape)} but the gate (the body's output) is "
-            f"{format_shape(gate)}; they do not broadcast",
-            hint="each dimension of the gate must equal the input's or be 1 "
-            f"(e.g. 1×1×{shape[-1]}: gap, then convs back to {shape[-1]} channels)",
+            _(
+                "scale: the input is {shape} but the gate (the body's output) is {gate};"
+                " they do not broadcast"
+            ).format(shape=format_shape(shape), gate=format_shape(gate)),
+            hint=_(
+                "each dimension of the gate must equal the input's or be 1"
+                " (e.g. 1×1×{c}: gap, then convs back to {c} channels)"
+            ).format(c=shape[-1]),
         )
 
 
