@@ -1576,8 +1576,10 @@ def _map_only(site: Site, shape: Shape, op: str) -> int:
     """Spatial dimensions of a feature map (a vector is refused, naming the layer)."""
     if len(shape) == 1:
         raise site.error(
-            f"{op} needs a feature map, but its input is a vector of {shape[0]:,}",
-            hint=f"{op} comes before flatten/fc",
+            _("{op} needs a feature map, but its input is a vector of {size}").format(
+                op=op, size=f"{shape[0]:,}"
+            ),
+            hint=_("{op} comes before flatten/fc").format(op=op),
         )
     return len(shape) - 1
 
@@ -1586,7 +1588,9 @@ def _divides(site: Site, op: str, what: str, value: int, by: int, name: str | No
     """``value`` must be a multiple of ``by`` (channels and groups, sizes and factors)."""
     if value % by:
         raise site.error(
-            f"{op}: {what} {value:,} is not a multiple of {by:,}",
+            _("{op}: {what} {value} is not a multiple of {by}").format(
+                op=op, what=what, value=f"{value:,}", by=f"{by:,}"
+            ),
             name,
             hint=f"divisors of {value:,}: " + _divisors_hint(value).removeprefix("divisors: "),
         )
@@ -1640,7 +1644,7 @@ class Norm(Rule):
         if self.name == "groupnorm":
             groups = args.groups
             if groups is None:
-                raise site.error("groupnorm needs its number of groups", hint="groupnorm 32")
+                raise site.error(_("groupnorm needs its number of groups"), hint=_("groupnorm 32"))
             _divides(site, "groupnorm", "the channel count", c, groups, "groups")
             per_statistic = c // groups * elements(_spatial(shape))
         elif self.name == "instancenorm":
@@ -1649,9 +1653,10 @@ class Norm(Rule):
         if per_statistic < 2 and self.name != "layernorm":
             # PyTorch refuses to normalise a single value (its variance is undefined)
             raise site.error(
-                f"{self.name} would normalise single values: {format_shape(shape)} gives one "
-                "value per statistic",
-                hint="PyTorch needs more than one value per group or channel",
+                _(
+                    "{name} would normalise single values: {shape} gives one value per statistic"
+                ).format(name=self.name, shape=format_shape(shape)),
+                hint=_("PyTorch needs more than one value per group or channel"),
             )
         affine = self.affine(args)
         per_element = 7 if affine else 5
@@ -1718,7 +1723,9 @@ class ChannelShuffle(Rule):
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         _map_only(site, shape, "channelshuffle")
         if args.groups is None:
-            raise site.error("channelshuffle needs its number of groups", hint="channelshuffle 2")
+            raise site.error(
+                _("channelshuffle needs its number of groups"), hint=_("channelshuffle 2")
+            )
         _divides(site, "channelshuffle", "the channel count", shape[-1], args.groups, "groups")
         return Step(shape, args=args)
 
@@ -1751,12 +1758,16 @@ class PixelShuffle(Rule):
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         r = args.factor
         if r is None:
-            raise site.error(f"{self.name} needs its factor", hint=f"{self.name} 2")
+            raise site.error(
+                _("{name} needs its factor").format(name=self.name),
+                hint=_("{name} 2").format(name=self.name),
+            )
         if len(shape) != 3:  # PyTorch's pixel shuffles work on H×W planes only
             raise site.error(
-                f"{self.name} needs a feature map of two dimensions (H×W×C), but its input "
-                f"is {format_shape(shape)}",
-                hint="pixel shuffles rearrange 2-D maps",
+                _(
+                    "{name} needs a feature map of two dimensions (H×W×C), but its input is {shape}"
+                ).format(name=self.name, shape=format_shape(shape)),
+                hint=_("pixel shuffles rearrange 2-D maps"),
             )
         h, w, c = shape
         if self.inverse:
@@ -1801,8 +1812,8 @@ class MaxUnpool(Rule):
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         # with its label, the evaluator makes the row (it needs the pooling's own row)
         raise site.error(
-            "maxunpool needs the label of the max pooling it undoes",
-            hint="p1: maxpool k2 ... then maxunpool p1",
+            _("maxunpool needs the label of the max pooling it undoes"),
+            hint=_("p1: maxpool k2 ... then maxunpool p1"),
         )
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
@@ -1832,10 +1843,12 @@ def _keyed_sides(site: Site, args: Args, dims: int, op: str) -> tuple[tuple[int,
         return None
     if dims == 3 or (dims == 1 and any(k in keyed for k in ("top", "bottom"))):
         raise site.error(
-            f"{op}: top and bottom, left and right name the sides of a 2-D map "
-            "(left and right of a 1-D one)",
+            _(
+                "{op}: top and bottom, left and right name the sides of a 2-D map"
+                " (left and right of a 1-D one)"
+            ).format(op=op),
             keyed[0],
-            hint=f"write one number per dimension: {op} 1x1x1",
+            hint=_("write one number per dimension: {op} 1x1x1").format(op=op),
         )
     width = (args.left or 0, args.right or 0)
     return ((args.top or 0, args.bottom or 0), width) if dims == 2 else (width,)
@@ -1881,11 +1894,11 @@ class Pad(Rule):
         dims = _map_only(site, shape, "pad")
         sides = _keyed_sides(site, args, dims, "pad")
         if sides is not None and args.padding is not None:
-            raise site.error("pad: give the sizes by number or by side, not both", "padding")
+            raise site.error(_("pad: give the sizes by number or by side, not both"), "padding")
         if sides is None:
             if args.padding is None:
                 raise site.error(
-                    "pad needs its sizes", hint=self.number.hint if self.number else None
+                    _("pad needs its sizes"), hint=self.number.hint if self.number else None
                 )
             args = self.resolve(site, args, dims)
             assert isinstance(args.padding, tuple)
@@ -1895,11 +1908,14 @@ class Pad(Rule):
             largest = max(before, after)
             # PyTorch: reflection needs a pad below the size, circular at most the size
             if (mode == "reflect" and largest >= size) or (mode == "circular" and largest > size):
-                limit = "less than" if mode == "reflect" else "at most"
                 raise site.error(
-                    f"{mode} padding {largest} must be {limit} the input size {size}",
+                    (
+                        _("{mode} padding {largest} must be less than the input size {size}")
+                        if mode == "reflect"
+                        else _("{mode} padding {largest} must be at most the input size {size}")
+                    ).format(mode=mode, largest=largest, size=size),
                     "mode",
-                    hint="zeros or replicate padding has no such limit",
+                    hint=_("zeros or replicate padding has no such limit"),
                 )
         out = (*(v + b + a for v, (b, a) in zip(_spatial(shape), sides, strict=True)), shape[-1])
         return Step(out, args=args._replace(sides=sides, mode=mode))
@@ -1936,18 +1952,21 @@ class Crop(Rule):
         spatial = _spatial(shape)
         sides = _keyed_sides(site, args, dims, "crop")
         if sides is not None and args.output_size is not None:
-            raise site.error("crop: give the size or the sides, not both", "output_size")
+            raise site.error(_("crop: give the size or the sides, not both"), "output_size")
         if sides is None:
             if args.output_size is None:
-                raise site.error("crop needs a size or sides", hint="crop 56x56, or crop top=2")
+                raise site.error(
+                    _("crop needs a size or sides"), hint=_("crop 56x56, or crop top=2")
+                )
             args = self.resolve(site, args, dims)
             assert args.output_size is not None
             if any(t > v for t, v in zip(args.output_size, spatial, strict=True)):
                 raise site.error(
-                    f"crop to {'×'.join(map(str, args.output_size))} is larger than the input "
-                    f"{format_shape(shape)}",
+                    _("crop to {size} is larger than the input {shape}").format(
+                        size="×".join(map(str, args.output_size)), shape=format_shape(shape)
+                    ),
                     "output_size",
-                    hint="a crop keeps part of the map; pad makes it larger",
+                    hint=_("a crop keeps part of the map; pad makes it larger"),
                 )
             sides = tuple(
                 ((v - t) // 2, v - t - (v - t) // 2)
@@ -1956,8 +1975,8 @@ class Crop(Rule):
         out = tuple(v - b - a for v, (b, a) in zip(spatial, sides, strict=True))
         if min(out) < 1:
             raise site.error(
-                f"crop leaves nothing of {format_shape(shape)}",
-                hint="crop less than the map's size",
+                _("crop leaves nothing of {shape}").format(shape=format_shape(shape)),
+                hint=_("crop less than the map's size"),
             )
         return Step((*out, shape[-1]), args=args._replace(sides=sides))
 
