@@ -139,7 +139,7 @@ def declared_rounding(text: str) -> Rounding | None:
     return _rounding_statement(parse(source))[0]
 
 
-_ROUNDING_HINT = "write it once, before the first layer: rounding floor"
+_ROUNDING_HINT = N_("write it once, before the first layer: rounding floor")
 
 
 def _rounding_statement(
@@ -157,18 +157,18 @@ def _rounding_statement(
             rest.append(statement)
             continue
         if statement.opens_block:
-            raise statement.error(_("rounding: is not a block"), hint=_ROUNDING_HINT)
+            raise statement.error(_("rounding: is not a block"), hint=_(_ROUNDING_HINT))
         if statement.label is not None:
             raise statement.error(_("a rounding statement takes no label"), statement.label)
         if declared is not None:
             raise statement.error(
                 _("the rounding is already set on line {line}").format(line=declared.line),
-                hint=_ROUNDING_HINT,
+                hint=_(_ROUNDING_HINT),
             )
         if any(s.keyword.lower != "input" for s in rest):
             raise statement.error(
                 _("rounding applies to the whole network: put it before the first layer"),
-                hint=_ROUNDING_HINT,
+                hint=_(_ROUNDING_HINT),
             )
         args = statement.args
         if len(args) != 1 or args[0].lower not in ROUNDINGS:
@@ -187,7 +187,10 @@ def _no_rounding_inside(body: tuple[Statement, ...]) -> None:
         if statement.keyword.lower == "rounding" and not statement.opens_block:
             raise statement.error(
                 _("rounding applies to the whole network, not to a block"),
-                hint=_ROUNDING_HINT + " (a layer's own floor or ceil rounds that layer only)",
+                hint=_(
+                    "write it once, before the first layer: rounding floor"
+                    " (a layer's own floor or ceil rounds that layer only)"
+                ),
             )
         if statement.opens_block:
             _no_rounding_inside(statement.body)
@@ -652,7 +655,9 @@ class _Walker:
                             shape=format_shape(shape),
                         ),
                         token,
-                        hint=f"crop or pad one of them first (crop {size} from={first_token.text})"
+                        hint=_("crop or pad one of them first (crop {size} from={label})").format(
+                            size=size, label=first_token.text
+                        )
                         if len(shape) == len(first)
                         else None,
                     )

@@ -1592,7 +1592,9 @@ def _divides(site: Site, op: str, what: str, value: int, by: int, name: str | No
                 op=op, what=what, value=f"{value:,}", by=f"{by:,}"
             ),
             name,
-            hint=f"divisors of {value:,}: " + _divisors_hint(value).removeprefix("divisors: "),
+            hint=_("divisors of {value}: {divisors}").format(
+                value=f"{value:,}", divisors=_divisors_hint(value).removeprefix("divisors: ")
+            ),
         )
 
 
@@ -1645,7 +1647,7 @@ class Norm(Rule):
             groups = args.groups
             if groups is None:
                 raise site.error(_("groupnorm needs its number of groups"), hint=_("groupnorm 32"))
-            _divides(site, "groupnorm", "the channel count", c, groups, "groups")
+            _divides(site, "groupnorm", _("the channel count"), c, groups, "groups")
             per_statistic = c // groups * elements(_spatial(shape))
         elif self.name == "instancenorm":
             self.feature_map(site, shape, "instancenorm")
@@ -1726,7 +1728,7 @@ class ChannelShuffle(Rule):
             raise site.error(
                 _("channelshuffle needs its number of groups"), hint=_("channelshuffle 2")
             )
-        _divides(site, "channelshuffle", "the channel count", shape[-1], args.groups, "groups")
+        _divides(site, "channelshuffle", _("the channel count"), shape[-1], args.groups, "groups")
         return Step(shape, args=args)
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
@@ -1771,10 +1773,10 @@ class PixelShuffle(Rule):
             )
         h, w, c = shape
         if self.inverse:
-            for size, what in ((h, "height"), (w, "width")):
-                _divides(site, self.name, f"the {what}", size, r, "factor")
+            for size, what in ((h, _("the height")), (w, _("the width"))):
+                _divides(site, self.name, what, size, r, "factor")
             return Step((h // r, w // r, c * r * r), args=args)
-        _divides(site, self.name, "the channel count", c, r * r, "factor")
+        _divides(site, self.name, _("the channel count"), c, r * r, "factor")
         return Step((h * r, w * r, c // (r * r)), args=args)
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
