@@ -1,6 +1,6 @@
 """Re-run the tutorials and store their outputs as the tests expect them.
 
-    python notebooks/execute.py                  # every notebook here
+    python notebooks/execute.py                  # every notebook here and below
     python notebooks/execute.py 03_flops.ipynb   # some
 
 Run it from an environment with the package, ipykernel and torch (tutorial 5's stored
@@ -65,7 +65,9 @@ def execute(path: Path) -> None:
 
 def main(names: list[str]) -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    paths = [HERE / name for name in names] or sorted(HERE.glob("*.ipynb"))
+    paths = [HERE / name for name in names] or sorted(
+        p for p in HERE.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
     for path in paths:
         print(f"running {path.name}")
         execute(path)
