@@ -249,7 +249,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "fvcore-eval",
-            "fvcore.nn.FlopCountAnalysis(model.eval(), x).total()",
+            "fvcore.nn.FlopCountAnalysis(model.train(False), x).total()",
             "as fvcore, but batch norm in eval mode costs 2 per element",
             _fvcore(training=False),
         ),

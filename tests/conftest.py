@@ -80,15 +80,20 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return _imports_torch(collection_path) or None
 
 
+def _slow(item: pytest.Item) -> bool:
+    """Left out by ``--fast``: Binder, and torch tests in modules that do not import it."""
+    return any(item.get_closest_marker(name) for name in ("binder", "torch"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the slow families so the quick loop can leave them out: ``notebook`` for
     nbval's cells, ``torch`` for every test in a module that imports torch; under
     ``--fast``, also leave out the Binder and browser tests of the modules collected."""
     if config.getoption("fast"):
-        slow = [item for item in items if item.get_closest_marker("binder")]
+        slow = [item for item in items if _slow(item)]
         if slow:
             config.hook.pytest_deselected(items=slow)
-            items[:] = [item for item in items if not item.get_closest_marker("binder")]
+            items[:] = [item for item in items if not _slow(item)]
     for item in items:
         path = Path(str(item.path))
         if path.suffix == ".ipynb":

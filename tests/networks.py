@@ -1,6 +1,6 @@
 """Networks several test files share, written once."""
 
-# LeNet-5 exactly as the course notes build it (SPEC §2's example).
+# LeNet-5 exactly as the course notes build it (the README's example).
 LENET5 = """\
 # LeNet-5, as in the notes
 input 32x32x1
@@ -16,7 +16,7 @@ F7: fc 10 softmax
 # Pooling whose output depends on the rounding: textbook 5×5, floor 4×4.
 POOL9 = "input 9x9x1\nmaxpool k2 s2"
 
-# A ResNet basic block that halves the map, with its projection shortcut (SPEC §2).
+# A ResNet basic block that halves the map, with its projection shortcut.
 BASIC_BLOCK = """\
 input 56x56x64
 residual:

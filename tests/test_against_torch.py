@@ -259,7 +259,7 @@ def reference(case: Case, *, cpu: bool) -> Reference:
         return Reference(error=f"{type(err).__name__}: {err}")
     if 0 in out:
         # ConvTranspose2d returns an empty tensor when a size comes out exactly 0 (and
-        # raises below 0); the layer language calls any output < 1 an error (SPEC §3)
+        # raises below 0); the layer language calls any output < 1 an error (README, the arithmetic)
         return Reference(error=f"empty output {out}")
     return Reference(None, hwc(out), weights, biases, layers)
 

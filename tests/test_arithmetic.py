@@ -1,4 +1,5 @@
-"""SPEC §3: sizes, counting conventions, all-ops costs, memory and receptive fields."""
+"""The arithmetic of the README's conventions section: sizes, counting conventions,
+all-ops costs, memory and receptive fields."""
 
 import math
 import subprocess

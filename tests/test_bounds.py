@@ -46,8 +46,8 @@ def test_derived_sizes_below_the_bound_still_format() -> None:
     assert "20,000,000,000,000,000" in net.to_text()  # 2·10^16 FLOPs, exact
 
 
+@pytest.mark.torch  # to_torch() imports torch
 def test_to_torch_renames_a_layer_labelled_layer_modules() -> None:
-    pytest.importorskip("torch")
     net = cnn_magic.evaluate("input 4x4x1\nlayer_modules: conv 2 k1\ntraining: relu\nforward: relu")
     model = net.to_torch()
     assert len(model.layer_modules) == 3

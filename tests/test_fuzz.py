@@ -3,7 +3,7 @@
 
 Three kinds of input: (a) random text over the language's alphabet plus some unicode
 (line separators included); (b) mutations of a corpus of valid networks that between
-them use every layer, alias, argument form and block kind of SPEC §2; (c) soups of
+them use every layer, alias, argument form and block kind of the language; (c) soups of
 valid words in random order. Hypothesis runs derandomized, so CI sees the same inputs
 on every run.
 """
@@ -52,7 +52,7 @@ CONV 8 K3 P1 RELU
 conv 16 k=3x1 p=1x0 d2x1 bias=no
 conv 16 k3 p=valid bias=yes
 """,
-    # 2 the SPEC's block example: repeat, residual with shortcut, concat, add
+    # 2 the README's block example: repeat, residual with shortcut, concat, add
     """\
 input 56x56x64
 repeat 2:                 # the body twice, in sequence

@@ -1,4 +1,5 @@
-"""The layer language of SPEC §2: every notation, argument form, alias and block."""
+"""The layer language as the README describes it: every notation, argument form, alias
+and block."""
 
 import pytest
 from networks import BASIC_BLOCK
