@@ -144,6 +144,12 @@ def test_a_side_output() -> None:
     ],
 )
 def test_mistakes(text: str, message: str, line: int, column: int, hint: str | None) -> None:
+    error = assert_refused(text, message, line, column, hint)
+    assert "^" in str(error)  # the caret under the token
+
+
+def assert_refused(text: str, message: str, line: int, column: int, hint: str | None) -> CNNError:
+    """``text`` is refused with ``message`` at (line, column), and ``hint`` if given."""
     with pytest.raises(CNNError) as caught:
         cnn_magic.evaluate(text)
     error = caught.value
@@ -151,7 +157,7 @@ def test_mistakes(text: str, message: str, line: int, column: int, hint: str | N
     assert (error.line, error.column) == (line, column)
     if hint is not None:
         assert hint in (error.hint or "")
-    assert "^" in str(error)  # the caret under the token
+    return error
 
 
 # --------------------------------------------------------------------------- references
@@ -228,13 +234,7 @@ def test_a_label_in_a_repeat_means_the_latest_pass() -> None:
 def test_reference_mistakes(
     text: str, message: str, line: int, column: int, hint: str | None
 ) -> None:
-    with pytest.raises(CNNError) as caught:
-        cnn_magic.evaluate(text)
-    error = caught.value
-    assert message in error.message
-    assert (error.line, error.column) == (line, column)
-    if hint is not None:
-        assert hint in (error.hint or "")
+    assert_refused(text, message, line, column, hint)
 
 
 # --------------------------------------------------------------------------- inputs, reuse
@@ -324,13 +324,7 @@ def test_a_recursive_block() -> None:
 def test_input_and_reuse_mistakes(
     text: str, message: str, line: int, column: int, hint: str | None
 ) -> None:
-    with pytest.raises(CNNError) as caught:
-        cnn_magic.evaluate(text)
-    error = caught.value
-    assert message in error.message
-    assert (error.line, error.column) == (line, column)
-    if hint is not None:
-        assert hint in (error.hint or "")
+    assert_refused(text, message, line, column, hint)
 
 
 def test_the_input_option_refuses_several_inputs() -> None:
