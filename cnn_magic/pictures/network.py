@@ -122,37 +122,20 @@ def node(name: str, shape: tuple[int, ...], kind: str, op: str) -> Piece:
         ]
         if skew:
             right = left + bar_width
+            top_face = _points(
+                (left, top), (left + skew, top - skew), (right + skew, top - skew), (right, top)
+            )
+            side_face = _points(
+                (right, top),
+                (right + skew, top - skew),
+                (right + skew, top - skew + height),
+                (right, top + height),
+            )
+            # the side face is drawn twice: its colour, then a shade over it
             parts += [
-                element(
-                    "polygon",
-                    points=_points(
-                        (left, top),
-                        (left + skew, top - skew),
-                        (right + skew, top - skew),
-                        (right, top),
-                    ),
-                    cls=css,
-                ),
-                element(
-                    "polygon",
-                    points=_points(
-                        (right, top),
-                        (right + skew, top - skew),
-                        (right + skew, top - skew + height),
-                        (right, top + height),
-                    ),
-                    cls=css,
-                ),
-                element(
-                    "polygon",
-                    points=_points(
-                        (right, top),
-                        (right + skew, top - skew),
-                        (right + skew, top - skew + height),
-                        (right, top + height),
-                    ),
-                    cls="cnnm-shade",
-                ),
+                element("polygon", points=top_face, cls=css),
+                element("polygon", points=side_face, cls=css),
+                element("polygon", points=side_face, cls="cnnm-shade"),
             ]
         mid = x + width / 2
         parts.append(text(mid, top - skew - 4, name, text_anchor="middle"))
