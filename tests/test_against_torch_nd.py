@@ -17,6 +17,7 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
+from test_against_torch import Leaf  # one statement and its PyTorch module, shared
 from torch import nn
 
 import cnn_magic
@@ -31,14 +32,6 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 SAME_WARNING = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """One statement and the PyTorch module it means, made from torch's input shape."""
-
-    text: str
-    make: Callable[[Shape], nn.Module]
 
 
 @dataclass(frozen=True)
