@@ -75,22 +75,27 @@ class ArgSpec(NamedTuple):
     written: str
 
 
+_SCHEMAS: dict[str, tuple[bool, int]] = {
+    "kernel": (True, 1),
+    "stride": (True, 1),
+    "padding": (True, 0),
+    "dilation": (True, 1),
+    "groups": (False, 1),
+    "out_pad": (True, 0),
+    "bias": (False, 0),
+    "rounding": (False, 0),
+    "mode": (False, 0),
+    "top": (False, 0),
+    "bottom": (False, 0),
+    "left": (False, 0),
+    "right": (False, 0),
+    "frozen": (False, 0),
+}
+"""Each keyed argument: whether it has a number per dimension, and its least value."""
+
 ARGUMENTS: dict[str, ArgSpec] = {
-    "kernel": ArgSpec(True, 1, KEY_FORMS["kernel"]),
-    "stride": ArgSpec(True, 1, KEY_FORMS["stride"]),
-    "padding": ArgSpec(True, 0, KEY_FORMS["padding"]),
-    "dilation": ArgSpec(True, 1, KEY_FORMS["dilation"]),
-    "groups": ArgSpec(False, 1, KEY_FORMS["groups"]),
-    "out_pad": ArgSpec(True, 0, KEY_FORMS["out_pad"]),
-    "bias": ArgSpec(False, 0, KEY_FORMS["bias"]),
-    "rounding": ArgSpec(False, 0, KEY_FORMS["rounding"]),
-    "mode": ArgSpec(False, 0, KEY_FORMS["mode"]),
-    "top": ArgSpec(False, 0, KEY_FORMS["top"]),
-    "bottom": ArgSpec(False, 0, KEY_FORMS["bottom"]),
-    "left": ArgSpec(False, 0, KEY_FORMS["left"]),
-    "right": ArgSpec(False, 0, KEY_FORMS["right"]),
+    **{name: ArgSpec(*schema, KEY_FORMS[name]) for name, schema in _SCHEMAS.items()},
     "activation": ArgSpec(False, 0, "relu, softmax, ..."),
-    "frozen": ArgSpec(False, 0, KEY_FORMS["frozen"]),
 }
 """Every keyed argument of the language, with its schema."""
 
