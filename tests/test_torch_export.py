@@ -203,7 +203,8 @@ def test_every_layer_agrees_with_pytorch(text: str, rounding: str) -> None:
 def test_every_layer_kind_is_covered() -> None:
     written = " ".join(NETWORKS.values())
     block_of = {"mul": "scale:"}  # merge rows that a block word makes
-    missing = [op for op in RULES if block_of.get(op, op) not in written]
+    no_twin = {"opaque"}  # stands for an unknown part: to_torch() refuses it (test_rules)
+    missing = [op for op in RULES if op not in no_twin and block_of.get(op, op) not in written]
     assert missing == []
 
 
