@@ -56,7 +56,7 @@ from typing import Any, NamedTuple
 from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
 from ..results import Network
-from .graph import Node, build
+from .graph import MERGES, SLICE, Node, build
 from .words import (
     Pads,
     Unwritable,
@@ -132,13 +132,14 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         calls, output = _record(model, x)
     finally:
         model.train(training)
-    nodes, problems, notes = _convert(calls, output, unknown)
+    nodes, problems, notes, opaque_parameters = _convert(calls, output, unknown)
     if problems:
         listed = "\n".join(f"  {path} ({kind}): {why}" for path, kind, why in problems)
         raise CNNError(
             f"{len(problems)} part{'s' if len(problems) > 1 else ''} of the model "
             f"{'have' if len(problems) > 1 else 'has'} no word in the layer language:\n{listed}",
-            hint='from_torch(..., unknown="opaque") counts shape-keeping ones as zero, marked',
+            hint='from_torch(..., unknown="opaque") writes each as an opaque layer, counted as '
+            "zero and marked",
         )
     partly = [
         path
@@ -150,6 +151,7 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
             "trained as a whole, though only some parameters require grad: " + ", ".join(partly)
         )
     used = sum(node.params for node in nodes if node.params > 0)
+    used += opaque_parameters
     total = sum(p.numel() for p in model.parameters())
     header = [f"{type(model).__name__}, imported from PyTorch", *notes]
     if total != used:
@@ -202,6 +204,8 @@ def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
     torch, _ = _torch()
     try:
         traced = torch.fx.symbolic_trace(model)
+        if _captured_tensors(model, traced):
+            raise _Untraceable("a tensor was captured while tracing")
     except Exception as trace_error:  # any failure to trace sends us to the hooks
         try:
             return _record_by_hooks(model, x)
@@ -225,6 +229,19 @@ def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
             f"{type(run_error).__name__}: {_first_line(run_error)}",
             hint="check the input shape: (C, H, W) in PyTorch's order",
         ) from None
+
+
+class _Untraceable(Exception):
+    """A trace that would not follow the model's values: run it with hooks instead."""
+
+
+def _captured_tensors(model: Any, traced: Any) -> bool:
+    """Whether the trace read a tensor that is no parameter or buffer of the model: one
+    kept between calls (the outputs ``to_torch()``'s references keep) is a constant
+    to the tracer, so only a real run sees where it comes from."""
+    own = {name for name, _ in model.named_parameters()}
+    own |= {name for name, _ in model.named_buffers()}
+    return any(node.op == "get_attr" and node.target not in own for node in traced.graph.nodes)
 
 
 def _first_line(error: BaseException) -> str:
@@ -277,6 +294,10 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         if node.op == "output":
             output = args[0] if isinstance(args[0], Ref) else None
             continue
+        splits = node.op in ("call_function", "call_method") and isinstance(value, tuple | list)
+        if splits and value and _function_name(node.op, node.target)[0] == "split":
+            values[node.name] = _parts(args[0], kwargs, args, [tuple(v.shape) for v in value])
+            continue
         if not isinstance(value, Ref):
             continue  # sizes and other Python values are substituted where they are used
         stack = node.meta.get("nn_module_stack") or {}
@@ -314,6 +335,30 @@ class _Constant(NamedTuple):
     """A parameter or buffer read by a function (fx ``get_attr``)."""
 
     target: str
+
+
+class _Parts(NamedTuple):
+    """The parts ``torch.split`` or ``torch.chunk`` cut a tensor into: (first, stop)
+    along ``dim`` each."""
+
+    source: Ref
+    parts: tuple[tuple[int, int], ...]
+    dim: int
+
+
+def _parts(
+    source: Any, kwargs: dict[str, Any], args: Any, shapes: list[tuple[int, ...]]
+) -> _Parts | None:
+    """The parts of a split of ``source`` along its ``dim`` (positional or keyword)."""
+    if not isinstance(source, Ref):
+        return None
+    dim = kwargs.get("dim", args[2] if len(args) > 2 else 0)
+    dim = int(dim) % len(source.shape)
+    parts, first = [], 0
+    for shape in shapes:
+        parts.append((first, first + shape[dim]))
+        first += shape[dim]
+    return _Parts(source, tuple(parts), dim)
 
 
 def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
@@ -369,6 +414,25 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         ) -> Any:
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
+            if depth[0] == 0 and isinstance(out, tuple | list) and out:
+                if _function_name("call_function", func)[0] == "split":
+                    cut = _parts(ref(args[0]), kwargs, args, [tuple(o.shape) for o in out])
+                    for number, part in enumerate(out):
+                        name = f"call{len(calls)}"
+                        calls.append(
+                            Call(
+                                name,
+                                "split",
+                                None,
+                                "getitem",
+                                _written(func),
+                                (cut, number),
+                                {},
+                                tuple(part.shape),
+                            )
+                        )
+                        produced(name, part)
+                return out
             if depth[0] == 0 and isinstance(out, torch.Tensor):
                 function, type_name = _function_name("call_function", func)
                 name = f"call{len(calls)}"
@@ -387,7 +451,12 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
                 produced(name, out)
             return out
 
-    leaves = [m for m in model.modules() if not list(m.children())]
+    # cnn_magic's own containers (a merge of references has no children) are no layers
+    leaves = [
+        m
+        for m in model.modules()
+        if not list(m.children()) and type(m).__module__ != "cnn_magic.torch_export"
+    ]
     handles = [m.register_forward_pre_hook(before) for m in leaves]
     handles += [m.register_forward_hook(after) for m in leaves]
     try:
@@ -437,6 +506,8 @@ def _function_table() -> dict[Any, str]:
             T.__rmul__,
         ),
         "concat": (torch.cat, torch.concat, torch.concatenate),
+        "split": (torch.split, T.split, torch.chunk, T.chunk),
+        "getitem": (operator.getitem, T.__getitem__),
         "reshape": (torch.flatten, T.flatten, T.view, T.reshape, torch.reshape),
         "relu": (F.relu, F.relu_, torch.relu, torch.relu_, T.relu, T.relu_),
         "relu6": (F.relu6,),
@@ -497,6 +568,9 @@ _METHODS = {
     "tanh": "tanh",
     "softmax": "softmax",
     "mean": "mean",
+    "split": "split",
+    "chunk": "split",
+    "__getitem__": "getitem",
     "contiguous": "pass",
     "clone": "pass",
     "detach": "pass",
@@ -545,13 +619,16 @@ class _Unknown(Exception):
 
 def _convert(
     calls: list[Call], output: Ref, unknown: str
-) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
-    """Nodes for the calls; the problems (path, type, why) found; notes for the header."""
+) -> tuple[list[Node], list[tuple[str, str, str]], list[str], int]:
+    """Nodes for the calls; the problems (path, type, why) found; notes for the header;
+    the parameters of opaque modules."""
     calls = _reaching(calls, output)
     nodes: list[Node] = []
     problems: list[tuple[str, str, str]] = []
     notes: list[str] = []
     alias: dict[str, str] = {}  # calls written as nothing (x.contiguous()) → their input
+    first_calls: dict[int, str] = {}  # a module → its first call, whose weights later ones share
+    opaque_parameters = 0
     pads: dict[str, tuple[Call, tuple[int, ...]]] = {}
     for call in calls:
         inputs = [r._replace(name=alias.get(r.name, r.name)) for r in _refs(call.args, call.kwargs)]
@@ -563,12 +640,19 @@ def _convert(
         try:
             kind, text = _statement(call, inputs, sides)
         except (_Unknown, Unwritable) as why:
-            if unknown == "opaque" and len(inputs) == 1 and call.out == inputs[0].shape:
-                kind, text = "opaque", "identity"
-                call = call._replace(path=f"{call.path}-opaque")
-                notes.append(f"opaque, counted as zero: {call.path} ({call.type_name}): {why}")
+            if unknown == "opaque" and len(inputs) == 1 and call.out:
+                kind, text = "opaque", _opaque(inputs[0].shape, call.out)
+                weights = _own_parameters(call)
+                opaque_parameters += weights
+                notes.append(
+                    f"opaque, counted as zero: {call.path} ({call.type_name}, "
+                    f"{weights:,} parameter{'' if weights == 1 else 's'}): {why}"
+                )
             else:
-                problems.append((call.path or call.name, call.type_name, str(why)))
+                why_text = str(why)
+                if unknown == "opaque" and len(inputs) != 1:
+                    why_text += f" (reads {len(inputs)} tensors: opaque stands for one input)"
+                problems.append((call.path or call.name, call.type_name, why_text))
                 continue
         if kind == "pass":
             alias[call.name] = inputs[0].name
@@ -580,7 +664,12 @@ def _convert(
                 problems.append((call.path, call.type_name, str(why)))
             continue
         source_names = tuple(r.name for r in inputs)
-        nodes.append(_node(call, kind, text, source_names, inputs))
+        shares = ""
+        if call.module is not None and kind != "opaque":
+            first = first_calls.setdefault(id(call.module), call.name)
+            if first != call.name and any(True for _ in call.module.parameters()):
+                shares = first  # the same weights applied again
+        nodes.append(_node(call, kind, text, source_names, inputs, shares))
     for pad_call, _ in pads.values():
         problems.append(
             (pad_call.path, pad_call.type_name, "padding that no conv or pool takes on")
@@ -590,17 +679,47 @@ def _convert(
         problems.append(
             ("output", "return", "the model returns a value that is not its last layer's")
         )
-    return nodes, problems, notes
+    if opaque_parameters:
+        notes.append(f"{opaque_parameters:,} parameters are inside opaque parts, counted as zero")
+    return nodes, problems, notes, opaque_parameters
+
+
+def _opaque(before: tuple[int, ...], after: tuple[int, ...]) -> str:
+    """``opaque`` where the shape stays, else ``opaque 7x7x512`` (ours: channels last;
+    ``opaque 1000`` for vectors)."""
+    if after == before:
+        return "opaque"
+    return "opaque " + "x".join(map(str, _ours(after[1:])))
+
+
+def _own_parameters(call: Call) -> int:
+    """The parameters of an opaque module (a function has none of its own)."""
+    if call.module is None:
+        return 0
+    return int(sum(p.numel() for p in call.module.parameters()))
 
 
 def _reaching(calls: list[Call], output: Ref) -> list[Call]:
-    """The calls the output depends on: a value computed only to steer Python control
-    flow (``if x.sum() > 0``) is no layer."""
+    """The calls the output depends on, and side outputs: a value computed only to
+    steer Python control flow (``if x.sum() > 0``) is no layer, but a branch that the
+    output does not need and that runs a module (an auxiliary head kept in an
+    attribute) is, with everything it computes."""
     needed = {output.name}
     for call in reversed(calls):
         if call.name in needed:
             needed.update(r.name for r in _refs(call.args, call.kwargs))
-    return [call for call in calls if call.name in needed]
+    runs_module: set[str] = set()  # dead calls that are, or follow, a module call
+    for call in calls:
+        if call.name in needed:
+            continue
+        sources = {r.name for r in _refs(call.args, call.kwargs)}
+        if call.module is not None or sources & runs_module:
+            runs_module.add(call.name)
+    kept = set(runs_module)
+    for call in reversed(calls):  # and the dead calls they read
+        if call.name in kept:
+            kept.update(r.name for r in _refs(call.args, call.kwargs) if r.name not in needed)
+    return [call for call in calls if call.name in needed or call.name in kept]
 
 
 def _refs(args: Any, kwargs: dict[str, Any]) -> list[Ref]:
@@ -621,7 +740,14 @@ def _refs(args: Any, kwargs: dict[str, Any]) -> list[Ref]:
     return found
 
 
-def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: list[Ref]) -> Node:
+def _node(
+    call: Call,
+    kind: str,
+    text: str,
+    sources: tuple[str, ...],
+    inputs: list[Ref],
+    shares: str = "",
+) -> Node:
     out = _ours(call.out[1:]) if call.out else ()
     params = -1
     macs = -1
@@ -630,13 +756,18 @@ def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: li
         if params and not any(p.requires_grad for p in call.module.parameters()):
             text += " frozen"  # requires_grad=False throughout: not trained
         macs = _macs(call.module, inputs[0].shape if inputs else (), call.out or ())
+        if shares:
+            params = 0  # the weights are the first call's, counted there
     label = word_label(call.path)
     extra: tuple[str, ...] = ()
     if "\n" in text:
         text, *rest = text.split("\n")
         extra = tuple(rest)
-    statement = kind if kind in ("add", "concat") else text
-    return Node(call.name, label, statement, sources, out, params, macs, extra)
+    if kind == "slice":
+        first, stop = (int(v) for v in text.split(":"))
+        return Node(call.name, label, SLICE, sources, out, 0, -1, part=(first, stop))
+    statement = kind if kind in MERGES else text
+    return Node(call.name, label, statement, sources, out, params, macs, extra, shares)
 
 
 def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
@@ -929,6 +1060,30 @@ def _bind(name: str, call: Call) -> dict[str, Any]:
     return bound
 
 
+def _broadcasts(shapes: list[tuple[int, ...]], out: tuple[int, ...]) -> bool:
+    """Shapes of one rank whose every dimension is the output's or 1 (PyTorch's
+    broadcasting, as the language's add and mul do it)."""
+    return all(
+        len(shape) == len(out) and all(d in (1, o) for d, o in zip(shape, out, strict=True))
+        for shape in shapes
+    )
+
+
+def _channel_slice(call: Call, inputs: list[Ref]) -> tuple[int, int]:
+    """``x[:, a:b]`` (every other axis whole): channels a to b."""
+    index = call.args[1] if len(call.args) > 1 else None
+    index = index if isinstance(index, tuple) else (index,)
+    shape = inputs[0].shape if inputs else ()
+    whole = slice(None)
+    if len(index) < 2 or index[0] != whole or any(i != whole for i in index[2:]):
+        raise _Unknown("indexing other than a run of channels x[:, a:b]")
+    cut = index[1]
+    if not isinstance(cut, slice) or cut.step not in (None, 1):
+        raise _Unknown("indexing other than a run of channels x[:, a:b]")
+    first, stop, _ = cut.indices(shape[1])
+    return first, stop
+
+
 def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     name = call.function
     out = call.out or ()
@@ -938,20 +1093,26 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
         raise _Unknown("reads a parameter or a tensor made inside forward: not counted")
     if name == "pass":
         return "pass", ""
-    if name == "add":
+    if name in ("add", "mul"):
         if len(inputs) < 2:
-            raise _Unknown("adds a constant to a tensor")
-        if len({r.shape for r in inputs}) != 1:
-            raise _Unknown("adds tensors of different shapes (broadcasting)")
-        return "add", "add"
-    if name == "mul":
-        raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+            what = "adds a constant to" if name == "add" else "multiplies by a constant"
+            raise _Unknown(f"{what} a tensor: not counted")
+        if not _broadcasts([r.shape for r in inputs], out):
+            raise _Unknown(f"combines shapes {' and '.join(str(r.shape) for r in inputs)}")
+        return name, name
     if name == "concat":
         bound = _bind("concat", call)
         rank = len(out)
         if bound["dim"] not in (1, 1 - rank):
             raise _Unknown(f"joins along dim {bound['dim']}: concat joins channels (dim 1)")
         return "concat", "concat"
+    if name == "getitem":
+        holder = call.args[0]
+        if isinstance(holder, _Parts):
+            if holder.dim != 1:
+                raise _Unknown(f"a part along dim {holder.dim}: split: cuts the channels")
+            return "slice", "{}:{}".format(*holder.parts[call.args[1]])
+        return "slice", "{}:{}".format(*_channel_slice(call, inputs))
     if name == "reshape":
         shape = inputs[0].shape
         if out == shape:
