@@ -190,16 +190,20 @@ class _Reducer:
             for key in sorted(self.units, key=lambda k: self.units[k].position):
                 if key in self.units:
                     changed = self._step(self.units[key]) or changed
-        return sorted(self.units.values(), key=lambda unit: unit.position)
+        # the output's unit last: a unit nothing reads (a dead end of several inputs)
+        # may start after it
+        return sorted(
+            self.units.values(), key=lambda unit: (unit.out == self.output, unit.position)
+        )
 
     def _step(self, unit: _Unit) -> bool:
         merge = unit.bare_merge
         if merge is not None and self._parallel(unit, merge):
             return True
+        if unit.single and self._series(unit):
+            return True
         if unit.single and not self.readers[unit.out] and unit.out != self.output:
             return self._side(unit)
-        if unit.single:
-            return self._series(unit)
         return False
 
     def _remove(self, unit: _Unit) -> None:
@@ -563,8 +567,8 @@ class _Writer:
         elif isinstance(item, Repeat):
             self.lines.append(pad + _labelled(item.label, f"repeat {item.times}{reads}:"))
             self.write(item.body, depth + 1)
-        elif isinstance(item, Side):
-            self.lines.append(pad + "side:")
+        elif isinstance(item, Side):  # named after the module its layers share, if any
+            self.lines.append(pad + _labelled(".".join(_prefix(item.body)), "side:"))
             self.write(item.body, depth + 1)
         else:
             if reads:  # a block reads the previous output: an identity reads the label first
@@ -720,15 +724,7 @@ def build(
     """Text for the graph, evaluated, and checked layer by layer against the nodes."""
     nodes = _flatten_adds(nodes)
     reducer = _Reducer(nodes, input_shape)
-    units = reducer.reduce()
-    for unit in units[:-1]:
-        if not reducer.readers[unit.out] and unit.out:
-            raise CNNError(
-                f"the output of {_describe(unit)} is neither read nor the model's output, "
-                "and it does not branch off one value as a side output",
-                hint="return one tensor; an auxiliary head may read one feature map",
-            )
-    items = _sequence(units)
+    items = _sequence(reducer.reduce())
     slices = [node for node in _leaves(items) if node.statement == SLICE]
     if slices:
         where = ", ".join(f"{n.label or n.name} (channels {n.part[0]}:{n.part[1]})" for n in slices)
@@ -747,11 +743,6 @@ def build(
     net = evaluate(text, "floor")
     check(net, expected_rows(items))
     return net
-
-
-def _describe(unit: _Unit) -> str:
-    nodes = list(_leaves(unit.items))
-    return nodes[-1].label or nodes[-1].name if nodes else "the input"
 
 
 def check(net: Network, rows: Sequence[Node | None]) -> None:

@@ -231,6 +231,17 @@ def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
         ) from None
 
 
+def _main_output(value: Any) -> Ref | None:
+    """The model's output: a tensor, or the first of a tuple (GoogLeNet returns its
+    auxiliary heads' scores after its own; they are side outputs, kept because they
+    run modules)."""
+    if isinstance(value, Ref):
+        return value
+    if isinstance(value, list | tuple) and value and isinstance(value[0], Ref):
+        return value[0]
+    return None
+
+
 class _Untraceable(Exception):
     """A trace that would not follow the model's values: run it with hooks instead."""
 
@@ -292,7 +303,7 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         args = torch.fx.node.map_arg(node.args, lambda n: values[n.name])
         kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n.name])
         if node.op == "output":
-            output = args[0] if isinstance(args[0], Ref) else None
+            output = _main_output(args[0])
             continue
         splits = node.op in ("call_function", "call_method") and isinstance(value, tuple | list)
         if splits and value and _function_name(node.op, node.target)[0] == "split":
@@ -323,11 +334,14 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         function, type_name = _function_name(node.op, node.target)
         base = node.name.rstrip("0123456789").rstrip("_")
         path = f"{enclosing}.{base}" if enclosing else base
-        if function in ("add", "concat"):
+        if function in MERGES:
             path = enclosing or node.name
         calls.append(Call(node.name, path, None, function, type_name, args, kwargs, value.shape))
     if output is None:
-        raise CNNError("the model's output is not one tensor", hint="return a single tensor")
+        raise CNNError(
+            "the model's output is not a tensor or a tuple of them",
+            hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
+        )
     return calls, output
 
 
@@ -390,6 +404,14 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
     def before(module: Any, inputs: Any) -> None:
         depth[0] += 1
 
+    enclosing = [""]  # the module paths a function is called within, innermost last
+
+    def enter(module: Any, inputs: Any) -> None:
+        enclosing.append(paths[module])
+
+    def leave(module: Any, inputs: Any, out: Any) -> None:
+        enclosing.pop()
+
     def after(module: Any, inputs: Any, out: Any) -> None:
         depth[0] -= 1
         if depth[0] == 0 and isinstance(out, torch.Tensor):
@@ -422,7 +444,7 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
                         calls.append(
                             Call(
                                 name,
-                                "split",
+                                f"{enclosing[-1]}.split" if enclosing[-1] else "split",
                                 None,
                                 "getitem",
                                 _written(func),
@@ -436,10 +458,16 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
             if depth[0] == 0 and isinstance(out, torch.Tensor):
                 function, type_name = _function_name("call_function", func)
                 name = f"call{len(calls)}"
+                base = function or getattr(func, "__name__", "function")
+                within = enclosing[-1]
+                if function in MERGES:
+                    path = within or base
+                else:
+                    path = f"{within}.{base}" if within else base
                 calls.append(
                     Call(
                         name,
-                        function,
+                        path,
                         None,
                         function,
                         type_name,
@@ -457,17 +485,23 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         for m in model.modules()
         if not list(m.children()) and type(m).__module__ != "cnn_magic.torch_export"
     ]
+    containers = [m for m in model.modules() if all(m is not leaf for leaf in leaves)]
     handles = [m.register_forward_pre_hook(before) for m in leaves]
     handles += [m.register_forward_hook(after) for m in leaves]
+    handles += [m.register_forward_pre_hook(enter) for m in containers]
+    handles += [m.register_forward_hook(leave) for m in containers]
     try:
         with torch.no_grad(), Functions():
             out = model(x)
     finally:
         for handle in handles:
             handle.remove()
-    result = ref(out)
-    if not isinstance(result, Ref):
-        raise CNNError("the model's output is not one tensor", hint="return a single tensor")
+    result = _main_output(ref(out))
+    if result is None:
+        raise CNNError(
+            "the model's output is not a tensor or a tuple of them",
+            hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
+        )
     return calls, result
 
 
