@@ -455,7 +455,8 @@ def _written_labels(items: Sequence[Item]) -> Iterator[str]:
             for path in item.paths:
                 yield from _written_labels(path)
         elif isinstance(item, Leaf | Merge):
-            yield item.node.label
+            if not item.node.shares:  # a reuse is unlabelled unless something reads it
+                yield item.node.label
         elif isinstance(item, Side):
             yield from _written_labels(item.body)
         else:
@@ -536,6 +537,8 @@ class _Writer:
         self.lines: list[str] = []
 
     def label(self, node: Node) -> str:
+        if node.shares:  # its module path is the label of the layer whose weights it uses
+            return self.names.get(node.name, "")
         return self.names.get(node.name, node.label) if node.name else node.label
 
     def write(self, items: Sequence[Item], depth: int) -> None:
@@ -703,11 +706,14 @@ def _names(items: Sequence[Item], needed: set[str]) -> dict[str, str]:
     taken = set(written)
     nodes = {node.name: node for node in _leaves(items)}
     names: dict[str, str] = {}
+    assigned: set[str] = set()
     for value in sorted(needed, key=lambda v: (v != "", v)):
-        base = "x" if not value else nodes[value].label
-        if base and counts.get(base, 0) <= (0 if not value else 1):
+        node = nodes.get(value)
+        base = "x" if node is None else node.label
+        written = 0 if node is None or node.shares else 1  # times its own line writes it
+        if base and counts.get(base, 0) <= written and base not in assigned:
             names[value] = base
-            taken.add(base)
+            assigned.add(base)
             continue
         base = base or "v"
         number = 2
@@ -715,6 +721,7 @@ def _names(items: Sequence[Item], needed: set[str]) -> dict[str, str]:
             number += 1
         names[value] = f"{base}_{number}"
         taken.add(names[value])
+        assigned.add(names[value])
     return names
 
 

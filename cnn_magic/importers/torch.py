@@ -736,7 +736,7 @@ def _own_parameters(call: Call) -> int:
 def _reaching(calls: list[Call], output: Ref) -> list[Call]:
     """The calls the output depends on, and side outputs: a value computed only to
     steer Python control flow (``if x.sum() > 0``) is no layer, but a branch that the
-    output does not need and that runs a module (an auxiliary head kept in an
+    output does not need and that runs a module or merges (an auxiliary head kept in an
     attribute) is, with everything it computes."""
     needed = {output.name}
     for call in reversed(calls):
@@ -747,7 +747,7 @@ def _reaching(calls: list[Call], output: Ref) -> list[Call]:
         if call.name in needed:
             continue
         sources = {r.name for r in _refs(call.args, call.kwargs)}
-        if call.module is not None or sources & runs_module:
+        if call.module is not None or call.function in MERGES or sources & runs_module:
             runs_module.add(call.name)
     kept = set(runs_module)
     for call in reversed(calls):  # and the dead calls they read
