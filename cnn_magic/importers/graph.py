@@ -710,8 +710,8 @@ def _names(items: Sequence[Item], needed: set[str]) -> dict[str, str]:
     for value in sorted(needed, key=lambda v: (v != "", v)):
         node = nodes.get(value)
         base = "x" if node is None else node.label
-        written = 0 if node is None or node.shares else 1  # times its own line writes it
-        if base and counts.get(base, 0) <= written and base not in assigned:
+        own = 0 if node is None or node.shares else 1  # times its own line writes it
+        if base and counts.get(base, 0) <= own and base not in assigned:
             names[value] = base
             assigned.add(base)
             continue

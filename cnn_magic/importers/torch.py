@@ -132,7 +132,8 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         calls, output = _record(model, x)
     finally:
         model.train(training)
-    nodes, problems, notes, opaque_parameters = _convert(calls, output, unknown)
+    sizes = {name: p.numel() for name, p in model.named_parameters()}
+    nodes, problems, notes, opaque_parameters = _convert(calls, output, unknown, sizes)
     if problems:
         listed = "\n".join(f"  {path} ({kind}): {why}" for path, kind, why in problems)
         raise CNNError(
@@ -652,10 +653,10 @@ class _Unknown(Exception):
 
 
 def _convert(
-    calls: list[Call], output: Ref, unknown: str
+    calls: list[Call], output: Ref, unknown: str, sizes: dict[str, int]
 ) -> tuple[list[Node], list[tuple[str, str, str]], list[str], int]:
     """Nodes for the calls; the problems (path, type, why) found; notes for the header;
-    the parameters of opaque modules."""
+    the parameters of opaque parts (``sizes``: the model's parameters by name)."""
     calls = _reaching(calls, output)
     nodes: list[Node] = []
     problems: list[tuple[str, str, str]] = []
@@ -676,7 +677,7 @@ def _convert(
         except (_Unknown, Unwritable) as why:
             if unknown == "opaque" and len(inputs) == 1 and call.out:
                 kind, text = "opaque", _opaque(inputs[0].shape, call.out)
-                weights = _own_parameters(call)
+                weights = _own_parameters(call, sizes)
                 opaque_parameters += weights
                 notes.append(
                     f"opaque, counted as zero: {call.path} ({call.type_name}, "
@@ -726,11 +727,13 @@ def _opaque(before: tuple[int, ...], after: tuple[int, ...]) -> str:
     return "opaque " + "x".join(map(str, _ours(after[1:])))
 
 
-def _own_parameters(call: Call) -> int:
-    """The parameters of an opaque module (a function has none of its own)."""
-    if call.module is None:
-        return 0
-    return int(sum(p.numel() for p in call.module.parameters()))
+def _own_parameters(call: Call, sizes: dict[str, int]) -> int:
+    """The parameters of an opaque module, or those a function reads (``F.conv2d(x,
+    self.weight)``; ``sizes``: the model's parameters by name)."""
+    if call.module is not None:
+        return int(sum(p.numel() for p in call.module.parameters()))
+    read = {c.target for c in (*call.args, *call.kwargs.values()) if isinstance(c, _Constant)}
+    return sum(sizes.get(target, 0) for target in read)
 
 
 def _reaching(calls: list[Call], output: Ref) -> list[Call]:
@@ -1129,8 +1132,8 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
         return "pass", ""
     if name in ("add", "mul"):
         if len(inputs) < 2:
-            what = "adds a constant to" if name == "add" else "multiplies by a constant"
-            raise _Unknown(f"{what} a tensor: not counted")
+            what = "adds a constant to a tensor" if name == "add" else "multiplies by a constant"
+            raise _Unknown(f"{what}: not counted")
         if not _broadcasts([r.shape for r in inputs], out):
             raise _Unknown(f"combines shapes {' and '.join(str(r.shape) for r in inputs)}")
         return name, name
