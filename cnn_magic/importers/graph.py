@@ -165,10 +165,12 @@ class _Unit:
 class _Reducer:
     """Series, parallel and side reductions of the graph until none applies."""
 
-    def __init__(self, nodes: Sequence[Node], input_shape: Shape) -> None:
+    def __init__(self, nodes: Sequence[Node], input_shape: Shape, output: str | None) -> None:
         self.shapes: dict[str, Shape] = {"": input_shape}
         self.units: dict[str, _Unit] = {"": _Unit([], (), "", -1)}
         self.readers: dict[str, set[str]] = {"": set()}
+        self.index = {"": -1, **{node.name: position for position, node in enumerate(nodes)}}
+        self.sides: set[str] = set()  # side outputs written where they run
         for position, node in enumerate(nodes):
             if node.name in self.units:
                 raise CNNError(f"internal error: two nodes named {node.name!r}")
@@ -181,7 +183,7 @@ class _Reducer:
             self.units[node.name] = _Unit([item], inputs, node.name, position)
             self.readers[node.name] = set()
             self.shapes[node.name] = node.out_shape
-        self.output = nodes[-1].name if nodes else ""
+        self.output = output if output is not None else nodes[-1].name if nodes else ""
 
     def reduce(self) -> list[_Unit]:
         changed = True
@@ -193,10 +195,13 @@ class _Reducer:
         # the output's unit last: a unit nothing reads (a dead end of several inputs)
         # may start after it
         return sorted(
-            self.units.values(), key=lambda unit: (unit.out == self.output, unit.position)
+            self.units.values(),
+            key=lambda unit: (unit.out == self.output and unit.inputs != (), unit.position),
         )
 
     def _step(self, unit: _Unit) -> bool:
+        if unit.out in self.sides:
+            return False  # a side output in place: nothing joins it
         merge = unit.bare_merge
         if merge is not None and self._parallel(unit, merge):
             return True
@@ -214,7 +219,7 @@ class _Reducer:
     def _series(self, unit: _Unit) -> bool:
         """The unit's one input, read by nothing else, joins it."""
         (source,) = unit.inputs
-        if self.readers[source] != {unit.out}:
+        if self.readers[source] != {unit.out} or source in self.sides or source == self.output:
             return False
         before = self.units[source]
         self._remove(before)
@@ -225,10 +230,16 @@ class _Reducer:
         return True
 
     def _side(self, unit: _Unit) -> bool:
-        """A path nothing reads: a side output of the value it starts from."""
+        """A path nothing reads: a side output of the value it starts from, written
+        right after that value when it runs right after it (an auxiliary head), else
+        where it runs (reading the value by its label)."""
         (source,) = unit.inputs
-        self._remove(unit)
-        self.units[source].items.append(Side(tuple(unit.items)))
+        if unit.position == self.index[source] + 1:
+            self._remove(unit)
+            self.units[source].items.append(Side(tuple(unit.items)))
+        else:
+            unit.items = [Side(tuple(unit.items))]
+            self.sides.add(unit.out)
         return True
 
     def _path(self, value: str, merge: str) -> str | None:
@@ -307,7 +318,8 @@ def _sequence(units: list[_Unit]) -> list[Item]:
             items.extend(rest)
         else:
             items.extend(unit.items)
-        current = unit.out
+        side = unit.single and len(unit.items) == 1 and isinstance(unit.items[0], Side)
+        current = unit.inputs[0] if side else unit.out  # a side output passes its input on
     return items
 
 
@@ -571,6 +583,8 @@ class _Writer:
             self.lines.append(pad + _labelled(item.label, f"repeat {item.times}{reads}:"))
             self.write(item.body, depth + 1)
         elif isinstance(item, Side):  # named after the module its layers share, if any
+            if reads:  # a side output branches off the previous output
+                self.lines.append(pad + "identity" + reads)
             self.lines.append(pad + _labelled(".".join(_prefix(item.body)), "side:"))
             self.write(item.body, depth + 1)
         else:
@@ -656,7 +670,7 @@ def expected_rows(items: Sequence[Item]) -> list[Node | None]:
         elif isinstance(item, Merge):
             rows.append(item.node)
         elif isinstance(item, From):
-            if isinstance(item.item, Fork):
+            if isinstance(item.item, Fork | Side):
                 rows.append(None)  # the identity that reads the label
             rows.extend(expected_rows([item.item]))
         elif isinstance(item, Repeat):
@@ -726,11 +740,17 @@ def _names(items: Sequence[Item], needed: set[str]) -> dict[str, str]:
 
 
 def build(
-    nodes: Sequence[Node], input_shape: Shape, header: Sequence[str] = (), *, repeat: bool = True
+    nodes: Sequence[Node],
+    input_shape: Shape,
+    header: Sequence[str] = (),
+    *,
+    repeat: bool = True,
+    output: str | None = None,
 ) -> Network:
-    """Text for the graph, evaluated, and checked layer by layer against the nodes."""
+    """Text for the graph, evaluated, and checked layer by layer against the nodes;
+    ``output``: the node that gives the model's output (by default the last one)."""
     nodes = _flatten_adds(nodes)
-    reducer = _Reducer(nodes, input_shape)
+    reducer = _Reducer(nodes, input_shape, output)
     items = _sequence(reducer.reduce())
     slices = [node for node in _leaves(items) if node.statement == SLICE]
     if slices:

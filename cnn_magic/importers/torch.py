@@ -133,7 +133,7 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
     finally:
         model.train(training)
     sizes = {name: p.numel() for name, p in model.named_parameters()}
-    nodes, problems, notes, opaque_parameters = _convert(calls, output, unknown, sizes)
+    nodes, problems, notes, opaque_parameters, output_name = _convert(calls, output, unknown, sizes)
     if problems:
         listed = "\n".join(f"  {path} ({kind}): {why}" for path, kind, why in problems)
         raise CNNError(
@@ -157,7 +157,7 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
     header = [f"{type(model).__name__}, imported from PyTorch", *notes]
     if total != used:
         header.append(f"{total - used:,} parameters of the model are not used by its forward")
-    return build(nodes, _ours(shape[1:]), header, repeat=repeat)
+    return build(nodes, _ours(shape[1:]), header, repeat=repeat, output=output_name)
 
 
 def torch_input_shape(given: Any) -> tuple[int, ...]:
@@ -654,9 +654,10 @@ class _Unknown(Exception):
 
 def _convert(
     calls: list[Call], output: Ref, unknown: str, sizes: dict[str, int]
-) -> tuple[list[Node], list[tuple[str, str, str]], list[str], int]:
+) -> tuple[list[Node], list[tuple[str, str, str]], list[str], int, str]:
     """Nodes for the calls; the problems (path, type, why) found; notes for the header;
-    the parameters of opaque parts (``sizes``: the model's parameters by name)."""
+    the parameters of opaque parts (``sizes``: the model's parameters by name); the node
+    that gives the output."""
     calls = _reaching(calls, output)
     nodes: list[Node] = []
     problems: list[tuple[str, str, str]] = []
@@ -709,14 +710,10 @@ def _convert(
         problems.append(
             (pad_call.path, pad_call.type_name, "padding that no conv or pool takes on")
         )
-    out_name = alias.get(output.name, output.name)
-    if nodes and out_name != nodes[-1].name and not problems:
-        problems.append(
-            ("output", "return", "the model returns a value that is not its last layer's")
-        )
+    out_name = alias.get(output.name, output.name)  # "" when the model returns its input
     if opaque_parameters:
         notes.append(f"{opaque_parameters:,} parameters are inside opaque parts, counted as zero")
-    return nodes, problems, notes, opaque_parameters
+    return nodes, problems, notes, opaque_parameters, out_name
 
 
 def _opaque(before: tuple[int, ...], after: tuple[int, ...]) -> str:
