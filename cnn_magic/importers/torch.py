@@ -36,14 +36,24 @@ PyTorch                                   layer language
 ``nn.Upsample``, ``F.interpolate``         ``upsample S`` (nearest) or ``upsample S bilinear``
 ``nn.ZeroPad1d/2d/3d`` before a conv or   folded into that layer's padding
 pool
-``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block
-``torch.cat([...], 1)``                   the join of a ``concat:`` block
+``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block;
+                                          ``add A, B`` where paths cross or shapes broadcast
+``torch.cat([...], 1)``                   the join of a ``concat:`` block; ``concat A, B``
+``x * gate(x)``, ``torch.mul``            ``scale:``; another product ``mul A, B``
+``torch.split``, ``torch.chunk``,         ``split N:`` / ``split a b:`` when the parts'
+``x[:, a:b]``                             paths are joined again by one ``torch.cat``
+a module called again                     ``reuse LABEL`` (its parameters counted once)
+a branch the output does not need that    ``side:``
+runs a module; ``return scores, aux``
 ========================================  ===================================================
 
-Anything else — ``x * y``, ``nn.GroupNorm``, upsampling by a fraction, a subclass of a
-known module, a parameter used in a function — has no word yet: :class:`CNNError` lists each
-one with its module path, type and why. With ``unknown="opaque"`` a shape-preserving
-unknown becomes an ``identity`` statement labelled ``PATH-opaque`` and counted as zero.
+Where paths cross (DenseNet), :mod:`cnn_magic.importers.graph` labels the values read
+again and writes ``from=LABEL`` and one-line merges. Anything else — ``nn.GroupNorm``,
+upsampling by a fraction, a product with a constant, a subclass of a known module, a
+parameter used in a function — has no word yet: :class:`CNNError` lists each one with
+its module path, type and why. With ``unknown="opaque"`` each unknown that reads one
+tensor becomes an ``opaque`` row (``opaque 7x7x512`` where it changes the shape),
+counted as zero, with its parameters said in the text's header.
 """
 
 from __future__ import annotations
