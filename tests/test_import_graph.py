@@ -342,12 +342,19 @@ class ShuffleUnit(nn.Module):
         if self.how == "split":
             a, b, c = torch.split(x, [2, 8, 4], dim=1)
             return torch.cat([torch.relu(a), self.branch2(b), self.branch3(c)], dim=1)
+        if self.how == "narrow":
+            return torch.cat([x.narrow(1, 0, 8), self.branch2(torch.narrow(x, 1, 8, 8))], 1)
         return torch.cat([x[:, :8], self.branch2(x[:, 8:])], 1)
 
 
 @pytest.mark.parametrize(
     ("how", "channels", "block"),
-    [("chunk", 16, "split 2:"), ("split", 14, "split 2 8 4:"), ("slices", 16, "split 2:")],
+    [
+        ("chunk", 16, "split 2:"),
+        ("split", 14, "split 2 8 4:"),
+        ("slices", 16, "split 2:"),
+        ("narrow", 16, "split 2:"),
+    ],
 )
 def test_channel_splits_are_split_blocks(how: str, channels: int, block: str) -> None:
     net = imported_as_torch_counts(ShuffleUnit(how), (channels, 6, 6))
@@ -411,6 +418,32 @@ def test_a_module_called_again_is_reused() -> None:
     assert "conv: conv 4 k3 p1\n" in net.text and "reuse conv" in net.text
     reused = [layer for layer in net.layers if layer.shared >= 0]
     assert len(reused) == 1 and reused[0].params == 0 and reused[0].macs == 6 * 6 * 4 * 4 * 9
+
+
+class SegNetStep(nn.Module):
+    """SegNet's decoder: max unpooling with the indices its pooling returned."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(2, return_indices=True)
+        self.mid = nn.Conv2d(4, 4, 3, padding=1)
+        self.unpool = nn.MaxUnpool2d(2)
+        self.out = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, indices = self.pool(self.conv(x))
+        out: torch.Tensor = self.out(self.unpool(self.mid(x), indices))
+        return out
+
+
+def test_max_unpooling_reads_its_poolings_label() -> None:
+    net = imported_as_torch_counts(SegNetStep(), (3, 8, 8))
+    assert "pool: maxpool k2\nmid: conv 4 k3 p1\nunpool: maxunpool pool\n" in net.text
+    assert [layer.out_shape for layer in net.layers][-2:] == [(8, 8, 4), (8, 8, 2)]
+    # without output_size PyTorch unpools 4×4 to 8×8, not to the 9×9 pooled
+    with pytest.raises(CNNError, match=r"unpools to 8×8×4, not to the 9×9×4 its pooling"):
+        cnn_magic.from_torch(SegNetStep(), (3, 9, 9))
 
 
 # ----------------------------------------------------------------- opaque

@@ -39,7 +39,6 @@ NOT_IMPORTED = frozenset(
         "pixelunshuffle",
         "pad",
         "crop",
-        "maxunpool",
         "hardsigmoid",
     }
 )

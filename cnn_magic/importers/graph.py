@@ -57,6 +57,7 @@ class Node(NamedTuple):
     extra: tuple[str, ...] = ()  # statements that follow in the same layer (mean → gap; flatten)
     shares: str = ""  # the node whose weights this one applies again (``reuse``)
     part: tuple[int, int] = (0, 0)  # a slice's channels: first, stop
+    undoes: str = ""  # a maxunpool's max pooling (the node whose indices it reads)
 
     @property
     def is_merge(self) -> bool:
@@ -339,11 +340,13 @@ def _read_values(items: Sequence[Item]) -> Iterator[str]:
 
 
 def _shared(items: Sequence[Item]) -> Iterator[str]:
-    """Every node whose weights a later node applies again."""
+    """Every node whose weights a later node applies again, or that a maxunpool undoes."""
     for item in items:
         if isinstance(item, Leaf | Merge):
             if item.node.shares:
                 yield item.node.shares
+            if item.node.undoes:
+                yield item.node.undoes
         elif isinstance(item, From):
             yield from _shared([item.item])
         elif isinstance(item, Fork):
@@ -361,7 +364,7 @@ def _key(item: Item, pinned: frozenset[str]) -> tuple[object, ...]:
     item that references or is referenced is unique: a repeat would rename it."""
     if isinstance(item, Leaf):
         node = item.node
-        if node.name in pinned or node.shares:
+        if node.name in pinned or node.shares or node.undoes:
             return ("pinned", node.name)
         return ("leaf", node.statement, node.extra)
     if isinstance(item, Fork):
@@ -564,6 +567,8 @@ class _Writer:
         if isinstance(item, Leaf):
             node = item.node
             text = f"reuse {self.names[node.shares]}" if node.shares else node.statement
+            if node.undoes:
+                text = f"maxunpool {self.names[node.undoes]}"
             if node.extra and node.name in self.names:  # the label names the last line's value
                 self.lines.append(pad + text + reads)
                 *middle, last = node.extra

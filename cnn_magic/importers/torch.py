@@ -61,11 +61,12 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
 from ..results import Network
+from ..shapes import format_shape
 from .graph import MERGES, SLICE, Node, build
 from .words import (
     Pads,
@@ -253,6 +254,25 @@ def _main_output(value: Any) -> Ref | None:
     return None
 
 
+INDICES = ":indices"
+"""The name of a max pooling's indices: the pooling's name and this."""
+
+
+def _is_indexed_pooling(value: Any) -> TypeGuard[tuple[Ref, Ref]]:
+    """Whether ``value`` is what a max pooling with ``return_indices`` gave: (values,
+    indices)."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, Ref) for v in value)
+        and value[1].name.endswith(INDICES)
+    )
+
+
+def _is_max_pool(module: Any) -> bool:
+    return _torch_class(module) in _MAXPOOL and bool(getattr(module, "return_indices", False))
+
+
 class _Untraceable(Exception):
     """A trace that would not follow the model's values: run it with hooks instead."""
 
@@ -315,6 +335,24 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n.name])
         if node.op == "output":
             output = _main_output(args[0])
+            continue
+        if node.op == "call_module" and isinstance(value, tuple) and len(value) == 2:
+            module = modules[node.target]
+            if _is_max_pool(module):  # return_indices=True: (values, indices)
+                shape = tuple(value[0].shape)
+                calls.append(
+                    Call(
+                        node.name, node.target, module, "", _type_name(module), args, kwargs, shape
+                    )
+                )
+                values[node.name] = (
+                    Ref(node.name, shape),
+                    Ref(f"{node.name}{INDICES}", tuple(value[1].shape)),
+                )
+                continue
+        pooled = args[0] if args and node.target is operator.getitem else None
+        if _is_indexed_pooling(pooled):
+            values[node.name] = pooled[args[1]]  # the values, or the indices
             continue
         splits = node.op in ("call_function", "call_method") and isinstance(value, tuple | list)
         if splits and value and _function_name(node.op, node.target)[0] == "split":
@@ -425,8 +463,13 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
 
     def after(module: Any, inputs: Any, out: Any) -> None:
         depth[0] -= 1
+        indices = None
+        if isinstance(out, tuple) and len(out) == 2 and _is_max_pool(module):
+            out, indices = out  # return_indices=True: the indices name the pooling
         if depth[0] == 0 and isinstance(out, torch.Tensor):
             name = f"call{len(calls)}"
+            if indices is not None:
+                produced(f"{name}{INDICES}", indices)
             calls.append(
                 Call(
                     name,
@@ -553,6 +596,7 @@ def _function_table() -> dict[Any, str]:
         "concat": (torch.cat, torch.concat, torch.concatenate),
         "split": (torch.split, T.split, torch.chunk, T.chunk),
         "getitem": (operator.getitem, T.__getitem__),
+        "narrow": (torch.narrow, T.narrow),
         "reshape": (torch.flatten, T.flatten, T.view, T.reshape, torch.reshape),
         "relu": (F.relu, F.relu_, torch.relu, torch.relu_, T.relu, T.relu_),
         "relu6": (F.relu6,),
@@ -616,6 +660,7 @@ _METHODS = {
     "split": "split",
     "chunk": "split",
     "__getitem__": "getitem",
+    "narrow": "narrow",
     "contiguous": "pass",
     "clone": "pass",
     "detach": "pass",
@@ -674,6 +719,7 @@ def _convert(
     notes: list[str] = []
     alias: dict[str, str] = {}  # calls written as nothing (x.contiguous()) → their input
     first_calls: dict[int, str] = {}  # a module → its first call, whose weights later ones share
+    pooled: dict[str, tuple[int, ...]] = {}  # a node → its input's shape (ours), for unpooling
     opaque_parameters = 0
     pads: dict[str, tuple[Call, tuple[int, ...]]] = {}
     for call in calls:
@@ -684,7 +730,10 @@ def _convert(
             padded = _refs(pad_call.args, {})[0]
             inputs = [padded._replace(name=alias.get(padded.name, padded.name))]
         try:
-            kind, text = _statement(call, inputs, sides)
+            if call.module is not None and _torch_class(call.module) in _MAXUNPOOL:
+                kind, text, inputs = _unpool(call, inputs, nodes, pooled)
+            else:
+                kind, text = _statement(call, inputs, sides)
         except (_Unknown, Unwritable) as why:
             if unknown == "opaque" and len(inputs) == 1 and call.out:
                 kind, text = "opaque", _opaque(inputs[0].shape, call.out)
@@ -715,7 +764,23 @@ def _convert(
             first = first_calls.setdefault(id(call.module), call.name)
             if first != call.name and any(True for _ in call.module.parameters()):
                 shares = first  # the same weights applied again
+        if kind == "maxunpool":  # reads its pooling's indices by the pooling's label
+            nodes.append(
+                Node(
+                    call.name,
+                    word_label(call.path),
+                    "maxunpool",
+                    source_names,
+                    _ours(call.out[1:]) if call.out else (),
+                    0,
+                    -1,
+                    undoes=text,
+                )
+            )
+            continue
         nodes.append(_node(call, kind, text, source_names, inputs, shares))
+        if inputs:
+            pooled[call.name] = _ours(inputs[0].shape[1:])
     for pad_call, _ in pads.values():
         problems.append(
             (pad_call.path, pad_call.type_name, "padding that no conv or pool takes on")
@@ -724,6 +789,33 @@ def _convert(
     if opaque_parameters:
         notes.append(f"{opaque_parameters:,} parameters are inside opaque parts, counted as zero")
     return nodes, problems, notes, opaque_parameters, out_name
+
+
+def _unpool(
+    call: Call, inputs: list[Ref], nodes: list[Node], pooled: dict[str, tuple[int, ...]]
+) -> tuple[str, str, list[Ref]]:
+    """("maxunpool", the node of the max pooling it undoes, its one input). The
+    pooling is the one whose indices it reads; when they are not traced (kept in a
+    hook), the latest max pooling from its output's shape to its input's (``pooled``:
+    each node's input shape, ours)."""
+    values = [r for r in inputs if not r.name.endswith(INDICES)]
+    indices = [r for r in inputs if r.name.endswith(INDICES)]
+    if len(values) != 1:
+        raise _Unknown("unpools more than one tensor")
+    before, after = _ours(values[0].shape[1:]), _ours((call.out or ())[1:])
+    if indices:
+        pool = indices[0].name[: -len(INDICES)]
+        if pooled.get(pool) != after:  # maxunpool restores the size its pooling started from
+            raise _Unknown(
+                f"unpools to {format_shape(after)}, not to the {format_shape(pooled[pool])} "
+                "its pooling started from (give output_size)"
+            )
+        return "maxunpool", pool, values
+    for node in reversed(nodes):
+        shapes = (node.out_shape, pooled.get(node.name))
+        if node.statement.startswith("maxpool") and shapes == (before, after):
+            return "maxunpool", node.name, values
+    raise _Unknown("the max pooling whose indices it reads is not found")
 
 
 def _opaque(before: tuple[int, ...], after: tuple[int, ...]) -> str:
@@ -879,6 +971,7 @@ _BATCHNORM = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
 _DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")
 _PAD = ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d")
 _UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+_MAXUNPOOL = ("MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")
 
 
 def _torch_class(module: Any) -> str:
@@ -922,9 +1015,7 @@ def _module_statement(
         return "leaf", words(
             f"fc {module.out_features}", None if module.bias is not None else "nobias"
         )
-    if cls in (*_MAXPOOL, *_AVGPOOL):
-        if getattr(module, "return_indices", False):
-            raise _Unknown("return_indices=True")
+    if cls in (*_MAXPOOL, *_AVGPOOL):  # return_indices: the indices go to a maxunpool
         return "leaf", _pool(
             "maxpool" if cls in _MAXPOOL else "avgpool",
             module.kernel_size,
@@ -1084,6 +1175,7 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
         ("divisor_override", None),
     ),
     "concat": (("tensors", None), ("dim", 0)),
+    "narrow": (("input", None), ("dim", None), ("start", None), ("length", None)),
     "mean": (("input", None), ("dim", None), ("keepdim", False)),
     "interpolate": (
         ("input", None),
@@ -1150,6 +1242,12 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
         if bound["dim"] not in (1, 1 - rank):
             raise _Unknown(f"joins along dim {bound['dim']}: concat joins channels (dim 1)")
         return "concat", "concat"
+    if name == "narrow":
+        bound = _bind(name, call)
+        if int(bound["dim"]) % len(out) != 1:
+            raise _Unknown(f"narrows dim {bound['dim']}: split: cuts the channels")
+        start = int(bound["start"]) % inputs[0].shape[1]
+        return "slice", f"{start}:{start + int(bound['length'])}"
     if name == "getitem":
         holder = call.args[0]
         if isinstance(holder, _Parts):
