@@ -41,7 +41,9 @@ pool
 ``torch.cat([...], 1)``                   the join of a ``concat:`` block; ``concat A, B``
 ``x * gate(x)``, ``torch.mul``            ``scale:``; another product ``mul A, B``
 ``torch.split``, ``torch.chunk``,         ``split N:`` / ``split a b:`` when the parts'
-``x[:, a:b]``                             paths are joined again by one ``torch.cat``
+``torch.narrow``, ``x[:, a:b]``           paths are joined again by one ``torch.cat``
+``nn.MaxUnpool2d`` with a pooling's       ``maxunpool POOL``
+indices
 a module called again                     ``reuse LABEL`` (its parameters counted once)
 a branch the output does not need that    ``side:``
 runs a module; ``return scores, aux``
