@@ -541,7 +541,8 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         for m in model.modules()
         if not list(m.children()) and type(m).__module__ != "cnn_magic.torch_export"
     ]
-    containers = [m for m in model.modules() if all(m is not leaf for leaf in leaves)]
+    leaf_ids = {id(m) for m in leaves}
+    containers = [m for m in model.modules() if id(m) not in leaf_ids]
     handles = [m.register_forward_pre_hook(before) for m in leaves]
     handles += [m.register_forward_hook(after) for m in leaves]
     handles += [m.register_forward_pre_hook(enter) for m in containers]
