@@ -387,8 +387,14 @@ def fold_repeats(items: list[Item], pinned: frozenset[str] = frozenset()) -> lis
     items = [_fold_inside(item, pinned) for item in items]
     keys = [_key(item, pinned) for item in items]
 
+    pinned_before = [0]  # pinned items among the first i: a window's in O(1)
+    for key in keys:
+        pinned_before.append(pinned_before[-1] + (key[0] == "pinned"))
+
     def repeats(start: int, size: int) -> int:
-        if any(key[0] == "pinned" for key in keys[start : start + size]):
+        if start + size >= len(keys) or keys[start] != keys[start + size]:
+            return 1  # the next unit does not even start alike
+        if pinned_before[start + size] != pinned_before[start]:
             return 1
         count = 1
         while keys[start + count * size : start + (count + 1) * size] == keys[start : start + size]:
