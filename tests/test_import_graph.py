@@ -487,3 +487,40 @@ def test_opaque_of_several_inputs_is_still_listed() -> None:
 
     with pytest.raises(CNNError, match=r"reads 2 tensors: opaque stands for one input"):
         cnn_magic.from_torch(Maximum(), (3, 4, 4), unknown="opaque")
+
+
+def as_text(model: Drawn, size: int) -> str:
+    """The drawn graph in the layer language, with a label for every value: what
+    ``to_torch()`` makes of it is read back through its references (``Reads``)."""
+    lines = [f"v0: input {size}x{size}x{model.channels}"]
+    for number, (kind, sources, width) in enumerate(model.steps, start=1):
+        first = f"v{sources[0]}"
+        if kind == "conv":
+            k = "k3 p1" if width % 2 else "k1"
+            lines.append(f"v{number}: conv {width} {k} from={first}")
+        elif kind == "relu":
+            lines.append(f"v{number}: relu from={first}")
+        elif kind in ("add", "mul", "concat"):
+            lines.append(f"v{number}: {kind} " + ", ".join(f"v{s}" for s in sources))
+        else:
+            lines.append(f"g{number}: group from={first}:")
+            lines.append("  gap")
+            lines.append(f"  conv {width} k1 sigmoid")
+            lines.append(f"v{number}: mul {first}, g{number}")
+    if len(model.unread) > 1:
+        lines.append("concat " + ", ".join(f"v{i}" for i in model.unread))
+    else:
+        lines.append(f"identity from=v{model.unread[0]}")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn_graphs(), st.integers(1, 5))
+def test_drawn_texts_with_references_round_trip(model: Drawn, size: int) -> None:
+    net = cnn_magic.evaluate(as_text(model, size), "floor")
+    imported = cnn_magic.from_torch(net.to_torch(), f"{size}x{size}x{model.channels}")
+    assert imported.params == net.params
+    assert imported.output_shape == net.output_shape
+    for convention in ("flops", "macs", "exact"):
+        assert imported.total(convention, all_ops=True) == net.total(convention, all_ops=True)
+    assert cnn_magic.evaluate(imported.text, "floor").layers == imported.layers
