@@ -173,38 +173,37 @@ def test_densenet_text_is_the_one_a_person_writes() -> None:
 
 
 class Drawn(nn.Module):
-    """A graph of convolutions, ReLUs, adds, concatenations, products and gates, each
-    step reading earlier values; the output joins every value nothing else read."""
+    """A graph of convolutions, ReLUs, adds, concatenations, products, gates, channel
+    splits and convolutions applied again, each step reading earlier values; the output
+    joins every value nothing else read. A step is (kind, values read, output width);
+    ``again:S`` applies step S's convolution again."""
 
     def __init__(self, channels: int, steps: list[tuple[str, tuple[int, ...], int]]) -> None:
         super().__init__()
         self.channels, self.steps = channels, steps
-        self.convs = nn.ModuleList()
+        self.convs = nn.ModuleDict()
         widths = [channels]
-        for kind, sources, width in steps:
+        for number, (kind, sources, width) in enumerate(steps, start=1):
+            c = widths[sources[0]]
             if kind == "conv":
-                self.convs.append(
-                    nn.Conv2d(
-                        widths[sources[0]],
-                        width,
-                        3 if width % 2 else 1,
-                        padding=1 if width % 2 else 0,
-                    )
-                )
+                k = 3 if width % 2 else 1
+                self.convs[str(number)] = nn.Conv2d(c, width, k, padding=k // 2)
             elif kind == "gate":
-                c = widths[sources[0]]
-                self.convs.append(nn.Conv2d(c, c, 1))
+                self.convs[str(number)] = nn.Conv2d(c, c, 1)
+            elif kind == "split":
+                self.convs[str(number)] = nn.Conv2d(c // 2, c // 2, 1)
             widths.append(width)
         read = {s for _, sources, _ in steps for s in sources}
         self.unread = [i for i in range(len(widths)) if i not in read]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         values = [x]
-        convs = iter(self.convs)
-        for kind, sources, _ in self.steps:
+        for number, (kind, sources, _) in enumerate(self.steps, start=1):
             inputs = [values[s] for s in sources]
             if kind == "conv":
-                out = next(convs)(inputs[0])
+                out = self.convs[str(number)](inputs[0])
+            elif kind.startswith("again:"):  # the same weights: shared
+                out = self.convs[kind[6:]](inputs[0])
             elif kind == "relu":
                 out = torch.relu(inputs[0])
             elif kind == "add":
@@ -213,26 +212,34 @@ class Drawn(nn.Module):
                 out = inputs[0] * inputs[1]
             elif kind == "concat":
                 out = torch.cat(inputs, 1)
+            elif kind == "split":  # ShuffleNetV2's way
+                kept, changed = inputs[0].chunk(2, dim=1)
+                out = torch.cat([torch.relu(kept), self.convs[str(number)](changed)], 1)
             else:  # a gate over the map, squeeze-and-excitation's way
-                gate = torch.sigmoid(next(convs)(F.adaptive_avg_pool2d(inputs[0], 1)))
-                out = inputs[0] * gate
+                gate = self.convs[str(number)](F.adaptive_avg_pool2d(inputs[0], 1))
+                out = inputs[0] * torch.sigmoid(gate)
             values.append(out)
         ends = [values[i] for i in self.unread]
         return ends[0] if len(ends) == 1 else torch.cat(ends, 1)
+
+
+KINDS = ["conv", "conv", "relu", "add", "mul", "concat", "gate", "split", "again"]
 
 
 @st.composite
 def drawn_graphs(draw: st.DrawFn) -> Drawn:
     channels = draw(st.integers(1, 4))
     widths = [channels]
+    convs: dict[int, tuple[int, int]] = {}  # a conv step → its (input, output) widths
     steps: list[tuple[str, tuple[int, ...], int]] = []
-    for _ in range(draw(st.integers(1, 9))):
-        kind = draw(st.sampled_from(["conv", "conv", "relu", "add", "mul", "concat", "gate"]))
+    for number in range(1, draw(st.integers(1, 9)) + 1):
+        kind = draw(st.sampled_from(KINDS))
         first = draw(st.integers(0, len(widths) - 1))
         width = widths[first]
+        sources: tuple[int, ...] = (first,)
         if kind in ("add", "mul"):
             same = [i for i, w in enumerate(widths) if w == width]
-            sources: tuple[int, ...] = (first, draw(st.sampled_from(same)))
+            sources = (first, draw(st.sampled_from(same)))
         elif kind == "concat":
             count = draw(st.integers(2, 3))
             rest = draw(
@@ -240,10 +247,18 @@ def drawn_graphs(draw: st.DrawFn) -> Drawn:
             )
             sources = (first, *rest)
             width = sum(widths[s] for s in sources)
-        else:
-            sources = (first,)
-            if kind == "conv":
-                width = draw(st.integers(1, 5))
+        elif kind == "conv":
+            width = draw(st.integers(1, 5))
+            convs[number] = (widths[first], width)
+        elif kind == "split" and width % 2:
+            kind = "relu"  # an odd width does not halve
+        elif kind == "again":
+            fitting = [step for step, (c, _) in convs.items() if c == width]
+            if fitting:
+                step = draw(st.sampled_from(fitting))
+                kind, width = f"again:{step}", convs[step][1]
+            else:
+                kind = "relu"
         steps.append((kind, sources, width))
         widths.append(width)
     return Drawn(channels, steps)
@@ -498,10 +513,17 @@ def as_text(model: Drawn, size: int) -> str:
         if kind == "conv":
             k = "k3 p1" if width % 2 else "k1"
             lines.append(f"v{number}: conv {width} {k} from={first}")
+        elif kind.startswith("again:"):
+            lines.append(f"v{number}: reuse v{kind[6:]} from={first}")
         elif kind == "relu":
             lines.append(f"v{number}: relu from={first}")
         elif kind in ("add", "mul", "concat"):
             lines.append(f"v{number}: {kind} " + ", ".join(f"v{s}" for s in sources))
+        elif kind == "split":
+            lines.append(f"identity from={first}")
+            lines.append(f"v{number}: split 2:")
+            lines.append("  branch:\n    relu\n  branch:")
+            lines.append(f"    conv {width // 2} k1")
         else:
             lines.append(f"g{number}: group from={first}:")
             lines.append("  gap")

@@ -339,6 +339,52 @@ def _read_values(items: Sequence[Item]) -> Iterator[str]:
             yield from _read_values(item.body)
 
 
+def _first_written_owns_the_weights(items: list[Item]) -> list[Item]:
+    """Calls of one module in the order the text writes them: the first holds the
+    parameters, the others ``reuse`` it. Blocks write their paths in the merge's order,
+    so the first call the model makes may come later in the text."""
+    calls: dict[str, list[Node]] = {}  # the model's first call → every call, as written
+    for node in expected_rows(items):
+        if node is not None and (node.shares or node.name in calls):
+            calls.setdefault(node.shares or node.name, []).append(node)
+        elif node is not None:
+            calls[node.name] = [node]
+    moved: dict[str, Node] = {}
+    for first, written in calls.items():
+        if len(written) < 2 or written[0].name == first:
+            continue
+        owner = next(node for node in written if node.name == first)
+        lead = written[0]
+        moved[lead.name] = lead._replace(shares="", params=owner.params)
+        for node in written[1:]:
+            moved[node.name] = node._replace(shares=lead.name, params=0)
+    return _replaced(items, moved) if moved else items
+
+
+def _replaced(items: Sequence[Item], moved: dict[str, Node]) -> list[Item]:
+    """The items with the nodes in ``moved`` put in place of theirs."""
+
+    def node(old: Node) -> Node:
+        return moved.get(old.name, old)
+
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, Leaf):
+            out.append(Leaf(node(item.node)))
+        elif isinstance(item, Merge):
+            out.append(Merge(node(item.node)))
+        elif isinstance(item, Fork):
+            paths = tuple(tuple(_replaced(path, moved)) for path in item.paths)
+            out.append(item._replace(merge=node(item.merge), paths=paths))
+        elif isinstance(item, Side):
+            out.append(Side(tuple(_replaced(item.body, moved))))
+        elif isinstance(item, From):
+            out.append(From(item.value, _replaced([item.item], moved)[0]))
+        else:
+            out.append(item)  # no repeats yet: they are folded afterwards
+    return out
+
+
 def _shared(items: Sequence[Item]) -> Iterator[str]:
     """Every node whose weights a later node applies again, or that a maxunpool undoes."""
     for item in items:
@@ -771,6 +817,7 @@ def build(
             hint="split: cuts the channels into runs, one per branch, and concatenates "
             "the branches' outputs again; other slicing has no word",
         )
+    items = _first_written_owns_the_weights(items)
     needed = set(_read_values(items))
     targets = set(_shared(items))
     pinned = frozenset(needed | targets)
