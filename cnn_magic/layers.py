@@ -15,7 +15,8 @@ Every size is an exact integer.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 from . import pytorch_lines
@@ -803,20 +804,32 @@ def _check_groups(site: Site, c_in: int, n: int, groups: int) -> None:
                 groups=groups, c_in=c_in
             ),
             "groups",
-            hint=_divisors_hint(c_in),
+            hint=_groups_hint(c_in, n),
         )
     if n % groups:
         raise site.error(
             _("groups {groups} does not divide the {n} output channels").format(groups=groups, n=n),
             "groups",
-            hint=_divisors_hint(n),
+            hint=_groups_hint(c_in, n),
         )
 
 
-def _divisors_hint(n: int) -> str:
-    small = [d for d in range(1, min(n, 4096) + 1) if n % d == 0][:12]
-    return _("groups must divide both channel counts, e.g. {groups}").format(
-        groups=", ".join(map(str, small))
+def _divisors(n: int, fits: Callable[[int], bool] | None = None) -> str:
+    """The first twelve whole numbers ``d`` that divide ``n`` (or that ``fits`` accepts),
+    for a hint.
+
+    >>> _divisors(12), _divisors(48, lambda r: 48 % (r * r) == 0)
+    ('1, 2, 3, 4, 6, 12', '1, 2, 4')
+    """
+    test = fits or (lambda d: n % d == 0)
+    found = [d for d in range(1, min(n, 4096) + 1) if test(d)][:12]
+    return ", ".join(map(str, found))
+
+
+def _groups_hint(c_in: int, n: int) -> str:
+    """Grouped convolution: the groups that divide both channel counts."""
+    return _("groups must divide both channel counts ({c_in} and {n}), e.g. {groups}").format(
+        c_in=c_in, n=n, groups=_divisors(math.gcd(c_in, n))
     )
 
 
@@ -1589,18 +1602,26 @@ def _map_only(site: Site, shape: Shape, op: str) -> int:
     return len(shape) - 1
 
 
-def _divides(site: Site, op: str, what: str, value: int, by: int, name: str | None) -> None:
-    """``value`` must be a multiple of ``by`` (channels and groups, sizes and factors)."""
+def _divides(
+    site: Site, op: str, what: str, value: int, by: int, name: str | None, hint: Callable[[], str]
+) -> None:
+    """``value`` must be a multiple of ``by`` (channels and groups, sizes and factors);
+    ``hint`` words what would work, when it is needed."""
     if value % by:
         raise site.error(
             _("{op}: {what} {value} is not a multiple of {by}").format(
                 op=op, what=what, value=f"{value:,}", by=f"{by:,}"
             ),
             name,
-            hint=_("divisors of {value}: {divisors}").format(
-                value=f"{value:,}", divisors=_divisors_hint(value).removeprefix("divisors: ")
-            ),
+            hint=hint(),
         )
+
+
+def _channel_groups_hint(op: str, c: int) -> str:
+    """groupnorm G and channelshuffle G: G must divide the channels."""
+    return _("{op} G: G must divide the {c} channels, e.g. G = {divisors}").format(
+        op=op, c=c, divisors=_divisors(c)
+    )
 
 
 class Norm(Rule):
@@ -1652,7 +1673,15 @@ class Norm(Rule):
             groups = args.groups
             if groups is None:
                 raise site.error(_("groupnorm needs its number of groups"), hint=_("groupnorm 32"))
-            _divides(site, "groupnorm", _("the channel count"), c, groups, "groups")
+            _divides(
+                site,
+                "groupnorm",
+                _("the channel count"),
+                c,
+                groups,
+                "groups",
+                lambda: _channel_groups_hint("groupnorm", c),
+            )
             per_statistic = c // groups * elements(_spatial(shape))
         elif self.name == "instancenorm":
             self.feature_map(site, shape, "instancenorm")
@@ -1733,7 +1762,16 @@ class ChannelShuffle(Rule):
             raise site.error(
                 _("channelshuffle needs its number of groups"), hint=_("channelshuffle 2")
             )
-        _divides(site, "channelshuffle", _("the channel count"), shape[-1], args.groups, "groups")
+        c = shape[-1]
+        _divides(
+            site,
+            "channelshuffle",
+            _("the channel count"),
+            c,
+            args.groups,
+            "groups",
+            lambda: _channel_groups_hint("channelshuffle", c),
+        )
         return Step(shape, args=args)
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
@@ -1778,10 +1816,23 @@ class PixelShuffle(Rule):
             )
         h, w, c = shape
         if self.inverse:
+
+            def common() -> str:
+                return _(
+                    "pixelunshuffle R: R must divide both the height {h} and the width {w}, "
+                    "e.g. R = {divisors}"
+                ).format(h=h, w=w, divisors=_divisors(math.gcd(h, w)))
+
             for size, what in ((h, _("the height")), (w, _("the width"))):
-                _divides(site, self.name, what, size, r, "factor")
+                _divides(site, self.name, what, size, r, "factor", common)
             return Step((h // r, w // r, c * r * r), args=args)
-        _divides(site, self.name, _("the channel count"), c, r * r, "factor")
+
+        def squares() -> str:
+            return _("pixelshuffle R: R² must divide the {c} channels, e.g. R = {factors}").format(
+                c=c, factors=_divisors(c, lambda f: c % (f * f) == 0)
+            )
+
+        _divides(site, self.name, _("the channel count"), c, r * r, "factor", squares)
         return Step((h * r, w * r, c // (r * r)), args=args)
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
