@@ -308,11 +308,11 @@ class Explanation:
                     # one line, opening with <div>: Markdown passes it through as HTML
                     out.append(f'<div class="cnnm-windows">{picture}</div>')
                 else:
-                    out.append(
-                        "<small>The windows pictures of this and the later layers are left "
-                        "out to keep the explanation short: "
-                        "<code>net.layers[i].windows_svg()</code> draws one.</small>"
-                    )
+                    words = _(
+                        "The windows pictures of this and the later layers are left out to "
+                        "keep the explanation short: {call} draws one."
+                    ).format(call="<code>net.layers[i].windows_svg()</code>")
+                    out.append(f"<small>{words}</small>")
         return "\n\n".join(out) + "\n"
 
     def to_text(self) -> str:
