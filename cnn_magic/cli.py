@@ -26,78 +26,110 @@ from typing import TextIO
 from . import evaluate, example_names
 from .conventions import CONVENTIONS, ROUNDINGS
 from .errors import CNNError
-from .i18n import LANGUAGES, _, language
+from .i18n import LANGUAGES, _, argparse_speaking, display_width, language, wrap_columns
 from .results import Network
 from .sources import read_file, read_stream
 
 FORMATS = ("text", "markdown", "csv", "json", "latex", "svg")
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, its lines wrapped by terminal columns where the help is Chinese
+    (argparse counts characters and breaks only at spaces)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        if display_width(text) == len(text):
+            return super()._split_lines(text, width)
+        return wrap_columns(text, width)
+
+
 def parser() -> argparse.ArgumentParser:
+    """The command line's parser, its help in the language in force (argparse's own
+    words too when it is built and used inside :func:`~cnn_magic.i18n.argparse_speaking`)."""
     p = argparse.ArgumentParser(
         prog="cnn-magic",
-        description="Feature-map sizes, parameters and FLOPs of a CNN written in the "
-        "cnn_magic layer language, one row per layer, with the totals.",
+        formatter_class=HelpFormatter,
+        description=_(
+            "Feature-map sizes, parameters and FLOPs of a CNN written in the "
+            "cnn_magic layer language, one row per layer, with the totals."
+        ),
     )
     source = p.add_mutually_exclusive_group()
     source.add_argument(
-        "file", nargs="?", help="network file, or an ONNX model (.onnx); default: stdin"
+        "file", nargs="?", help=_("network file, or an ONNX model (.onnx); default: stdin")
     )
     source.add_argument(
-        "--example", metavar="NAME", help="a network of the zoo (see --list-examples)"
+        "--example", metavar="NAME", help=_("a network of the zoo (see --list-examples)")
     )
     source.add_argument(
-        "--list-examples", action="store_true", help="list the example networks and exit"
+        "--list-examples", action="store_true", help=_("list the example networks and exit")
     )
     p.add_argument(
         "--rounding",
         choices=ROUNDINGS,
-        help="output-size rounding (default: textbook; an example's own mode)",
+        help=_("output-size rounding (default: textbook; an example's own mode)"),
     )
     p.add_argument(
         "--input",
         metavar="SHAPE",
-        help="input shape HxWxC, C@HxW or N, replacing the text's input line",
+        help=_("input shape HxWxC, C@HxW or N, replacing the text's input line"),
     )
     p.add_argument(
         "--flops",
         choices=CONVENTIONS,
         default="flops",
-        help="count FLOPs (2 per multiply-add), MACs, or exact mults + adds",
+        help=_("count FLOPs (2 per multiply-add), MACs, or exact mults + adds"),
     )
     p.add_argument(
         "--all-ops",
         action="store_true",
-        help="also count pooling, activations, batch norm and adds",
+        help=_("also count pooling, activations, batch norm and adds"),
     )
     p.add_argument(
         "--format",
         choices=FORMATS,
         default="text",
-        help="output format; svg: the network's picture (feature maps as boxes)",
+        help=_("output format; svg: the network's picture (feature maps as boxes)"),
     )
     p.add_argument(
         "--tools",
         action="store_true",
-        help="also print what torchinfo, fvcore, ptflops, thop and FlopCounterMode count",
+        help=_("also print what torchinfo, fvcore, ptflops, thop and FlopCounterMode count"),
     )
     p.add_argument(
-        "--batch", type=int, metavar="N", help="also print the memory of a training step at batch N"
+        "--batch",
+        type=int,
+        metavar="N",
+        help=_("also print the memory of a training step at batch N"),
     )
     p.add_argument(
-        "--units", action="store_true", help="numbers with k/M/G units instead of exact integers"
+        "--units", action="store_true", help=_("numbers with k/M/G units instead of exact integers")
     )
     p.add_argument(
-        "--lang", choices=LANGUAGES, default=None, help="language of the output: en or zh"
+        "--lang", choices=LANGUAGES, default=None, help=_("language of the output: en or zh")
     )
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for any mistake)."""
-    args = parser().parse_args(argv)
-    with language(args.lang):
+    # --lang first, so that the help and argparse's own errors speak it too
+    with language(_asked_language(argv)):
+        with argparse_speaking():
+            args = parser().parse_args(argv)
         return _run(args)
+
+
+def _asked_language(argv: list[str] | None) -> str | None:
+    """The language ``--lang`` asks for, if it is one the product speaks (a wrong one is
+    left for the parser to refuse, in English)."""
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--lang")
+    try:
+        known, _rest = early.parse_known_args(argv)
+    except argparse.ArgumentError:  # "--lang" without a value: the parser will say so
+        return None
+    return known.lang if known.lang in LANGUAGES else None
 
 
 def _run(args: argparse.Namespace) -> int:
