@@ -508,7 +508,7 @@ class _Walker:
                 weights=0,
                 biases=0,
                 shared=first + offset,
-                text=f"{row.text} (shared with {original.name})",
+                text=_("{text} (shared with {name})").format(text=row.text, name=original.name),
             )
         return shape, field
 

@@ -189,7 +189,8 @@ def _count_lines(layer: Layer, convention: Convention, all_ops: bool) -> list[Li
         raise ExplanationError(f"{layer.name}: counted operations with no formula")
     if all_ops and layer.ops:
         parts = [t for t in (rule.ops_term(layer),) if t is not None]
-        words = [f"{layer.op}: {_(rule.cost_text)}"] if rule.cost_text else []
+        cost = _activation_cost(rule) if isinstance(rule, Activation) else _(rule.cost_text)
+        words = [f"{layer.op}: {cost}"] if rule.cost_text else []
         if layer.activation is not None:
             activation = ACTIVATIONS[layer.activation]
             extra = activation.ops_term(layer)

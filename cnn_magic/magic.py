@@ -566,17 +566,17 @@ def _variable(name: str | None, shell: object = None) -> str | None:
         return None
     reason = None
     if not name.isidentifier():
-        reason = "not a Python variable name"
+        reason = _("not a Python variable name")
     elif keyword.iskeyword(name):
-        reason = "a Python keyword"
+        reason = _("a Python keyword")
     elif name.startswith("__"):
-        reason = "a name Python itself uses"
+        reason = _("a name Python itself uses")
     elif (
         name in SHELL_NAMES
         or _HISTORY_NAME.match(name)
         or name in getattr(shell, "user_ns_hidden", ())
     ):
-        reason = "a name the IPython shell itself uses"
+        reason = _("a name the IPython shell itself uses")
     if reason:
         raise CNNError(
             _("-o cannot use {name!r}: {reason}").format(name=name, reason=reason),

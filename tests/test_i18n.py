@@ -171,6 +171,44 @@ F1: fc 10 softmax
 """
 
 
+# one layer of (nearly) every kind, for the explanations' words in Chinese
+EVERY_LAYER = """input 16x16x8
+conv 8 k3 p1 relu
+dwconv k3 p1
+deconv 8 k2 s2
+maxpool k2 s2
+avgpool k2 s2
+bn
+lrn
+layernorm
+groupnorm 4
+instancenorm affine
+layerscale
+channelshuffle 2
+pixelunshuffle 2
+pixelshuffle 2
+upsample 2 bilinear
+pad 1 reflect
+crop 8x8
+dropout 0.5
+identity
+leakyrelu 0.1
+prelu
+elu
+gelu
+silu
+hardswish
+sigmoid
+hardsigmoid
+tanh
+adaptiveavgpool 3
+adaptivemaxpool 2
+gap
+flatten
+fc 10 softmax
+"""
+
+
 def english_words(text: str, network: str = NETWORK) -> set[str]:
     """Words of Latin letters in ``text`` that are neither kept words nor words of the
     network text (layer words and names)."""
@@ -209,6 +247,10 @@ def screens_in_chinese() -> dict[str, tuple[str, str]]:
         out["notice"] = view.notice, NETWORK
         out["table"] = CNNView(NETWORK).to_text(), NETWORK
         out["explain"] = explain(net, all_ops=True).to_text(), NETWORK
+        every = cnn_magic.evaluate(EVERY_LAYER)
+        names = " ".join(layer.name for layer in every.layers) + " nearest PReLU"
+        out["every layer, explained"] = explain(every, all_ops=True).to_text(), EVERY_LAYER + names
+        out["every layer, table"] = every.to_text(all_ops=True), EVERY_LAYER + names
         for kind in cnn_magic.exercises.KINDS:
             problem = cnn_magic.exercise(kind, seed=1)
             # question keys (C1.params) and the kind's name are identifiers a student types
