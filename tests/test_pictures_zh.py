@@ -71,13 +71,13 @@ def visible(markup: str) -> str:
 def named(net: cnn_magic.Network) -> str:
     """The names the evaluator gave the layers and blocks (conv1, repeat1): words of
     the network, not English."""
-    return " ".join(item.name for item in (*net.layers, *net.blocks))
+    return " ".join([layer.name for layer in net.layers] + [block.name for block in net.blocks])
 
 
 def drawings() -> Iterator[tuple[str, str, str]]:
     """(name, visible text, network text and names) of every picture and slider view,
     in the language in force."""
-    explaining = importlib.import_module("cnn_magic.explain")  # the module, not the function
+    explaining: Any = importlib.import_module("cnn_magic.explain")  # not the function
 
     for name, (text, rounding) in WINDOWS.items():
         layer = cnn_magic.evaluate(text, rounding).layers[0]
@@ -210,3 +210,48 @@ def test_a_slider_moved_later_keeps_the_cell_language(monkeypatch: Any) -> None:
         SliderView(VARY, {"k": Range(1, 7)}).set(s=1)
     with language("zh"), pytest.raises(cnn_magic.CNNError, match="范围是空的"):
         parse_ranges(["k=7:1"])
+
+
+def test_the_view_and_its_static_twin_draw_in_the_cell_language() -> None:
+    """``%%cnn --lang zh``: the widget's HTML and the static ``text/html`` carry the same
+    Chinese pictures, also when the widget redraws after the cell (a toggle)."""
+    from cnn_magic.widget import CNNView
+
+    with language("zh"):
+        view = CNNView(WINDOWS["ceil, overhang"][0], rounding="ceil")
+    static, live = visible(view.to_html()), visible(view.live_html())  # outside the block
+    for shown in (static, live):
+        for words in (
+            "网络结构图",
+            "开销分布在哪里",
+            "向上取整 → 7 个输出",
+            "隐藏窗口",
+            "网络：输入",
+        ):
+            assert words in shown, words
+    view.set(rounding="floor")  # the toggles' state: the pictures are drawn again
+    assert "红色：输入格 12 没有被任何窗口读到" in visible(view.live_html())
+
+
+def test_the_command_line_draws_in_chinese() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cnn_magic",
+            "--lang",
+            "zh",
+            "--example",
+            "lenet5",
+            "--format",
+            "svg",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.startswith("<svg")
+    assert "<title>网络：输入 32×32×1</title>" in done.stdout and ">输入</text>" in done.stdout
