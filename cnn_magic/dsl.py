@@ -52,7 +52,8 @@ BLOCK_WORDS = (*BLOCKS, *INNER_BLOCKS)
 MAX_NESTING = 100  # deeper than any real network; keeps recursion far from Python's limit
 
 _TOKEN = re.compile(r"[^\s,=]+(?:[ \t]*=[ \t]*[^\s,=]+)?|=[^\s,]*")
-_LABEL = re.compile(r"[A-Za-z_][\w.\-]*\Z")
+# any letter of any script starts a label (卷积1: conv 6 k5), as in Python names
+_LABEL = re.compile(r"[^\W\d][\w.\-]*\Z")
 _SPACES_AROUND_EQUALS = re.compile(r"[ \t]*=[ \t]*")
 
 
