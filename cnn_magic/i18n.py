@@ -163,14 +163,19 @@ def argparse_speaking() -> Iterator[None]:
 
 
 def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: Chinese characters take two.
+    """Columns ``text`` takes in a terminal or a monospaced cell: Chinese characters
+    (East Asian wide and full-width) take two, combining marks none.
 
-    >>> display_width("参数量"), display_width("params")
-    (6, 6)
+    >>> display_width("参数量"), display_width("params"), display_width("e\u0301")
+    (6, 6, 1)
     """
-    from unicodedata import east_asian_width
+    if text.isascii():
+        return len(text)
+    from unicodedata import combining, east_asian_width
 
-    return sum(2 if east_asian_width(char) in "WF" else 1 for char in text)
+    return sum(
+        0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1 for char in text
+    )
 
 
 # a wide character with the closing punctuation that must not start a line; a run of

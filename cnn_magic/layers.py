@@ -2201,6 +2201,27 @@ WORD_DIMS: dict[str, tuple[int, ...]] = {
 """Words that fix the input's spatial dimensions (``conv1d``: 1; ``bn1d``: vector or 1)."""
 
 
+COURSE_TERMS = {
+    term: (term, word)
+    for word, terms in {
+        "conv": ("卷积", "卷积层"),
+        "dwconv": ("深度卷积", "深度可分离卷积"),
+        "deconv": ("转置卷积", "反卷积"),
+        "maxpool / avgpool": ("池化", "池化层"),
+        "maxpool": ("最大池化",),
+        "avgpool": ("平均池化",),
+        "gap": ("全局平均池化",),
+        "fc": ("全连接", "全连接层"),
+        "bn": ("批归一化", "批量归一化"),
+        "flatten": ("展平",),
+        "dropout": ("丢弃",),
+        "upsample": ("上采样",),
+    }.items()
+    for term in terms
+}
+"""The course's Chinese names of layers, answered with the word to write."""
+
+
 def lookup(statement: Statement) -> tuple[str, Rule]:
     """The canonical op name and rule of a layer statement, or a CNNError."""
     word = statement.keyword.lower
@@ -2224,9 +2245,16 @@ def lookup(statement: Statement) -> tuple[str, Rule]:
                 hint=pytorch_lines.hint(translation),
             )
         layer_words = [w for w in (*RULES, *ALIASES) if not RULES[ALIASES.get(w, w)].merge]
+        term = COURSE_TERMS.get(word)
         raise statement.error(
             _("unknown layer '{text}'").format(text=statement.keyword.text),
-            hint=did_you_mean(word, layer_words),
+            hint=(
+                _("'{term}' is written {word} in the layer language").format(
+                    term=term[0], word=term[1]
+                )
+                if term
+                else did_you_mean(word, layer_words)
+            ),
         )
     return op, rule
 
