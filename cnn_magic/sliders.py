@@ -80,6 +80,29 @@ def parse_ranges(words: list[str]) -> dict[str, Range]:
     return out
 
 
+def _starting_values(text: str, ranges: dict[str, Range]) -> dict[str, int]:
+    """The values the text sets for the varied variables, each inside its range."""
+    written = variables(text)
+    for name, bounds in ranges.items():
+        if name not in written:
+            raise CNNError(
+                _("--vary {name}: the network sets no variable {name!r}").format(name=name),
+                hint=did_you_mean(name, written)
+                if written
+                else _("set it in the text ({name} = {low}) and use it as {use}").format(
+                    name=name, low=bounds.low, use="{" + name + "}"
+                ),
+            )
+        if not bounds.low <= written[name] <= bounds.high:
+            raise CNNError(
+                _(
+                    "--vary {name}={low}:{high}: the text sets {name} = {value}, outside the range"
+                ).format(name=name, low=bounds.low, high=bounds.high, value=written[name]),
+                hint=_("widen the range or change the value in the text"),
+            )
+    return {name: written[name] for name in ranges}
+
+
 class SliderView:
     """A network text with variables, shown for the values the sliders hold; ``lang``
     is the view's language (default: the one in force when it is made)."""
@@ -98,20 +121,6 @@ class SliderView:
         lang: str | None = None,
     ) -> None:
         self.lang = check_language(lang) if lang is not None else current_language()
-        with language(self.lang):
-            self._start(text, ranges, static, rounding, convention, all_ops, input, dtype)
-
-    def _start(
-        self,
-        text: str,
-        ranges: dict[str, Range],
-        static: bool,
-        rounding: str,
-        convention: str,
-        all_ops: bool,
-        input: str | None,
-        dtype: str,
-    ) -> None:
         self.text = text
         self.ranges = ranges
         self.options: dict[str, Any] = {
@@ -122,27 +131,9 @@ class SliderView:
             "dtype": dtype,
         }
         self.static = static
-        written = variables(text)
-        for name, bounds in ranges.items():
-            if name not in written:
-                raise CNNError(
-                    _("--vary {name}: the network sets no variable {name!r}").format(name=name),
-                    hint=did_you_mean(name, written)
-                    if written
-                    else _("set it in the text ({name} = {low}) and use it as {use}").format(
-                        name=name, low=bounds.low, use="{" + name + "}"
-                    ),
-                )
-            if not bounds.low <= written[name] <= bounds.high:
-                raise CNNError(
-                    _(
-                        "--vary {name}={low}:{high}: the text sets {name} = {value}, "
-                        "outside the range"
-                    ).format(name=name, low=bounds.low, high=bounds.high, value=written[name]),
-                    hint=_("widen the range or change the value in the text"),
-                )
-        self.values = {name: written[name] for name in ranges}
-        self.result: Network | CNNError = self._evaluate()
+        with language(self.lang):  # its mistakes in the view's language
+            self.values = _starting_values(text, ranges)
+            self.result: Network | CNNError = self._evaluate()
         if isinstance(self.result, CNNError):
             raise self.result
         self.network: Network = self.result
