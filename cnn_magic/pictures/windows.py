@@ -273,8 +273,9 @@ def _caption(axis: Axis, name: str) -> str:
         return _("{name}: {size} cells, upsampled ×{times} → {out} outputs").format(
             name=name, size=axis.size, times=times, out=axis.out
         )
-    return _(_CAPTIONS[axis.rule]).format(
-        name=name, size=axis.size, bits=" ".join(bits), out=axis.out
+    caption = _CAPTIONS.get(axis.rule, N_("{name}: {size} cells, {bits}, {rule} → {out} outputs"))
+    return _(caption).format(
+        name=name, size=axis.size, bits=" ".join(bits), rule=axis.rule, out=axis.out
     )
 
 
