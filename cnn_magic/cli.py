@@ -148,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
                 if args.batch is not None:
                     output = output.rstrip("\n") + "\n\n" + str(net.memory(batch=args.batch))
     except CNNError as err:
-        _say(sys.stderr, str(err))
+        _say(sys.stderr, str(_narrowed(err, sys.stderr)))
         return 2
     except KeyboardInterrupt:  # Ctrl-C while the text is typed on the terminal
         return 130
@@ -169,20 +169,47 @@ def _run(args: argparse.Namespace) -> int:
 def _say(stream: TextIO | None, text: str) -> None:
     """Write a line to ``stream`` in its own encoding: where that cannot encode the
     output (``PYTHONIOENCODING=ascii``, a Windows code page), × becomes x, → becomes ->
-    and so on, and any other character ``?``: one character for one, so the columns and
-    the caret stay aligned."""
+    and so on, and any other character ``?``, so the columns stay aligned."""
     if stream is None:
         return
-    text += "\n"
+    stream.write(_encodable(text + "\n", stream))
+    stream.flush()
+
+
+def _encodable(text: str, stream: TextIO) -> str:
+    """``text`` as ``stream``'s encoding can write it (see :func:`_say`)."""
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
         text.encode(encoding)
     except UnicodeEncodeError:
-        text = text.translate(ASCII_FALLBACK).encode(encoding, "replace").decode(encoding)
+        return text.translate(ASCII_FALLBACK).encode(encoding, "replace").decode(encoding)
     except LookupError:  # an encoding Python does not know: write ASCII
-        text = text.translate(ASCII_FALLBACK).encode("ascii", "replace").decode()
-    stream.write(text)
-    stream.flush()
+        return text.translate(ASCII_FALLBACK).encode("ascii", "replace").decode()
+    return text
+
+
+def _narrowed(err: CNNError, stream: TextIO) -> CNNError:
+    """``err`` with its quoted line as ``stream`` will show it, so the caret is placed
+    for what is shown: a Chinese character written as ``?`` takes one column, not two.
+    The fallback spellings (``→`` as ``->``) are kept out of the quoted line, to keep
+    one character for one and the column right."""
+    if err.source is None or _encodable(err.source, stream) == err.source:
+        return err
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        shown = err.source.encode(encoding, "replace").decode(encoding)
+    except LookupError:
+        shown = err.source.encode("ascii", "replace").decode()
+    if len(shown) != len(err.source):  # a multi-byte replacement: keep the message as is
+        return err
+    return CNNError(
+        err.message,
+        line=err.line,
+        column=err.column,
+        source=shown,
+        width=err.width,
+        hint=err.hint,
+    )
 
 
 ASCII_FALLBACK = str.maketrans(
