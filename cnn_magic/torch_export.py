@@ -124,9 +124,14 @@ def _keep_indices(tape: dict[int, Any], row: int) -> Any:
     return hook
 
 
+SHARING = -(10**9)
+"""The tape's count of reused modules running: their original's rows keep nothing then."""
+
+
 def _keep(tape: dict[int, Any], index: int) -> Any:
     def hook(module: Any, inputs: Any, output: Any) -> None:
-        tape[index] = output
+        if not tape.get(SHARING):  # a reuse runs the original's very module: not its row
+            tape[index] = output
 
     return hook
 
@@ -280,7 +285,8 @@ class _Builder:
             return None
         if layer.shared >= 0:  # reused: the very module of the row whose weights it shares
             original = self.modules[layer.shared]
-            return _classes()["Shared"](getattr(original, "module", None) or original)
+            shared = getattr(original, "module", None) or original
+            return _classes()["Shared"](shared, self.tape)
         parts = RULES[layer.op].torch(self.nn, layer)
         if layer.op == "maxunpool" and layer.args is not None and layer.args.pool_row is not None:
             size = layer.out_shape[:-1]
@@ -411,12 +417,19 @@ def _classes() -> dict[str, Any]:
     class Shared(nn.Module):  # type: ignore[misc, name-defined]
         """Another use of ``module``, its weights shared (counted once by parameters())."""
 
-        def __init__(self, module: Module) -> None:
+        def __init__(self, module: Module, tape: dict[int, Any] | None = None) -> None:
             super().__init__()
-            self.module = module
+            self.module, self.tape = module, tape
 
         def forward(self, x: Any) -> Any:
-            return self.module(x)
+            if self.tape is None:
+                return self.module(x)
+            # the original's rows must not take this output as theirs (their hooks fire)
+            self.tape[SHARING] = self.tape.get(SHARING, 0) + 1
+            try:
+                return self.module(x)
+            finally:
+                self.tape[SHARING] -= 1
 
     class Tape(nn.Module):  # type: ignore[misc, name-defined]
         """The model, with its input kept on the tape (row −1) for references to it."""
