@@ -69,6 +69,12 @@ def assert_same_network(ours: cnn_magic.Network, imported: cnn_magic.Network) ->
 
 def round_trip(net: cnn_magic.Network, **options: Any) -> cnn_magic.Network:
     model = net.to_torch()
+    if len(net.inputs) > 1:  # one shape each, in our notation (channels @ sizes)
+        shapes = [
+            f"{s[-1]}@{'x'.join(map(str, s[:-1]))}" if len(s) > 1 else str(s[0])
+            for _, s in net.inputs
+        ]
+        return cnn_magic.from_torch(model, shapes, **options)
     shape = tuple(input_tensor(net).shape)
     if len(shape) == 3:  # (1, C, L) would read as an image (C, H, W): our notation
         shape = f"{shape[1]}@{shape[2]}"  # type: ignore[assignment]

@@ -7,8 +7,7 @@ evaluates to a network, and every example of the README and docs/language.md tha
 writes references, products, splits, side outputs or shared weights (a fragment without
 an ``input`` line is tried on a few inputs, statement group by statement group).
 
-Two kinds are left out, by rule rather than by name: networks of several inputs
-(``from_torch`` takes one input) and networks that use a layer ``from_torch`` does not
+Left out, by rule rather than by name: networks that use a layer ``from_torch`` does not
 translate yet (:data:`NOT_IMPORTED`).
 """
 
@@ -19,8 +18,10 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 import torch_zoo_modern
 from test_from_torch import assert_same_network, round_trip
+from test_new_blocks import SIAMESE
 
 import cnn_magic
 from cnn_magic import CNNError
@@ -50,7 +51,7 @@ HEADS = ("", "input 56x56x64\n", "input 28x28x116\n", "input 14x14x512\n", "inpu
 
 def importable(net: cnn_magic.Network) -> bool:
     words = {word for layer in net.layers for word in (layer.op, layer.activation)}
-    return len(net.inputs) == 1 and not words & NOT_IMPORTED
+    return not words & NOT_IMPORTED
 
 
 def suite_texts() -> dict[str, str]:
@@ -135,7 +136,7 @@ def test_round_trip(name: str) -> None:
     text = {**SUITE_TEXTS, **DOC_TEXTS}[name]
     net = cnn_magic.evaluate(text)
     if not importable(net):
-        return  # several inputs, or a layer from_torch does not translate: see above
+        return  # a layer from_torch does not translate yet: see above
     assert_same_network(net, round_trip(net))
 
 
@@ -196,6 +197,46 @@ def test_modern_twins_import_to_the_example(name: str) -> None:
         torch_zoo_modern.BUILDERS[name](), torch_zoo_modern.INPUTS[name]
     )
     assert_same_network(cnn_magic.example(name), imported)
+
+
+def test_a_shared_tower_reads_each_input() -> None:
+    """A Siamese network: the tower on the left image, the same tower (its weights
+    shared) on the right one, the two outputs joined. Imported from to_torch(), each
+    pass reads its own input and the join reads both passes."""
+    net = cnn_magic.evaluate(SIAMESE)
+    imported = round_trip(net)
+    assert_same_network(net, imported)
+    text = imported.text
+    assert "x1: input 1@32x32\nx2: input 1@32x32\n" in text
+    assert "model.tower.conv1.module.0: conv 16 k3 from=x1\n" in text
+    assert "reuse model.tower.conv1.module.0 from=x2\n" in text
+    # both passes end in the tower's gap: each output gets a label of its own
+    assert "model.tower.pool2_2: gap\n" in text and "model.tower.pool2_3: gap\n" in text
+    assert "concat model.tower.pool2_2, model.tower.pool2_3\n" in text
+
+
+class TwoImages(torch.nn.Module):
+    """Two inputs, one convolution applied to each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+
+    def forward(self, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.conv(left), self.conv(right)], 1)
+
+
+def test_several_inputs_are_labelled_by_forwards_names() -> None:
+    imported = cnn_magic.from_torch(TwoImages(), [(3, 8, 8), "8x8x3"])
+    assert imported.text.splitlines()[1:] == [
+        "left: input 3@8x8",
+        "right: input 3@8x8",
+        "conv: conv 4 k3 from=left",
+        "conv_2: reuse conv from=right",
+        "cat: concat conv, conv_2",
+    ]
+    assert imported.params == 3 * 3 * 3 * 4 + 4
+    assert [shape for _, shape in imported.inputs] == [(8, 8, 3), (8, 8, 3)]
 
 
 def test_googlenet_twin_at_inference_imports_to_the_main_network() -> None:

@@ -41,6 +41,13 @@ from ..shapes import format_shape
 Shape = tuple[int, ...]
 
 MERGES = ("add", "concat", "mul")
+
+
+def input_value(number: int) -> str:
+    """The graph's name of input ``number`` (from 1): "" for the first."""
+    return "" if number == 1 else f"#input{number}"
+
+
 SLICE = "slice"  # a node's statement for a run of channels of its input (torch.split)
 
 
@@ -166,11 +173,21 @@ class _Unit:
 class _Reducer:
     """Series, parallel and side reductions of the graph until none applies."""
 
-    def __init__(self, nodes: Sequence[Node], input_shape: Shape, output: str | None) -> None:
-        self.shapes: dict[str, Shape] = {"": input_shape}
-        self.units: dict[str, _Unit] = {"": _Unit([], (), "", -1)}
-        self.readers: dict[str, set[str]] = {"": set()}
-        self.index = {"": -1, **{node.name: position for position, node in enumerate(nodes)}}
+    def __init__(
+        self, nodes: Sequence[Node], input_shapes: Sequence[Shape], output: str | None
+    ) -> None:
+        values = [input_value(number) for number in range(1, len(input_shapes) + 1)]
+        self.shapes: dict[str, Shape] = dict(zip(values, input_shapes, strict=True))
+        count = len(values)
+        self.units = {v: _Unit([], (), v, n - count) for n, v in enumerate(values)}
+        self.readers: dict[str, set[str]] = {value: set() for value in values}
+        self.index = {value: -1 for value in values}
+        self.index.update({node.name: position for position, node in enumerate(nodes)})
+        # with several inputs, their lines come first: nothing joins them, each is read
+        # by its label
+        self.fixed = set(values) if count > 1 else set()
+        for value in self.fixed:
+            self.index[value] = -2  # never right before a side output
         self.sides: set[str] = set()  # side outputs written where they run
         for position, node in enumerate(nodes):
             if node.name in self.units:
@@ -221,6 +238,8 @@ class _Reducer:
         """The unit's one input, read by nothing else, joins it."""
         (source,) = unit.inputs
         if self.readers[source] != {unit.out} or source in self.sides or source == self.output:
+            return False
+        if source in self.fixed:
             return False
         before = self.units[source]
         self._remove(before)
@@ -307,12 +326,14 @@ class _Reducer:
         self.readers[start].add(unit.out)
 
 
-def _sequence(units: list[_Unit]) -> list[Item]:
+def _sequence(units: list[_Unit], several: bool) -> list[Item]:
     """The reduced graph as one sequence: a unit that does not read the previous output
-    says where it reads from."""
+    says where it reads from (after several input lines, every reader of one does)."""
     items: list[Item] = []
-    current = ""
+    current: str | None = None if several else ""
     for unit in units:
+        if several and not unit.inputs and not unit.items:
+            continue  # an input line: written at the top, read by its label
         if unit.single and unit.inputs[0] != current:
             first, *rest = unit.items
             items.append(From(unit.inputs[0], first))
@@ -681,15 +702,18 @@ def to_text(
     input_shape: Shape,
     header: Sequence[str] = (),
     names: dict[str, str] | None = None,
+    more_inputs: Sequence[Shape] = (),
 ) -> str:
     """The layer-language text of the items, one statement a line; ``names``: the
-    label of each value read by a label ("" is the input)."""
+    label of each value read by a label ("" is the input); ``more_inputs``: the shapes
+    of the second, third, ... input."""
     names = names or {}
     lines = [f"# {line}" for line in header]
-    # channels @ spatial sizes: never mistaken for PyTorch's channels-first order
-    spatial, channels = input_shape[:-1], input_shape[-1]
-    shape = f"{channels}@{'x'.join(map(str, spatial))}" if spatial else str(channels)
-    lines.append(_labelled(names.get("", ""), f"input {shape}"))
+    for number, shape in enumerate((input_shape, *more_inputs), start=1):
+        # channels @ spatial sizes: never mistaken for PyTorch's channels-first order
+        spatial, channels = shape[:-1], shape[-1]
+        written = f"{channels}@{'x'.join(map(str, spatial))}" if spatial else str(channels)
+        lines.append(_labelled(names.get(input_value(number), ""), f"input {written}"))
     writer = _Writer(names)
     writer.write(items, 0)
     return "\n".join(lines + writer.lines) + "\n"
@@ -767,9 +791,13 @@ def _leaves(items: Sequence[Item]) -> Iterator[Node]:
             yield from _leaves([item.item])
 
 
-def _names(items: Sequence[Item], needed: set[str]) -> dict[str, str]:
+def _names(
+    items: Sequence[Item], needed: set[str], inputs: dict[str, str] | None = None
+) -> dict[str, str]:
     """A label for each value read by a label: the module path where it names one value
-    only, else the path with ``_2``, ``_3`` …; the input is ``x``."""
+    only, else the path with ``_2``, ``_3`` …; ``inputs``: the inputs' labels (the
+    input alone is ``x``)."""
+    inputs = inputs or {"": "x"}
     written = [label for label in _written_labels(items) if label]
     counts: dict[str, int] = {}
     for label in written:
@@ -778,9 +806,10 @@ def _names(items: Sequence[Item], needed: set[str]) -> dict[str, str]:
     nodes = {node.name: node for node in _leaves(items)}
     names: dict[str, str] = {}
     assigned: set[str] = set()
-    for value in sorted(needed, key=lambda v: (v != "", v)):
+    order = {node.name: n for n, node in enumerate(expected_rows(items)) if node is not None}
+    for value in sorted(needed, key=lambda v: (v not in inputs, order.get(v, 0), v)):
         node = nodes.get(value)
-        base = "x" if node is None else node.label
+        base = inputs.get(value, "x") if node is None else node.label
         own = 0 if node is None or node.shares else 1  # times its own line writes it
         if base and counts.get(base, 0) <= own and base not in assigned:
             names[value] = base
@@ -803,12 +832,16 @@ def build(
     *,
     repeat: bool = True,
     output: str | None = None,
+    inputs: Sequence[tuple[str, Shape]] | None = None,
 ) -> Network:
     """Text for the graph, evaluated, and checked layer by layer against the nodes;
-    ``output``: the node that gives the model's output (by default the last one)."""
+    ``output``: the node that gives the model's output (by default the last one);
+    ``inputs``: (label, shape) of each input when there are several (the first's shape
+    is then ``input_shape``)."""
     nodes = _flatten_adds(nodes)
-    reducer = _Reducer(nodes, input_shape, output)
-    items = _sequence(reducer.reduce())
+    shapes = [shape for _, shape in inputs] if inputs else [input_shape]
+    reducer = _Reducer(nodes, shapes, output)
+    items = _sequence(reducer.reduce(), len(shapes) > 1)
     slices = [node for node in _leaves(items) if node.statement == SLICE]
     if slices:
         where = ", ".join(f"{n.label or n.name} (channels {n.part[0]}:{n.part[1]})" for n in slices)
@@ -823,8 +856,11 @@ def build(
     pinned = frozenset(needed | targets)
     if repeat:
         items = fold_repeats(items, pinned)
-    names = _names(items, needed | targets)
-    text = to_text(items, input_shape, header, names)
+    labels = {input_value(n): label for n, (label, _) in enumerate(inputs or (), start=1)}
+    if len(shapes) > 1:
+        needed |= set(labels)  # several inputs: each input line is labelled
+    names = _names(items, needed | targets, labels or None)
+    text = to_text(items, shapes[0], header, names, shapes[1:])
     net = evaluate(text, "floor")
     check(net, expected_rows(items))
     return net

@@ -69,7 +69,7 @@ from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
 from ..results import Network
 from ..shapes import format_shape
-from .graph import MERGES, SLICE, Node, build
+from .graph import MERGES, SLICE, Node, build, input_value
 from .words import (
     Pads,
     Unwritable,
@@ -132,17 +132,21 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         raise CNNError(
             f"unknown={unknown!r} is not valid", hint=did_you_mean(str(unknown), UNKNOWN)
         )
-    shape = torch_input_shape(input)
+    shapes = _input_shapes(input)
+    shape = shapes[0]
     parameter = next(model.parameters(), None)
-    x = torch.zeros(
-        shape,
-        dtype=parameter.dtype if parameter is not None else torch.float32,
-        device=parameter.device if parameter is not None else "cpu",
+    xs = tuple(
+        torch.zeros(
+            one,
+            dtype=parameter.dtype if parameter is not None else torch.float32,
+            device=parameter.device if parameter is not None else "cpu",
+        )
+        for one in shapes
     )
     training = model.training
     model.train(False)
     try:
-        calls, output = _record(model, x)
+        calls, output = _record(model, xs)
     finally:
         model.train(training)
     sizes = {name: p.numel() for name, p in model.named_parameters()}
@@ -170,7 +174,42 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
     header = [f"{type(model).__name__}, imported from PyTorch", *notes]
     if total != used:
         header.append(f"{total - used:,} parameters of the model are not used by its forward")
-    return build(nodes, _ours(shape[1:]), header, repeat=repeat, output=output_name)
+    inputs = None
+    if len(shapes) > 1:  # each input line labelled with forward's parameter name
+        labels = _input_labels(model, len(shapes))
+        inputs = [(label, _ours(one[1:])) for label, one in zip(labels, shapes, strict=True)]
+    return build(nodes, _ours(shape[1:]), header, repeat=repeat, output=output_name, inputs=inputs)
+
+
+def _input_shapes(given: Any) -> list[tuple[int, ...]]:
+    """One shape, or a list of them for a model of several inputs (a Siamese
+    network's ``[(1, 32, 32), (1, 32, 32)]``)."""
+    several = isinstance(given, list) or (
+        isinstance(given, tuple)
+        and bool(given)
+        and all(isinstance(g, tuple | list | str) for g in given)
+    )
+    if not several:
+        return [torch_input_shape(given)]
+    if not given:
+        raise CNNError("no input shape given", hint=_SHAPE_HINT)
+    return [torch_input_shape(one) for one in given]
+
+
+def _input_labels(model: Any, count: int) -> list[str]:
+    """The names of ``forward``'s parameters (``left``, ``right``), else ``x1``, ``x2``."""
+    import inspect
+
+    try:
+        names = list(inspect.signature(model.forward).parameters)
+    except (TypeError, ValueError):
+        names = []
+    if len(names) < count or any(name.startswith("*") for name in names[:count]):
+        names = [f"x{number}" for number in range(1, count + 1)]
+    labels = [word_label(name) for name in names[:count]]
+    if len(set(labels)) < count or any(name in ("inputs", "args") for name in labels):
+        labels = [f"x{number}" for number in range(1, count + 1)]
+    return labels
 
 
 def torch_input_shape(given: Any) -> tuple[int, ...]:
@@ -214,32 +253,33 @@ def _ours(shape: Sequence[int]) -> tuple[int, ...]:
 # ----------------------------------------------------------------- recording
 
 
-def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
+def _record(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     torch, _ = _torch()
+    shapes = ", ".join(str(tuple(x.shape)) for x in xs)
     try:
         traced = torch.fx.symbolic_trace(model)
         if _captured_tensors(model, traced):
             raise _Untraceable("a tensor was captured while tracing")
     except Exception as trace_error:  # any failure to trace sends us to the hooks
         try:
-            return _record_by_hooks(model, x)
+            return _record_by_hooks(model, xs)
         except CNNError:
             raise
         except Exception as run_error:
             raise CNNError(
                 f"{type(model).__name__} could neither be traced "
                 f"({type(trace_error).__name__}: {_first_line(trace_error)}) nor run on "
-                f"zeros of shape {tuple(x.shape)} ({type(run_error).__name__}: "
+                f"zeros of shape {shapes} ({type(run_error).__name__}: "
                 f"{_first_line(run_error)})",
                 hint="check the input shape: (C, H, W) in PyTorch's order",
             ) from None
     try:
-        return _record_fx(model, traced, x)
+        return _record_fx(model, traced, xs)
     except CNNError:
         raise
     except Exception as run_error:
         raise CNNError(
-            f"{type(model).__name__} failed on zeros of shape {tuple(x.shape)}: "
+            f"{type(model).__name__} failed on zeros of shape {shapes}: "
             f"{type(run_error).__name__}: {_first_line(run_error)}",
             hint="check the input shape: (C, H, W) in PyTorch's order",
         ) from None
@@ -292,7 +332,7 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [""])[0][:200]
 
 
-def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
+def _record_fx(model: Any, traced: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     torch, _ = _torch()
     values: dict[str, Any] = {}
 
@@ -309,8 +349,8 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
             super().__init__()
             self.traced = traced
 
-        def forward(self, x: Any) -> Any:
-            return Recorder(self.traced).run(x)
+        def forward(self, *xs: Any) -> Any:
+            return Recorder(self.traced).run(*xs)
 
     # Shapes without arithmetic: on the meta device every layer only computes its output
     # shape (ResNet-50: a tenth of the time); what the meta device cannot run runs on zeros.
@@ -320,18 +360,21 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
     }
     try:
         with torch.no_grad():
-            torch.func.functional_call(Run(), meta, (x.to("meta"),))
+            torch.func.functional_call(Run(), meta, tuple(x.to("meta") for x in xs))
     except Exception:
         values.clear()
         with torch.no_grad():
-            Run()(x)
+            Run()(*xs)
     modules = dict(model.named_modules())
     calls: list[Call] = []
     output: Ref | None = None
+    placeholders = 0
     for node in traced.graph.nodes:
         value = values.get(node.name)
         if node.op == "placeholder":
-            values[node.name] = Ref("", tuple(value.shape)) if isinstance(value, Ref) else value
+            placeholders += 1
+            if isinstance(value, Ref):
+                values[node.name] = Ref(input_value(placeholders), tuple(value.shape))
             continue
         args = torch.fx.node.map_arg(node.args, lambda n: values[n.name])
         kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n.name])
@@ -426,14 +469,14 @@ def _parts(
     return _Parts(source, tuple(parts), dim)
 
 
-def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
+def _record_by_hooks(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     """One run with hooks on the leaf modules and a TorchFunctionMode for the
     functions between them: works for models with Python control flow."""
     torch, _ = _torch()
     from torch.overrides import TorchFunctionMode
 
-    names: dict[int, str] = {id(x): ""}
-    alive: list[Any] = [x]  # keep every tensor alive, so that no id is reused
+    names: dict[int, str] = {id(x): input_value(n) for n, x in enumerate(xs, start=1)}
+    alive: list[Any] = list(xs)  # keep every tensor alive, so that no id is reused
     calls: list[Call] = []
     depth = [0]
     paths = {module: path for path, module in model.named_modules()}
@@ -549,7 +592,7 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
     handles += [m.register_forward_hook(leave) for m in containers]
     try:
         with torch.no_grad(), Functions():
-            out = model(x)
+            out = model(*xs)
     finally:
         for handle in handles:
             handle.remove()
@@ -788,7 +831,7 @@ def _convert(
         problems.append(
             (pad_call.path, pad_call.type_name, "padding that no conv or pool takes on")
         )
-    out_name = alias.get(output.name, output.name)  # "" when the model returns its input
+    out_name = alias.get(output.name, output.name)  # an input's when it returns it
     if opaque_parameters:
         notes.append(f"{opaque_parameters:,} parameters are inside opaque parts, counted as zero")
     return nodes, problems, notes, opaque_parameters, out_name
