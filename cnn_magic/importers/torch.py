@@ -120,8 +120,8 @@ class Call(NamedTuple):
 
 def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool = True) -> Network:
     """The network of ``model`` on an input of shape ``input``: ``(1, 3, 224, 224)``,
-    ``(3, 224, 224)``, or our notation ``"224x224x3"``; one statement per module,
-    labelled with its path."""
+    ``(3, 224, 224)``, or our notation ``"224x224x3"`` (a list of them for a model of
+    several inputs); one statement per module, labelled with its path."""
     torch, nn = _torch()
     if not isinstance(model, nn.Module):
         raise CNNError(
