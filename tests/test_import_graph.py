@@ -546,3 +546,34 @@ def test_drawn_texts_with_references_round_trip(model: Drawn, size: int) -> None
     for convention in ("flops", "macs", "exact"):
         assert imported.total(convention, all_ops=True) == net.total(convention, all_ops=True)
     assert cnn_magic.evaluate(imported.text, "floor").layers == imported.layers
+
+
+class Mixed(nn.Module):
+    """Residual blocks around a dense block: only the dense block needs labels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.before = nn.Conv2d(8, 8, 3, padding=1)
+        self.dense = DenseBlock(2, 8, 4, 2)
+        self.squeeze = nn.Conv2d(16, 8, 1)
+        self.after = nn.Conv2d(8, 8, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.stem(x))
+        x = x + self.before(x)
+        x = self.squeeze(self.dense(x))
+        out: torch.Tensor = x + self.after(x)
+        return out
+
+
+def test_only_the_crossing_region_is_written_with_labels() -> None:
+    net = imported_as_torch_counts(Mixed(), (3, 6, 6))
+    lines = net.text.splitlines()
+    assert "add: residual:" in lines and "add_1: residual:" in lines
+    assert "  before: conv 8 k3 p1" in lines and "  after: conv 8 k3 p1" in lines
+    labelled = [line for line in lines if " from=" in line or ": concat " in line]
+    assert labelled == [
+        "dense.denselayer2: concat add, dense.denselayer1.conv2",
+        "dense: concat add, dense.denselayer1.conv2, dense.denselayer2.conv2",
+    ]
