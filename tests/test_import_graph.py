@@ -9,6 +9,8 @@ evaluates again to the same layers.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -268,6 +270,19 @@ def drawn_graphs(draw: st.DrawFn) -> Drawn:
 @given(drawn_graphs(), st.integers(1, 6))
 def test_drawn_graphs_import_to_pytorchs_counts(model: Drawn, size: int) -> None:
     imported_as_torch_counts(model, (model.channels, size, size))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn_graphs(), st.integers(1, 6))
+def test_drawn_graphs_import_by_hooks_too(model: Drawn, size: int) -> None:
+    """The same graphs when tracing is impossible: one run with hooks and a
+    TorchFunctionMode must see the same layers."""
+
+    def untraceable(*_: object, **__: object) -> None:
+        raise torch.fx.proxy.TraceError("data-dependent control flow")
+
+    with mock.patch.object(torch.fx, "symbolic_trace", untraceable):
+        imported_as_torch_counts(model, (model.channels, size, size))
 
 
 # ----------------------------------------------------------------- products
