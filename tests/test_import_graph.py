@@ -592,3 +592,10 @@ def test_only_the_crossing_region_is_written_with_labels() -> None:
         "dense.denselayer2: concat add, dense.denselayer1.conv2",
         "dense: concat add, dense.denselayer1.conv2, dense.denselayer2.conv2",
     ]
+
+
+def test_no_tool_count_is_claimed_for_an_opaque_part() -> None:
+    net = cnn_magic.evaluate("input 6x6x3\nconv 4 k3\nopaque 2x2x8\nflatten\nfc 2\n")
+    with pytest.raises(CNNError, match="torchinfo's count of opaque1 cannot be given") as info:
+        net.total("torchinfo")
+    assert info.value.hint == "run the tool on the model that was imported"
