@@ -197,18 +197,20 @@ def _input_shapes(given: Any) -> list[tuple[int, ...]]:
 
 
 def _input_labels(model: Any, count: int) -> list[str]:
-    """The names of ``forward``'s parameters (``left``, ``right``), else ``x1``, ``x2``."""
+    """The names of ``forward``'s parameters (``left``, ``right``), else ``x1``, ``x2``
+    (``forward(*inputs)``, as ``to_torch()``'s models take several)."""
     import inspect
 
     try:
-        names = list(inspect.signature(model.forward).parameters)
+        parameters = list(inspect.signature(model.forward).parameters.values())
     except (TypeError, ValueError):
-        names = []
-    if len(names) < count or any(name.startswith("*") for name in names[:count]):
-        names = [f"x{number}" for number in range(1, count + 1)]
-    labels = [word_label(name) for name in names[:count]]
-    if len(set(labels)) < count or any(name in ("inputs", "args") for name in labels):
-        labels = [f"x{number}" for number in range(1, count + 1)]
+        parameters = []
+    named = [
+        p for p in parameters[:count] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    labels = [word_label(p.name) for p in named]
+    if len(named) < count or len(set(labels)) < count:
+        return [f"x{number}" for number in range(1, count + 1)]
     return labels
 
 
