@@ -51,7 +51,7 @@ from typing import Any
 
 from .layers import ACTIVATIONS, RULES
 from .results import Block, Layer, Network
-from .shapes import format_shape
+from .shapes import Shape, format_shape
 
 Module = Any  # torch.nn.Module: torch is optional, so never imported at module level
 RESERVED = ("layer_modules",)
@@ -246,7 +246,7 @@ class _Builder:
         elif block.kind == "scale":
             module = containers["Scale"](paths[""])
         elif block.kind == "split":
-            sizes = [self.net.layers[lo].in_shape[-1] for _, lo, _ in spans]
+            sizes = [self.path_input(lo, depth)[-1] for _, lo, _ in spans]
             module = containers["Split"](paths, sizes)
         else:
             module = containers["Concat" if block.kind == "concat" else "Add"](paths)
@@ -265,6 +265,12 @@ class _Builder:
             else:
                 out.append((label, index, index + 1))
         return out
+
+    def path_input(self, first: int, depth: int) -> Shape:
+        """The input of a path starting at row ``first``: that of the block it opens with
+        (a nested block's first row may read a part of it), else of its first layer."""
+        nested = self.starts.get((first, depth))
+        return nested.in_shape if nested is not None else self.net.layers[first].in_shape
 
     def path_label(self, index: int, inner: str, kind: str) -> str:
         path = self.net.layers[index].block

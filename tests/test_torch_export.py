@@ -160,6 +160,18 @@ residual:
   fc 28 relu
   bn
 fc 4""",
+    # a path that opens with a block of its own: the split's sizes are the block's input
+    "nested-split": """input 8x8x8
+split 4 4:
+  branch:
+    split 1 3:
+      branch:
+        conv 2 k1
+      branch:
+        conv 2 k3 p1
+  branch:
+    conv 4 k1
+    relu""",
     "names": """input 6x6x2
 x: conv 2 k1
 x: conv 2 k1
