@@ -395,7 +395,7 @@ def test_the_command_line_help_speaks_chinese() -> None:
     assert chinese.startswith("用法：cnn-magic [-h]")
     # the usage's later lines start under the program's options, counted in columns
     for help_text, prefix in ((english, "usage: "), (chinese, "用法：")):
-        first, second = help_text.split("\n")[:2]
+        second = help_text.split("\n")[1]
         assert second.index("[") == display_width(prefix) + len("cnn-magic ")
     assert "位置参数:" in chinese and ("选项:" in chinese)
     assert "  -h, --help            显示此帮助信息并退出" in chinese
