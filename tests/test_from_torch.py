@@ -236,7 +236,7 @@ class Unknowns(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
         self.up = nn.Upsample(scale_factor=1.5)
-        self.norm = nn.GroupNorm(2, 4)
+        self.norm = nn.CELU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.norm(self.conv(x))
@@ -249,18 +249,18 @@ def test_unknown_parts_are_listed() -> None:
         cnn_magic.from_torch(Unknowns(), (3, 8, 8))
     message = str(info.value)
     assert "3 parts of the model have no word in the layer language" in message
-    assert "norm (nn.GroupNorm): no layer word for this module" in message
+    assert "norm (nn.CELU): no layer word for this module" in message
     assert "mul (operator.mul): an element-wise product" in message
     assert "up (nn.Upsample): scales 8 to 12: upsample scales by whole factors" in message
 
 
 def test_opaque_counts_shape_keeping_unknowns_as_zero() -> None:
-    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.GroupNorm(2, 4), nn.ReLU())
-    with pytest.raises(CNNError, match="GroupNorm"):
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.CELU(), nn.ReLU())
+    with pytest.raises(CNNError, match="CELU"):
         cnn_magic.from_torch(model, (3, 8, 8))
     net = cnn_magic.from_torch(model, (3, 8, 8), unknown="opaque")
     assert "_1-opaque: identity" in net.text
-    assert "# opaque, counted as zero: 1-opaque (nn.GroupNorm)" in net.text
+    assert "# opaque, counted as zero: 1-opaque (nn.CELU)" in net.text
     opaque = net.layers[1]
     assert (opaque.out_shape, opaque.params, opaque.macs) == ((6, 6, 4), 0, 0)
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -83,10 +84,12 @@ def _torch() -> tuple[Any, Any]:
 
 
 class Ref(NamedTuple):
-    """A tensor argument: the call that produced it ("" for the model's input)."""
+    """A tensor argument: the call that produced it ("" for the model's input), and how
+    its axes are laid out when a permute or view moved them (see ``_LAYOUTS``)."""
 
     name: str
     shape: tuple[int, ...]
+    layout: str = ""
 
 
 class Call(NamedTuple):
@@ -199,9 +202,8 @@ def _ours(shape: Sequence[int]) -> tuple[int, ...]:
 
 
 def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
-    torch, _ = _torch()
     try:
-        traced = torch.fx.symbolic_trace(model)
+        traced = _trace(model)
     except Exception as trace_error:  # any failure to trace sends us to the hooks
         try:
             return _record_by_hooks(model, x)
@@ -225,6 +227,30 @@ def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
             f"{type(run_error).__name__}: {_first_line(run_error)}",
             hint="check the input shape: (C, H, W) in PyTorch's order",
         ) from None
+
+
+def _trace(model: Any) -> Any:
+    """``torch.fx.symbolic_trace``, with cnn_magic's own small modules (``to_torch()``'s
+    LayerNorm over channels, layer scale and crop) kept whole, as PyTorch's are."""
+    torch, _ = _torch()
+
+    class Tracer(torch.fx.Tracer):  # type: ignore[misc,name-defined]
+        def is_leaf_module(self, module: Any, name: str) -> bool:
+            return _helper(module) != "" or bool(super().is_leaf_module(module, name))
+
+    tracer = Tracer()
+    graph = tracer.trace(model)
+    return torch.fx.GraphModule(tracer.root, graph, type(model).__name__)
+
+
+def _helper(module: Any) -> str:
+    """ "ChannelsLast", "LayerScale" or "Crop" for cnn_magic's own modules, else ""."""
+    _, nn = _torch()
+    from ..layers import _torch_helpers
+
+    helpers = _torch_helpers(nn)
+    name = type(module).__name__
+    return name if getattr(helpers, name, None) is type(module) else ""
 
 
 def _first_line(error: BaseException) -> str:
@@ -275,14 +301,17 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         args = torch.fx.node.map_arg(node.args, lambda n: values[n.name])
         kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n.name])
         if node.op == "output":
-            output = args[0] if isinstance(args[0], Ref) else None
+            result = args[0]
+            if isinstance(result, list | tuple) and len(result) == 1:
+                result = result[0]  # a tuple of one output (GoogLeNet at inference)
+            output = result if isinstance(result, Ref) else None
             continue
         if not isinstance(value, Ref):
             continue  # sizes and other Python values are substituted where they are used
         stack = node.meta.get("nn_module_stack") or {}
         enclosing = next(reversed(stack.values()))[0] if stack else ""
         if node.op == "get_attr":
-            values[node.name] = _Constant(node.target)
+            values[node.name] = _Constant(node.target, value.shape)
             continue
         if node.op == "call_module":
             module = modules[node.target]
@@ -311,9 +340,11 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
 
 
 class _Constant(NamedTuple):
-    """A parameter or buffer read by a function (fx ``get_attr``)."""
+    """A parameter or buffer read by a function (fx ``get_attr``), with its shape."""
 
     target: str
+    shape: tuple[int, ...] = ()
+    parameter: bool = True  # False: a tensor made inside forward
 
 
 def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
@@ -327,12 +358,15 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
     calls: list[Call] = []
     depth = [0]
     paths = {module: path for path, module in model.named_modules()}
+    parameters = {id(p): path for path, p in model.named_parameters()}
 
     def ref(value: Any) -> Any:
         if isinstance(value, torch.Tensor):
             name = names.get(id(value))
+            if name is None and id(value) in parameters:
+                return _Constant(parameters[id(value)], tuple(value.shape))
             if name is None:
-                return _Constant("a tensor made inside forward")
+                return _Constant("a tensor made inside forward", tuple(value.shape), False)
             return Ref(name, tuple(value.shape))
         if isinstance(value, list | tuple):
             return type(value)(ref(v) for v in value)
@@ -387,7 +421,7 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
                 produced(name, out)
             return out
 
-    leaves = [m for m in model.modules() if not list(m.children())]
+    leaves = [m for m in model.modules() if _helper(m) or not list(m.children())]
     handles = [m.register_forward_pre_hook(before) for m in leaves]
     handles += [m.register_forward_hook(after) for m in leaves]
     try:
@@ -397,6 +431,8 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         for handle in handles:
             handle.remove()
     result = ref(out)
+    if isinstance(result, list | tuple) and len(result) == 1:
+        result = result[0]
     if not isinstance(result, Ref):
         raise CNNError("the model's output is not one tensor", hint="return a single tensor")
     return calls, result
@@ -446,10 +482,29 @@ def _function_table() -> dict[Any, str]:
         "gelu": (F.gelu,),
         "silu": (F.silu,),
         "hardswish": (F.hardswish,),
+        "hardsigmoid": (F.hardsigmoid,),
+        "permute": (torch.permute, T.permute),
+        "transpose": (torch.transpose, T.transpose, torch.swapaxes, T.swapaxes),
+        "layernorm": (F.layer_norm,),
+        "groupnorm": (F.group_norm,),
+        "instancenorm": (F.instance_norm,),
+        "pixelshuffle": (F.pixel_shuffle, torch.pixel_shuffle),
+        "pixelunshuffle": (F.pixel_unshuffle, torch.pixel_unshuffle),
+        "channelshuffle": (F.channel_shuffle, torch.channel_shuffle, torch.native_channel_shuffle),
+        "pad": (F.pad, torch._C._nn.pad),
+        "getitem": (operator.getitem, T.__getitem__),
         "leakyrelu": (F.leaky_relu, F.leaky_relu_),
         "elu": (F.elu, F.elu_),
         "softmax": (F.softmax, torch.softmax, T.softmax),
-        "dropout": (F.dropout, F.dropout2d, torch.dropout),
+        "dropout": (
+            F.dropout,
+            F.dropout1d,
+            F.dropout2d,
+            F.dropout3d,
+            F.alpha_dropout,
+            F.feature_alpha_dropout,
+            torch.dropout,
+        ),
         "adaptiveavgpool": (
             F.adaptive_avg_pool1d,
             F.adaptive_avg_pool2d,
@@ -497,6 +552,9 @@ _METHODS = {
     "tanh": "tanh",
     "softmax": "softmax",
     "mean": "mean",
+    "permute": "permute",
+    "transpose": "transpose",
+    "swapaxes": "transpose",
     "contiguous": "pass",
     "clone": "pass",
     "detach": "pass",
@@ -552,16 +610,38 @@ def _convert(
     problems: list[tuple[str, str, str]] = []
     notes: list[str] = []
     alias: dict[str, str] = {}  # calls written as nothing (x.contiguous()) → their input
-    pads: dict[str, tuple[Call, tuple[int, ...]]] = {}
+    layouts: dict[str, str] = {}  # values whose axes a permute or view moved
+    readers = Counter(r.name for call in calls for r in _refs(call.args, call.kwargs))
+    pads: dict[str, tuple[Call, Ref, _Padding]] = {}  # explicit padding, not yet placed
+
+    def resolved(ref: Ref) -> Ref:
+        return ref._replace(name=alias.get(ref.name, ref.name), layout=layouts.get(ref.name, ""))
+
+    def place_pad(name: str) -> None:
+        """The padding ``name`` as a ``pad`` statement of its own."""
+        pad_call, source, padding = pads.pop(name)
+        if padding.statement is None:
+            problems.append((pad_call.path, pad_call.type_name, padding.why))
+        else:
+            nodes.append(_node(pad_call, "leaf", padding.statement, (source.name,), [source]))
+
     for call in calls:
-        inputs = [r._replace(name=alias.get(r.name, r.name)) for r in _refs(call.args, call.kwargs)]
-        sides = None
-        if len(inputs) == 1 and inputs[0].name in pads:
-            pad_call, sides = pads.pop(inputs[0].name)
-            padded = _refs(pad_call.args, {})[0]
-            inputs = [padded._replace(name=alias.get(padded.name, padded.name))]
+        inputs = [resolved(r) for r in _refs(call.args, call.kwargs)]
+        statement: tuple[str, str] | None = None
+        if len(inputs) == 1 and inputs[0].name in pads:  # fold into a conv or pool
+            pad_call, source, padding = pads[inputs[0].name]
+            if padding.sides is not None and readers[pad_call.name] == 1:
+                try:
+                    statement = _statement(call, [source], padding.sides)
+                    pads.pop(inputs[0].name)
+                    inputs = [source]
+                except (_Unknown, Unwritable):
+                    pass
+        for ref in inputs:
+            if ref.name in pads:
+                place_pad(ref.name)
         try:
-            kind, text = _statement(call, inputs, sides)
+            kind, text = statement or _statement(call, inputs)
         except (_Unknown, Unwritable) as why:
             if unknown == "opaque" and len(inputs) == 1 and call.out == inputs[0].shape:
                 kind, text = "opaque", "identity"
@@ -570,22 +650,22 @@ def _convert(
             else:
                 problems.append((call.path or call.name, call.type_name, str(why)))
                 continue
-        if kind == "pass":
+        if kind in ("pass", "layout"):
             alias[call.name] = inputs[0].name
+            layouts[call.name] = text if kind == "layout" else inputs[0].layout
             continue
         if kind == "pad":
-            try:
-                pads[call.name] = (call, _pad_sides(call))
-            except _Unknown as why:
-                problems.append((call.path, call.type_name, str(why)))
+            pads[call.name] = (call, inputs[0], _padding(call, inputs[0]))
             continue
+        if kind != "opaque" and any(r.layout == "last" for r in inputs):
+            layouts[call.name] = "last"  # a layer on a channels-last map keeps that layout
         source_names = tuple(r.name for r in inputs)
-        nodes.append(_node(call, kind, text, source_names, inputs))
-    for pad_call, _ in pads.values():
-        problems.append(
-            (pad_call.path, pad_call.type_name, "padding that no conv or pool takes on")
-        )
+        nodes.append(_node(call, kind, text, source_names, inputs, layouts.get(call.name, "")))
+    for name in list(pads):
+        place_pad(name)
     out_name = alias.get(output.name, output.name)
+    if layouts.get(output.name, "").startswith(("groups", "shuffled")) and not problems:
+        problems.append(("output", "return", "the model returns channels viewed as groups"))
     if nodes and out_name != nodes[-1].name and not problems:
         problems.append(
             ("output", "return", "the model returns a value that is not its last layer's")
@@ -621,8 +701,17 @@ def _refs(args: Any, kwargs: dict[str, Any]) -> list[Ref]:
     return found
 
 
-def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: list[Ref]) -> Node:
-    out = _ours(call.out[1:]) if call.out else ()
+def _node(
+    call: Call,
+    kind: str,
+    text: str,
+    sources: tuple[str, ...],
+    inputs: list[Ref],
+    layout: str = "",
+) -> Node:
+    """The node of a call; ``layout`` "last" when its output has the channels last
+    (already our order)."""
+    out = (call.out[1:] if layout == "last" else _ours(call.out[1:])) if call.out else ()
     params = -1
     macs = -1
     if call.module is not None and kind != "opaque":
@@ -630,6 +719,10 @@ def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: li
         if params and not any(p.requires_grad for p in call.module.parameters()):
             text += " frozen"  # requires_grad=False throughout: not trained
         macs = _macs(call.module, inputs[0].shape if inputs else (), call.out or ())
+    elif kind == "leaf":  # a function's weights: the parameters it reads (F.layer_norm)
+        constants = [c for c in _constants(call) if c.parameter]
+        if constants:
+            params = sum(math.prod(c.shape) for c in constants)
     label = word_label(call.path)
     extra: tuple[str, ...] = ()
     if "\n" in text:
@@ -649,8 +742,8 @@ def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
     if cls in _DECONV:
         per_input = (module.out_channels // module.groups) * math.prod(module.kernel_size)
         return int(math.prod(in_shape[1:]) * per_input)
-    if cls == "Linear":
-        return int(module.in_features * module.out_features)
+    if cls == "Linear":  # on vectors, or on each position of a channels-last map
+        return int(module.in_features * module.out_features * math.prod(out[1:-1]))
     return -1
 
 
@@ -684,12 +777,16 @@ def _plus(pads: Pads, sides: tuple[int, ...] | None) -> Pads:
 def _statement(
     call: Call, inputs: list[Ref], sides: tuple[int, ...] | None = None
 ) -> tuple[str, str]:
-    """("leaf" | "add" | "concat" | "pass" | "pad", statement text) of a call;
-    ``sides``: an explicit padding in front (PyTorch's order, left, right, top, ...)."""
+    """("leaf" | "add" | "concat" | "pass" | "layout" | "pad", statement text) of a call;
+    ``sides``: an explicit padding in front (PyTorch's order, left, right, top, ...).
+    "layout" moves axes without a layer (``x.permute(0, 2, 3, 1)``): its text is the
+    new layout (see ``_LAYOUTS``)."""
+    if sides is not None and (call.module is None or _torch_class(call.module) not in _PADDED):
+        raise _Unknown("padding that no conv or pool takes on")
+    if any(r.layout for r in inputs):
+        return _moved_statement(call, inputs)
     if call.module is not None:
         return _module_statement(call, inputs, sides)
-    if sides is not None:
-        raise _Unknown("padding that no conv or pool takes on")
     return _function_statement(call, inputs)
 
 
@@ -701,9 +798,24 @@ _AVGPOOL = ("AvgPool1d", "AvgPool2d", "AvgPool3d")
 _ADAPTIVE_AVG = ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
 _ADAPTIVE_MAX = ("AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
 _BATCHNORM = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
-_DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")
-_PAD = ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d")
+_INSTANCENORM = ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
+_DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+_PAD = tuple(
+    f"{kind}Pad{d}d"
+    for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular")
+    for d in (1, 2, 3)
+)
 _UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+_PADDED = (*_CONV, *_MAXPOOL, *_AVGPOOL)  # the layers an explicit zero padding folds into
+# Stochastic depth (timm's DropPath, torchvision's StochasticDepth): the identity at
+# inference, so nothing is written for it.
+_STOCHASTIC_DEPTH = ("DropPath", "StochasticDepth")
+
+# How a value's axes can be laid out after a permute or view, besides PyTorch's usual
+# (N, C, *spatial) (""): "last", the channels last (N, *spatial, C), as ConvNeXt's blocks
+# compute; "groups G", the channels viewed as (N, G, C/G, *spatial), and "shuffled G",
+# those two axes swapped: the steps of ShuffleNet's channel shuffle.
+_LAYOUTS = ("", "last", "groups", "shuffled")
 
 
 def _torch_class(module: Any) -> str:
@@ -722,10 +834,10 @@ def _module_statement(
     cls = _torch_class(module)
     in_shape = inputs[0].shape if inputs else ()
     n = len(in_shape) - 2  # spatial dimensions
+    if cls.startswith("MaxUnpool"):
+        raise _Unknown("max unpooling reads its pooling's indices: write maxunpool POOL")
     if len(inputs) != 1:
         raise _Unknown("takes more than one tensor")
-    if sides is not None and cls not in (*_CONV, *_MAXPOOL, *_AVGPOOL):
-        raise _Unknown("padding that no conv or pool takes on")
     if cls in _CONV:
         return "leaf", _conv(module, in_shape, sides)
     if cls in _DECONV:
@@ -768,6 +880,19 @@ def _module_statement(
         if not module.affine:
             raise _Unknown("affine=False: the language's bn has γ and β")
         return "leaf", "bn"
+    if cls == "LayerNorm":
+        return "leaf", _layernorm(module.normalized_shape, _affine(module), in_shape, "")
+    if cls == "GroupNorm":
+        if not module.affine:
+            raise _Unknown("affine=False: the language's groupnorm has γ and β")
+        return "leaf", f"groupnorm {module.num_groups}"
+    if cls in _INSTANCENORM:
+        return "leaf", "instancenorm affine" if module.affine else "instancenorm"
+    if cls == "ChannelShuffle":
+        return "leaf", f"channelshuffle {module.groups}"
+    if cls in ("PixelShuffle", "PixelUnshuffle"):
+        factor = module.upscale_factor if cls == "PixelShuffle" else module.downscale_factor
+        return "leaf", f"{cls.lower()} {factor}"
     if cls in _DROPOUT:
         return "leaf", f"dropout {number(module.p)}"
     if cls == "Flatten":
@@ -784,6 +909,11 @@ def _module_statement(
         return "pad", ""
     if cls in _UPSAMPLE:
         return "leaf", _upsample(module.mode, in_shape, call.out or ())
+    helper = _helper(module)
+    if helper:
+        return "leaf", _helper_statement(helper, module, in_shape)
+    if type(module).__name__ in _STOCHASTIC_DEPTH and call.out == in_shape:
+        return "pass", ""
     activation = _module_activation(module, in_shape) if cls else None
     if activation is not None:
         return "leaf", activation
@@ -792,10 +922,47 @@ def _module_statement(
     raise _Unknown("no layer word for this module")
 
 
+def _helper_statement(helper: str, module: Any, in_shape: tuple[int, ...]) -> str:
+    """cnn_magic's own modules, as ``to_torch()`` builds them."""
+    if helper == "ChannelsLast":
+        inner = module.inner
+        if _torch_class(inner) != "LayerNorm":
+            raise _Unknown(f"channels last around a {type(inner).__name__}")
+        layout = "" if len(in_shape) == 2 else "last"
+        channels_last = (*in_shape[:1], *in_shape[2:], *in_shape[1:2])
+        return _layernorm(inner.normalized_shape, _affine(inner), channels_last, layout)
+    if helper == "LayerScale":
+        if module.weight.numel() != in_shape[1]:
+            raise _Unknown(f"{module.weight.numel()} factors for {in_shape[1]} channels")
+        return "layerscale"
+    return _crop(module.sides, in_shape)
+
+
+def _affine(module: Any) -> bool:
+    """A LayerNorm with both γ and β (the language's ``layernorm`` learns both)."""
+    return bool(module.elementwise_affine) and getattr(module, "bias", None) is not None
+
+
+def _layernorm(normalized: Any, affine: bool, shape: tuple[int, ...], layout: str) -> str:
+    """``layernorm``: over the features of vectors or the channels of a channels-last
+    map (``shape`` as PyTorch sees it), with γ and β."""
+    channels = shape[-1]
+    over_channels = len(shape) == 2 or layout == "last"
+    if tuple(normalized) != (channels,) or not over_channels:
+        raise _Unknown(
+            f"normalises over {tuple(normalized)} of {shape}: the language's layernorm "
+            "is over the channels at each position (or a vector's features)"
+        )
+    if not affine:
+        raise _Unknown("without γ and β: the language's layernorm learns both")
+    return "layernorm"
+
+
 def _is_known_subclass(module: Any) -> bool:
     _, nn = _torch()
     known = tuple(
-        getattr(nn, name) for name in (*_CONV, *_DECONV, *_MAXPOOL, *_BATCHNORM, "Linear", "ReLU")
+        getattr(nn, name)
+        for name in (*_CONV, *_DECONV, *_MAXPOOL, *_BATCHNORM, "Linear", "ReLU", "LayerNorm")
     )
     return isinstance(module, known)
 
@@ -858,6 +1025,7 @@ def _module_activation(module: Any, in_shape: tuple[int, ...]) -> str | None:
         nn.Sigmoid: "sigmoid",
         nn.Tanh: "tanh",
     }
+    simple[nn.Hardsigmoid] = "hardsigmoid"
     if cls in simple:
         return simple[cls]
     if cls is nn.LeakyReLU:
@@ -888,6 +1056,22 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
     "hardtanh": (("input", None), ("min_val", -1.0), ("max_val", 1.0), ("inplace", False)),
     "softmax": (("input", None), ("dim", None), ("_stacklevel", 3), ("dtype", None)),
     "dropout": (("input", None), ("p", 0.5), ("training", True), ("inplace", False)),
+    "pad": (("input", None), ("pad", None), ("mode", "constant"), ("value", None)),
+    "layernorm": (
+        ("input", None),
+        ("normalized_shape", None),
+        ("weight", None),
+        ("bias", None),
+        ("eps", 1e-5),
+    ),
+    "groupnorm": (("input", None), ("num_groups", None), ("weight", None), ("bias", None)),
+    "instancenorm": (
+        ("input", None),
+        ("running_mean", None),
+        ("running_var", None),
+        ("weight", None),
+        ("bias", None),
+    ),
     "adaptiveavgpool": (("input", None), ("output_size", None)),
     "adaptivemaxpool": (("input", None), ("output_size", None), ("return_indices", False)),
     "maxpool": (
@@ -934,10 +1118,34 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     out = call.out or ()
     if not name:
         raise _Unknown("no layer word for this function")
-    if any(isinstance(v, _Constant) for v in (*call.args, *call.kwargs.values())):
+    if name in ("layernorm", "groupnorm", "instancenorm"):
+        return "leaf", _norm_function(name, call, inputs[0])
+    if name == "mul" and _constants(call):
+        return "leaf", _layerscale(call, inputs)
+    if _constants(call):
         raise _Unknown("reads a parameter or a tensor made inside forward: not counted")
     if name == "pass":
         return "pass", ""
+    if name in ("permute", "transpose"):
+        order = _order(name, call, len(inputs[0].shape))
+        rank = len(order)
+        if order == tuple(range(rank)):
+            return "pass", ""
+        if rank > 2 and order == (0, *range(2, rank), 1):
+            return "layout", "last"
+        raise _Unknown(f"moves the axes to {order}: only the channels to the end is known")
+    if name == "pad":
+        return "pad", ""
+    if name == "getitem":
+        if not inputs:  # an item of a tuple: x.chunk(2, 1)[0], a pooling's indices
+            raise _Unknown("takes one of several outputs (a split, or a pooling's indices)")
+        return _getitem(call, inputs[0])
+    if name in ("pixelshuffle", "pixelunshuffle", "channelshuffle"):
+        factor = call.kwargs.get("upscale_factor") or call.kwargs.get("downscale_factor")
+        factor = factor or call.kwargs.get("groups") or call.args[1]
+        return "leaf", f"{name} {int(factor)}"
+    if name == "hardsigmoid":
+        return "leaf", name
     if name == "add":
         if len(inputs) < 2:
             raise _Unknown("adds a constant to a tensor")
@@ -958,6 +1166,9 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             return "pass", ""
         if out == (shape[0], math.prod(shape[1:])):
             return "leaf", "flatten"
+        grouped = len(shape) > 2 and len(out) == len(shape) + 1 and out[3:] == shape[2:]
+        if grouped and out[0] == shape[0] and out[1] * out[2] == shape[1]:
+            return "layout", f"groups {out[1]}"  # the first step of a channel shuffle
         raise _Unknown(f"reshapes {shape} to {out}: only flattening to (N, features) is known")
     if name == "mean":
         bound = _bind("mean", call)
@@ -968,7 +1179,7 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
         raise _Unknown("a mean over other axes than height and width")
     if name == "interpolate":
         return "leaf", _upsample(_bind(name, call)["mode"], inputs[0].shape, out)
-    if name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish"):
+    if name in _ELEMENTWISE:
         return "leaf", name
     if name == "leakyrelu":
         return "leaf", f"leakyrelu {number(_bind(name, call)['negative_slope'])}"
@@ -1003,13 +1214,231 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     raise _Unknown("no layer word for this function")  # pragma: no cover
 
 
+# ----------------------------------------------------------------- the newer layers
+
+# Functions that act on each element alone: the same statement in any layout.
+_ELEMENTWISE = (
+    "relu",
+    "relu6",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "silu",
+    "hardswish",
+    "hardsigmoid",
+)
+
+
+def _constants(call: Call) -> list[_Constant]:
+    """The parameters and made-up tensors a function reads."""
+    found: list[_Constant] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, _Constant):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(call.args)
+    walk(tuple(call.kwargs.values()))
+    return found
+
+
+def _order(name: str, call: Call, rank: int) -> tuple[int, ...]:
+    """The new order of the axes of a ``permute`` or ``transpose``."""
+    if name == "permute":
+        dims = call.kwargs.get("dims", call.args[1:])
+        if len(dims) == 1 and isinstance(dims[0], list | tuple):
+            dims = dims[0]
+        return tuple(int(d) % rank for d in dims)
+    first = call.kwargs.get("dim0", call.args[1] if len(call.args) > 1 else 0)
+    second = call.kwargs.get("dim1", call.args[2] if len(call.args) > 2 else 0)
+    order = list(range(rank))
+    a, b = int(first) % rank, int(second) % rank
+    order[a], order[b] = order[b], order[a]
+    return tuple(order)
+
+
+def _moved_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
+    """A call on a value whose axes were moved (``_LAYOUTS``): ConvNeXt's channels-last
+    layers, and the steps of a channel shuffle."""
+    layouts = {r.layout for r in inputs}
+    layout = inputs[0].layout
+    name, cls = call.function, _torch_class(call.module) if call.module is not None else ""
+    if len(layouts) > 1:
+        raise _Unknown("combines values of different axis orders")
+    if name == "pass":
+        return "pass", ""
+    rank = len(inputs[0].shape)
+    if layout.startswith(("groups", "shuffled")):
+        groups = layout.split()[1]
+        swapped = name in ("permute", "transpose") and layout.startswith("groups")
+        if swapped and _order(name, call, rank) == (0, 2, 1, *range(3, rank)):
+            return "layout", f"shuffled {groups}"
+        if name == "reshape" and layout.startswith("shuffled"):
+            shape = inputs[0].shape
+            if call.out == (shape[0], shape[1] * shape[2], *shape[3:]):
+                return "leaf", f"channelshuffle {shape[2]}"
+        raise _Unknown(f"reads channels viewed as {groups} groups: only a channel shuffle is known")
+    # the channels last: (N, *spatial, C)
+    if name in ("permute", "transpose") and _order(name, call, rank) == (
+        0,
+        rank - 1,
+        *range(1, rank - 1),
+    ):
+        return "layout", ""
+    if name in ("layernorm", "mul"):
+        return "leaf", (
+            _norm_function(name, call, inputs[0])
+            if name == "layernorm"
+            else _layerscale(call, inputs)
+        )
+    if name == "add" and len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
+        return "add", "add"
+    if name in (*_ELEMENTWISE, "dropout", "leakyrelu", "elu") and not _constants(call):
+        return _function_statement(call, inputs)
+    if cls == "LayerNorm":
+        return "leaf", _layernorm(
+            call.module.normalized_shape, _affine(call.module), inputs[0].shape, "last"
+        )
+    if cls == "Linear":  # on each position: a 1×1 convolution
+        bias = None if call.module.bias is not None else "nobias"
+        return "leaf", words(f"conv {call.module.out_features} k1", bias)
+    if cls in _DROPOUT or (
+        cls and cls != "Softmax" and _module_activation(call.module, ()) is not None
+    ):
+        return _module_statement(call, inputs, None)
+    raise _Unknown(
+        "reads a map with the channels last (after a permute): only layer norm, linear "
+        "layers, activations and layer scale are known there"
+    )
+
+
+def _norm_function(name: str, call: Call, source: Ref) -> str:
+    """``F.layer_norm``, ``F.group_norm`` and ``F.instance_norm`` with their weights."""
+    bound = _bind(name, call)
+    affine = isinstance(bound["weight"], _Constant) and isinstance(bound["bias"], _Constant)
+    if name == "layernorm":
+        normalized = bound["normalized_shape"]
+        normalized = (normalized,) if isinstance(normalized, int) else tuple(normalized)
+        return _layernorm(normalized, affine, source.shape, source.layout)
+    if not affine and (name == "groupnorm" or bound["weight"] is not None):
+        raise _Unknown("without both weight and bias: the language's norms learn γ and β")
+    if name == "groupnorm":
+        return f"groupnorm {int(bound['num_groups'])}"
+    if isinstance(bound["running_mean"], _Constant):
+        raise _Unknown("running statistics: the language's instancenorm uses each sample's")
+    return "instancenorm affine" if affine else "instancenorm"
+
+
+def _layerscale(call: Call, inputs: list[Ref]) -> str:
+    """``x * γ`` (or ``γ * x``) with one learned factor per channel: ``layerscale``."""
+    constants = _constants(call)
+    if len(inputs) != 1 or len(constants) != 1 or not constants[0].parameter:
+        raise _Unknown("an element-wise product with a tensor made inside forward")
+    shape, gamma = inputs[0].shape, constants[0].shape
+    axis = len(shape) - 1 if len(shape) == 2 or inputs[0].layout == "last" else 1
+    wanted = tuple(shape[axis] if i == axis else 1 for i in range(len(shape)))
+    aligned = (1,) * (len(shape) - len(gamma)) + gamma
+    if len(gamma) > len(shape) or aligned != wanted or call.out != shape:
+        raise _Unknown(
+            f"multiplies {shape} by a parameter of shape {gamma}: layer scale has one "
+            "factor per channel"
+        )
+    return "layerscale"
+
+
+def _getitem(call: Call, source: Ref) -> tuple[str, str]:
+    """Slicing the spatial axes (``x[:, :, 2:-2, 2:-2]``): ``crop``."""
+    index = call.args[1] if len(call.args) > 1 else ()
+    index = index if isinstance(index, tuple) else (index,)
+    shape = source.shape
+    if Ellipsis in index:
+        at = index.index(Ellipsis)
+        index = (*index[:at], *([slice(None)] * (len(shape) - len(index) + 1)), *index[at + 1 :])
+    index = (*index, *([slice(None)] * (len(shape) - len(index))))
+    whole = slice(None)
+    if len(index) != len(shape) or any(not isinstance(i, slice) for i in index):
+        raise _Unknown("indexes single positions or adds axes: only slicing is known")
+    if index[:2] != (whole, whole) or len(shape) < 3:
+        raise _Unknown("slices the batch or the channels: crop slices height and width")
+    sides = []
+    for size, part in zip(shape[2:], index[2:], strict=True):
+        start, stop, step = part.indices(size)
+        if step != 1 or stop <= start:
+            raise _Unknown(f"slices with step {step} or to nothing")
+        sides.append((start, size - stop))
+    if not any(b or a for b, a in sides):
+        return "pass", ""
+    return "leaf", _crop(tuple(sides), shape)
+
+
+def _crop(sides: Sequence[tuple[int, int]], shape: tuple[int, ...]) -> str:
+    """``crop HxW`` where the sides keep the centre, else ``crop top= bottom= left=
+    right=`` (1-D: left and right)."""
+    sizes = [size - b - a for size, (b, a) in zip(shape[2:], sides, strict=True)]
+    if all(b == (b + a) // 2 for b, a in sides):
+        return f"crop {'x'.join(map(str, sizes))}"
+    if len(sides) == 3:
+        raise _Unknown("crops a volume off-centre: crop of three dimensions keeps the centre")
+    keys = ("left", "right") if len(sides) == 1 else ("top", "bottom", "left", "right")
+    flat = [v for pair in sides for v in pair]
+    return words("crop", *(f"{k}={v}" for k, v in zip(keys, flat, strict=True) if v))
+
+
 # ----------------------------------------------------------------- explicit padding
 
 
-def _pad_sides(call: Call) -> tuple[int, ...]:
-    """(left, right, top, bottom, ...) of a ZeroPad / ConstantPad module."""
-    padding = tuple(int(p) for p in call.module.padding)
-    value = getattr(call.module, "value", 0.0)
-    if value not in (0.0, -math.inf):
-        raise _Unknown(f"pads with {value}")
-    return padding
+class _Padding(NamedTuple):
+    """Explicit padding: ``sides`` to fold into a following conv or pool (zeros, or −∞
+    before a max pooling; None otherwise), and its own ``pad`` statement (None: ``why``)."""
+
+    sides: tuple[int, ...] | None
+    statement: str | None
+    why: str = ""
+
+
+_PAD_MODE = {"constant": "zeros", "reflect": "reflect", "replicate": "replicate"}
+_PAD_MODE["circular"] = "circular"
+
+
+def _padding(call: Call, source: Ref) -> _Padding:
+    """The padding of a ``ZeroPad``/``ConstantPad``/``ReflectionPad``/``ReplicationPad``/
+    ``CircularPad`` module or of ``F.pad``; sides in PyTorch's order (left, right, top,
+    bottom, front, back)."""
+    if call.module is not None:
+        name = type(call.module).__name__
+        sides = tuple(int(p) for p in call.module.padding)
+        value = float(getattr(call.module, "value", 0.0))
+        kinds = {"Reflection": "reflect", "Replication": "replicate", "Circular": "circular"}
+        mode_name = next((m for k, m in kinds.items() if name.startswith(k)), "constant")
+    else:
+        bound = _bind("pad", call)
+        sides = tuple(int(p) for p in bound["pad"])
+        mode_name = bound["mode"]
+        value = float(bound["value"] or 0.0)
+    spatial = len(source.shape) - 2
+    if source.layout or len(sides) > 2 * spatial or len(sides) % 2 or spatial < 1:
+        return _Padding(None, None, f"pads {len(sides) // 2} axes of {source.shape}")
+    sides = sides + (0,) * (2 * spatial - len(sides))  # the leading spatial axes unpadded
+    foldable = mode_name == "constant" and value in (0.0, -math.inf) and min(sides) >= 0
+    fold = sides if foldable else None
+    if min(sides) < 0:
+        return _Padding(None, None, f"negative padding {sides}")
+    if mode_name not in _PAD_MODE or (mode_name == "constant" and value != 0.0):
+        why = f"pads with {value}" if mode_name == "constant" else f"mode {mode_name!r}"
+        return _Padding(fold, None, why + ": pad fills with zeros, reflect, replicate or circular")
+    per_dim = [(sides[2 * i], sides[2 * i + 1]) for i in range(spatial)][::-1]
+    if all(b == a for b, a in per_dim):
+        text = f"pad {'x'.join(str(b) for b, _ in per_dim)}"
+        if len({b for b, _ in per_dim}) == 1:
+            text = f"pad {per_dim[0][0]}"
+    elif spatial == 3:
+        return _Padding(fold, None, "unequal sides of a volume: pad takes one number per axis")
+    else:
+        keys = ("left", "right") if spatial == 1 else ("top", "bottom", "left", "right")
+        flat = [v for pair in per_dim for v in pair]
+        text = words("pad", *(f"{k}={v}" for k, v in zip(keys, flat, strict=True) if v))
+    mode = _PAD_MODE[mode_name]
+    return _Padding(fold, words(text, None if mode == "zeros" else mode))
