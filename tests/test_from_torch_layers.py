@@ -240,7 +240,9 @@ def test_channel_shuffle_written_by_hand(form: Any, groups: int, per_group: int,
     same_values(model, net, (channels, size, size))
 
 
-PADS: dict[str, Callable[[tuple[int, ...]], nn.Module]] = {
+Sides = tuple[int, int, int, int]  # left, right, top, bottom
+
+PADS: dict[str, Callable[[Sides], nn.Module]] = {
     "zeros": lambda sides: nn.ZeroPad2d(sides),
     "constant": lambda sides: nn.ConstantPad2d(sides, 0.0),
     "reflect": lambda sides: nn.ReflectionPad2d(sides),
@@ -263,7 +265,7 @@ class FunctionalPad(nn.Module):
 @pytest.mark.parametrize("kind", PADS)
 @settings(SETTINGS, max_examples=15)
 @given(sides=st.tuples(*(st.integers(0, 3) for _ in range(4))), size=st.integers(4, 7))
-def test_standalone_padding(kind: str, sides: tuple[int, ...], size: int) -> None:
+def test_standalone_padding(kind: str, sides: Sides, size: int) -> None:
     """Padding that no conv or pool follows is a ``pad`` statement of its own; its
     values are the model's."""
     model = nn.Sequential(PADS[kind](sides), nn.ReLU())
