@@ -50,12 +50,15 @@ from ..errors import CNNError, did_you_mean
 from ..results import Network
 from .graph import Node, build
 from .words import (
+    Dims,
     Pads,
     Unwritable,
     adaptive_words,
     conv_words,
+    crop_words,
     deconv_words,
     number,
+    pad_words,
     pool_words,
     upsample_words,
     words,
@@ -162,7 +165,7 @@ def from_onnx(
         )
     name = graph.name or "graph"
     header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
-    ours = (*shape[2:], shape[1]) if len(shape) == 4 else shape[1:]
+    ours = (*shape[2:], shape[1]) if len(shape) >= 3 else shape[1:]
     return build(nodes, ours, header, repeat=repeat)
 
 
@@ -183,16 +186,23 @@ def _dims(value: Any) -> tuple[int, ...] | None:
 
 
 def _input_shape(value: Any, given: Sequence[int] | None) -> tuple[int, ...]:
-    """NCHW (or N, F) of the input, batch 1; ``given`` (without batch) where the file
-    leaves a dimension open."""
+    """(1, C, *spatial) or (1, F) of the input: vectors, 1-D, 2-D or 3-D maps; ``given``
+    (without the batch, or with it where the file's rank says so) where the file leaves
+    a dimension open."""
     dims = _dims(value) or ()
+    rank = len(value.type.tensor_type.shape.dim)
     if given is not None:
         wanted = tuple(int(d) for d in given)
-        return (1, *wanted[-3:]) if len(wanted) >= 3 else (1, *wanted[-1:])
-    if len(dims) not in (2, 4) or min(dims[1:], default=0) < 1:
+        # the batch given too: as many numbers as the file's axes (4 when it says none)
+        if len(wanted) == (rank or 4):
+            wanted = wanted[1:]
+        if len(wanted) not in (1, 2, 3, 4) or min(wanted) < 1:
+            raise CNNError(f"input={tuple(given)} is not a shape", hint="pass input=(C, H, W)")
+        return (1, *wanted)
+    if len(dims) not in (2, 3, 4, 5) or min(dims[1:], default=0) < 1:
         raise CNNError(
-            f"input {value.name!r} has shape {dims or 'unknown'}; an image batch (N, C, H, W) "
-            "or vectors (N, F) with known sizes is needed",
+            f"input {value.name!r} has shape {dims or 'unknown'}; vectors (N, F) or maps "
+            "(N, C, L), (N, C, H, W), (N, C, D, H, W) with known sizes are needed",
             hint="pass input=(C, H, W)",
         )
     return (1, *dims[1:])
@@ -221,7 +231,9 @@ class _Reader:
         self.values = {init.name: init for init in graph.initializer}
         self.alias: dict[str, str] = {input_name: ""}  # ONNX value → producing node
         self.constants = set(weights)
-        self.pads: dict[str, tuple[str, Pads]] = {}  # a Pad's output → (its input, pads)
+        self.pads: dict[str, tuple[Any, Pads | None, str | None, str]] = {}
+        # a Pad's output → (the Pad, its sides to fold, its own statement, why not)
+        self.layouts: dict[str, str] = {}  # "last": the channels moved last by a Transpose
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
 
     def convert(self, unknown: str) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
@@ -234,6 +246,9 @@ class _Reader:
                 self.constants.update(proto.output)
                 self._constant(proto)
                 continue
+            for value in proto.input:
+                if value in self.pads and not self._folds(proto, value):
+                    self.place_pad(value, nodes, problems)
             try:
                 node = self.node(proto, name)
             except (_Unknown, Unwritable) as why:
@@ -257,12 +272,53 @@ class _Reader:
             else:
                 nodes.append(node)
             self.alias[proto.output[0]] = node.name
-        for pad_input, _ in self.pads.values():
-            problems.append((pad_input, "Pad", "padding that no conv or pool takes on"))
+        for output in list(self.pads):
+            self.place_pad(output, nodes, problems)
         out_names = [self.alias.get(value.name, value.name) for value in self.graph.output]
         if nodes and not problems and out_names[:1] != [nodes[-1].name]:
             problems.append(("output", "graph", "the graph's output is not its last layer's"))
         return nodes, problems, notes
+
+    def _transpose(self, proto: Any, attrs: dict[str, Any], sources: tuple[str, ...]) -> None:
+        """A Transpose that moves the channels last, or back: no layer, a layout."""
+        rank = len(self._in(proto))
+        perm = tuple(int(p) for p in attrs.get("perm", range(rank - 1, -1, -1)))
+        layout = self.layouts.get(proto.input[0], "")
+        if perm == tuple(range(rank)):
+            new = layout
+        elif rank > 2 and not layout and perm == (0, *range(2, rank), 1):
+            new = "last"
+        elif rank > 2 and layout == "last" and perm == (0, rank - 1, *range(1, rank - 1)):
+            new = ""
+        else:
+            raise _Unknown(f"moves the axes to {perm}: only the channels to the end and back")
+        self.alias[proto.output[0]] = sources[0]
+        self.layouts[proto.output[0]] = new
+
+    # ------------------------------------------------------------- padding
+
+    def _folds(self, proto: Any, value: str) -> bool:
+        """Whether the Pad giving ``value`` becomes the padding of ``proto``: a conv or
+        pool reading it, the Pad's only reader, its padding zeros."""
+        readers = sum(value in other.input for other in self.graph.node)
+        sides = self.pads[value][1]
+        first = proto.input[0] if proto.input else ""
+        return proto.op_type in _PADDED and readers == 1 and sides is not None and first == value
+
+    def place_pad(
+        self, value: str, nodes: list[Node], problems: list[tuple[str, str, str]]
+    ) -> None:
+        """A Pad that no conv or pool takes on: a ``pad`` statement of its own."""
+        proto, _, statement, why = self.pads.pop(value)
+        name = proto.name or proto.output[0]
+        if statement is None:
+            problems.append((name, "Pad", why))
+            return
+        node = Node(
+            name, self.label(proto, name), statement, self._sources(proto), self._out(proto), 0
+        )
+        nodes.append(node)
+        self.alias[value] = node.name
 
     # ------------------------------------------------------------- helpers
 
@@ -286,7 +342,9 @@ class _Reader:
         dims = self.shapes.get(proto.output[0])
         if not dims:
             return ()
-        return (*dims[2:], dims[1]) if len(dims) == 4 else tuple(dims[1:])
+        if len(dims) >= 3 and self.layouts.get(proto.output[0]) != "last":
+            return (*dims[2:], dims[1])
+        return tuple(dims[1:])
 
     def _in(self, proto: Any) -> tuple[int, ...]:
         dims = self.shapes.get(proto.input[0])
@@ -333,9 +391,17 @@ class _Reader:
             self.alias[proto.output[0]] = sources[0] if sources else ""
             return None
         if op == "Pad":
-            self.pads[proto.output[0]] = (proto.input[0], self._pad(proto, attrs))
+            self.pads[proto.output[0]] = (proto, *self._pad(proto, attrs))
             self.alias[proto.output[0]] = sources[0]
             return None
+        if op == "Transpose":
+            self._transpose(proto, attrs, sources)
+            return None
+        if self.layouts.get(proto.input[0]) == "last" and op not in _CHANNELS_LAST:
+            raise _Unknown(
+                "reads a map with the channels last (after a Transpose): only layer norm, "
+                "matrix products, activations and layer scale are known there"
+            )
         handler = _HANDLERS.get(op)
         if handler is None:
             raise _Unknown("no layer word for this operator")
@@ -349,7 +415,10 @@ class _Reader:
             )
         if kind == "pass":
             self.alias[proto.output[0]] = sources[0]
+            self.layouts[proto.output[0]] = self.layouts.get(proto.input[0], "")
             return None
+        if any(self.layouts.get(value) == "last" for value in proto.input):
+            self.layouts[proto.output[0]] = "last"
         statement = kind if kind in ("add", "concat") else text
         macs = self.macs(proto)
         node = Node(
@@ -372,32 +441,50 @@ class _Reader:
             return math.prod(out[1:]) * math.prod(weight[1:]) if out else -1
         if proto.op_type == "ConvTranspose":
             return math.prod(self._in(proto)[1:]) * math.prod(weight[1:])
-        if proto.op_type in ("Gemm", "MatMul"):
-            return math.prod(weight)
+        if proto.op_type in ("Gemm", "MatMul"):  # per row: per vector, or per position
+            return math.prod(weight) * math.prod(self._in(proto)[1:-1])
         return -1
 
-    def _pad(self, proto: Any, attrs: dict[str, Any]) -> Pads:
-        mode = attrs.get("mode", "constant")
-        if mode != "constant":
-            raise _Unknown(f"mode {mode!r}")
+    def _pad(self, proto: Any, attrs: dict[str, Any]) -> tuple[Pads | None, str | None, str]:
+        """(sides to fold into a conv or pool, the ``pad`` statement, why not) of a Pad:
+        ``pads`` lists every axis's start, then every axis's end."""
+        mode = str(attrs.get("mode", "constant"))
         pads = attrs.get("pads")
         if pads is None and len(proto.input) > 1:
             pads = self.tensor(proto.input[1])
-        if pads is None or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)):
-            raise _Unknown("padding other than height and width of an image")
-        top, left, bottom, right = (int(pads[i]) for i in (2, 3, 6, 7))
-        return ((top, bottom), (left, right))
+        rank = len(self._in(proto))
+        value = 0.0
+        if len(proto.input) > 2 and proto.input[2]:
+            found = self.tensor(proto.input[2])
+            value = found[0] if found else math.nan
+        if len(proto.input) > 3 and proto.input[3]:
+            return None, None, "padding of chosen axes"
+        if pads is None or len(pads) != 2 * rank or rank < 3 or self.layouts.get(proto.input[0]):
+            return None, None, "padding other than the spatial axes of a map"
+        flat = [int(p) for p in pads]
+        if any(flat[i] for i in (0, 1, rank, rank + 1)) or min(flat) < 0:
+            return None, None, "padding the batch or the channels, or cropping"
+        sides: Pads = tuple((flat[i], flat[rank + i]) for i in range(2, rank))
+        fold = sides if mode == "constant" and value in (0.0, -math.inf) else None
+        if mode not in _PAD_MODES or (mode == "constant" and value != 0.0):
+            why = f"pads with {value}" if mode == "constant" else f"mode {mode!r}"
+            return fold, None, why + ": pad fills with zeros, reflect, replicate or circular"
+        try:
+            return fold, pad_words(sides, _PAD_MODES[mode]), ""
+        except Unwritable as why:
+            return fold, None, str(why)
 
     def window_pads(
         self,
         proto: Any,
         attrs: dict[str, Any],
-        kernel: tuple[int, int],
-        stride: tuple[int, int],
-        dilation: tuple[int, int],
+        kernel: Dims,
+        stride: Dims,
+        dilation: Dims,
     ) -> Pads:
         """(before, after) per axis from ``pads`` or ``auto_pad``, plus a Pad in front."""
-        extra = self.pads.pop(proto.input[0], None)
+        pad = self.pads.pop(proto.input[0], None)
+        extra = (pad[0].input[0], pad[1]) if pad is not None and pad[1] is not None else None
         unpadded = self.shapes.get(extra[0]) if extra is not None else self._in(proto)
         if unpadded is None:
             raise _Unknown("its input's shape is not known")
@@ -410,13 +497,15 @@ class _Reader:
                 total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
                 small, large = total // 2, total - total // 2
                 sides.append((small, large) if auto == "SAME_UPPER" else (large, small))
-            pads: Pads = (sides[0], sides[1])
+            pads: Pads = tuple(sides)
         else:
-            flat = [int(v) for v in attrs.get("pads", [0, 0, 0, 0])]
-            pads = ((flat[0], flat[2]), (flat[1], flat[3]))
+            n = len(kernel)
+            flat = [int(v) for v in attrs.get("pads", [0] * 2 * n)]
+            if len(flat) != 2 * n:
+                raise _Unknown(f"{len(flat)} pads for {n} spatial axes")
+            pads = tuple((flat[i], flat[n + i]) for i in range(n))
         if extra is not None:
-            (t, b), (lft, r) = extra[1]
-            pads = ((pads[0][0] + t, pads[0][1] + b), (pads[1][0] + lft, pads[1][1] + r))
+            pads = tuple((b + eb, a + ea) for (b, a), (eb, ea) in zip(pads, extra[1], strict=True))
         return pads
 
 
@@ -426,51 +515,58 @@ def _attribute(attribute: Any) -> Any:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def _pair(values: Any, default: int) -> tuple[int, int]:
-    """An attribute with one number per dimension of an image; other ranks are refused
-    (the ONNX reader handles images and vectors only, so far)."""
+def _nd(values: Any, default: int, n: int) -> Dims:
+    """An attribute with one number per spatial axis (``n`` of them)."""
     if not values:
-        return (default, default)
-    numbers = [int(v) for v in values]
-    if len(numbers) != 2:
-        raise _Unknown(f"{len(numbers)}-D: only 2-D operators are read from ONNX so far")
-    return (numbers[0], numbers[1])
+        return (default,) * n
+    numbers = tuple(int(v) for v in values)
+    if len(numbers) != n:
+        raise _Unknown(f"{len(numbers)} numbers for {n} spatial axes")
+    return numbers
+
+
+def _spatial(reader: _Reader, proto: Any) -> int:
+    """How many spatial axes the node's input has (1, 2 or 3)."""
+    n = len(reader._in(proto)) - 2
+    if n not in (1, 2, 3):
+        raise _Unknown(f"an input of {n + 2} axes: windows slide over 1, 2 or 3 dimensions")
+    return n
 
 
 def _conv(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    n = _spatial(reader, proto)
     weight = reader.weights.get(proto.input[1])
-    if weight is None or len(weight) != 4:
-        raise _Unknown("a convolution whose weights are not a 4-D initializer")
-    n, _, kh, kw = weight
-    kernel = _pair(attrs.get("kernel_shape"), 0) if "kernel_shape" in attrs else (kh, kw)
-    stride = _pair(attrs.get("strides"), 1)
-    dilation = _pair(attrs.get("dilations"), 1)
+    if weight is None or len(weight) != n + 2:
+        raise _Unknown("a convolution whose weights are not an initializer of its rank")
+    kernel = _nd(attrs.get("kernel_shape"), 0, n) if "kernel_shape" in attrs else weight[2:]
+    stride = _nd(attrs.get("strides"), 1, n)
+    dilation = _nd(attrs.get("dilations"), 1, n)
     groups = int(attrs.get("group", 1))
     pads = reader.window_pads(proto, attrs, kernel, stride, dilation)
     dims = reader._in(proto)
     bias = len(proto.input) > 2 and bool(proto.input[2])
-    text = conv_words(dims[1], n, kernel, stride, pads, dilation, groups, bias, (dims[2], dims[3]))
+    text = conv_words(dims[1], weight[0], kernel, stride, pads, dilation, groups, bias, dims[2:])
     return "leaf", text, reader.params(proto, 1, 2)
 
 
 def _conv_transpose(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    n = _spatial(reader, proto)
     weight = reader.weights.get(proto.input[1])
-    if weight is None or len(weight) != 4:
-        raise _Unknown("a transposed convolution whose weights are not a 4-D initializer")
+    if weight is None or len(weight) != n + 2:
+        raise _Unknown("a transposed convolution whose weights are not an initializer of its rank")
     if "output_shape" in attrs or attrs.get("auto_pad", "NOTSET") != "NOTSET":
         raise _Unknown("output_shape or auto_pad: write pads and output_padding instead")
-    _, n_per_group, kh, kw = weight
     groups = int(attrs.get("group", 1))
-    flat = [int(v) for v in attrs.get("pads", [0, 0, 0, 0])]
-    if (flat[0], flat[1]) != (flat[2], flat[3]):
+    flat = [int(v) for v in attrs.get("pads", [0] * 2 * n)]
+    if len(flat) != 2 * n or flat[:n] != flat[n:]:
         raise _Unknown("unequal padding on a transposed convolution")
     text = deconv_words(
-        n_per_group * groups,
-        _pair(attrs.get("kernel_shape"), 0) if "kernel_shape" in attrs else (kh, kw),
-        _pair(attrs.get("strides"), 1),
-        (flat[0], flat[1]),
-        _pair(attrs.get("output_padding"), 0),
-        _pair(attrs.get("dilations"), 1),
+        weight[1] * groups,
+        _nd(attrs.get("kernel_shape"), 0, n) if "kernel_shape" in attrs else weight[2:],
+        _nd(attrs.get("strides"), 1, n),
+        tuple(flat[:n]),
+        _nd(attrs.get("output_padding"), 0, n),
+        _nd(attrs.get("dilations"), 1, n),
         groups,
         len(proto.input) > 2 and bool(proto.input[2]),
     )
@@ -481,6 +577,9 @@ def _gemm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str,
     weight = reader.weights.get(proto.input[1])
     if weight is None or len(weight) != 2 or attrs.get("transA", 0):
         raise _Unknown("a matrix product whose second factor is not a weight initializer")
+    if reader.layouts.get(proto.input[0]) == "last" and proto.op_type == "MatMul":
+        # on each position of a channels-last map: a 1×1 convolution
+        return "leaf", f"conv {weight[1]} k1 nobias", reader.params(proto, 1)
     if len(reader._in(proto)) != 2:
         raise _Unknown("a matrix product over more than a batch of vectors")
     n = weight[0] if attrs.get("transB", 0) else weight[1]
@@ -494,20 +593,21 @@ def _matmul(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, st
 
 def _pool(op: str) -> Any:
     def convert(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-        kernel = _pair(attrs.get("kernel_shape"), 0)
-        stride = _pair(attrs.get("strides"), 1)  # ONNX's default is 1, not the kernel
-        dilation = _pair(attrs.get("dilations"), 1)
+        n = _spatial(reader, proto)
+        kernel = _nd(attrs.get("kernel_shape"), 0, n)
+        stride = _nd(attrs.get("strides"), 1, n)  # ONNX's default is 1, not the kernel
+        dilation = _nd(attrs.get("dilations"), 1, n)
         pads = reader.window_pads(proto, attrs, kernel, stride, dilation)
         size = reader._in(proto)[2:]
         ceil = bool(attrs.get("ceil_mode", 0))
-        return "leaf", pool_words(op, kernel, stride, pads, dilation, ceil, (size[0], size[1])), 0
+        return "leaf", pool_words(op, kernel, stride, pads, dilation, ceil, size), 0
 
     return convert
 
 
 def _global(kind: str) -> Any:
     def convert(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-        return "leaf", adaptive_words(kind, (1, 1)), 0
+        return "leaf", adaptive_words(kind, (1,) * _spatial(reader, proto)), 0
 
     return convert
 
@@ -517,8 +617,11 @@ def _reduce_mean(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[st
     if axes is None and len(proto.input) > 1:
         found = reader.tensor(proto.input[1])
         axes = [int(a) for a in found] if found is not None else None
-    if sorted(a % 4 for a in axes or ()) != [2, 3] or not attrs.get("keepdims", 1):
-        raise _Unknown("a mean over other axes than height and width, or without keepdims")
+    rank = len(reader._in(proto))
+    if sorted(a % rank for a in axes or ()) != list(range(2, rank)) or rank < 3:
+        raise _Unknown("a mean over other axes than the spatial ones")
+    if not attrs.get("keepdims", 1):
+        raise _Unknown("a mean without keepdims")
     return "leaf", "gap", 0
 
 
@@ -618,14 +721,110 @@ def _concat(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, st
 
 
 def _resize(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """``Resize`` (by ``scales`` or to ``sizes``) and the older ``Upsample``."""
     dims, out = reader._in(proto), reader.shapes.get(proto.output[0])
-    if out is None or len(dims) != 4 or out[:2] != dims[:2]:
-        raise _Unknown("resizing other than the height and width of an image")
+    if out is None or len(dims) < 3 or out[:2] != dims[:2]:
+        raise _Unknown("resizing other than the spatial axes of a map")
     return "leaf", upsample_words(dims[2:], out[2:], str(attrs.get("mode", "nearest"))), 0
 
 
 def _mul(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-    raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+    """A path times a weight with one factor per channel: ``layerscale``."""
+    weights = [i for i in proto.input if i in reader.weights]
+    paths = [i for i in proto.input if i not in reader.constants]
+    if len(weights) != 1 or len(paths) != 1:
+        raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+    shape, gamma = reader.shapes.get(paths[0]) or (), reader.weights[weights[0]]
+    last = len(shape) == 2 or reader.layouts.get(paths[0]) == "last"
+    axis = len(shape) - 1 if last else 1
+    wanted = tuple(shape[axis] if i == axis else 1 for i in range(len(shape)))
+    if len(gamma) > len(shape) or (1,) * (len(shape) - len(gamma)) + gamma != wanted:
+        raise _Unknown(
+            f"multiplies {shape} by a weight of shape {gamma}: layer scale has one factor "
+            "per channel"
+        )
+    return "leaf", "layerscale", math.prod(gamma)
+
+
+def _layer_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    dims = reader._in(proto)
+    last = len(dims) == 2 or reader.layouts.get(proto.input[0]) == "last"
+    if int(attrs.get("axis", -1)) % len(dims) != len(dims) - 1 or not last:
+        raise _Unknown(
+            "normalises over more than the last axis, or over a map's last spatial axis: "
+            "the language's layernorm is over the channels (or a vector's features)"
+        )
+    if reader.params(proto, 1) != dims[-1] or reader.params(proto, 2) != dims[-1]:
+        raise _Unknown("without a weight and a bias per channel: layernorm learns γ and β")
+    return "leaf", "layernorm", reader.params(proto, 1, 2)
+
+
+def _group_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    channels = reader._in(proto)[1]
+    if reader.params(proto, 1) != channels or reader.params(proto, 2) != channels:
+        raise _Unknown("a scale and bias per group (opset 18): groupnorm learns one per channel")
+    return "leaf", f"groupnorm {int(attrs['num_groups'])}", reader.params(proto, 1, 2)
+
+
+def _instance_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """Affine when its scale and bias are weights; constants (PyTorch's export of
+    ``affine=False``) leave it without."""
+    params = reader.params(proto, 1, 2)
+    if params:
+        if params != 2 * reader._in(proto)[1]:
+            raise _Unknown("a scale or bias that is a weight, the other not")
+        return "leaf", "instancenorm affine", params
+    return "leaf", "instancenorm", 0
+
+
+def _depth_to_space(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """DepthToSpace in either channel order (DCR, TensorFlow's; CRD, PyTorch's): the
+    same sizes and counts."""
+    if len(reader._in(proto)) != 4:
+        raise _Unknown("not a 2-D map")
+    word = "pixelshuffle" if proto.op_type == "DepthToSpace" else "pixelunshuffle"
+    return "leaf", f"{word} {int(attrs['blocksize'])}", 0
+
+
+def _hard_sigmoid(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
+    if abs(alpha - 1 / 6) > 1e-6 or beta != 0.5:
+        raise _Unknown(
+            f"alpha={alpha:g}, beta={beta:g}: hardsigmoid is PyTorch's, x/6 + 1/2 clipped"
+        )
+    return "leaf", "hardsigmoid", 0
+
+
+def _slice(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """Slicing the spatial axes of a map: ``crop``."""
+    dims = reader._in(proto)
+    rank = len(dims)
+    found = [
+        reader.tensor(proto.input[i]) if len(proto.input) > i and proto.input[i] else None
+        for i in range(1, 5)
+    ]
+    starts = found[0] if len(proto.input) > 1 else attrs.get("starts")
+    ends = found[1] if len(proto.input) > 2 else attrs.get("ends")
+    axes = found[2] if found[2] is not None else attrs.get("axes", range(len(starts or ())))
+    steps = found[3] if found[3] is not None else [1] * len(starts or ())
+    if starts is None or ends is None or rank < 3 or reader.layouts.get(proto.input[0]):
+        raise _Unknown("slicing by values the graph computes, or not of a map")
+    sides = [(0, 0)] * (rank - 2)
+    for axis, start, end, step in zip(axes, starts, ends, steps, strict=True):
+        axis = int(axis) % rank
+        big = 2**62  # ONNX writes "to the end" as the largest int64
+        begin, stop, stride = slice(
+            int(max(min(start, big), -big)), int(max(min(end, big), -big)), int(step)
+        ).indices(dims[axis])
+        if axis < 2 and (begin, stop) != (0, dims[axis]):
+            raise _Unknown("slices the batch or the channels: crop slices the spatial axes")
+        if stride != 1 or stop <= begin:
+            raise _Unknown(f"slices with step {stride} or to nothing")
+        if axis >= 2:
+            sides[axis - 2] = (begin, dims[axis] - stop)
+    if not any(b or a for b, a in sides):
+        return "pass", "", 0
+    return "leaf", crop_words(tuple(sides), dims[2:]), 0
 
 
 _HANDLERS = {
@@ -657,5 +856,37 @@ _HANDLERS = {
     "Concat": _concat,
     "Mul": _mul,
     "Resize": _resize,
+    "Upsample": _resize,
+    "LayerNormalization": _layer_norm,
+    "GroupNormalization": _group_norm,
+    "InstanceNormalization": _instance_norm,
+    "DepthToSpace": _depth_to_space,
+    "SpaceToDepth": _depth_to_space,
+    "HardSigmoid": _hard_sigmoid,
+    "Slice": _slice,
 }
 """The operators understood, by ONNX name."""
+
+# What may read a map whose channels a Transpose moved last (ConvNeXt's blocks).
+_CHANNELS_LAST = frozenset(
+    {
+        "LayerNormalization",
+        "MatMul",
+        "Add",
+        "Mul",
+        "Relu",
+        "Gelu",
+        "Sigmoid",
+        "Tanh",
+        "HardSwish",
+        "HardSigmoid",
+        "LeakyRelu",
+        "Elu",
+        "Dropout",
+    }
+)
+
+_PADDED = ("Conv", "MaxPool", "AveragePool")  # the operators a zero Pad folds into
+
+# ONNX's padding modes → the language's
+_PAD_MODES = {"constant": "zeros", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}

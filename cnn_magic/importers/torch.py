@@ -63,8 +63,10 @@ from .words import (
     Unwritable,
     adaptive_words,
     conv_words,
+    crop_words,
     deconv_words,
     number,
+    pad_words,
     pool_words,
     upsample_words,
     words,
@@ -1376,15 +1378,8 @@ def _getitem(call: Call, source: Ref) -> tuple[str, str]:
 
 def _crop(sides: Sequence[tuple[int, int]], shape: tuple[int, ...]) -> str:
     """``crop HxW`` where the sides keep the centre, else ``crop top= bottom= left=
-    right=`` (1-D: left and right)."""
-    sizes = [size - b - a for size, (b, a) in zip(shape[2:], sides, strict=True)]
-    if all(b == (b + a) // 2 for b, a in sides):
-        return f"crop {'x'.join(map(str, sizes))}"
-    if len(sides) == 3:
-        raise _Unknown("crops a volume off-centre: crop of three dimensions keeps the centre")
-    keys = ("left", "right") if len(sides) == 1 else ("top", "bottom", "left", "right")
-    flat = [v for pair in sides for v in pair]
-    return words("crop", *(f"{k}={v}" for k, v in zip(keys, flat, strict=True) if v))
+    right=`` (1-D: left and right); ``shape`` as PyTorch's, (N, C, *spatial)."""
+    return crop_words(tuple(sides), shape[2:])
 
 
 # ----------------------------------------------------------------- explicit padding
@@ -1399,8 +1394,13 @@ class _Padding(NamedTuple):
     why: str = ""
 
 
-_PAD_MODE = {"constant": "zeros", "reflect": "reflect", "replicate": "replicate"}
-_PAD_MODE["circular"] = "circular"
+# PyTorch's padding modes → the language's
+_PAD_MODE = {
+    "constant": "zeros",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "circular": "circular",
+}
 
 
 def _padding(call: Call, source: Ref) -> _Padding:
@@ -1429,16 +1429,8 @@ def _padding(call: Call, source: Ref) -> _Padding:
     if mode_name not in _PAD_MODE or (mode_name == "constant" and value != 0.0):
         why = f"pads with {value}" if mode_name == "constant" else f"mode {mode_name!r}"
         return _Padding(fold, None, why + ": pad fills with zeros, reflect, replicate or circular")
-    per_dim = [(sides[2 * i], sides[2 * i + 1]) for i in range(spatial)][::-1]
-    if all(b == a for b, a in per_dim):
-        text = f"pad {'x'.join(str(b) for b, _ in per_dim)}"
-        if len({b for b, _ in per_dim}) == 1:
-            text = f"pad {per_dim[0][0]}"
-    elif spatial == 3:
-        return _Padding(fold, None, "unequal sides of a volume: pad takes one number per axis")
-    else:
-        keys = ("left", "right") if spatial == 1 else ("top", "bottom", "left", "right")
-        flat = [v for pair in per_dim for v in pair]
-        text = words("pad", *(f"{k}={v}" for k, v in zip(keys, flat, strict=True) if v))
-    mode = _PAD_MODE[mode_name]
-    return _Padding(fold, words(text, None if mode == "zeros" else mode))
+    per_dim = tuple((sides[2 * i], sides[2 * i + 1]) for i in range(spatial))[::-1]
+    try:
+        return _Padding(fold, pad_words(per_dim, _PAD_MODE[mode_name]))
+    except Unwritable as why:
+        return _Padding(fold, None, str(why))

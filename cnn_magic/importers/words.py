@@ -153,6 +153,43 @@ def upsample_words(in_size: tuple[int, ...], out_size: tuple[int, ...], mode: st
     return words(f"upsample {factor}", word)
 
 
+_SIDES = {1: ("left", "right"), 2: ("top", "bottom", "left", "right")}
+
+
+def pad_words(sides: Pads, mode: str = "zeros") -> str:
+    """``pad 1``, ``pad 2x1`` or ``pad top=1 right=2`` (``reflect``, ``replicate``,
+    ``circular``) for (before, after) per spatial axis; the language names the sides of
+    1-D and 2-D maps only.
+
+    >>> pad_words(((1, 1), (2, 2)), "reflect"), pad_words(((0, 1), (0, 1)))
+    ('pad 1x2 reflect', 'pad bottom=1 right=1')
+    """
+    tail = None if mode == "zeros" else mode
+    if all(b == a for b, a in sides):
+        return words(arg("pad ", tuple(b for b, _ in sides), None), tail)
+    if len(sides) not in _SIDES:
+        raise Unwritable("unequal sides of a volume: pad takes one number per axis there")
+    flat = (v for pair in sides for v in pair)
+    keyed = (f"{k}={v}" for k, v in zip(_SIDES[len(sides)], flat, strict=True) if v)
+    return words("pad", *keyed, tail)
+
+
+def crop_words(sides: Pads, size: Dims) -> str:
+    """``crop HxW`` where (before, after) per axis keep the centre of ``size`` (the
+    language's rule: before = ⌊(size − kept)/2⌋), else ``crop top= bottom= left= right=``.
+
+    >>> crop_words(((2, 2), (1, 2)), (9, 9)), crop_words(((1, 0), (0, 2)), (9, 9))
+    ('crop 5x6', 'crop top=1 right=2')
+    """
+    kept = tuple(n - b - a for n, (b, a) in zip(size, sides, strict=True))
+    if all(b == (b + a) // 2 for b, a in sides):
+        return f"crop {'x'.join(map(str, kept))}"
+    if len(sides) not in _SIDES:
+        raise Unwritable("crops a volume off-centre: crop of three dimensions keeps the centre")
+    flat = (v for pair in sides for v in pair)
+    return words("crop", *(f"{k}={v}" for k, v in zip(_SIDES[len(sides)], flat, strict=True) if v))
+
+
 def label(path: str) -> str:
     """A path as a label: ``layer1.0.conv1``; other characters become ``_``, and a
     leading digit (a Sequential's child ``0``) gets a ``_`` in front."""
