@@ -146,8 +146,10 @@ def from_onnx(
         raise CNNError(f"the graph has {len(inputs)} inputs; one image or vector input is needed")
     shape = _input_shape(inputs[0], input)
     _set_input(onnx, inputs[0], shape)
+    model = _fold_sizes(onnx, model)
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        # data_prop: sizes computed from constants (Resize's scales) are followed too
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as err:
         raise CNNError(f"the graph's shapes cannot be inferred: {_first_line(err)}") from None
     shapes = {
@@ -167,6 +169,100 @@ def from_onnx(
     header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
     ours = (*shape[2:], shape[1]) if len(shape) >= 3 else shape[1:]
     return build(nodes, ours, header, repeat=repeat)
+
+
+# Operators that compute sizes (pads, scales, shapes) from constants: PyTorch's exporter
+# writes explicit padding as such a small subgraph when it does not fold constants.
+_SIZE_OPS = frozenset(
+    {
+        "Shape",
+        "Gather",
+        "Unsqueeze",
+        "Squeeze",
+        "Concat",
+        "Reshape",
+        "Slice",
+        "Transpose",
+        "Cast",
+        "ConstantOfShape",
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "Neg",
+        "Identity",
+    }
+)
+_SMALL = 4096  # elements: sizes, never feature maps
+# Operators whose output has their input's shape, which onnx's shape inference may skip
+# (GroupNormalization is a function of opset 18 and 21 without its own inference).
+_SAME_SHAPE = frozenset({"GroupNormalization"})
+
+
+def _fold_sizes(onnx: Any, model: Any) -> Any:
+    """The model with the sizes it computes from constants replaced by Constant nodes,
+    each evaluated by onnx's reference implementation of that one operator (a few
+    integers: the layers themselves are never run)."""
+    import numpy as np
+    from onnx.reference import ReferenceEvaluator
+
+    to_array, from_array = onnx.numpy_helper.to_array, onnx.numpy_helper.from_array
+    for _ in range(8):  # each round may make a Shape's input known; a few suffice
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model)
+        except Exception:
+            return model
+        shapes = {
+            value.name: _dims(value)
+            for value in (*inferred.graph.value_info, *inferred.graph.input)
+        }
+        known: dict[str, Any] = {
+            init.name: to_array(init)
+            for init in model.graph.initializer
+            if init.data_type == onnx.TensorProto.INT64 and math.prod(init.dims) <= _SMALL
+        }
+        changed = False
+        nodes = []
+        typed = {value.name for value in inferred.graph.value_info}
+        for node in model.graph.node:
+            known_input = node.op_type in _SAME_SHAPE and shapes.get(node.input[0])
+            if known_input and node.output[0] not in typed:  # onnx infers none for these
+                size = list(shapes[node.input[0]] or ())
+                info = onnx.helper.make_tensor_value_info(
+                    node.output[0], onnx.TensorProto.FLOAT, size
+                )
+                model.graph.value_info.append(info)
+                changed = True
+            values: Any = None
+            if node.op_type == "Constant":
+                if node.attribute and node.attribute[0].name == "value":
+                    known[node.output[0]] = to_array(node.attribute[0].t)
+            elif node.op_type == "Shape" and shapes.get(node.input[0]) and not node.attribute:
+                values = [np.array(shapes[node.input[0]], dtype=np.int64)]
+            elif node.op_type in _SIZE_OPS and all(i in known for i in node.input if i):
+                feeds = {i: known[i] for i in node.input if i}
+                if node.op_type == "ConstantOfShape" and math.prod(feeds[node.input[0]]) > _SMALL:
+                    feeds = {}
+                try:
+                    values = ReferenceEvaluator(node).run(None, feeds) if feeds else None
+                except Exception:
+                    values = None
+            if values is None or any(np.size(v) > _SMALL for v in values):
+                nodes.append(node)
+                continue
+            changed = True
+            for name, value in zip(node.output, values, strict=False):
+                known[name] = np.asarray(value)
+                nodes.append(
+                    onnx.helper.make_node(
+                        "Constant", [], [name], name=node.name, value=from_array(np.asarray(value))
+                    )
+                )
+        if not changed:
+            return model
+        del model.graph.node[:]
+        model.graph.node.extend(nodes)
+    return model
 
 
 def _first_line(error: BaseException) -> str:
@@ -234,6 +330,7 @@ class _Reader:
         self.pads: dict[str, tuple[Any, Pads | None, str | None, str]] = {}
         # a Pad's output → (the Pad, its sides to fold, its own statement, why not)
         self.layouts: dict[str, str] = {}  # "last": the channels moved last by a Transpose
+        self.crops: dict[str, tuple[Node, Pads, Dims]] = {}  # a crop's output → its parts
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
 
     def convert(self, unknown: str) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
@@ -245,6 +342,9 @@ class _Reader:
             if proto.op_type == "Constant":
                 self.constants.update(proto.output)
                 self._constant(proto)
+                continue
+            if all(value in self.constants for value in proto.input if value):
+                self.constants.update(proto.output)  # computed from constants alone
                 continue
             for value in proto.input:
                 if value in self.pads and not self._folds(proto, value):
@@ -278,6 +378,33 @@ class _Reader:
         if nodes and not problems and out_names[:1] != [nodes[-1].name]:
             problems.append(("output", "graph", "the graph's output is not its last layer's"))
         return nodes, problems, notes
+
+    def _crop(
+        self, proto: Any, name: str, attrs: dict[str, Any], sources: tuple[str, ...]
+    ) -> Node | None:
+        """A Slice of the spatial axes: ``crop``. PyTorch's exporter slices one axis at a
+        time; a Slice of a Slice (its only reader) is one crop."""
+        sides = _slice_sides(self, proto, attrs)
+        if not any(b or a for b, a in sides):
+            self.alias[proto.output[0]] = sources[0]
+            return None
+        size = self._in(proto)[2:]
+        before = self.crops.get(proto.input[0])
+        readers = sum(proto.input[0] in other.input for other in self.graph.node)
+        if before is not None and readers == 1:
+            node, first, size = before
+            sides = tuple((b + b2, a + a2) for (b, a), (b2, a2) in zip(first, sides, strict=True))
+            name, sources = node.name, node.inputs
+        node = Node(
+            name,
+            self.label(proto, name),
+            crop_words(sides, size),
+            sources,
+            self._out(proto),
+            0,
+        )
+        self.crops[proto.output[0]] = (node, sides, size)
+        return node
 
     def _transpose(self, proto: Any, attrs: dict[str, Any], sources: tuple[str, ...]) -> None:
         """A Transpose that moves the channels last, or back: no layer, a layout."""
@@ -397,6 +524,8 @@ class _Reader:
         if op == "Transpose":
             self._transpose(proto, attrs, sources)
             return None
+        if op == "Slice":
+            return self._crop(proto, name, attrs, sources)
         if self.layouts.get(proto.input[0]) == "last" and op not in _CHANNELS_LAST:
             raise _Unknown(
                 "reads a map with the channels last (after a Transpose): only layer norm, "
@@ -406,6 +535,8 @@ class _Reader:
         if handler is None:
             raise _Unknown("no layer word for this operator")
         kind, text, params = handler(self, proto, attrs)
+        if any(self.layouts.get(value) == "last" for value in proto.input):
+            self.layouts[proto.output[0]] = "last"  # a layer on a channels-last map keeps it
         if kind == "bias":  # Add of a bias after a MatMul: becomes the fc's bias
             matmul = self.matmuls.pop(proto.input[0])
             return matmul._replace(
@@ -417,8 +548,6 @@ class _Reader:
             self.alias[proto.output[0]] = sources[0]
             self.layouts[proto.output[0]] = self.layouts.get(proto.input[0], "")
             return None
-        if any(self.layouts.get(value) == "last" for value in proto.input):
-            self.layouts[proto.output[0]] = "last"
         statement = kind if kind in ("add", "concat") else text
         macs = self.macs(proto)
         node = Node(
@@ -473,6 +602,13 @@ class _Reader:
             return fold, pad_words(sides, _PAD_MODES[mode]), ""
         except Unwritable as why:
             return fold, None, str(why)
+
+    def unpadded(self, proto: Any) -> tuple[int, ...]:
+        """The shape of a conv's or pool's input before a Pad that folds into it."""
+        pad = self.pads.get(proto.input[0])
+        if pad is not None and pad[1] is not None:
+            return self.shapes.get(pad[0].input[0]) or self._in(proto)
+        return self._in(proto)
 
     def window_pads(
         self,
@@ -542,8 +678,8 @@ def _conv(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str,
     stride = _nd(attrs.get("strides"), 1, n)
     dilation = _nd(attrs.get("dilations"), 1, n)
     groups = int(attrs.get("group", 1))
+    dims = reader.unpadded(proto)
     pads = reader.window_pads(proto, attrs, kernel, stride, dilation)
-    dims = reader._in(proto)
     bias = len(proto.input) > 2 and bool(proto.input[2])
     text = conv_words(dims[1], weight[0], kernel, stride, pads, dilation, groups, bias, dims[2:])
     return "leaf", text, reader.params(proto, 1, 2)
@@ -597,8 +733,8 @@ def _pool(op: str) -> Any:
         kernel = _nd(attrs.get("kernel_shape"), 0, n)
         stride = _nd(attrs.get("strides"), 1, n)  # ONNX's default is 1, not the kernel
         dilation = _nd(attrs.get("dilations"), 1, n)
+        size = reader.unpadded(proto)[2:]
         pads = reader.window_pads(proto, attrs, kernel, stride, dilation)
-        size = reader._in(proto)[2:]
         ceil = bool(attrs.get("ceil_mode", 0))
         return "leaf", pool_words(op, kernel, stride, pads, dilation, ceil, size), 0
 
@@ -795,8 +931,8 @@ def _hard_sigmoid(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[s
     return "leaf", "hardsigmoid", 0
 
 
-def _slice(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-    """Slicing the spatial axes of a map: ``crop``."""
+def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
+    """(before, after) per spatial axis that a Slice of a map's spatial axes removes."""
     dims = reader._in(proto)
     rank = len(dims)
     found = [
@@ -822,9 +958,7 @@ def _slice(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str
             raise _Unknown(f"slices with step {stride} or to nothing")
         if axis >= 2:
             sides[axis - 2] = (begin, dims[axis] - stop)
-    if not any(b or a for b, a in sides):
-        return "pass", "", 0
-    return "leaf", crop_words(tuple(sides), dims[2:]), 0
+    return tuple(sides)
 
 
 _HANDLERS = {
@@ -863,7 +997,6 @@ _HANDLERS = {
     "DepthToSpace": _depth_to_space,
     "SpaceToDepth": _depth_to_space,
     "HardSigmoid": _hard_sigmoid,
-    "Slice": _slice,
 }
 """The operators understood, by ONNX name."""
 

@@ -1,0 +1,386 @@
+"""``from_onnx`` in 1-D and 3-D, and the ONNX operators of the language's newer layers.
+
+Two kinds of graphs: ``torch.onnx.export`` of the PyTorch twin (``to_torch()``) of drawn
+layer-language texts, which must import back to the same network layer by layer; and
+graphs written with ``onnx.helper``, for the attributes and operators the exporter does
+not write (asymmetric pads, DCR order, GroupNormalization), whose shapes are checked
+against the same layers computed by PyTorch.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from onnx import TensorProto, helper, numpy_helper
+from test_against_torch import SETTINGS
+from test_against_torch_nd import SETTINGS as ND_SETTINGS
+from test_against_torch_nd import conv_cases, deconv_cases, dwconv_cases, pool_cases
+from test_from_torch import assert_same_network
+from test_modern_layers_against_torch import (
+    crop_cases,
+    instancenorm_cases,
+    layernorm_cases,
+    layerscale_cases,
+    pixelshuffle_cases,
+    upsample_cases,
+)
+from torch import nn
+
+import cnn_magic
+from cnn_magic import CNNError
+
+FLOAT = TensorProto.FLOAT
+
+
+def export(model: nn.Module, shape: tuple[int, ...]) -> bytes:
+    """PyTorch's exporter (TorchScript, opset 20, the first with Gelu; needs no network
+    and no onnxscript), batch norm kept as its own node (training mode)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.zeros(shape),),
+            buffer,  # type: ignore[arg-type]
+            dynamo=False,
+            opset_version=20,
+            training=torch.onnx.TrainingMode.TRAINING,
+        )
+    return buffer.getvalue()
+
+
+def torch_shape(net: cnn_magic.Network) -> tuple[int, ...]:
+    shape = net.input_shape
+    return (1, *shape) if len(shape) == 1 else (1, shape[-1], *shape[:-1])
+
+
+def round_trip(text: str, rounding: str) -> None:
+    try:
+        net = cnn_magic.evaluate(text, rounding)
+    except CNNError:
+        return  # refused texts are the other suites' business
+    imported = cnn_magic.from_onnx(export(net.to_torch(), torch_shape(net)))
+    assert_same_network(net, imported)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+@pytest.mark.parametrize("dims", [1, 3])
+@settings(ND_SETTINGS, max_examples=30)
+@given(data=st.data())
+def test_exported_layers_in_1d_and_3d(dims: int, data: st.DataObject) -> None:
+    """Conv, depthwise conv, pooling (every padding, stride, dilation and rounding) and
+    transposed conv in 1-D and 3-D, drawn by the N-D suite, exported and imported."""
+    cases = data.draw(st.sampled_from([conv_cases, dwconv_cases, pool_cases, deconv_cases]))
+    case = data.draw(cases(dims))
+    round_trip(case.text, case.rounding)
+
+
+def test_exported_chain_in_1d_and_3d() -> None:
+    for text in (
+        "input 2@32\nconv 4 k3 s2 p1 relu\nmaxpool k3 s2 p1 ceil\nbn\nupsample 2 linear\n"
+        "deconv 2 k4 s2 p1\ngap\nflatten\nfc 3\n",
+        "input 2@8x16x16\nconv 4 k3 s2 p1\nmaxpool k3 s2 ceil\nbn\navgpool k2\nupsample 2\n"
+        "deconv 2 k4 s2 p1\ngap\n",
+    ):
+        net = cnn_magic.evaluate(text, "floor")
+        imported = cnn_magic.from_onnx(export(net.to_torch(), torch_shape(net)))
+        assert_same_network(net, imported)
+
+
+MODERN = {
+    "layernorm": layernorm_cases,
+    "instancenorm": instancenorm_cases,
+    "layerscale": layerscale_cases,
+    "pixelshuffle": pixelshuffle_cases,
+    "upsample": upsample_cases,
+    "crop": crop_cases,
+}
+
+
+@pytest.mark.parametrize("layer", MODERN)
+@settings(SETTINGS, max_examples=15)
+@given(data=st.data())
+def test_exported_newer_layers(layer: str, data: st.DataObject) -> None:
+    """The newer layers the exporter writes as single operators (LayerNormalization
+    between Transposes, InstanceNormalization, Mul by a weight, DepthToSpace, Resize,
+    Slice), drawn by the modern-layer suite."""
+    case = data.draw(MODERN[layer]())
+    text = case.text
+    if layer == "pixelshuffle" and "pixelunshuffle" in text.lower():
+        return  # exported as Reshape-Transpose-Reshape: see test_space_to_depth
+    if layer == "crop" and all(f"{side}=0" in text for side in ("top", "bottom", "left", "right")):
+        return  # a crop of nothing is no node of the exported graph
+    round_trip(text, case.rounding)
+
+
+# ----------------------------------------------------------------- hand-written graphs
+
+
+def weight(name: str, *dims: int, value: float = 0.0) -> onnx.TensorProto:
+    return numpy_helper.from_array(np.full(dims, value, dtype=np.float32), name)
+
+
+def ints(name: str, values: list[int]) -> onnx.TensorProto:
+    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+
+def graph(
+    nodes: list[onnx.NodeProto],
+    initializers: list[onnx.TensorProto],
+    shape: tuple[int, ...],
+    opset: int = 17,
+) -> onnx.ModelProto:
+    made = helper.make_graph(
+        nodes,
+        "handmade",
+        [helper.make_tensor_value_info("x", FLOAT, list(shape))],
+        [helper.make_tensor_value_info(nodes[-1].output[0], FLOAT, None)],
+        initializer=initializers,
+    )
+    return helper.make_model(made, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def statements(net: cnn_magic.Network) -> list[str]:
+    body = [line for line in net.text.splitlines() if line and not line.startswith("#")]
+    return [line.split(": ", 1)[-1] for line in body[1:]]
+
+
+def ours(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return (*shape[2:], shape[1]) if len(shape) > 2 else shape[1:]
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@settings(SETTINGS, max_examples=20)
+@given(
+    data=st.data(),
+    op=st.sampled_from(["MaxPool", "AveragePool"]),
+    ceil=st.booleans(),
+)
+def test_pooling_with_asymmetric_pads(dims: int, data: st.DataObject, op: str, ceil: bool) -> None:
+    """ONNX's begin and end pads, against PyTorch: the same map padded in front
+    (``F.pad``) then pooled with ``ceil_mode``."""
+    size = data.draw(st.tuples(*(st.integers(4, 9) for _ in range(dims))))
+    kernel = data.draw(st.tuples(*(st.integers(2, 3) for _ in range(dims))))
+    stride = data.draw(st.tuples(*(st.integers(1, 2) for _ in range(dims))))
+    begin = data.draw(st.tuples(*(st.integers(0, 1) for _ in range(dims))))
+    end = tuple(b + data.draw(st.integers(0, 1)) for b in begin)  # never less than before
+    shape = (1, 2, *size)
+    node = helper.make_node(
+        op,
+        ["x"],
+        ["y"],
+        kernel_shape=list(kernel),
+        strides=list(stride),
+        pads=[*begin, *end],
+        ceil_mode=int(ceil),
+    )
+    try:
+        net = cnn_magic.from_onnx(graph([node], [], shape, opset=19))
+    except CNNError:
+        return  # the language's pooling cannot be padded like this (the message says)
+    x = torch.zeros(shape)
+    flat = [v for b, e in zip(begin[::-1], end[::-1], strict=True) for v in (b, e)]
+    pool = getattr(nn, f"{op.replace('Pool', '').replace('Average', 'Avg')}Pool{dims}d")
+    theirs = pool(kernel, stride, ceil_mode=ceil)(F.pad(x, flat))
+    assert net.output_shape == ours(tuple(theirs.shape))
+
+
+@pytest.mark.parametrize("dims", [1, 3])
+def test_global_pooling_batch_norm_and_resize_to_sizes(dims: int) -> None:
+    size = (12,) if dims == 1 else (4, 6, 6)
+    shape = (1, 3, *size)
+    nodes = [
+        helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], ["n"]),
+        helper.make_node("Resize", ["n", "", "", "sizes"], ["r"], mode="linear"),
+        helper.make_node("GlobalMaxPool", ["r"], ["p"]),
+        helper.make_node("GlobalAveragePool", ["p"], ["y"]),
+    ]
+    sizes = ints("sizes", [1, 3, *(2 * s for s in size)])
+    initializers = [weight(name, 3) for name in "gbmv"] + [sizes]
+    net = cnn_magic.from_onnx(graph(nodes, initializers, shape))
+    word = "linear" if dims == 1 else "trilinear"
+    assert statements(net) == ["bn", f"upsample 2 {word}", "gmp", "gap"]
+    assert net.params == 6
+
+
+PAD_MODES = {"constant": "", "reflect": " reflect", "edge": " replicate", "wrap": " circular"}
+TORCH_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}
+TORCH_PAD_MODES["wrap"] = "circular"
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_standalone_pad(mode: str, dims: int) -> None:
+    """A Pad that no conv or pool follows: ``pad``, the same size as PyTorch's."""
+    size = (6,) * dims
+    begin, end = [1] * dims, [2 if dims < 3 else 1] * dims
+    pads = ints("pads", [0, 0, *begin, 0, 0, *end])
+    nodes = [
+        helper.make_node("Pad", ["x", "pads"], ["p"], mode=mode),
+        helper.make_node("Relu", ["p"], ["y"]),
+    ]
+    net = cnn_magic.from_onnx(graph(nodes, [pads], (1, 2, *size), opset=19))
+    flat = [v for b, e in zip(begin[::-1], end[::-1], strict=True) for v in (b, e)]
+    theirs = F.pad(torch.zeros(1, 2, *size), flat, mode=TORCH_PAD_MODES[mode])
+    assert net.output_shape == ours(tuple(theirs.shape))
+    written = {1: "pad left=1 right=2", 2: "pad top=1 bottom=2 left=1 right=2", 3: "pad 1"}
+    assert statements(net)[0] == written[dims] + PAD_MODES[mode]
+
+
+def test_pad_before_a_conv_still_folds() -> None:
+    pads = ints("pads", [0, 0, 0, 0, 0, 0, 1, 1])
+    nodes = [
+        helper.make_node("Pad", ["x", "pads"], ["p"]),
+        helper.make_node("Conv", ["p", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2]),
+    ]
+    net = cnn_magic.from_onnx(graph(nodes, [pads, weight("w", 4, 3, 3, 3)], (1, 3, 8, 8)))
+    assert statements(net) == ["conv 4 k3 s2 same nobias"]
+
+
+def test_slice_is_a_crop() -> None:
+    big = 2**63 - 1
+    nodes = [
+        helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["a"]),
+        helper.make_node("Slice", ["a", "starts2", "ends2", "axes2"], ["y"]),
+    ]
+    initializers = [
+        ints("starts", [2, 1]),
+        ints("ends", [-2, -1]),
+        ints("axes", [2, 3]),
+        ints("starts2", [1]),
+        ints("ends2", [big]),
+        ints("axes2", [-1]),
+    ]
+    net = cnn_magic.from_onnx(graph(nodes, initializers, (1, 3, 10, 9)))
+    assert statements(net) == ["crop top=2 bottom=2 left=2 right=1"]  # one crop
+    x = torch.zeros(1, 3, 10, 9)
+    assert net.output_shape == ours(tuple(x[:, :, 2:-2, 1:-1][..., 1:].shape))
+
+
+def test_norms() -> None:
+    """LayerNormalization over a vector's features and, between Transposes, over the
+    channels; GroupNormalization (opset 21: a weight per channel); InstanceNormalization
+    with weights; layer scale as a Mul by a weight."""
+    nodes = [
+        helper.make_node("GroupNormalization", ["x", "gs", "gb"], ["g"], num_groups=2),
+        helper.make_node("InstanceNormalization", ["g", "is", "ib"], ["i"]),
+        helper.make_node("Transpose", ["i"], ["t"], perm=[0, 2, 3, 1]),
+        helper.make_node("LayerNormalization", ["t", "ls", "lb"], ["l"], axis=-1),
+        helper.make_node("MatMul", ["l", "fc1"], ["m"]),
+        helper.make_node("Add", ["m", "fc1b"], ["mb"]),
+        helper.make_node("Gelu", ["mb"], ["a"]),
+        helper.make_node("MatMul", ["a", "fc2"], ["m2"]),
+        helper.make_node("Mul", ["m2", "gamma"], ["s"]),
+        helper.make_node("Transpose", ["s"], ["back"], perm=[0, 3, 1, 2]),
+        helper.make_node("HardSigmoid", ["back"], ["h"], alpha=1 / 6, beta=0.5),
+        helper.make_node("Flatten", ["h"], ["f"]),
+        helper.make_node("LayerNormalization", ["f", "vs", "vb"], ["y"]),
+    ]
+    initializers = [
+        *(weight(name, 4) for name in ("gs", "gb", "is", "ib", "ls", "lb", "gamma")),
+        weight("fc1", 4, 8),
+        weight("fc1b", 8),
+        weight("fc2", 8, 4),
+        weight("vs", 100),
+        weight("vb", 100),
+    ]
+    net = cnn_magic.from_onnx(graph(nodes, initializers, (1, 4, 5, 5), opset=21))
+    assert statements(net) == [
+        "groupnorm 2",
+        "instancenorm affine",
+        "layernorm",
+        "conv 8 k1",
+        "gelu",
+        "conv 4 k1 nobias",
+        "layerscale",
+        "hardsigmoid",
+        "flatten",
+        "layernorm",
+    ]
+    assert net.params == 8 + 8 + 8 + 40 + 32 + 4 + 200
+    assert net.layers[3].macs == 25 * 4 * 8
+
+
+@pytest.mark.parametrize("mode", ["DCR", "CRD"])
+def test_depth_to_space(mode: str) -> None:
+    nodes = [helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=2, mode=mode)]
+    net = cnn_magic.from_onnx(graph(nodes, [], (1, 8, 3, 4)))
+    assert statements(net) == ["pixelshuffle 2"]
+    assert net.output_shape == ours(tuple(nn.PixelShuffle(2)(torch.zeros(1, 8, 3, 4)).shape))
+
+
+def test_space_to_depth() -> None:
+    nodes = [helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=3)]
+    net = cnn_magic.from_onnx(graph(nodes, [], (1, 2, 6, 9)))
+    assert statements(net) == ["pixelunshuffle 3"]
+    assert net.output_shape == ours(tuple(nn.PixelUnshuffle(3)(torch.zeros(1, 2, 6, 9)).shape))
+
+
+@pytest.mark.parametrize(
+    ("node", "initializers", "opset", "why"),
+    [
+        (
+            helper.make_node("HardSigmoid", ["x"], ["y"]),
+            [],
+            17,
+            "alpha=0.2, beta=0.5: hardsigmoid is PyTorch's",
+        ),
+        (
+            helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2),
+            [weight("s", 2), weight("b", 2)],
+            18,
+            "a scale and bias per group",
+        ),
+        (
+            helper.make_node("LayerNormalization", ["x", "s", "b"], ["y"], axis=1),
+            [weight("s", 4, 5, 5), weight("b", 4, 5, 5)],
+            17,
+            "the language's layernorm is over the channels",
+        ),
+        (
+            helper.make_node("Pad", ["x", "pads", "value"], ["y"]),
+            [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), weight("value", value=1.0)],
+            17,
+            "pads with 1.0",
+        ),
+        (
+            helper.make_node("Slice", ["x", "s", "e", "a"], ["y"]),
+            [ints("s", [1]), ints("e", [3]), ints("a", [1])],
+            17,
+            "slices the batch or the channels",
+        ),
+        (
+            helper.make_node("Transpose", ["x"], ["y"], perm=[0, 1, 3, 2]),
+            [],
+            17,
+            "only the channels to the end and back",
+        ),
+    ],
+)
+def test_what_has_no_word_is_named(
+    node: onnx.NodeProto, initializers: list[onnx.TensorProto], opset: int, why: str
+) -> None:
+    relu = helper.make_node("Relu", ["y"], ["out"])
+    with pytest.raises(CNNError, match=why):
+        cnn_magic.from_onnx(graph([node, relu], initializers, (1, 4, 5, 5), opset=opset))
+
+
+def test_input_of_one_and_three_dimensions_given() -> None:
+    nodes = [helper.make_node("Relu", ["x"], ["y"])]
+    made = graph(nodes, [], (1, 2, 8, 8, 8))
+    made.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "D"
+    with pytest.raises(CNNError, match="pass input="):
+        cnn_magic.from_onnx(made)
+    assert cnn_magic.from_onnx(made, input=(2, 4, 8, 8)).output_shape == (4, 8, 8, 2)
+    assert cnn_magic.from_onnx(made, input=(1, 2, 4, 8, 8)).output_shape == (4, 8, 8, 2)
+    one: Any = graph(nodes, [], (1, 2, 16))
+    assert cnn_magic.from_onnx(one).output_shape == (16, 2)
