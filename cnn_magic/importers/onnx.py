@@ -10,7 +10,7 @@ every layer against the graph's shapes and weights are :mod:`cnn_magic.importers
 =========================================  ==============================================
 ONNX                                       layer language
 =========================================  ==============================================
-``Conv``                                   ``conv N k.. s.. p.. d.. g..`` / ``dwconv``
+``Conv`` (1-D, 2-D and 3-D throughout)     ``conv N k.. s.. p.. d.. g..`` / ``dwconv``
                                            (``auto_pad`` SAME_UPPER → ``same``)
 ``ConvTranspose``                          ``deconv N k.. s.. p.. op.. d.. g..``
 ``Gemm``; ``MatMul`` (+ ``Add`` of a       ``fc N`` (``nobias`` without the bias)
@@ -18,7 +18,7 @@ bias initializer)
 ``MaxPool``, ``AveragePool``               ``maxpool`` / ``avgpool`` ``k.. s.. p.. [ceil]``;
                                            unequal ``pads`` as ``same`` or ``ceil``
 ``GlobalAveragePool``, ``GlobalMaxPool``   ``gap``, ``gmp``
-``ReduceMean`` over H and W                ``gap``
+``ReduceMean`` over the spatial axes        ``gap``
 ``BatchNormalization``                     ``bn``
 ``Relu``, ``Clip(0, 6)``, ``LeakyRelu``,   ``relu``, ``relu6``, ``leakyrelu A``, ``prelu``,
 ``PRelu`` (one slope), ``Elu``,            ``elu A``, ``gelu``, ``hardswish``,
@@ -28,15 +28,29 @@ bias initializer)
 ``Dropout``                                ``dropout P``
 ``Flatten`` (axis 1), ``Reshape`` to       ``flatten``
 (N, features)
-``Resize`` by whole factors               ``upsample S`` (``linear`` → ``bilinear``)
-``Pad`` (constant) before a conv or pool   folded into its padding
-``Identity``, ``Constant``                 nothing
+``Resize``, ``Upsample`` by whole factors ``upsample S`` (``linear`` → ``bilinear`` ...)
+``Pad`` (zeros) before a conv or pool      folded into its padding
+``Pad`` elsewhere                          ``pad ..`` (``reflect``, ``edge`` → ``replicate``,
+                                           ``wrap`` → ``circular``)
+``Slice`` of the spatial axes              ``crop HxW`` or ``crop top= ...``
+``LayerNormalization`` (last axis)         ``layernorm`` (vectors, or channels moved last)
+``MatMul`` with the channels last          ``conv N k1``
+``GroupNormalization`` (opset 21)          ``groupnorm G``
+``InstanceNormalization``                  ``instancenorm`` (``affine`` with weights)
+``Mul`` by one weight per channel          ``layerscale``
+``DepthToSpace``, ``SpaceToDepth``         ``pixelshuffle R``, ``pixelunshuffle R``
+``HardSigmoid`` (α = 1/6, β = 1/2)         ``hardsigmoid``
+``Transpose`` channels last and back,      nothing
+``Identity``, ``Constant``
 ``Add`` of two paths, ``Concat`` (axis 1)  the join of a block
 =========================================  ==============================================
 
-Anything else (``Mul`` of two paths, ``Resize`` by a fraction, ...) is listed in one
-:class:`CNNError` naming each node, its operator and why. Files are untrusted: at most
-``max_bytes`` are read, and anything that is not a valid ONNX model is one clear error.
+Sizes the graph computes from constants (the pads PyTorch's exporter writes as a small
+subgraph) are folded first, each such operator evaluated on its few integers by onnx's
+reference implementation; no layer is ever run. Anything else (``Mul`` of two paths,
+``Resize`` by a fraction, ...) is listed in one :class:`CNNError` naming each node, its
+operator and why. Files are untrusted: at most ``max_bytes`` are read, and anything
+that is not a valid ONNX model is one clear error.
 """
 
 from __future__ import annotations

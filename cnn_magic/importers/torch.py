@@ -34,16 +34,39 @@ PyTorch                                   layer language
 ``nn.LocalResponseNorm(5)``               ``lrn``
 ``nn.Identity``, ``x.contiguous()``       nothing (a path of nothing: ``identity``)
 ``nn.Upsample``, ``F.interpolate``         ``upsample S`` (nearest) or ``upsample S bilinear``
-``nn.ZeroPad1d/2d/3d`` before a conv or   folded into that layer's padding
-pool
+(``scale_factor`` or ``size``)
+``nn.LayerNorm`` on vectors, or on the     ``layernorm``
+channels after ``x.permute(0, 2, 3, 1)``;
+``F.layer_norm``
+``nn.Linear`` with the channels last       ``conv N k1``
+``nn.GroupNorm``, ``F.group_norm``         ``groupnorm G``
+``nn.InstanceNorm1d/2d/3d``,              ``instancenorm`` (``affine``)
+``F.instance_norm``
+``x * gamma`` (one per channel)           ``layerscale``
+``nn.ChannelShuffle``, ``view`` →          ``channelshuffle G``
+``transpose(1, 2)`` → ``view``
+``nn.PixelShuffle``, ``nn.PixelUnshuffle`` ``pixelshuffle R``, ``pixelunshuffle R``
+``nn.Hardsigmoid``, ``F.hardsigmoid``      ``hardsigmoid``
+``nn.ZeroPad1d/2d/3d``, ``F.pad`` before  folded into that layer's padding
+a conv or pool
+other padding (``ZeroPad``,               ``pad ..`` (``reflect``, ``replicate``, ``circular``)
+``ReflectionPad``, ``ReplicationPad``,
+``CircularPad``, ``F.pad``)
+``x[:, :, a:b, c:d]``                     ``crop HxW`` or ``crop top= bottom= left= right=``
+``DropPath``, ``StochasticDepth``         nothing (the identity at inference)
 ``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block
 ``torch.cat([...], 1)``                   the join of a ``concat:`` block
 ========================================  ===================================================
 
-Anything else — ``x * y``, ``nn.GroupNorm``, upsampling by a fraction, a subclass of a
-known module, a parameter used in a function — has no word yet: :class:`CNNError` lists each
-one with its module path, type and why. With ``unknown="opaque"`` a shape-preserving
-unknown becomes an ``identity`` statement labelled ``PATH-opaque`` and counted as zero.
+A value whose axes a ``permute`` or ``view`` moved carries its layout (``_LAYOUTS``): the
+channels last (ConvNeXt's blocks), or the channels viewed as groups (the steps of a
+channel shuffle); only the layers listed above are understood on such a value.
+
+Anything else — ``x * y`` of two paths, a channel split, max unpooling, upsampling by a
+fraction, a subclass of a known module, a parameter used in another function — has no
+word yet: :class:`CNNError` lists each one with its module path, type and why. With
+``unknown="opaque"`` a shape-preserving unknown becomes an ``identity`` statement labelled
+``PATH-opaque`` and counted as zero.
 """
 
 from __future__ import annotations
