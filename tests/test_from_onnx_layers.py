@@ -18,6 +18,7 @@ import onnx
 import pytest
 import torch
 import torch.nn.functional as F
+import torch_zoo_modern
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
@@ -384,3 +385,13 @@ def test_input_of_one_and_three_dimensions_given() -> None:
     assert cnn_magic.from_onnx(made, input=(1, 2, 4, 8, 8)).output_shape == (4, 8, 8, 2)
     one: Any = graph(nodes, [], (1, 2, 16))
     assert cnn_magic.from_onnx(one).output_shape == (16, 2)
+
+
+@pytest.mark.parametrize("name", ["squeezenet1_0", "densenet121", "convnext_tiny"])
+def test_exported_modern_zoo(name: str) -> None:
+    """The modern zoo's twins whose every part has a word, exported by PyTorch, import
+    to the example files' numbers; ConvNeXt through its Transposes, LayerNormalization,
+    per-pixel MatMuls with their biases, Gelu and layer scale."""
+    model = torch_zoo_modern.BUILDERS[name]()
+    net = cnn_magic.from_onnx(export(model, torch_zoo_modern.INPUTS[name]))
+    assert_same_network(cnn_magic.example(name), net)

@@ -552,7 +552,7 @@ class _Reader:
         if any(self.layouts.get(value) == "last" for value in proto.input):
             self.layouts[proto.output[0]] = "last"  # a layer on a channels-last map keeps it
         if kind == "bias":  # Add of a bias after a MatMul: becomes the fc's bias
-            matmul = self.matmuls.pop(proto.input[0])
+            matmul = self.matmuls.pop(next(i for i in proto.input if i in self.matmuls))
             return matmul._replace(
                 statement=matmul.statement.replace(" nobias", ""),
                 params=matmul.params + params,
@@ -851,8 +851,9 @@ def _reshape(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, s
 
 def _add(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     constant = [i for i in proto.input if i in reader.constants]
-    if len(constant) == 1 and proto.input[0] in reader.matmuls and proto.input[1] in reader.weights:
-        return "bias", "", math.prod(reader.weights[proto.input[1]])
+    product = [i for i in proto.input if i in reader.matmuls]
+    if len(constant) == 1 and len(product) == 1 and constant[0] in reader.weights:
+        return "bias", "", math.prod(reader.weights[constant[0]])  # either order
     if constant:
         raise _Unknown("adds a constant")
     shapes = {reader.shapes.get(i) for i in proto.input}
