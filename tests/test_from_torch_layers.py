@@ -297,6 +297,24 @@ def test_padding_still_folds_into_a_conv() -> None:
     assert lines(cnn_magic.from_torch(model, (3, 8, 8))) == ["conv 4 k3 s2 same"]
 
 
+class PaddedPool(nn.Module):
+    def __init__(self, sides: Sides) -> None:
+        super().__init__()
+        self.sides = sides
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.max_pool2d(F.pad(x, self.sides), 3, 2)
+
+
+def test_padding_folds_into_a_pooling_function() -> None:
+    net = cnn_magic.from_torch(PaddedPool((1, 1, 1, 1)), (3, 8, 8))
+    assert lines(net) == ["maxpool k3 s2 p1"]
+    # more than half the kernel: PyTorch's pooling could not take it, so it stays a pad
+    net = cnn_magic.from_torch(PaddedPool((1, 1, 2, 2)), (3, 8, 8))
+    assert lines(net) == ["pad 2x1", "maxpool k3 s2"]
+    assert net.output_shape == (5, 4, 3)
+
+
 class Slice(nn.Module):
     def __init__(self, index: Any) -> None:
         super().__init__()

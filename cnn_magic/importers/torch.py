@@ -806,13 +806,14 @@ def _statement(
     ``sides``: an explicit padding in front (PyTorch's order, left, right, top, ...).
     "layout" moves axes without a layer (``x.permute(0, 2, 3, 1)``): its text is the
     new layout (see ``_LAYOUTS``)."""
-    if sides is not None and (call.module is None or _torch_class(call.module) not in _PADDED):
+    padded = call.function in ("maxpool", "avgpool") or _torch_class(call.module) in _PADDED
+    if sides is not None and not padded:
         raise _Unknown("padding that no conv or pool takes on")
     if any(r.layout for r in inputs):
         return _moved_statement(call, inputs)
     if call.module is not None:
         return _module_statement(call, inputs, sides)
-    return _function_statement(call, inputs)
+    return _function_statement(call, inputs, sides)
 
 
 # Module classes by what they become, in 1, 2 and 3 spatial dimensions.
@@ -1138,7 +1139,9 @@ def _bind(name: str, call: Call) -> dict[str, Any]:
     return bound
 
 
-def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
+def _function_statement(
+    call: Call, inputs: list[Ref], sides: tuple[int, ...] | None = None
+) -> tuple[str, str]:
     name = call.function
     out = call.out or ()
     if not name:
@@ -1231,7 +1234,7 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             name,
             bound["kernel_size"],
             bound["stride"],
-            _sym(bound["padding"], len(inputs[0].shape) - 2),
+            _plus(_sym(bound["padding"], len(inputs[0].shape) - 2), sides),
             bound.get("dilation", 1),
             bool(bound["ceil_mode"]),
             inputs[0].shape,

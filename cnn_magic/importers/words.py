@@ -117,6 +117,9 @@ def pool_words(
     pad, padded_ceil = padding_words(pads, kernel, stride, dilation, size, conv=False)
     if op == "avgpool" and any(d != 1 for d in dilation):
         raise Unwritable("average pooling with dilation")
+    if any(before > k // 2 for (before, _), k in zip(pads, kernel, strict=True)):
+        # PyTorch's pooling (and the language's) pads at most half the kernel
+        raise Unwritable(f"padding {pads} of more than half the kernel {kernel}")
     return words(
         op,
         arg("k", kernel, None),
