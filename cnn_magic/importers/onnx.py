@@ -61,6 +61,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import CNNError, did_you_mean
+from ..i18n import _
 from ..results import Network
 from .graph import Node, build
 from .words import (
@@ -221,7 +222,7 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
     from onnx.reference import ReferenceEvaluator
 
     to_array, from_array = onnx.numpy_helper.to_array, onnx.numpy_helper.from_array
-    for _ in range(8):  # each round may make a Shape's input known; a few suffice
+    for _round in range(8):  # each round may make a Shape's input known; a few suffice
         try:
             inferred = onnx.shape_inference.infer_shapes(model)
         except Exception:
@@ -432,7 +433,11 @@ class _Reader:
         elif rank > 2 and layout == "last" and perm == (0, rank - 1, *range(1, rank - 1)):
             new = ""
         else:
-            raise _Unknown(f"moves the axes to {perm}: only the channels to the end and back")
+            raise _Unknown(
+                _("moves the axes to {perm}: only the channels to the end and back").format(
+                    perm=perm
+                )
+            )
         self.alias[proto.output[0]] = sources[0]
         self.layouts[proto.output[0]] = new
 
@@ -542,8 +547,10 @@ class _Reader:
             return self._crop(proto, name, attrs, sources)
         if self.layouts.get(proto.input[0]) == "last" and op not in _CHANNELS_LAST:
             raise _Unknown(
-                "reads a map with the channels last (after a Transpose): only layer norm, "
-                "matrix products, activations and layer scale are known there"
+                _(
+                    "reads a map with the channels last (after a Transpose): only layer norm, "
+                    "matrix products, activations and layer scale are known there"
+                )
             )
         handler = _HANDLERS.get(op)
         if handler is None:
@@ -601,17 +608,21 @@ class _Reader:
             found = self.tensor(proto.input[2])
             value = found[0] if found else math.nan
         if len(proto.input) > 3 and proto.input[3]:
-            return None, None, "padding of chosen axes"
+            return None, None, _("padding of chosen axes")
         if pads is None or len(pads) != 2 * rank or rank < 3 or self.layouts.get(proto.input[0]):
-            return None, None, "padding other than the spatial axes of a map"
+            return None, None, _("padding other than the spatial axes of a map")
         flat = [int(p) for p in pads]
         if any(flat[i] for i in (0, 1, rank, rank + 1)) or min(flat) < 0:
-            return None, None, "padding the batch or the channels, or cropping"
+            return None, None, _("padding the batch or the channels, or cropping")
         sides: Pads = tuple((flat[i], flat[rank + i]) for i in range(2, rank))
         fold = sides if mode == "constant" and value in (0.0, -math.inf) else None
         if mode not in _PAD_MODES or (mode == "constant" and value != 0.0):
-            why = f"pads with {value}" if mode == "constant" else f"mode {mode!r}"
-            return fold, None, why + ": pad fills with zeros, reflect, replicate or circular"
+            why = (
+                _("pads with {value}: pad fills with zeros, reflect, replicate or circular")
+                if mode == "constant"
+                else _("mode {mode}: pad fills with zeros, reflect, replicate or circular")
+            )
+            return fold, None, why.format(value=value, mode=repr(mode))
         try:
             return fold, pad_words(sides, _PAD_MODES[mode]), ""
         except Unwritable as why:
@@ -652,7 +663,7 @@ class _Reader:
             n = len(kernel)
             flat = [int(v) for v in attrs.get("pads", [0] * 2 * n)]
             if len(flat) != 2 * n:
-                raise _Unknown(f"{len(flat)} pads for {n} spatial axes")
+                raise _Unknown(_("{pads} pads for {n} spatial axes").format(pads=len(flat), n=n))
             pads = tuple((flat[i], flat[n + i]) for i in range(n))
         if extra is not None:
             pads = tuple((b + eb, a + ea) for (b, a), (eb, ea) in zip(pads, extra[1], strict=True))
@@ -671,7 +682,7 @@ def _nd(values: Any, default: int, n: int) -> Dims:
         return (default,) * n
     numbers = tuple(int(v) for v in values)
     if len(numbers) != n:
-        raise _Unknown(f"{len(numbers)} numbers for {n} spatial axes")
+        raise _Unknown(_("{count} numbers for {n} spatial axes").format(count=len(numbers), n=n))
     return numbers
 
 
@@ -679,7 +690,9 @@ def _spatial(reader: _Reader, proto: Any) -> int:
     """How many spatial axes the node's input has (1, 2 or 3)."""
     n = len(reader._in(proto)) - 2
     if n not in (1, 2, 3):
-        raise _Unknown(f"an input of {n + 2} axes: windows slide over 1, 2 or 3 dimensions")
+        raise _Unknown(
+            _("an input of {axes} axes: windows slide over 1, 2 or 3 dimensions").format(axes=n + 2)
+        )
     return n
 
 
@@ -687,7 +700,7 @@ def _conv(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str,
     n = _spatial(reader, proto)
     weight = reader.weights.get(proto.input[1])
     if weight is None or len(weight) != n + 2:
-        raise _Unknown("a convolution whose weights are not an initializer of its rank")
+        raise _Unknown(_("a convolution whose weights are not an initializer of its rank"))
     kernel = _nd(attrs.get("kernel_shape"), 0, n) if "kernel_shape" in attrs else weight[2:]
     stride = _nd(attrs.get("strides"), 1, n)
     dilation = _nd(attrs.get("dilations"), 1, n)
@@ -703,7 +716,9 @@ def _conv_transpose(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple
     n = _spatial(reader, proto)
     weight = reader.weights.get(proto.input[1])
     if weight is None or len(weight) != n + 2:
-        raise _Unknown("a transposed convolution whose weights are not an initializer of its rank")
+        raise _Unknown(
+            _("a transposed convolution whose weights are not an initializer of its rank")
+        )
     if "output_shape" in attrs or attrs.get("auto_pad", "NOTSET") != "NOTSET":
         raise _Unknown("output_shape or auto_pad: write pads and output_padding instead")
     groups = int(attrs.get("group", 1))
@@ -769,9 +784,9 @@ def _reduce_mean(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[st
         axes = [int(a) for a in found] if found is not None else None
     rank = len(reader._in(proto))
     if sorted(a % rank for a in axes or ()) != list(range(2, rank)) or rank < 3:
-        raise _Unknown("a mean over other axes than the spatial ones")
+        raise _Unknown(_("a mean over other axes than the spatial ones"))
     if not attrs.get("keepdims", 1):
-        raise _Unknown("a mean without keepdims")
+        raise _Unknown(_("a mean without keepdims"))
     return "leaf", "gap", 0
 
 
@@ -891,8 +906,10 @@ def _mul(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, 
     wanted = tuple(shape[axis] if i == axis else 1 for i in range(len(shape)))
     if len(gamma) > len(shape) or (1,) * (len(shape) - len(gamma)) + gamma != wanted:
         raise _Unknown(
-            f"multiplies {shape} by a weight of shape {gamma}: layer scale has one factor "
-            "per channel"
+            _(
+                "multiplies {shape} by a weight of shape {gamma}: layer scale has one factor "
+                "per channel"
+            ).format(shape=shape, gamma=gamma)
         )
     return "leaf", "layerscale", math.prod(gamma)
 
@@ -902,18 +919,20 @@ def _layer_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str
     last = len(dims) == 2 or reader.layouts.get(proto.input[0]) == "last"
     if int(attrs.get("axis", -1)) % len(dims) != len(dims) - 1 or not last:
         raise _Unknown(
-            "normalises over more than the last axis, or over a map's last spatial axis: "
-            "the language's layernorm is over the channels (or a vector's features)"
+            _(
+                "normalises over more than the last axis, or over a map's last spatial axis: "
+                "the language's layernorm is over the channels (or a vector's features)"
+            )
         )
     if reader.params(proto, 1) != dims[-1] or reader.params(proto, 2) != dims[-1]:
-        raise _Unknown("without a weight and a bias per channel: layernorm learns γ and β")
+        raise _Unknown(_("without a weight and a bias per channel: layernorm learns γ and β"))
     return "leaf", "layernorm", reader.params(proto, 1, 2)
 
 
 def _group_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     channels = reader._in(proto)[1]
     if reader.params(proto, 1) != channels or reader.params(proto, 2) != channels:
-        raise _Unknown("a scale and bias per group (opset 18): groupnorm learns one per channel")
+        raise _Unknown(_("a scale and bias per group (opset 18): groupnorm learns one per channel"))
     return "leaf", f"groupnorm {int(attrs['num_groups'])}", reader.params(proto, 1, 2)
 
 
@@ -923,7 +942,7 @@ def _instance_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[
     params = reader.params(proto, 1, 2)
     if params:
         if params != 2 * reader._in(proto)[1]:
-            raise _Unknown("a scale or bias that is a weight, the other not")
+            raise _Unknown(_("a scale or bias that is a weight, the other not"))
         return "leaf", "instancenorm affine", params
     return "leaf", "instancenorm", 0
 
@@ -932,7 +951,7 @@ def _depth_to_space(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple
     """DepthToSpace in either channel order (DCR, TensorFlow's; CRD, PyTorch's): the
     same sizes and counts."""
     if len(reader._in(proto)) != 4:
-        raise _Unknown("not a 2-D map")
+        raise _Unknown(_("not a 2-D map"))
     word = "pixelshuffle" if proto.op_type == "DepthToSpace" else "pixelunshuffle"
     return "leaf", f"{word} {int(attrs['blocksize'])}", 0
 
@@ -941,7 +960,9 @@ def _hard_sigmoid(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[s
     alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
     if abs(alpha - 1 / 6) > 1e-6 or beta != 0.5:
         raise _Unknown(
-            f"alpha={alpha:g}, beta={beta:g}: hardsigmoid is PyTorch's, x/6 + 1/2 clipped"
+            _("alpha={alpha}, beta={beta}: hardsigmoid is PyTorch's, x/6 + 1/2 clipped").format(
+                alpha=f"{alpha:g}", beta=f"{beta:g}"
+            )
         )
     return "leaf", "hardsigmoid", 0
 
@@ -959,7 +980,7 @@ def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
     axes = found[2] if found[2] is not None else attrs.get("axes", range(len(starts or ())))
     steps = found[3] if found[3] is not None else [1] * len(starts or ())
     if starts is None or ends is None or rank < 3 or reader.layouts.get(proto.input[0]):
-        raise _Unknown("slicing by values the graph computes, or not of a map")
+        raise _Unknown(_("slicing by values the graph computes, or not of a map"))
     sides = [(0, 0)] * (rank - 2)
     for axis, start, end, step in zip(axes, starts, ends, steps, strict=True):
         axis = int(axis) % rank
@@ -968,9 +989,9 @@ def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
             int(max(min(start, big), -big)), int(max(min(end, big), -big)), int(step)
         ).indices(dims[axis])
         if axis < 2 and (begin, stop) != (0, dims[axis]):
-            raise _Unknown("slices the batch or the channels: crop slices the spatial axes")
+            raise _Unknown(_("slices the batch or the channels: crop slices the spatial axes"))
         if stride != 1 or stop <= begin:
-            raise _Unknown(f"slices with step {stride} or to nothing")
+            raise _Unknown(_("slices with step {step} or to nothing").format(step=stride))
         if axis >= 2:
             sides[axis - 2] = (begin, dims[axis] - stop)
     return tuple(sides)

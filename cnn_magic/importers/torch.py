@@ -79,6 +79,7 @@ from typing import Any, NamedTuple
 
 from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
+from ..i18n import _
 from ..results import Network
 from .graph import Node, build
 from .words import (
@@ -861,7 +862,7 @@ def _module_statement(
     in_shape = inputs[0].shape if inputs else ()
     n = len(in_shape) - 2  # spatial dimensions
     if cls.startswith("MaxUnpool"):
-        raise _Unknown("max unpooling reads its pooling's indices: write maxunpool POOL")
+        raise _Unknown(_("max unpooling reads its pooling's indices: write maxunpool POOL"))
     if len(inputs) != 1:
         raise _Unknown("takes more than one tensor")
     if cls in _CONV:
@@ -910,7 +911,7 @@ def _module_statement(
         return "leaf", _layernorm(module.normalized_shape, _affine(module), in_shape, "")
     if cls == "GroupNorm":
         if not module.affine:
-            raise _Unknown("affine=False: the language's groupnorm has γ and β")
+            raise _Unknown(_("affine=False: the language's groupnorm has γ and β"))
         return "leaf", f"groupnorm {module.num_groups}"
     if cls in _INSTANCENORM:
         return "leaf", "instancenorm affine" if module.affine else "instancenorm"
@@ -953,13 +954,17 @@ def _helper_statement(helper: str, module: Any, in_shape: tuple[int, ...]) -> st
     if helper == "ChannelsLast":
         inner = module.inner
         if _torch_class(inner) != "LayerNorm":
-            raise _Unknown(f"channels last around a {type(inner).__name__}")
+            raise _Unknown(_("channels last around a {name}").format(name=type(inner).__name__))
         layout = "" if len(in_shape) == 2 else "last"
         channels_last = (*in_shape[:1], *in_shape[2:], *in_shape[1:2])
         return _layernorm(inner.normalized_shape, _affine(inner), channels_last, layout)
     if helper == "LayerScale":
         if module.weight.numel() != in_shape[1]:
-            raise _Unknown(f"{module.weight.numel()} factors for {in_shape[1]} channels")
+            raise _Unknown(
+                _("{factors} factors for {channels} channels").format(
+                    factors=module.weight.numel(), channels=in_shape[1]
+                )
+            )
         return "layerscale"
     return _crop(module.sides, in_shape)
 
@@ -976,11 +981,13 @@ def _layernorm(normalized: Any, affine: bool, shape: tuple[int, ...], layout: st
     over_channels = len(shape) == 2 or layout == "last"
     if tuple(normalized) != (channels,) or not over_channels:
         raise _Unknown(
-            f"normalises over {tuple(normalized)} of {shape}: the language's layernorm "
-            "is over the channels at each position (or a vector's features)"
+            _(
+                "normalises over {normalized} of {shape}: the language's layernorm is over "
+                "the channels at each position (or a vector's features)"
+            ).format(normalized=tuple(normalized), shape=shape)
         )
     if not affine:
-        raise _Unknown("without γ and β: the language's layernorm learns both")
+        raise _Unknown(_("without γ and β: the language's layernorm learns both"))
     return "layernorm"
 
 
@@ -1133,7 +1140,7 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
 def _bind(name: str, call: Call) -> dict[str, Any]:
     spec = _SIGNATURES[name]
     bound = {key: default for key, default in spec}
-    for (key, _), value in zip(spec, call.args, strict=False):
+    for (key, _default), value in zip(spec, call.args, strict=False):
         bound[key] = value
     bound.update(call.kwargs)
     return bound
@@ -1161,12 +1168,16 @@ def _function_statement(
             return "pass", ""
         if rank > 2 and order == (0, *range(2, rank), 1):
             return "layout", "last"
-        raise _Unknown(f"moves the axes to {order}: only the channels to the end is known")
+        raise _Unknown(
+            _("moves the axes to {order}: only the channels to the end is known").format(
+                order=order
+            )
+        )
     if name == "pad":
         return "pad", ""
     if name == "getitem":
         if not inputs:  # an item of a tuple: x.chunk(2, 1)[0], a pooling's indices
-            raise _Unknown("takes one of several outputs (a split, or a pooling's indices)")
+            raise _Unknown(_("takes one of several outputs (a split, or a pooling's indices)"))
         return _getitem(call, inputs[0])
     if name in ("pixelshuffle", "pixelunshuffle", "channelshuffle"):
         factor = call.kwargs.get("upscale_factor") or call.kwargs.get("downscale_factor")
@@ -1295,7 +1306,7 @@ def _moved_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     layout = inputs[0].layout
     name, cls = call.function, _torch_class(call.module) if call.module is not None else ""
     if len(layouts) > 1:
-        raise _Unknown("combines values of different axis orders")
+        raise _Unknown(_("combines values of different axis orders"))
     if name == "pass":
         return "pass", ""
     rank = len(inputs[0].shape)
@@ -1308,7 +1319,11 @@ def _moved_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             shape = inputs[0].shape
             if call.out == (shape[0], shape[1] * shape[2], *shape[3:]):
                 return "leaf", f"channelshuffle {shape[2]}"
-        raise _Unknown(f"reads channels viewed as {groups} groups: only a channel shuffle is known")
+        raise _Unknown(
+            _("reads channels viewed as {groups} groups: only a channel shuffle is known").format(
+                groups=groups
+            )
+        )
     # the channels last: (N, *spatial, C)
     if name in ("permute", "transpose") and _order(name, call, rank) == (
         0,
@@ -1338,8 +1353,10 @@ def _moved_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     ):
         return _module_statement(call, inputs, None)
     raise _Unknown(
-        "reads a map with the channels last (after a permute): only layer norm, linear "
-        "layers, activations and layer scale are known there"
+        _(
+            "reads a map with the channels last (after a permute): only layer norm, linear "
+            "layers, activations and layer scale are known there"
+        )
     )
 
 
@@ -1352,11 +1369,11 @@ def _norm_function(name: str, call: Call, source: Ref) -> str:
         normalized = (normalized,) if isinstance(normalized, int) else tuple(normalized)
         return _layernorm(normalized, affine, source.shape, source.layout)
     if not affine and (name == "groupnorm" or bound["weight"] is not None):
-        raise _Unknown("without both weight and bias: the language's norms learn γ and β")
+        raise _Unknown(_("without both weight and bias: the language's norms learn γ and β"))
     if name == "groupnorm":
         return f"groupnorm {int(bound['num_groups'])}"
     if isinstance(bound["running_mean"], _Constant):
-        raise _Unknown("running statistics: the language's instancenorm uses each sample's")
+        raise _Unknown(_("running statistics: the language's instancenorm uses each sample's"))
     return "instancenorm affine" if affine else "instancenorm"
 
 
@@ -1364,15 +1381,17 @@ def _layerscale(call: Call, inputs: list[Ref]) -> str:
     """``x * γ`` (or ``γ * x``) with one learned factor per channel: ``layerscale``."""
     constants = _constants(call)
     if len(inputs) != 1 or len(constants) != 1 or not constants[0].parameter:
-        raise _Unknown("an element-wise product with a tensor made inside forward")
+        raise _Unknown(_("an element-wise product with a tensor made inside forward"))
     shape, gamma = inputs[0].shape, constants[0].shape
     axis = len(shape) - 1 if len(shape) == 2 or inputs[0].layout == "last" else 1
     wanted = tuple(shape[axis] if i == axis else 1 for i in range(len(shape)))
     aligned = (1,) * (len(shape) - len(gamma)) + gamma
     if len(gamma) > len(shape) or aligned != wanted or call.out != shape:
         raise _Unknown(
-            f"multiplies {shape} by a parameter of shape {gamma}: layer scale has one "
-            "factor per channel"
+            _(
+                "multiplies {shape} by a parameter of shape {gamma}: layer scale has one "
+                "factor per channel"
+            ).format(shape=shape, gamma=gamma)
         )
     return "layerscale"
 
@@ -1388,14 +1407,14 @@ def _getitem(call: Call, source: Ref) -> tuple[str, str]:
     index = (*index, *([slice(None)] * (len(shape) - len(index))))
     whole = slice(None)
     if len(index) != len(shape) or any(not isinstance(i, slice) for i in index):
-        raise _Unknown("indexes single positions or adds axes: only slicing is known")
+        raise _Unknown(_("indexes single positions or adds axes: only slicing is known"))
     if index[:2] != (whole, whole) or len(shape) < 3:
-        raise _Unknown("slices the batch or the channels: crop slices height and width")
+        raise _Unknown(_("slices the batch or the channels: crop slices height and width"))
     sides = []
     for size, part in zip(shape[2:], index[2:], strict=True):
         start, stop, step = part.indices(size)
         if step != 1 or stop <= start:
-            raise _Unknown(f"slices with step {step} or to nothing")
+            raise _Unknown(_("slices with step {step} or to nothing").format(step=step))
         sides.append((start, size - stop))
     if not any(b or a for b, a in sides):
         return "pass", ""
@@ -1446,15 +1465,20 @@ def _padding(call: Call, source: Ref) -> _Padding:
         value = float(bound["value"] or 0.0)
     spatial = len(source.shape) - 2
     if source.layout or len(sides) > 2 * spatial or len(sides) % 2 or spatial < 1:
-        return _Padding(None, None, f"pads {len(sides) // 2} axes of {source.shape}")
+        why = _("pads {axes} axes of {shape}").format(axes=len(sides) // 2, shape=source.shape)
+        return _Padding(None, None, why)
     sides = sides + (0,) * (2 * spatial - len(sides))  # the leading spatial axes unpadded
     foldable = mode_name == "constant" and value in (0.0, -math.inf) and min(sides) >= 0
     fold = sides if foldable else None
     if min(sides) < 0:
-        return _Padding(None, None, f"negative padding {sides}")
+        return _Padding(None, None, _("negative padding {sides}").format(sides=sides))
     if mode_name not in _PAD_MODE or (mode_name == "constant" and value != 0.0):
-        why = f"pads with {value}" if mode_name == "constant" else f"mode {mode_name!r}"
-        return _Padding(fold, None, why + ": pad fills with zeros, reflect, replicate or circular")
+        why = (
+            _("pads with {value}: pad fills with zeros, reflect, replicate or circular")
+            if mode_name == "constant"
+            else _("mode {mode}: pad fills with zeros, reflect, replicate or circular")
+        )
+        return _Padding(fold, None, why.format(value=value, mode=repr(mode_name)))
     per_dim = tuple((sides[2 * i], sides[2 * i + 1]) for i in range(spatial))[::-1]
     try:
         return _Padding(fold, pad_words(per_dim, _PAD_MODE[mode_name]))

@@ -13,6 +13,8 @@ importers write, in one place.
 
 from __future__ import annotations
 
+from ..i18n import _
+
 Dims = tuple[int, ...]  # one number per spatial dimension: (L,), (H, W) or (D, H, W)
 Pads = tuple[tuple[int, int], ...]  # (before, after) per spatial dimension
 Pair = Dims  # the name the 2-D callers use
@@ -119,7 +121,11 @@ def pool_words(
         raise Unwritable("average pooling with dilation")
     if any(before > k // 2 for (before, _), k in zip(pads, kernel, strict=True)):
         # PyTorch's pooling (and the language's) pads at most half the kernel
-        raise Unwritable(f"padding {pads} of more than half the kernel {kernel}")
+        raise Unwritable(
+            _("padding {pads} of more than half the kernel {kernel}").format(
+                pads=pads, kernel=kernel
+            )
+        )
     return words(
         op,
         arg("k", kernel, None),
@@ -171,7 +177,7 @@ def pad_words(sides: Pads, mode: str = "zeros") -> str:
     if all(b == a for b, a in sides):
         return words(arg("pad ", tuple(b for b, _ in sides), None), tail)
     if len(sides) not in _SIDES:
-        raise Unwritable("unequal sides of a volume: pad takes one number per axis there")
+        raise Unwritable(_("unequal sides of a volume: pad takes one number per axis there"))
     flat = (v for pair in sides for v in pair)
     keyed = (f"{k}={v}" for k, v in zip(_SIDES[len(sides)], flat, strict=True) if v)
     return words("pad", *keyed, tail)
@@ -188,7 +194,7 @@ def crop_words(sides: Pads, size: Dims) -> str:
     if all(b == (b + a) // 2 for b, a in sides):
         return f"crop {'x'.join(map(str, kept))}"
     if len(sides) not in _SIDES:
-        raise Unwritable("crops a volume off-centre: crop of three dimensions keeps the centre")
+        raise Unwritable(_("crops a volume off-centre: crop of three dimensions keeps the centre"))
     flat = (v for pair in sides for v in pair)
     return words("crop", *(f"{k}={v}" for k, v in zip(_SIDES[len(sides)], flat, strict=True) if v))
 
