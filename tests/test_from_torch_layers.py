@@ -195,9 +195,10 @@ class LayerNorm2d(nn.LayerNorm):
         return x.permute(0, 3, 1, 2)
 
 
-def test_layernorm_over_channels_written_by_hand() -> None:
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
+def test_layernorm_over_channels_written_by_hand(hooks: bool) -> None:
     model = nn.Sequential(nn.Conv2d(3, 6, 1), LayerNorm2d(6), nn.Conv2d(6, 6, 1))
-    net = cnn_magic.from_torch(model, (3, 5, 5))
+    net = imported(model, (3, 5, 5), hooks=hooks)
     assert lines(net) == ["conv 6 k1", "layernorm", "conv 6 k1"]
     assert net.layers[1].params == 12 and net.params == sum(p.numel() for p in model.parameters())
 
@@ -230,12 +231,15 @@ class Shuffle(nn.Module):
     [torch_zoo_modern.channel_shuffle, channel_shuffle_view, channel_shuffle_permute],
     ids=["zoo", "view", "permute"],
 )
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
 @settings(SETTINGS, max_examples=10)
 @given(groups=st.integers(1, 4), per_group=st.integers(1, 4), size=st.integers(1, 4))
-def test_channel_shuffle_written_by_hand(form: Any, groups: int, per_group: int, size: int) -> None:
+def test_channel_shuffle_written_by_hand(
+    form: Any, hooks: bool, groups: int, per_group: int, size: int
+) -> None:
     channels = groups * per_group
     model = Shuffle(form, groups)
-    net = cnn_magic.from_torch(model, (channels, size, size))
+    net = imported(model, (channels, size, size), hooks=hooks)
     assert lines(net) == [f"channelshuffle {groups}"]
     same_values(model, net, (channels, size, size))
 
@@ -306,11 +310,12 @@ class PaddedPool(nn.Module):
         return F.max_pool2d(F.pad(x, self.sides), 3, 2)
 
 
-def test_padding_folds_into_a_pooling_function() -> None:
-    net = cnn_magic.from_torch(PaddedPool((1, 1, 1, 1)), (3, 8, 8))
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
+def test_padding_folds_into_a_pooling_function(hooks: bool) -> None:
+    net = imported(PaddedPool((1, 1, 1, 1)), (3, 8, 8), hooks=hooks)
     assert lines(net) == ["maxpool k3 s2 p1"]
     # more than half the kernel: PyTorch's pooling could not take it, so it stays a pad
-    net = cnn_magic.from_torch(PaddedPool((1, 1, 2, 2)), (3, 8, 8))
+    net = imported(PaddedPool((1, 1, 2, 2)), (3, 8, 8), hooks=hooks)
     assert lines(net) == ["pad 2x1", "maxpool k3 s2"]
     assert net.output_shape == (5, 4, 3)
 
@@ -324,14 +329,15 @@ class Slice(nn.Module):
         return x[self.index]
 
 
-@settings(SETTINGS, max_examples=60)
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
+@settings(SETTINGS, max_examples=30)
 @given(
     h=st.integers(3, 9),
     w=st.integers(3, 9),
     cut=st.tuples(*(st.integers(0, 1) for _ in range(4))),
     form=st.sampled_from(["slices", "ellipsis", "negative"]),
 )
-def test_crop_by_slicing(h: int, w: int, cut: tuple[int, ...], form: str) -> None:
+def test_crop_by_slicing(hooks: bool, h: int, w: int, cut: tuple[int, ...], form: str) -> None:
     top, bottom, left, right = cut
     if form == "slices":
         index: Any = (slice(None), slice(None), slice(top, h - bottom), slice(left, w - right))
@@ -340,7 +346,7 @@ def test_crop_by_slicing(h: int, w: int, cut: tuple[int, ...], form: str) -> Non
     else:
         index = (slice(None), slice(None), slice(top, -bottom or None), slice(left, -right or None))
     model = Slice(index)
-    net = cnn_magic.from_torch(nn.Sequential(nn.ReLU(), model), (2, h, w))
+    net = imported(nn.Sequential(nn.ReLU(), model), (2, h, w), hooks=hooks)
     assert net.output_shape == (h - top - bottom, w - left - right, 2)
     if any(cut):
         assert lines(net)[-1].startswith("crop")
@@ -374,8 +380,9 @@ class Functions(nn.Module):
         return F.interpolate(x, size=(12, 18), mode="bilinear")
 
 
-def test_functions_are_understood() -> None:
-    net = cnn_magic.from_torch(Functions(), (8, 6, 6))
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
+def test_functions_are_understood(hooks: bool) -> None:
+    net = imported(Functions(), (8, 6, 6), hooks=hooks)
     assert lines(net) == [
         "groupnorm 4",
         "instancenorm affine",

@@ -375,7 +375,10 @@ class _Constant(NamedTuple):
 
 def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
     """One run with hooks on the leaf modules and a TorchFunctionMode for the
-    functions between them: works for models with Python control flow."""
+    functions between them: works for models with Python control flow. The leaves are
+    PyTorch's own modules without children (and cnn_magic's); a module of the user's
+    is looked into, so the functions its forward calls are seen (a hand-written channel
+    shuffle, ``x * self.gamma``, stochastic depth returning its input)."""
     torch, _ = _torch()
     from torch.overrides import TorchFunctionMode
 
@@ -383,6 +386,7 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
     alive: list[Any] = [x]  # keep every tensor alive, so that no id is reused
     calls: list[Call] = []
     depth = [0]
+    stack: list[str] = []  # the module paths being run, for the functions' labels
     paths = {module: path for path, module in model.named_modules()}
     parameters = {id(p): path for path, p in model.named_parameters()}
 
@@ -396,6 +400,8 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
             return Ref(name, tuple(value.shape))
         if isinstance(value, list | tuple):
             return type(value)(ref(v) for v in value)
+        if isinstance(value, dict):  # keyword arguments: F.layer_norm(x, s, weight=...)
+            return {key: ref(v) for key, v in value.items()}
         return value
 
     def produced(name: str, out: Any) -> None:
@@ -403,9 +409,13 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         names[id(out)] = name
 
     def before(module: Any, inputs: Any) -> None:
-        depth[0] += 1
+        stack.append(paths[module])
+        depth[0] += module in leaves
 
     def after(module: Any, inputs: Any, out: Any) -> None:
+        stack.pop()
+        if module not in leaves:
+            return
         depth[0] -= 1
         if depth[0] == 0 and isinstance(out, torch.Tensor):
             name = f"call{len(calls)}"
@@ -432,10 +442,15 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
             if depth[0] == 0 and isinstance(out, torch.Tensor):
                 function, type_name = _function_name("call_function", func)
                 name = f"call{len(calls)}"
+                enclosing = stack[-1] if stack else ""
+                base = function or str(getattr(func, "__name__", "function")).strip("_")
+                path = f"{enclosing}.{base}" if enclosing else base
+                if function in ("add", "concat"):
+                    path = enclosing or base
                 calls.append(
                     Call(
                         name,
-                        function,
+                        path,
                         None,
                         function,
                         type_name,
@@ -447,9 +462,9 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
                 produced(name, out)
             return out
 
-    leaves = [m for m in model.modules() if _helper(m) or not list(m.children())]
-    handles = [m.register_forward_pre_hook(before) for m in leaves]
-    handles += [m.register_forward_hook(after) for m in leaves]
+    leaves = {m for m in model.modules() if _helper(m) or (_leaf(m) and not list(m.children()))}
+    handles = [m.register_forward_pre_hook(before) for m in paths]
+    handles += [m.register_forward_hook(after) for m in paths]
     try:
         with torch.no_grad(), Functions():
             out = model(x)
@@ -462,6 +477,11 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
     if not isinstance(result, Ref):
         raise CNNError("the model's output is not one tensor", hint="return a single tensor")
     return calls, result
+
+
+def _leaf(module: Any) -> bool:
+    """A module of PyTorch itself (``torch.nn`` or a subclass defined there)."""
+    return str(type(module).__module__).startswith("torch.nn")
 
 
 def _type_name(module: Any) -> str:
@@ -834,9 +854,6 @@ _PAD = tuple(
 )
 _UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
 _PADDED = (*_CONV, *_MAXPOOL, *_AVGPOOL)  # the layers an explicit zero padding folds into
-# Stochastic depth (timm's DropPath, torchvision's StochasticDepth): the identity at
-# inference, so nothing is written for it.
-_STOCHASTIC_DEPTH = ("DropPath", "StochasticDepth")
 
 # How a value's axes can be laid out after a permute or view, besides PyTorch's usual
 # (N, C, *spatial) (""): "last", the channels last (N, *spatial, C), as ConvNeXt's blocks
@@ -939,8 +956,6 @@ def _module_statement(
     helper = _helper(module)
     if helper:
         return "leaf", _helper_statement(helper, module, in_shape)
-    if type(module).__name__ in _STOCHASTIC_DEPTH and call.out == in_shape:
-        return "pass", ""
     activation = _module_activation(module, in_shape) if cls else None
     if activation is not None:
         return "leaf", activation
