@@ -461,20 +461,58 @@ def test_what_has_no_word_is_named(model: nn.Module, why: str) -> None:
         cnn_magic.from_torch(nn.Sequential(model, nn.ReLU()), (4, 5, 5))
 
 
-def test_max_unpooling_asks_for_its_pooling() -> None:
-    class SegNet(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.pool = nn.MaxPool2d(2, return_indices=True)
-            self.unpool = nn.MaxUnpool2d(2)
+class SegNet(nn.Module):
+    """SegNet's pattern: a max pooling keeps its indices, a max unpooling reads them."""
 
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            y, indices = self.pool(x)
-            out: torch.Tensor = self.unpool(y, indices)
-            return out
+    def __init__(self, dims: int, sized: bool) -> None:
+        super().__init__()
+        self.conv = getattr(nn, f"Conv{dims}d")(2, 4, 3, padding=1)
+        self.pool = getattr(nn, f"MaxPool{dims}d")(2, return_indices=True)
+        self.mid = getattr(nn, f"Conv{dims}d")(4, 4, 3, padding=1)
+        self.unpool = getattr(nn, f"MaxUnpool{dims}d")(2)
+        self.sized = sized
 
-    with pytest.raises(CNNError, match="indices"):
-        cnn_magic.from_torch(SegNet(), (2, 6, 6))
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y, indices = self.pool(self.conv(x))
+        size = x.shape[2:] if self.sized else None
+        out: torch.Tensor = self.unpool(self.mid(y), indices, output_size=size)
+        return out
+
+
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("size", [6, 7])
+def test_max_unpooling_names_its_pooling(hooks: bool, dims: int, size: int) -> None:
+    shape: Any = f"2@{size}" if dims == 1 else (1, 2, *(size,) * dims)
+    net = imported(SegNet(dims, sized=True), shape, hooks=hooks)
+    prefix = "inner." if hooks else ""
+    assert lines(net) == [
+        "conv 4 k3 p1",
+        "maxpool k2",
+        "conv 4 k3 p1",
+        f"maxunpool {prefix}pool",
+    ]
+    assert net.output_shape == (*(size,) * dims, 4)
+    if size % 2:  # without output_size PyTorch unpools to 6: not the size before the pool
+        # (run on zeros, PyTorch itself may find an index out of the smaller map first)
+        with pytest.raises(CNNError, match=r"not to the size before|invalid max index"):
+            imported(SegNet(dims, sized=False), shape, hooks=hooks)
+
+
+class IndicesElsewhere(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = nn.MaxPool2d(2, return_indices=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y, indices = self.pool(x)
+        out: torch.Tensor = y + indices.float()
+        return out
+
+
+def test_indices_read_by_another_layer_are_refused() -> None:
+    with pytest.raises(CNNError, match="where a max pooling found its maxima"):
+        cnn_magic.from_torch(IndicesElsewhere(), (2, 6, 6))
 
 
 # ----------------------------------------------------------------- the modern zoo

@@ -54,6 +54,8 @@ other padding (``ZeroPad``,               ``pad ..`` (``reflect``, ``replicate``
 ``CircularPad``, ``F.pad``)
 ``x[:, :, a:b, c:d]``                     ``crop HxW`` or ``crop top= bottom= left= right=``
 ``DropPath``, ``StochasticDepth``         nothing (the identity at inference)
+``nn.MaxUnpool1d/2d/3d`` reading a         ``maxunpool POOL`` (POOL: the pooling's label)
+``return_indices`` pooling's indices
 ``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block
 ``torch.cat([...], 1)``                   the join of a ``concat:`` block
 ========================================  ===================================================
@@ -62,9 +64,9 @@ A value whose axes a ``permute`` or ``view`` moved carries its layout (``_LAYOUT
 channels last (ConvNeXt's blocks), or the channels viewed as groups (the steps of a
 channel shuffle); only the layers listed above are understood on such a value.
 
-Anything else — ``x * y`` of two paths, a channel split, max unpooling, upsampling by a
-fraction, a subclass of a known module, a parameter used in another function — has no
-word yet: :class:`CNNError` lists each one with its module path, type and why. With
+Anything else — ``x * y`` of two paths, a channel split, upsampling by a fraction, a
+subclass of a known module, a parameter used in another function — has no word yet:
+:class:`CNNError` lists each one with its module path, type and why. With
 ``unknown="opaque"`` a shape-preserving unknown becomes an ``identity`` statement labelled
 ``PATH-opaque`` and counted as zero.
 """
@@ -183,7 +185,9 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
     header = [f"{type(model).__name__}, imported from PyTorch", *notes]
     if total != used:
         header.append(f"{total - used:,} parameters of the model are not used by its forward")
-    return build(nodes, _ours(shape[1:]), header, repeat=repeat)
+    # a maxunpool names its pooling by label, which a repeat's relative labels would lose
+    unpooled = any(node.statement.startswith("maxunpool ") for node in nodes)
+    return build(nodes, _ours(shape[1:]), header, repeat=repeat and not unpooled)
 
 
 def torch_input_shape(given: Any) -> tuple[int, ...]:
@@ -332,6 +336,20 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
                 result = result[0]  # a tuple of one output (GoogLeNet at inference)
             output = result if isinstance(result, Ref) else None
             continue
+        if node.op == "call_module" and _with_indices(modules[node.target], value):
+            # a max pooling that returns where its maxima were: the pooling, and a marker
+            # for the indices that a max unpooling reads
+            module, shape = modules[node.target], tuple(value[0].shape)  # type: ignore[index]
+            kind = _type_name(module)
+            calls.append(Call(node.name, node.target, module, "", kind, args, kwargs, shape))
+            in_shape = args[0].shape if isinstance(args[0], Ref) else ()
+            values[node.name] = (Ref(node.name, shape), _Indices(node.target, in_shape))
+            continue
+        if node.op == "call_function" and node.target is operator.getitem:
+            items = args[0]
+            if isinstance(items, tuple) and any(isinstance(v, _Indices) for v in items):
+                values[node.name] = items[args[1]]  # y, indices = pool(x)
+                continue
         if not isinstance(value, Ref):
             continue  # sizes and other Python values are substituted where they are used
         stack = node.meta.get("nn_module_stack") or {}
@@ -365,6 +383,24 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
     return calls, output
 
 
+class _Indices(NamedTuple):
+    """Where a max pooling found its maxima (``return_indices=True``): the pooling's
+    module path and input shape, for the ``maxunpool`` that reads them."""
+
+    path: str
+    in_shape: tuple[int, ...]
+
+
+def _with_indices(module: Any, value: Any) -> bool:
+    """A max pooling module that returned (output, indices)."""
+    return (
+        _torch_class(module) in _MAXPOOL
+        and bool(getattr(module, "return_indices", False))
+        and isinstance(value, tuple)
+        and len(value) == 2
+    )
+
+
 class _Constant(NamedTuple):
     """A parameter or buffer read by a function (fx ``get_attr``), with its shape."""
 
@@ -389,9 +425,12 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
     stack: list[str] = []  # the module paths being run, for the functions' labels
     paths = {module: path for path, module in model.named_modules()}
     parameters = {id(p): path for path, p in model.named_parameters()}
+    indices: dict[int, _Indices] = {}  # the indices a max pooling returned
 
     def ref(value: Any) -> Any:
         if isinstance(value, torch.Tensor):
+            if id(value) in indices:
+                return indices[id(value)]
             name = names.get(id(value))
             if name is None and id(value) in parameters:
                 return _Constant(parameters[id(value)], tuple(value.shape))
@@ -417,6 +456,11 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         if module not in leaves:
             return
         depth[0] -= 1
+        if depth[0] == 0 and _with_indices(module, out):
+            pooled, where = out
+            alive.append(where)
+            indices[id(where)] = _Indices(paths[module], tuple(inputs[0].shape))
+            out = pooled
         if depth[0] == 0 and isinstance(out, torch.Tensor):
             name = f"call{len(calls)}"
             calls.append(
@@ -879,7 +923,9 @@ def _module_statement(
     in_shape = inputs[0].shape if inputs else ()
     n = len(in_shape) - 2  # spatial dimensions
     if cls.startswith("MaxUnpool"):
-        raise _Unknown(_("max unpooling reads its pooling's indices: write maxunpool POOL"))
+        return "leaf", _unpool(call)
+    if any(isinstance(v, _Indices) for v in (*call.args, *call.kwargs.values())):
+        raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
     if len(inputs) != 1:
         raise _Unknown("takes more than one tensor")
     if cls in _CONV:
@@ -903,9 +949,7 @@ def _module_statement(
         return "leaf", words(
             f"fc {module.out_features}", None if module.bias is not None else "nobias"
         )
-    if cls in (*_MAXPOOL, *_AVGPOOL):
-        if getattr(module, "return_indices", False):
-            raise _Unknown("return_indices=True")
+    if cls in (*_MAXPOOL, *_AVGPOOL):  # return_indices: see _Indices
         return "leaf", _pool(
             "maxpool" if cls in _MAXPOOL else "avgpool",
             module.kernel_size,
@@ -962,6 +1006,21 @@ def _module_statement(
     if _is_known_subclass(module):
         raise _Unknown("a subclass of a PyTorch layer: its forward may compute something else")
     raise _Unknown("no layer word for this module")
+
+
+def _unpool(call: Call) -> str:
+    """``maxunpool POOL``: back to the size before the labelled max pooling POOL whose
+    indices it reads."""
+    where = next((v for v in (*call.args, *call.kwargs.values()) if isinstance(v, _Indices)), None)
+    if where is None:
+        raise _Unknown(_("max unpooling reads its pooling's indices: write maxunpool POOL"))
+    if call.out != where.in_shape:
+        raise _Unknown(
+            _("unpools to {out}, not to the size before {pool} ({size})").format(
+                out=call.out, pool=where.path, size=where.in_shape
+            )
+        )
+    return f"maxunpool {word_label(where.path)}"
 
 
 def _helper_statement(helper: str, module: Any, in_shape: tuple[int, ...]) -> str:
@@ -1168,6 +1227,8 @@ def _function_statement(
     out = call.out or ()
     if not name:
         raise _Unknown("no layer word for this function")
+    if any(isinstance(v, _Indices) for v in (*call.args, *call.kwargs.values())):
+        raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
     if name in ("layernorm", "groupnorm", "instancenorm"):
         return "leaf", _norm_function(name, call, inputs[0])
     if name == "mul" and _constants(call):
