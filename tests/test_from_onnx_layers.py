@@ -395,3 +395,30 @@ def test_exported_modern_zoo(name: str) -> None:
     model = torch_zoo_modern.BUILDERS[name]()
     net = cnn_magic.from_onnx(export(model, torch_zoo_modern.INPUTS[name]))
     assert_same_network(cnn_magic.example(name), net)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_max_unpool(dims: int) -> None:
+    """A MaxPool's second output, read by MaxUnpool (with ``output_shape`` back to the
+    pooling's input): ``maxunpool POOL``; the sizes are PyTorch's."""
+    size = (7,) * dims
+    nodes = [
+        helper.make_node("Conv", ["x", "enc.weight"], ["c"], kernel_shape=[1] * dims),
+        helper.make_node(
+            "MaxPool", ["c"], ["p", "where"], kernel_shape=[2] * dims, strides=[2] * dims
+        ),
+        helper.make_node("Relu", ["p"], ["r"]),
+        helper.make_node("MaxUnpool", ["r", "where", "size"], ["y"], kernel_shape=[2] * dims),
+    ]
+    initializers = [weight("enc.weight", 4, 2, *(1,) * dims), ints("size", [1, 4, *size])]
+    net = cnn_magic.from_onnx(graph(nodes, initializers, (1, 2, *size)))
+    pool_label = net.layers[1].name
+    assert statements(net) == ["conv 4 k1 nobias", "maxpool k2", "relu", f"maxunpool {pool_label}"]
+    pool = getattr(nn, f"MaxPool{dims}d")(2, return_indices=True)
+    x = torch.randn(1, 4, *size)
+    y, where = pool(x)
+    theirs = getattr(nn, f"MaxUnpool{dims}d")(2)(y, where, output_size=x.shape[2:])
+    assert net.output_shape == ours(tuple(theirs.shape))
+    other = [nodes[0], nodes[1], helper.make_node("Add", ["p", "where"], ["y"])]
+    with pytest.raises(CNNError, match="where a max pooling found its maxima"):
+        cnn_magic.from_onnx(graph(other, initializers, (1, 2, *size)))

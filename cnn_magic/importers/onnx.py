@@ -40,6 +40,7 @@ bias initializer)
 ``Mul`` by one weight per channel          ``layerscale``
 ``DepthToSpace``, ``SpaceToDepth``         ``pixelshuffle R``, ``pixelunshuffle R``
 ``HardSigmoid`` (α = 1/6, β = 1/2)         ``hardsigmoid``
+``MaxUnpool`` of a ``MaxPool``'s indices   ``maxunpool POOL``
 ``Transpose`` channels last and back,      nothing
 ``Identity``, ``Constant``
 ``Add`` of two paths, ``Concat`` (axis 1)  the join of a block
@@ -183,7 +184,9 @@ def from_onnx(
     name = graph.name or "graph"
     header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
     ours = (*shape[2:], shape[1]) if len(shape) >= 3 else shape[1:]
-    return build(nodes, ours, header, repeat=repeat)
+    # a maxunpool names its pooling by label, which a repeat's relative labels would lose
+    unpooled = any(node.statement.startswith("maxunpool ") for node in nodes)
+    return build(nodes, ours, header, repeat=repeat and not unpooled)
 
 
 # Operators that compute sizes (pads, scales, shapes) from constants: PyTorch's exporter
@@ -238,15 +241,25 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
         }
         changed = False
         nodes = []
-        typed = {value.name for value in inferred.graph.value_info}
         for node in model.graph.node:
-            known_input = node.op_type in _SAME_SHAPE and shapes.get(node.input[0])
-            if known_input and node.output[0] not in typed:  # onnx infers none for these
+            size = None
+            if node.op_type in _SAME_SHAPE and shapes.get(node.input[0]):
                 size = list(shapes[node.input[0]] or ())
-                info = onnx.helper.make_tensor_value_info(
+            if node.op_type == "MaxUnpool" and len(node.input) > 2 and node.input[2] in known:
+                size = [int(v) for v in known[node.input[2]]]  # its output_shape input
+            if size is not None and shapes.get(node.output[0]) is None:  # onnx infers none
+                infos = model.graph.value_info
+                for stale in [v for v in infos if v.name == node.output[0]]:
+                    infos.remove(stale)
+                filled = onnx.helper.make_tensor_value_info(
                     node.output[0], onnx.TensorProto.FLOAT, size
                 )
-                model.graph.value_info.append(info)
+                for output in model.graph.output:  # the graph's output: its own entry
+                    if output.name == node.output[0]:
+                        output.CopyFrom(filled)
+                        break
+                else:
+                    infos.append(filled)
                 changed = True
             values: Any = None
             if node.op_type == "Constant":
@@ -346,6 +359,8 @@ class _Reader:
         # a Pad's output → (the Pad, its sides to fold, its own statement, why not)
         self.layouts: dict[str, str] = {}  # "last": the channels moved last by a Transpose
         self.crops: dict[str, tuple[Node, Pads, Dims]] = {}  # a crop's output → its parts
+        # a MaxPool's second output (where the maxima were) → its label and input shape
+        self.indices: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
 
     def convert(self, unknown: str) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
@@ -477,7 +492,7 @@ class _Reader:
         """The producing nodes of a node's non-constant inputs."""
         out = []
         for value in proto.input:
-            if value and value not in self.constants:
+            if value and value not in self.constants and value not in self.indices:
                 if value not in self.alias:
                     raise _Unknown(f"reads {value!r}, which nothing before it produced")
                 out.append(self.alias[value])
@@ -540,6 +555,8 @@ class _Reader:
             self.pads[proto.output[0]] = (proto, *self._pad(proto, attrs))
             self.alias[proto.output[0]] = sources[0]
             return None
+        if op != "MaxUnpool" and any(value in self.indices for value in proto.input):
+            raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
         if op == "Transpose":
             self._transpose(proto, attrs, sources)
             return None
@@ -574,6 +591,8 @@ class _Reader:
         node = Node(
             name, self.label(proto, name), statement, sources, self._out(proto), params, macs
         )
+        if op == "MaxPool" and len(proto.output) > 1 and proto.output[1]:
+            self.indices[proto.output[1]] = (node.label, self._in(proto))
         if op == "MatMul":
             self.matmuls[proto.output[0]] = node
         return node
@@ -967,6 +986,22 @@ def _hard_sigmoid(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[s
     return "leaf", "hardsigmoid", 0
 
 
+def _max_unpool(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """``maxunpool POOL``, POOL the label of the MaxPool whose indices it reads."""
+    found = reader.indices.get(proto.input[1]) if len(proto.input) > 1 else None
+    if found is None:
+        raise _Unknown(_("max unpooling reads its pooling's indices: write maxunpool POOL"))
+    label, before = found
+    out = reader.shapes.get(proto.output[0])
+    if out != before:
+        raise _Unknown(
+            _("unpools to {out}, not to the size before {pool} ({size})").format(
+                out=out, pool=label, size=before
+            )
+        )
+    return "leaf", f"maxunpool {label}", 0
+
+
 def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
     """(before, after) per spatial axis that a Slice of a map's spatial axes removes."""
     dims = reader._in(proto)
@@ -1033,6 +1068,7 @@ _HANDLERS = {
     "DepthToSpace": _depth_to_space,
     "SpaceToDepth": _depth_to_space,
     "HardSigmoid": _hard_sigmoid,
+    "MaxUnpool": _max_unpool,
 }
 """The operators understood, by ONNX name."""
 
