@@ -570,3 +570,36 @@ def test_unet_imports_with_the_example_numbers() -> None:
     assert net.output_shape == example.output_shape
     for convention in ("flops", "macs", "exact"):
         assert net.total(convention, all_ops=True) == example.total(convention, all_ops=True)
+
+
+class FlattenChannelsLast(nn.Module):
+    """A map flattened with its channels last (as ported Keras models do)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.ones(4, 1, 1))
+        self.fc = nn.Linear(4 * 3 * 3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.fc(x.permute(0, 2, 3, 1).reshape(1, -1))
+        return out
+
+
+def test_flattening_a_channels_last_map() -> None:
+    net = cnn_magic.from_torch(FlattenChannelsLast(), (4, 3, 3))
+    assert lines(net) == ["flatten", "fc 2"]
+
+
+class ScaledByBuffer(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.ones(4, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = x * self.scale
+        return out
+
+
+def test_a_buffer_is_no_layer_scale() -> None:
+    with pytest.raises(CNNError, match="no parameter"):
+        cnn_magic.from_torch(ScaledByBuffer(), (4, 3, 3))

@@ -321,6 +321,7 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         with torch.no_grad():
             Run()(x)
     modules = dict(model.named_modules())
+    parameters = {name for name, _p in traced.named_parameters()}
     calls: list[Call] = []
     output: Ref | None = None
     for node in traced.graph.nodes:
@@ -355,7 +356,8 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         stack = node.meta.get("nn_module_stack") or {}
         enclosing = next(reversed(stack.values()))[0] if stack else ""
         if node.op == "get_attr":
-            values[node.name] = _Constant(node.target, value.shape)
+            learned = node.target in parameters  # a buffer is no parameter
+            values[node.name] = _Constant(node.target, value.shape, learned)
             continue
         if node.op == "call_module":
             module = modules[node.target]
@@ -705,7 +707,8 @@ def _convert(
     pads: dict[str, tuple[Call, Ref, _Padding]] = {}  # explicit padding, not yet placed
 
     def resolved(ref: Ref) -> Ref:
-        return ref._replace(name=alias.get(ref.name, ref.name), layout=layouts.get(ref.name, ""))
+        layout = layouts.get(ref.name, "") if len(ref.shape) > 2 else ""  # vectors have none
+        return ref._replace(name=alias.get(ref.name, ref.name), layout=layout)
 
     def place_pad(name: str) -> None:
         """The padding ``name`` as a ``pad`` statement of its own."""
@@ -1415,6 +1418,9 @@ def _moved_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
         )
     if name == "add" and len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
         return "add", "add"
+    shape = inputs[0].shape
+    if name == "reshape" and call.out == (shape[0], math.prod(shape[1:])):
+        return "leaf", "flatten"  # the same features in another order: the same counts
     if name in (*_ELEMENTWISE, "dropout", "leakyrelu", "elu") and not _constants(call):
         return _function_statement(call, inputs)
     if cls == "LayerNorm":
@@ -1457,7 +1463,12 @@ def _layerscale(call: Call, inputs: list[Ref]) -> str:
     """``x * γ`` (or ``γ * x``) with one learned factor per channel: ``layerscale``."""
     constants = _constants(call)
     if len(inputs) != 1 or len(constants) != 1 or not constants[0].parameter:
-        raise _Unknown(_("an element-wise product with a tensor made inside forward"))
+        raise _Unknown(
+            _(
+                "an element-wise product with a tensor that is no parameter (a buffer, or "
+                "one made inside forward)"
+            )
+        )
     shape, gamma = inputs[0].shape, constants[0].shape
     axis = len(shape) - 1 if len(shape) == 2 or inputs[0].layout == "last" else 1
     wanted = tuple(shape[axis] if i == axis else 1 for i in range(len(shape)))
