@@ -225,6 +225,8 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
     from onnx.reference import ReferenceEvaluator
 
     to_array, from_array = onnx.numpy_helper.to_array, onnx.numpy_helper.from_array
+    if not _has_sizes(onnx, model):
+        return model  # nothing to fold: spare a shape inference of the whole model
     for _round in range(8):  # each round may make a Shape's input known; a few suffice
         try:
             inferred = onnx.shape_inference.infer_shapes(model)
@@ -291,6 +293,22 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
         del model.graph.node[:]
         model.graph.node.extend(nodes)
     return model
+
+
+def _has_sizes(onnx: Any, model: Any) -> bool:
+    """Whether the graph computes a size from constants, or has an operator whose shape
+    ``_fold_sizes`` fills in."""
+    constant = {
+        init.name for init in model.graph.initializer if init.data_type == onnx.TensorProto.INT64
+    }
+    for node in model.graph.node:
+        if node.op_type in ("Shape", "MaxUnpool") or node.op_type in _SAME_SHAPE:
+            return True
+        if node.op_type == "Constant":
+            constant.update(node.output)
+        elif node.op_type in _SIZE_OPS and all(i in constant for i in node.input if i):
+            return True
+    return False
 
 
 def _first_line(error: BaseException) -> str:
