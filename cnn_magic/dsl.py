@@ -31,6 +31,7 @@ one whole number per spatial dimension, or one for all); flags ``same``, ``valid
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -52,7 +53,8 @@ BLOCK_WORDS = (*BLOCKS, *INNER_BLOCKS)
 MAX_NESTING = 100  # deeper than any real network; keeps recursion far from Python's limit
 
 _TOKEN = re.compile(r"[^\s,=]+(?:[ \t]*=[ \t]*[^\s,=]+)?|=[^\s,]*")
-_LABEL = re.compile(r"[A-Za-z_][\w.\-]*\Z")
+# any letter of any script starts a label (卷积1: conv 6 k5), as in Python names
+_LABEL = re.compile(r"[^\W\d][\w.\-]*\Z")
 _SPACES_AROUND_EQUALS = re.compile(r"[ \t]*=[ \t]*")
 
 
@@ -379,7 +381,7 @@ def _check_block_word(statement: Statement) -> Statement:
     if word in BLOCK_WORDS:
         return statement
     if not statement.args and statement.label is None:
-        if _LABEL.match(statement.keyword.text) and _is_group_name(word):
+        if _LABEL.match(statement.keyword.text) and is_group_name(word):
             # the keyword reads "group" but keeps the name's text and place, so a caret
             # under it marks what the user wrote
             name = statement.keyword
@@ -398,7 +400,8 @@ def _check_block_word(statement: Statement) -> Statement:
     )
 
 
-def _is_group_name(word: str) -> bool:
+@functools.lru_cache(maxsize=1024)  # stage names recur (layer1:, ...) across evaluations
+def is_group_name(word: str) -> bool:
     """A group's name must not read as a misspelt block (``residul:``) or layer word."""
     import difflib  # only for a name alone before ':'
 

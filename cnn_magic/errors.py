@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .i18n import _, current_language, language
+from .i18n import _, current_language, display_width, language
 
 
 class CNNError(ValueError):
@@ -56,10 +56,11 @@ class CNNError(ValueError):
             text = self.source.expandtabs(1)
             parts.append("    " + visible(text))
             if self.column:
-                # the caret sits under the token as shown, escapes included
-                start = len(visible(text[: self.column - 1]))
+                # the caret sits under the token as shown: escapes and wide (CJK)
+                # characters included
+                start = display_width(visible(text[: self.column - 1]))
                 token = text[self.column - 1 : self.column - 1 + self.width]
-                width = max(1, len(visible(token)) + self.width - len(token))
+                width = max(1, display_width(visible(token)) + self.width - len(token))
                 parts.append("    " + " " * start + "^" * width)
         if self.hint:
             parts.append(visible(self.hint))

@@ -21,6 +21,7 @@ from .dsl import (
     Statement,
     Token,
     input_shape,
+    is_group_name,
     parse,
     parse_shape,
     read_args,
@@ -216,6 +217,7 @@ def clear_caches() -> None:
     _PARSED.clear()
     _PREPARED.clear()
     _STEPS.clear()
+    is_group_name.cache_clear()
 
 
 def _start_field(shape: Shape) -> Field:
@@ -508,7 +510,7 @@ class _Walker:
                 weights=0,
                 biases=0,
                 shared=first + offset,
-                text=f"{row.text} (shared with {original.name})",
+                text=_("{text} (shared with {name})").format(text=row.text, name=original.name),
             )
         return shape, field
 

@@ -190,3 +190,40 @@ def test_control_characters_are_escaped_and_the_caret_follows(source, column, wi
     assert all(line.isprintable() for line in lines)
     assert lines[3] == "valid: \\x1b[31mred"
     assert (err.source, err.column, err.width) == (source, column, width)  # fields stay raw
+
+
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        ("input 32x32x1\n卷积1: conv 6 k5 s0\n", "s0"),  # after a Chinese label
+        ("input 32x32x1\n卷积1: 卷积 6 k5\n", "卷积"),  # the token itself is wide
+        ("input 32x32x1\nconv 6 k5  # 第一层\nfc 10 s2\n", "s2"),
+    ],
+)
+def test_the_caret_counts_chinese_characters_as_two_columns(text, token):
+    """A terminal or a monospaced notebook cell draws a Chinese character two columns
+    wide: the caret sits under the token as the line is shown."""
+    with pytest.raises(CNNError) as caught:
+        evaluate(text)
+    _, shown, caret, *_ = str(caught.value).split("\n")
+    start = shown.rindex(token)
+    columns = [2 if "\u4e00" <= c <= "\u9fff" else 1 for c in shown]
+    assert caret.rstrip() == " " * sum(columns[:start]) + "^" * sum(
+        columns[start : start + len(token)]
+    )
+
+
+def test_labels_may_be_chinese():
+    net = evaluate("input 32x32x1\n卷积1: conv 6 k5\n池化1: avgpool k2\nfc 10\n")
+    assert [layer.name for layer in net.layers] == ["卷积1", "池化1", "fc1"]
+    with pytest.raises(CNNError, match="not a valid label"):
+        evaluate("input 32x32x1\n1卷积: conv 6 k5\n")
+
+
+@pytest.mark.parametrize(
+    ("term", "word"), [("卷积", "conv"), ("全连接", "fc"), ("池化", "maxpool / avgpool")]
+)
+def test_the_course_names_of_layers_are_answered_with_their_word(term, word):
+    with pytest.raises(CNNError) as caught:
+        evaluate(f"input 32x32x1\n{term} 6\n")
+    assert caught.value.hint == f"'{term}' is written {word} in the layer language"
