@@ -43,7 +43,7 @@ from cnn_magic import CNNError
 FLOAT = TensorProto.FLOAT
 
 
-def export(model: nn.Module, shape: tuple[int, ...]) -> bytes:
+def export(model: nn.Module, shape: tuple[int, ...], opset: int = 20) -> bytes:
     """PyTorch's exporter (TorchScript, opset 20, the first with Gelu; needs no network
     and no onnxscript), batch norm kept as its own node (training mode)."""
     buffer = io.BytesIO()
@@ -54,7 +54,7 @@ def export(model: nn.Module, shape: tuple[int, ...]) -> bytes:
             (torch.zeros(shape),),
             buffer,  # type: ignore[arg-type]
             dynamo=False,
-            opset_version=20,
+            opset_version=opset,
             training=torch.onnx.TrainingMode.TRAINING,
         )
     return buffer.getvalue()
@@ -399,13 +399,17 @@ def test_input_of_one_and_three_dimensions_given() -> None:
     assert cnn_magic.from_onnx(one).output_shape == (16, 2)
 
 
-@pytest.mark.parametrize("name", ["squeezenet1_0", "densenet121", "convnext_tiny"])
-def test_exported_modern_zoo(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "opset"),
+    [("squeezenet1_0", 20), ("densenet121", 20), ("convnext_tiny", 20), ("convnext_tiny", 17)],
+)
+def test_exported_modern_zoo(name: str, opset: int) -> None:
     """The modern zoo's twins whose every part has a word, exported by PyTorch, import
     to the example files' numbers; ConvNeXt through its Transposes, LayerNormalization,
-    per-pixel MatMuls with their biases, Gelu and layer scale."""
+    per-pixel MatMuls with their biases, GELU (one Gelu at opset 20, five nodes at 17)
+    and layer scale."""
     model = torch_zoo_modern.BUILDERS[name]()
-    net = cnn_magic.from_onnx(export(model, torch_zoo_modern.INPUTS[name]))
+    net = cnn_magic.from_onnx(export(model, torch_zoo_modern.INPUTS[name], opset))
     assert_same_network(cnn_magic.example(name), net)
 
 
@@ -434,3 +438,24 @@ def test_max_unpool(dims: int) -> None:
     other = [nodes[0], nodes[1], helper.make_node("Add", ["p", "where"], ["y"])]
     with pytest.raises(CNNError, match="where a max pooling found its maxima"):
         cnn_magic.from_onnx(graph(other, initializers, (1, 2, *size)))
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_written_out_before_opset_20(approximate: str) -> None:
+    """Before opset 20 the exporter writes GELU as Div, Erf, Add, Mul, Mul: one ``gelu``
+    again. (The tanh approximation, nine nodes, stays refused.)"""
+    model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.GELU(approximate=approximate), nn.Conv2d(3, 2, 1))
+    data = export(model, (1, 2, 4, 4), opset=17)
+    if approximate == "tanh":
+        with pytest.raises(CNNError, match="an element-wise product"):
+            cnn_magic.from_onnx(data)
+        return
+    net = cnn_magic.from_onnx(data)
+    assert statements(net) == ["conv 3 k1", "gelu", "conv 2 k1"]
+    assert_same_network(cnn_magic.from_torch(model, (2, 4, 4)), net)
+
+
+def test_a_lone_erf_is_refused() -> None:
+    nodes = [helper.make_node("Erf", ["x"], ["y"], name="/erf/Erf")]
+    with pytest.raises(CNNError, match=r"/erf/Erf \(Erf\): no layer word for this operator"):
+        cnn_magic.from_onnx(graph(nodes, [], (1, 2, 4, 4)))

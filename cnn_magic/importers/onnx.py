@@ -23,7 +23,8 @@ bias initializer)
 ``Relu``, ``Clip(0, 6)``, ``LeakyRelu``,   ``relu``, ``relu6``, ``leakyrelu A``, ``prelu``,
 ``PRelu`` (one slope), ``Elu``,            ``elu A``, ``gelu``, ``hardswish``,
 ``Gelu``, ``HardSwish``, ``Sigmoid``,      ``sigmoid``, ``tanh``, ``softmax``
-``Tanh``, ``Softmax`` (channels)
+``Tanh``, ``Softmax`` (channels);
+GELU as Div, Erf, Add, Mul, Mul
 ``LRN`` (size 5)                           ``lrn``
 ``Dropout``                                ``dropout P``
 ``Flatten`` (axis 1), ``Reshape`` to       ``flatten``
@@ -163,6 +164,7 @@ def from_onnx(
     shape = _input_shape(inputs[0], input)
     _set_input(onnx, inputs[0], shape)
     model = _fold_sizes(onnx, model)
+    gelus = _fuse_gelu(onnx, model)
     try:
         # data_prop: sizes computed from constants (Resize's scales) are followed too
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
@@ -173,6 +175,7 @@ def from_onnx(
         for value in (*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input)
     }
     reader = _Reader(inferred.graph, weights, shapes, inputs[0].name)
+    reader.gelus = gelus
     nodes, problems, notes = reader.convert(unknown)
     if problems:
         listed = "\n".join(f"  {name} ({op}): {why}" for name, op, why in problems)
@@ -295,6 +298,70 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
     return model
 
 
+def _fuse_gelu(onnx: Any, model: Any) -> set[str]:
+    """GELU as exporters write it before opset 20 — ``x · 0.5 · (1 + erf(x / √2))`` in
+    five nodes (Div, Erf, Add, Mul, Mul) — made one node again: an ``Erf`` from ``x`` to
+    the last Mul's output, which the reader writes ``gelu``. Returns those outputs."""
+    graph = model.graph
+    every = list(graph.node)  # one wrapper per node, so that their ids stay the same
+    scalars: dict[str, float] = {}
+    for init in graph.initializer:
+        if math.prod(init.dims) == 1 and init.data_type == onnx.TensorProto.FLOAT:
+            scalars[init.name] = float(onnx.numpy_helper.to_array(init).reshape(-1)[0])
+    for node in every:
+        value = node.attribute[0] if node.op_type == "Constant" and node.attribute else None
+        if value is not None and value.name == "value" and math.prod(value.t.dims) == 1:
+            scalars[node.output[0]] = float(onnx.numpy_helper.to_array(value.t).reshape(-1)[0])
+    producer = {out: node for node in every for out in node.output}
+    readers: dict[str, list[Any]] = {}
+    for node in every:
+        for value in node.input:
+            readers.setdefault(value, []).append(node)
+    for output in graph.output:
+        readers.setdefault(output.name, []).append(None)  # read by the graph itself
+
+    def only_reader(value: str, op: str) -> Any:
+        found = readers.get(value, [])
+        return found[0] if len(found) == 1 and found[0] and found[0].op_type == op else None
+
+    def other(node: Any, value: str) -> str:
+        rest = [i for i in node.input if i != value]
+        return rest[0] if len(rest) == 1 else ""
+
+    def near(value: str, wanted: float) -> bool:
+        return value in scalars and abs(scalars[value] - wanted) < 1e-6
+
+    fused: set[str] = set()
+    drop: set[int] = set()
+    replace: dict[int, Any] = {}
+    for erf in every:
+        if erf.op_type != "Erf":
+            continue
+        div = producer.get(erf.input[0])
+        if div is None or div.op_type != "Div" or not near(div.input[1], math.sqrt(2)):
+            continue
+        x = div.input[0]
+        add = only_reader(erf.output[0], "Add")
+        times_x = add and only_reader(add.output[0], "Mul")
+        half = times_x and only_reader(times_x.output[0], "Mul")
+        if not (add and times_x and half) or only_reader(div.output[0], "Erf") is not erf:
+            continue
+        if not near(other(add, erf.output[0]), 1.0) or other(times_x, add.output[0]) != x:
+            continue
+        if not near(other(half, times_x.output[0]), 0.5):
+            continue
+        gelu = onnx.helper.make_node("Erf", [x], [half.output[0]], name=div.name)
+        parts = [id(node) for node in (div, add, times_x, half)]
+        drop.update(parts)
+        replace[id(erf)] = gelu
+        fused.add(half.output[0])
+    if fused:
+        nodes = [replace.get(id(n), n) for n in every if id(n) not in drop]
+        del graph.node[:]
+        graph.node.extend(nodes)
+    return fused
+
+
 def _has_sizes(onnx: Any, model: Any) -> bool:
     """Whether the graph computes a size from constants, or has an operator whose shape
     ``_fold_sizes`` fills in."""
@@ -377,6 +444,7 @@ class _Reader:
         # a Pad's output → (the Pad, its sides to fold, its own statement, why not)
         self.layouts: dict[str, str] = {}  # "last": the channels moved last by a Transpose
         self.crops: dict[str, tuple[Node, Pads, Dims]] = {}  # a crop's output → its parts
+        self.gelus: set[str] = set()  # outputs of GELUs written out before opset 20
         # a MaxPool's second output (where the maxima were) → its label and input shape
         self.indices: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
@@ -1020,6 +1088,13 @@ def _max_unpool(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str
     return "leaf", f"maxunpool {label}", 0
 
 
+def _erf(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """A GELU made one node again (see ``_fuse_gelu``); any other Erf has no word."""
+    if proto.output[0] not in reader.gelus:
+        raise _Unknown("no layer word for this operator")
+    return "leaf", "gelu", 0
+
+
 def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
     """(before, after) per spatial axis that a Slice of a map's spatial axes removes."""
     dims = reader._in(proto)
@@ -1087,12 +1162,14 @@ _HANDLERS = {
     "SpaceToDepth": _depth_to_space,
     "HardSigmoid": _hard_sigmoid,
     "MaxUnpool": _max_unpool,
+    "Erf": _erf,
 }
 """The operators understood, by ONNX name."""
 
 # What may read a map whose channels a Transpose moved last (ConvNeXt's blocks).
 _CHANNELS_LAST = frozenset(
     {
+        "Erf",  # a GELU made one node again (see _fuse_gelu)
         "LayerNormalization",
         "MatMul",
         "Add",
