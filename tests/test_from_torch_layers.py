@@ -530,10 +530,13 @@ STRUCTURE = {
 }
 
 
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
 @pytest.mark.parametrize("name", LEAF_ONLY)
-def test_modern_zoo_imports_to_the_example(name: str) -> None:
+def test_modern_zoo_imports_to_the_example(name: str, hooks: bool) -> None:
+    """Traced, and recorded by hooks (ConvNeXt's permutes, linear layers and layer scale
+    seen as functions of its blocks either way)."""
     model = torch_zoo_modern.BUILDERS[name]()
-    net = cnn_magic.from_torch(model, torch_zoo_modern.INPUTS[name])
+    net = imported(model, torch_zoo_modern.INPUTS[name], hooks=hooks)
     assert_same_network(cnn_magic.example(name), net)
 
 

@@ -408,7 +408,7 @@ class _Constant(NamedTuple):
 
     target: str
     shape: tuple[int, ...] = ()
-    parameter: bool = True  # False: a tensor made inside forward
+    parameter: bool = True  # False: a buffer, or a tensor made inside forward
 
 
 def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
