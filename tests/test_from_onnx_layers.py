@@ -459,3 +459,26 @@ def test_a_lone_erf_is_refused() -> None:
     nodes = [helper.make_node("Erf", ["x"], ["y"], name="/erf/Erf")]
     with pytest.raises(CNNError, match=r"/erf/Erf \(Erf\): no layer word for this operator"):
         cnn_magic.from_onnx(graph(nodes, [], (1, 2, 4, 4)))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_channels_last_input(dims: int) -> None:
+    """An input with the channels last (Keras's order, which TensorFlow's converters
+    keep and move with a Transpose): the same network as the channels-first file."""
+    size = (8,) * dims
+    rank = dims + 2
+    to_first = [0, rank - 1, *range(1, rank - 1)]
+    conv = helper.make_node("Conv", ["t", "w"], ["c"], kernel_shape=[3] * dims)
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], perm=to_first),
+        conv,
+        helper.make_node("Relu", ["c"], ["y"]),
+    ]
+    initializers = [weight("w", 4, 3, *(3,) * dims)]
+    net = cnn_magic.from_onnx(graph(nodes, initializers, (1, *size, 3)))
+    first = graph(
+        [helper.make_node("Identity", ["x"], ["t"]), conv, nodes[2]], initializers, (1, 3, *size)
+    )
+    assert_same_network(cnn_magic.from_onnx(first), net)
+    assert net.input_shape == (*size, 3)
+    assert net.output_shape == (*(6,) * dims, 4)

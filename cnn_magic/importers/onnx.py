@@ -176,6 +176,9 @@ def from_onnx(
     }
     reader = _Reader(inferred.graph, weights, shapes, inputs[0].name)
     reader.gelus = gelus
+    last = _channels_last_input(graph, inputs[0].name, len(shape))
+    if last:  # Keras's (N, H, W, C), moved to PyTorch's order by the first Transpose
+        reader.layouts[inputs[0].name] = "last"
     nodes, problems, notes = reader.convert(unknown)
     if problems:
         listed = "\n".join(f"  {name} ({op}): {why}" for name, op, why in problems)
@@ -186,7 +189,7 @@ def from_onnx(
         )
     name = graph.name or "graph"
     header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
-    ours = (*shape[2:], shape[1]) if len(shape) >= 3 else shape[1:]
+    ours = (*shape[2:], shape[1]) if len(shape) >= 3 and not last else shape[1:]
     # a maxunpool names its pooling by label, which a repeat's relative labels would lose
     unpooled = any(node.statement.startswith("maxunpool ") for node in nodes)
     return build(nodes, ours, header, repeat=repeat and not unpooled)
@@ -360,6 +363,22 @@ def _fuse_gelu(onnx: Any, model: Any) -> set[str]:
         del graph.node[:]
         graph.node.extend(nodes)
     return fused
+
+
+def _channels_last_input(graph: Any, name: str, rank: int) -> bool:
+    """An input with the channels last (Keras's N, H, W, C, as TensorFlow's converters
+    keep it): read only by Transposes that move the channels to axis 1."""
+    back = (0, rank - 1, *range(1, rank - 1))
+    readers = [node for node in graph.node if name in node.input]
+    return (
+        rank >= 3
+        and bool(readers)
+        and all(
+            node.op_type == "Transpose"
+            and tuple(next((a.ints for a in node.attribute if a.name == "perm"), ())) == back
+            for node in readers
+        )
+    )
 
 
 def _has_sizes(onnx: Any, model: Any) -> bool:
