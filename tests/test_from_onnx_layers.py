@@ -482,3 +482,16 @@ def test_channels_last_input(dims: int) -> None:
     assert_same_network(cnn_magic.from_onnx(first), net)
     assert net.input_shape == (*size, 3)
     assert net.output_shape == (*(6,) * dims, 4)
+
+
+def test_pad_of_chosen_axes() -> None:
+    """Opset 18's ``axes``: the pads of the axes named, the others unpadded."""
+    nodes = [
+        helper.make_node("Pad", ["x", "pads", "", "axes"], ["p"], mode="reflect"),
+        helper.make_node("Relu", ["p"], ["y"]),
+    ]
+    initializers = [ints("pads", [1, 2, 1, 2]), ints("axes", [-1, 2])]
+    net = cnn_magic.from_onnx(graph(nodes, initializers, (1, 2, 6, 6), opset=18))
+    assert statements(net)[0] == "pad 2x1 reflect"  # height 2 each side, width 1
+    theirs = F.pad(torch.zeros(1, 2, 6, 6), (1, 1, 2, 2), mode="reflect")
+    assert net.output_shape == ours(tuple(theirs.shape))

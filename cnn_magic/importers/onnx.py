@@ -731,8 +731,15 @@ class _Reader:
         if len(proto.input) > 2 and proto.input[2]:
             found = self.tensor(proto.input[2])
             value = found[0] if found else math.nan
-        if len(proto.input) > 3 and proto.input[3]:
-            return None, None, _("padding of chosen axes")
+        if len(proto.input) > 3 and proto.input[3] and pads is not None:
+            # opset 18's axes: pads for those axes only, the others unpadded
+            axes = self.tensor(proto.input[3])
+            if axes is None or len(pads) != 2 * len(axes):
+                return None, None, _("padding of chosen axes")
+            full = [0.0] * (2 * rank)
+            for i, axis in enumerate(int(a) % rank for a in axes):
+                full[axis], full[rank + axis] = pads[i], pads[len(axes) + i]
+            pads = full
         if pads is None or len(pads) != 2 * rank or rank < 3 or self.layouts.get(proto.input[0]):
             return None, None, _("padding other than the spatial axes of a map")
         flat = [int(p) for p in pads]
