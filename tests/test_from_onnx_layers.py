@@ -495,3 +495,48 @@ def test_pad_of_chosen_axes() -> None:
     assert statements(net)[0] == "pad 2x1 reflect"  # height 2 each side, width 1
     theirs = F.pad(torch.zeros(1, 2, 6, 6), (1, 1, 2, 2), mode="reflect")
     assert net.output_shape == ours(tuple(theirs.shape))
+
+
+def _torch_twin(op: str, c: int, k: int) -> nn.Module:
+    if op == "GroupNormalization":
+        return nn.GroupNorm(k, c)
+    if op == "InstanceNormalization":
+        return nn.InstanceNorm2d(c, affine=True)
+    if op == "DepthToSpace":
+        return nn.PixelShuffle(k)
+    return nn.PixelUnshuffle(k)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(
+    op=st.sampled_from(
+        ["GroupNormalization", "InstanceNormalization", "DepthToSpace", "SpaceToDepth"]
+    ),
+    c=st.integers(1, 12),
+    k=st.integers(1, 4),
+    h=st.integers(1, 8),
+    w=st.integers(1, 8),
+)
+def test_drawn_operators_against_torch(op: str, c: int, k: int, h: int, w: int) -> None:
+    """Drawn sizes: the import and PyTorch's module agree on the output and the
+    parameters, or both refuse."""
+    shape = (1, c, h, w)
+    if op in ("GroupNormalization", "InstanceNormalization"):
+        inputs, initializers = ["x", "s", "b"], [weight("s", c), weight("b", c)]
+        extra: dict[str, Any] = {"num_groups": k} if op == "GroupNormalization" else {}
+    else:
+        inputs, initializers, extra = ["x"], [], {"blocksize": k}
+    node = helper.make_node(op, inputs, ["y"], **extra)
+    try:
+        model = _torch_twin(op, c, k)
+        theirs = tuple(model(torch.randn(shape)).shape)
+    except (RuntimeError, ValueError):
+        theirs = None
+    try:
+        net = cnn_magic.from_onnx(graph([node], initializers, shape, opset=21))
+    except CNNError:
+        assert theirs is None, (op, shape, k)
+        return
+    assert theirs is not None, (op, shape, k, net.text)
+    assert net.output_shape == ours(theirs)
+    assert net.params == sum(p.numel() for p in model.parameters())
