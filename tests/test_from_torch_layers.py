@@ -580,7 +580,6 @@ class FlattenChannelsLast(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.register_buffer("scale", torch.ones(4, 1, 1))
         self.fc = nn.Linear(4 * 3 * 3, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -594,6 +593,8 @@ def test_flattening_a_channels_last_map() -> None:
 
 
 class ScaledByBuffer(nn.Module):
+    scale: torch.Tensor
+
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("scale", torch.ones(4, 1, 1))
