@@ -26,6 +26,7 @@ from test_against_torch import SETTINGS
 from test_against_torch_nd import SETTINGS as ND_SETTINGS
 from test_against_torch_nd import conv_cases, deconv_cases, dwconv_cases, pool_cases
 from test_from_torch import assert_same_network
+from test_from_torch_layers import Shuffle, channel_shuffle_permute, channel_shuffle_view
 from test_modern_layers_against_torch import (
     crop_cases,
     instancenorm_cases,
@@ -540,3 +541,21 @@ def test_drawn_operators_against_torch(op: str, c: int, k: int, h: int, w: int) 
     assert theirs is not None, (op, shape, k, net.text)
     assert net.output_shape == ours(theirs)
     assert net.params == sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("form", ["zoo", "view", "permute"])
+@settings(SETTINGS, max_examples=8)
+@given(groups=st.integers(1, 4), per_group=st.integers(1, 4), size=st.integers(1, 4))
+def test_exported_channel_shuffle(form: str, groups: int, per_group: int, size: int) -> None:
+    """ShuffleNet's shuffle as the exporter writes it (Reshape to groups, Transpose,
+    Reshape back; ONNX has no ChannelShuffle): the network from_torch reads."""
+    shuffle = {
+        "zoo": torch_zoo_modern.channel_shuffle,
+        "view": channel_shuffle_view,
+        "permute": channel_shuffle_permute,
+    }[form]
+    channels = groups * per_group
+    model = nn.Sequential(nn.Conv2d(3, channels, 1), Shuffle(shuffle, groups))
+    net = cnn_magic.from_onnx(export(model, (1, 3, size, size)))
+    assert statements(net)[-1] == f"channelshuffle {groups}" or groups == 1 or per_group == 1
+    assert_same_network(cnn_magic.from_torch(model, (3, size, size)), net)

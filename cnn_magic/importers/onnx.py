@@ -39,6 +39,8 @@ GELU as Div, Erf, Add, Mul, Mul
 ``GroupNormalization`` (opset 21)          ``groupnorm G``
 ``InstanceNormalization``                  ``instancenorm`` (``affine`` with weights)
 ``Mul`` by one weight per channel          ``layerscale``
+``Reshape``-``Transpose``-``Reshape``       ``channelshuffle G``
+of a channel shuffle
 ``DepthToSpace``, ``SpaceToDepth``         ``pixelshuffle R``, ``pixelunshuffle R``
 ``HardSigmoid`` (α = 1/6, β = 1/2)         ``hardsigmoid``
 ``MaxUnpool`` of a ``MaxPool``'s indices   ``maxunpool POOL``
@@ -552,6 +554,8 @@ class _Reader:
             new = "last"
         elif rank > 2 and layout == "last" and perm == (0, rank - 1, *range(1, rank - 1)):
             new = ""
+        elif layout.startswith("groups") and perm == (0, 2, 1, *range(3, rank)):
+            new = layout.replace("groups", "shuffled")  # the middle step of a shuffle
         else:
             raise _Unknown(
                 _("moves the axes to {perm}: only the channels to the end and back").format(
@@ -660,6 +664,13 @@ class _Reader:
             self.pads[proto.output[0]] = (proto, *self._pad(proto, attrs))
             self.alias[proto.output[0]] = sources[0]
             return None
+        viewed = self.layouts.get(proto.input[0], "") if proto.input else ""
+        if viewed.startswith(("groups", "shuffled")) and op not in ("Reshape", "Transpose"):
+            raise _Unknown(
+                _(
+                    "reads channels viewed as {groups} groups: only a channel shuffle is known"
+                ).format(groups=viewed.split()[1])
+            )
         if op != "MaxUnpool" and any(value in self.indices for value in proto.input):
             raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
         if op == "Transpose":
@@ -687,6 +698,10 @@ class _Reader:
                 params=matmul.params + params,
                 out_shape=self._out(proto),
             )
+        if kind == "layout":  # axes moved, no layer: the value's new layout
+            self.alias[proto.output[0]] = sources[0]
+            self.layouts[proto.output[0]] = text
+            return None
         if kind == "pass":
             self.alias[proto.output[0]] = sources[0]
             self.layouts[proto.output[0]] = self.layouts.get(proto.input[0], "")
@@ -987,9 +1002,24 @@ def _flatten(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, s
 
 
 def _reshape(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """Flattening; and the first and last steps of a channel shuffle (ShuffleNet's
+    Reshape to (N, G, C/G, ...), Transpose, Reshape back)."""
     dims, out = reader._in(proto), reader.shapes.get(proto.output[0])
+    layout = reader.layouts.get(proto.input[0], "")
     if out == dims:
         return "pass", "", 0
+    if layout.startswith("shuffled") and out == (dims[0], dims[1] * dims[2], *dims[3:]):
+        return "leaf", f"channelshuffle {dims[2]}", 0
+    grouped = (
+        out is not None
+        and len(dims) > 2
+        and len(out) == len(dims) + 1
+        and out[3:] == dims[2:]
+        and out[0] == dims[0]
+        and out[1] * out[2] == dims[1]
+    )
+    if not layout and grouped and out is not None:
+        return "layout", f"groups {out[1]}", 0
     if out is not None and len(out) == 2 and out[1] == math.prod(dims[1:]):
         return "leaf", "flatten", 0
     raise _Unknown(f"reshapes {dims} to {out}: only flattening to (N, features) is known")
