@@ -116,11 +116,10 @@ MODERN = {
 def test_exported_newer_layers(layer: str, data: st.DataObject) -> None:
     """The newer layers the exporter writes as single operators (LayerNormalization
     between Transposes, InstanceNormalization, Mul by a weight, DepthToSpace, Resize,
-    Slice, Pad with its pads computed from constants), drawn by the modern-layer suite."""
+    Slice, Pad with its pads computed from constants; pixel unshuffle as Reshape,
+    Transpose, Reshape), drawn by the modern-layer suite."""
     case = data.draw(MODERN[layer]())
     text = case.text
-    if layer == "pixelshuffle" and "pixelunshuffle" in text.lower():
-        return  # exported as Reshape-Transpose-Reshape: see test_space_to_depth
     if layer == "pad" and "circular" in text.lower():
         return  # exported as Slice and Concat: see test_standalone_pad for ONNX's "wrap"
     if layer in ("crop", "pad") and _does_nothing(text, case.rounding):

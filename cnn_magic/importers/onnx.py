@@ -42,6 +42,8 @@ GELU as Div, Erf, Add, Mul, Mul
 ``Reshape``-``Transpose``-``Reshape``       ``channelshuffle G``
 of a channel shuffle
 ``DepthToSpace``, ``SpaceToDepth``         ``pixelshuffle R``, ``pixelunshuffle R``
+(or Reshape-Transpose-Reshape, as
+PyTorch exports ``pixel_unshuffle``)
 ``HardSigmoid`` (α = 1/6, β = 1/2)         ``hardsigmoid``
 ``MaxUnpool`` of a ``MaxPool``'s indices   ``maxunpool POOL``
 ``Transpose`` channels last and back,      nothing
@@ -556,6 +558,8 @@ class _Reader:
             new = ""
         elif layout.startswith("groups") and perm == (0, 2, 1, *range(3, rank)):
             new = layout.replace("groups", "shuffled")  # the middle step of a shuffle
+        elif layout.startswith("blocks") and perm == (0, 1, 3, 5, 2, 4):
+            new = layout.replace("blocks", "unshuffled")  # pixel_unshuffle's middle step
         else:
             raise _Unknown(
                 _("moves the axes to {perm}: only the channels to the end and back").format(
@@ -665,6 +669,12 @@ class _Reader:
             self.alias[proto.output[0]] = sources[0]
             return None
         viewed = self.layouts.get(proto.input[0], "") if proto.input else ""
+        if viewed.startswith(("blocks", "unshuffled")) and op not in ("Reshape", "Transpose"):
+            raise _Unknown(
+                _(
+                    "reads a map viewed as blocks of {r}×{r}: only a pixel unshuffle is known"
+                ).format(r=viewed.split()[1])
+            )
         if viewed.startswith(("groups", "shuffled")) and op not in ("Reshape", "Transpose"):
             raise _Unknown(
                 _(
@@ -1020,6 +1030,21 @@ def _reshape(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, s
     )
     if not layout and grouped and out is not None:
         return "layout", f"groups {out[1]}", 0
+    # PyTorch's pixel_unshuffle: (N, C, H/r, r, W/r, r), Transpose, (N, C·r², H/r, W/r)
+    blocks = (
+        out is not None
+        and len(dims) == 4
+        and len(out) == 6
+        and out[3] == out[5]
+        and out[:2] == dims[:2]
+        and (out[2] * out[3], out[4] * out[5]) == dims[2:]
+    )
+    if not layout and blocks and out is not None:
+        return "layout", f"blocks {out[3]}", 0
+    if layout.startswith("unshuffled") and len(dims) == 6:  # (N, C, r, r, H/r, W/r)
+        r = dims[2]
+        if out == (dims[0], dims[1] * r * r, dims[4], dims[5]):
+            return "leaf", f"pixelunshuffle {r}", 0
     if out is not None and len(out) == 2 and out[1] == math.prod(dims[1:]):
         return "leaf", "flatten", 0
     raise _Unknown(f"reshapes {dims} to {out}: only flattening to (N, features) is known")
