@@ -21,7 +21,7 @@ import contextlib
 import errno
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import evaluate, example_names
 from .conventions import CONVENTIONS, ROUNDINGS
@@ -41,6 +41,18 @@ class HelpFormatter(argparse.HelpFormatter):
         if display_width(text) == len(text):
             return super()._split_lines(text, width)
         return wrap_columns(text, width)
+
+    def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None) -> str:
+        # the usage's later lines line up under the program's name, which argparse places
+        # by counting characters: a wide prefix (用法：) takes more columns than that
+        text = super()._format_usage(usage, actions, groups, prefix)
+        translate = getattr(argparse, "_")  # noqa: B009 (the words argparse writes)
+        shown = translate("usage: ") if prefix is None else prefix
+        extra = display_width(shown) - len(shown)
+        if extra <= 0:
+            return text
+        first, *rest = text.split("\n")
+        return "\n".join([first, *(" " * extra + line if line.strip() else line for line in rest)])
 
 
 def parser() -> argparse.ArgumentParser:

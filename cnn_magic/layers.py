@@ -1904,6 +1904,47 @@ class MaxUnpool(Rule):
         return [cls(layer.args.kernel, layer.args.stride, padding)]
 
 
+class Opaque(Rule):
+    """A part of an imported model that has no word in the language
+    (``from_torch(..., unknown="opaque")``): ``opaque`` keeps its input's shape,
+    ``opaque 7x7x512`` (channels last; ``opaque 1000`` for a vector) gives the shape the
+    model gave. Counted as zero: no parameters, no operations; its receptive field is
+    unknown. It has no PyTorch twin."""
+
+    name = family = "opaque"
+    usage = "opaque [SHAPE]"
+    meaning = N_(
+        "a part of an imported model with no word: shape kept, or as given "
+        "(7x7x512, 1000); counted as zero"
+    )
+    number = Number(
+        "output_size", "sizes", False, None, N_("opaque 7x7x512 (channels last) or opaque 1000")
+    )
+    trailing = False
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        out = shape if args.output_size is None else tuple(args.output_size)
+        return Step(out, window="lost", args=args)
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        shape = layer.out_shape
+        names = (*SPATIAL_NAMES[len(shape) - 1], "C") if len(shape) > 1 else ("N",)
+        note = "as the imported model gives it: a part with no word, counted as zero"
+        return [
+            Worked(f"{n}_{{out}}", f"{n}_out", None, v, note if i == 0 else "")
+            for i, (n, v) in enumerate(zip(names, shape, strict=True))
+        ]
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        raise CNNError(
+            _(
+                "{name} is opaque: a part of an imported model with no word in the layer "
+                "language, so it has no PyTorch twin"
+            ).format(name=getattr(layer, "name", "opaque")),
+            hint=_("write the layers it stands for in its place, then call to_torch() again"),
+        )
+
+
 _SIDE_KEYS = ("top", "bottom", "left", "right")
 
 
@@ -2175,6 +2216,7 @@ RULES: dict[str, Rule] = {
         Pad(),
         Crop(),
         MaxUnpool(),
+        Opaque(),
         *_ACTIVATIONS,
         Merge("add"),
         Merge("concat"),

@@ -393,6 +393,10 @@ def test_the_command_line_help_speaks_chinese() -> None:
     assert english.startswith("usage: cnn-magic [-h]")
     assert "show this help message and exit" in english
     assert chinese.startswith("用法：cnn-magic [-h]")
+    # the usage's later lines start under the program's options, counted in columns
+    for help_text, prefix in ((english, "usage: "), (chinese, "用法：")):
+        second = help_text.split("\n")[1]
+        assert second.index("[") == display_width(prefix) + len("cnn-magic ")
     assert "位置参数:" in chinese and ("选项:" in chinese)
     assert "  -h, --help            显示此帮助信息并退出" in chinese
     assert "输出的语言：en 或 zh" in chinese

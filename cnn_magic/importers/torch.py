@@ -54,21 +54,30 @@ other padding (``ZeroPad``,               ``pad ..`` (``reflect``, ``replicate``
 ``CircularPad``, ``F.pad``)
 ``x[:, :, a:b, c:d]``                     ``crop HxW`` or ``crop top= bottom= left= right=``
 ``DropPath``, ``StochasticDepth``         nothing (the identity at inference)
-``nn.MaxUnpool1d/2d/3d`` reading a         ``maxunpool POOL`` (POOL: the pooling's label)
-``return_indices`` pooling's indices
-``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block
-``torch.cat([...], 1)``                   the join of a ``concat:`` block
+``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block;
+                                          ``add A, B`` where paths cross or shapes broadcast
+``torch.cat([...], 1)``                   the join of a ``concat:`` block; ``concat A, B``
+``x * gate(x)``, ``torch.mul``            ``scale:``; another product ``mul A, B``
+``torch.split``, ``torch.chunk``,         ``split N:`` / ``split a b:`` when the parts'
+``torch.narrow``, ``x[:, a:b]``           paths are joined again by one ``torch.cat``
+``nn.MaxUnpool1d/2d/3d`` with a pooling's ``maxunpool POOL``
+indices
+a module called again                     ``reuse LABEL`` (its parameters counted once)
+a branch the output does not need that    ``side:``
+runs a module; ``return scores, aux``
 ========================================  ===================================================
 
 A value whose axes a ``permute`` or ``view`` moved carries its layout (``_LAYOUTS``): the
 channels last (ConvNeXt's blocks), or the channels viewed as groups (the steps of a
 channel shuffle); only the layers listed above are understood on such a value.
 
-Anything else — ``x * y`` of two paths, a channel split, upsampling by a fraction, a
-subclass of a known module, a parameter used in another function — has no word yet:
-:class:`CNNError` lists each one with its module path, type and why. With
-``unknown="opaque"`` a shape-preserving unknown becomes an ``identity`` statement labelled
-``PATH-opaque`` and counted as zero.
+Where paths cross (DenseNet), :mod:`cnn_magic.importers.graph` labels the values read
+again and writes ``from=LABEL`` and one-line merges. Anything else — upsampling by a
+fraction, a product with a constant other than a layer scale, a subclass of a known
+module, a parameter used in another function — has no word yet: :class:`CNNError`
+lists each one with its module path, type and why. With ``unknown="opaque"`` each
+unknown that reads one tensor becomes an ``opaque`` row (``opaque 7x7x512`` where it
+changes the shape), counted as zero, with its parameters said in the text's header.
 """
 
 from __future__ import annotations
@@ -77,13 +86,14 @@ import math
 import operator
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
 from ..i18n import _
 from ..results import Network
-from .graph import Node, build
+from ..shapes import format_shape
+from .graph import MERGES, SLICE, Node, build, input_value
 from .words import (
     Pads,
     Unwritable,
@@ -138,8 +148,8 @@ class Call(NamedTuple):
 
 def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool = True) -> Network:
     """The network of ``model`` on an input of shape ``input``: ``(1, 3, 224, 224)``,
-    ``(3, 224, 224)``, or our notation ``"224x224x3"``; one statement per module,
-    labelled with its path."""
+    ``(3, 224, 224)``, or our notation ``"224x224x3"`` (a list of them for a model of
+    several inputs); one statement per module, labelled with its path."""
     torch, nn = _torch()
     if not isinstance(model, nn.Module):
         raise CNNError(
@@ -150,26 +160,32 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         raise CNNError(
             f"unknown={unknown!r} is not valid", hint=did_you_mean(str(unknown), UNKNOWN)
         )
-    shape = torch_input_shape(input)
+    shapes = _input_shapes(input)
+    shape = shapes[0]
     parameter = next(model.parameters(), None)
-    x = torch.zeros(
-        shape,
-        dtype=parameter.dtype if parameter is not None else torch.float32,
-        device=parameter.device if parameter is not None else "cpu",
+    xs = tuple(
+        torch.zeros(
+            one,
+            dtype=parameter.dtype if parameter is not None else torch.float32,
+            device=parameter.device if parameter is not None else "cpu",
+        )
+        for one in shapes
     )
     training = model.training
     model.train(False)
     try:
-        calls, output = _record(model, x)
+        calls, output = _record(model, xs)
     finally:
         model.train(training)
-    nodes, problems, notes = _convert(calls, output, unknown)
+    sizes = {name: p.numel() for name, p in model.named_parameters()}
+    nodes, problems, notes, opaque_parameters, output_name = _convert(calls, output, unknown, sizes)
     if problems:
         listed = "\n".join(f"  {path} ({kind}): {why}" for path, kind, why in problems)
         raise CNNError(
             f"{len(problems)} part{'s' if len(problems) > 1 else ''} of the model "
             f"{'have' if len(problems) > 1 else 'has'} no word in the layer language:\n{listed}",
-            hint='from_torch(..., unknown="opaque") counts shape-keeping ones as zero, marked',
+            hint='from_torch(..., unknown="opaque") writes each as an opaque layer, counted as '
+            "zero and marked",
         )
     partly = [
         path
@@ -181,13 +197,49 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
             "trained as a whole, though only some parameters require grad: " + ", ".join(partly)
         )
     used = sum(node.params for node in nodes if node.params > 0)
+    used += opaque_parameters
     total = sum(p.numel() for p in model.parameters())
     header = [f"{type(model).__name__}, imported from PyTorch", *notes]
     if total != used:
         header.append(f"{total - used:,} parameters of the model are not used by its forward")
-    # a maxunpool names its pooling by label, which a repeat's relative labels would lose
-    unpooled = any(node.statement.startswith("maxunpool ") for node in nodes)
-    return build(nodes, _ours(shape[1:]), header, repeat=repeat and not unpooled)
+    inputs = None
+    if len(shapes) > 1:  # each input line labelled with forward's parameter name
+        labels = _input_labels(model, len(shapes))
+        inputs = [(label, _ours(one[1:])) for label, one in zip(labels, shapes, strict=True)]
+    return build(nodes, _ours(shape[1:]), header, repeat=repeat, output=output_name, inputs=inputs)
+
+
+def _input_shapes(given: Any) -> list[tuple[int, ...]]:
+    """One shape, or a list of them for a model of several inputs (a Siamese
+    network's ``[(1, 32, 32), (1, 32, 32)]``)."""
+    several = isinstance(given, list) or (
+        isinstance(given, tuple)
+        and bool(given)
+        and all(isinstance(g, tuple | list | str) for g in given)
+    )
+    if not several:
+        return [torch_input_shape(given)]
+    if not given:
+        raise CNNError("no input shape given", hint=_SHAPE_HINT)
+    return [torch_input_shape(one) for one in given]
+
+
+def _input_labels(model: Any, count: int) -> list[str]:
+    """The names of ``forward``'s parameters (``left``, ``right``), else ``x1``, ``x2``
+    (``forward(*inputs)``, as ``to_torch()``'s models take several)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    named = [
+        p for p in parameters[:count] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    labels = [word_label(p.name) for p in named]
+    if len(named) < count or len(set(labels)) < count:
+        return [f"x{number}" for number in range(1, count + 1)]
+    return labels
 
 
 def torch_input_shape(given: Any) -> tuple[int, ...]:
@@ -231,29 +283,32 @@ def _ours(shape: Sequence[int]) -> tuple[int, ...]:
 # ----------------------------------------------------------------- recording
 
 
-def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
+def _record(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
+    shapes = ", ".join(str(tuple(x.shape)) for x in xs)
     try:
         traced = _trace(model)
+        if _captured_tensors(model, traced):
+            raise _Untraceable("a tensor was captured while tracing")
     except Exception as trace_error:  # any failure to trace sends us to the hooks
         try:
-            return _record_by_hooks(model, x)
+            return _record_by_hooks(model, xs)
         except CNNError:
             raise
         except Exception as run_error:
             raise CNNError(
                 f"{type(model).__name__} could neither be traced "
                 f"({type(trace_error).__name__}: {_first_line(trace_error)}) nor run on "
-                f"zeros of shape {tuple(x.shape)} ({type(run_error).__name__}: "
+                f"zeros of shape {shapes} ({type(run_error).__name__}: "
                 f"{_first_line(run_error)})",
                 hint="check the input shape: (C, H, W) in PyTorch's order",
             ) from None
     try:
-        return _record_fx(model, traced, x)
+        return _record_fx(model, traced, xs)
     except CNNError:
         raise
     except Exception as run_error:
         raise CNNError(
-            f"{type(model).__name__} failed on zeros of shape {tuple(x.shape)}: "
+            f"{type(model).__name__} failed on zeros of shape {shapes}: "
             f"{type(run_error).__name__}: {_first_line(run_error)}",
             hint="check the input shape: (C, H, W) in PyTorch's order",
         ) from None
@@ -283,11 +338,54 @@ def _helper(module: Any) -> str:
     return name if getattr(helpers, name, None) is type(module) else ""
 
 
+def _main_output(value: Any) -> Ref | None:
+    """The model's output: a tensor, or the first of a tuple (GoogLeNet returns its
+    auxiliary heads' scores after its own; they are side outputs, kept because they
+    run modules)."""
+    if isinstance(value, Ref):
+        return value
+    if isinstance(value, list | tuple) and value and isinstance(value[0], Ref):
+        return value[0]
+    return None
+
+
+INDICES = ":indices"
+"""The name of a max pooling's indices: the pooling's name and this."""
+
+
+def _is_indexed_pooling(value: Any) -> TypeGuard[tuple[Ref, Ref]]:
+    """Whether ``value`` is what a max pooling with ``return_indices`` gave: (values,
+    indices)."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, Ref) for v in value)
+        and value[1].name.endswith(INDICES)
+    )
+
+
+def _is_max_pool(module: Any) -> bool:
+    return _torch_class(module) in _MAXPOOL and bool(getattr(module, "return_indices", False))
+
+
+class _Untraceable(Exception):
+    """A trace that would not follow the model's values: run it with hooks instead."""
+
+
+def _captured_tensors(model: Any, traced: Any) -> bool:
+    """Whether the trace read a tensor that is no parameter or buffer of the model: one
+    kept between calls (the outputs ``to_torch()``'s references keep) is a constant
+    to the tracer, so only a real run sees where it comes from."""
+    own = {name for name, _ in model.named_parameters()}
+    own |= {name for name, _ in model.named_buffers()}
+    return any(node.op == "get_attr" and node.target not in own for node in traced.graph.nodes)
+
+
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [""])[0][:200]
 
 
-def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
+def _record_fx(model: Any, traced: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     torch, _ = _torch()
     values: dict[str, Any] = {}
 
@@ -304,8 +402,8 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
             super().__init__()
             self.traced = traced
 
-        def forward(self, x: Any) -> Any:
-            return Recorder(self.traced).run(x)
+        def forward(self, *xs: Any) -> Any:
+            return Recorder(self.traced).run(*xs)
 
     # Shapes without arithmetic: on the meta device every layer only computes its output
     # shape (ResNet-50: a tenth of the time); what the meta device cannot run runs on zeros.
@@ -315,49 +413,57 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
     }
     try:
         with torch.no_grad():
-            torch.func.functional_call(Run(), meta, (x.to("meta"),))
+            torch.func.functional_call(Run(), meta, tuple(x.to("meta") for x in xs))
     except Exception:
         values.clear()
         with torch.no_grad():
-            Run()(x)
+            Run()(*xs)
     modules = dict(model.named_modules())
     parameters = {name for name, _p in traced.named_parameters()}
     calls: list[Call] = []
     output: Ref | None = None
+    placeholders = 0
     for node in traced.graph.nodes:
         value = values.get(node.name)
         if node.op == "placeholder":
-            values[node.name] = Ref("", tuple(value.shape)) if isinstance(value, Ref) else value
+            placeholders += 1
+            if isinstance(value, Ref):
+                values[node.name] = Ref(input_value(placeholders), tuple(value.shape))
             continue
         args = torch.fx.node.map_arg(node.args, lambda n: values[n.name])
         kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n.name])
         if node.op == "output":
-            result = args[0]
-            if isinstance(result, list | tuple) and len(result) == 1:
-                result = result[0]  # a tuple of one output (GoogLeNet at inference)
-            output = result if isinstance(result, Ref) else None
+            output = _main_output(args[0])
             continue
-        if node.op == "call_module" and _with_indices(modules[node.target], value):
-            # a max pooling that returns where its maxima were: the pooling, and a marker
-            # for the indices that a max unpooling reads
-            module, shape = modules[node.target], tuple(value[0].shape)  # type: ignore[index]
-            kind = _type_name(module)
-            calls.append(Call(node.name, node.target, module, "", kind, args, kwargs, shape))
-            in_shape = args[0].shape if isinstance(args[0], Ref) else ()
-            values[node.name] = (Ref(node.name, shape), _Indices(node.target, in_shape))
-            continue
-        if node.op == "call_function" and node.target is operator.getitem:
-            items = args[0]
-            if isinstance(items, tuple) and any(isinstance(v, _Indices) for v in items):
-                values[node.name] = items[args[1]]  # y, indices = pool(x)
+        if node.op == "call_module" and isinstance(value, tuple) and len(value) == 2:
+            module = modules[node.target]
+            if _is_max_pool(module):  # return_indices=True: (values, indices)
+                shape = tuple(value[0].shape)
+                calls.append(
+                    Call(
+                        node.name, node.target, module, "", _type_name(module), args, kwargs, shape
+                    )
+                )
+                values[node.name] = (
+                    Ref(node.name, shape),
+                    Ref(f"{node.name}{INDICES}", tuple(value[1].shape)),
+                )
                 continue
+        pooled = args[0] if args and node.target is operator.getitem else None
+        if _is_indexed_pooling(pooled):
+            values[node.name] = pooled[args[1]]  # the values, or the indices
+            continue
+        splits = node.op in ("call_function", "call_method") and isinstance(value, tuple | list)
+        if splits and value and _function_name(node.op, node.target)[0] == "split":
+            values[node.name] = _parts(args[0], kwargs, args, [tuple(v.shape) for v in value])
+            continue
         if not isinstance(value, Ref):
             continue  # sizes and other Python values are substituted where they are used
         stack = node.meta.get("nn_module_stack") or {}
         enclosing = next(reversed(stack.values()))[0] if stack else ""
         if node.op == "get_attr":
             learned = node.target in parameters  # a buffer is no parameter
-            values[node.name] = _Constant(node.target, value.shape, learned)
+            values[node.name] = _Constant(node.target, tuple(value.shape), learned)
             continue
         if node.op == "call_module":
             module = modules[node.target]
@@ -377,30 +483,15 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         function, type_name = _function_name(node.op, node.target)
         base = node.name.rstrip("0123456789").rstrip("_")
         path = f"{enclosing}.{base}" if enclosing else base
-        if function in ("add", "concat"):
+        if function in MERGES:
             path = enclosing or node.name
         calls.append(Call(node.name, path, None, function, type_name, args, kwargs, value.shape))
     if output is None:
-        raise CNNError("the model's output is not one tensor", hint="return a single tensor")
+        raise CNNError(
+            "the model's output is not a tensor or a tuple of them",
+            hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
+        )
     return calls, output
-
-
-class _Indices(NamedTuple):
-    """Where a max pooling found its maxima (``return_indices=True``): the pooling's
-    module path and input shape, for the ``maxunpool`` that reads them."""
-
-    path: str
-    in_shape: tuple[int, ...]
-
-
-def _with_indices(module: Any, value: Any) -> bool:
-    """A max pooling module that returned (output, indices)."""
-    return (
-        _torch_class(module) in _MAXPOOL
-        and bool(getattr(module, "return_indices", False))
-        and isinstance(value, tuple)
-        and len(value) == 2
-    )
 
 
 class _Constant(NamedTuple):
@@ -411,28 +502,45 @@ class _Constant(NamedTuple):
     parameter: bool = True  # False: a buffer, or a tensor made inside forward
 
 
-def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
+class _Parts(NamedTuple):
+    """The parts ``torch.split`` or ``torch.chunk`` cut a tensor into: (first, stop)
+    along ``dim`` each."""
+
+    source: Ref
+    parts: tuple[tuple[int, int], ...]
+    dim: int
+
+
+def _parts(
+    source: Any, kwargs: dict[str, Any], args: Any, shapes: list[tuple[int, ...]]
+) -> _Parts | None:
+    """The parts of a split of ``source`` along its ``dim`` (positional or keyword)."""
+    if not isinstance(source, Ref):
+        return None
+    dim = kwargs.get("dim", args[2] if len(args) > 2 else 0)
+    dim = int(dim) % len(source.shape)
+    parts, first = [], 0
+    for shape in shapes:
+        parts.append((first, first + shape[dim]))
+        first += shape[dim]
+    return _Parts(source, tuple(parts), dim)
+
+
+def _record_by_hooks(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     """One run with hooks on the leaf modules and a TorchFunctionMode for the
-    functions between them: works for models with Python control flow. The leaves are
-    PyTorch's own modules without children (and cnn_magic's); a module of the user's
-    is looked into, so the functions its forward calls are seen (a hand-written channel
-    shuffle, ``x * self.gamma``, stochastic depth returning its input)."""
+    functions between them: works for models with Python control flow."""
     torch, _ = _torch()
     from torch.overrides import TorchFunctionMode
 
-    names: dict[int, str] = {id(x): ""}
-    alive: list[Any] = [x]  # keep every tensor alive, so that no id is reused
+    names: dict[int, str] = {id(x): input_value(n) for n, x in enumerate(xs, start=1)}
+    alive: list[Any] = list(xs)  # keep every tensor alive, so that no id is reused
     calls: list[Call] = []
     depth = [0]
-    stack: list[str] = []  # the module paths being run, for the functions' labels
     paths = {module: path for path, module in model.named_modules()}
     parameters = {id(p): path for path, p in model.named_parameters()}
-    indices: dict[int, _Indices] = {}  # the indices a max pooling returned
 
     def ref(value: Any) -> Any:
         if isinstance(value, torch.Tensor):
-            if id(value) in indices:
-                return indices[id(value)]
             name = names.get(id(value))
             if name is None and id(value) in parameters:
                 return _Constant(parameters[id(value)], tuple(value.shape))
@@ -450,21 +558,25 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         names[id(out)] = name
 
     def before(module: Any, inputs: Any) -> None:
-        stack.append(paths[module])
-        depth[0] += module in leaves
+        depth[0] += 1
+
+    enclosing = [""]  # the module paths a function is called within, innermost last
+
+    def enter(module: Any, inputs: Any) -> None:
+        enclosing.append(paths[module])
+
+    def leave(module: Any, inputs: Any, out: Any) -> None:
+        enclosing.pop()
 
     def after(module: Any, inputs: Any, out: Any) -> None:
-        stack.pop()
-        if module not in leaves:
-            return
         depth[0] -= 1
-        if depth[0] == 0 and _with_indices(module, out):
-            pooled, where = out
-            alive.append(where)
-            indices[id(where)] = _Indices(paths[module], tuple(inputs[0].shape))
-            out = pooled
+        indices = None
+        if isinstance(out, tuple) and len(out) == 2 and _is_max_pool(module):
+            out, indices = out  # return_indices=True: the indices name the pooling
         if depth[0] == 0 and isinstance(out, torch.Tensor):
             name = f"call{len(calls)}"
+            if indices is not None:
+                produced(f"{name}{INDICES}", indices)
             calls.append(
                 Call(
                     name,
@@ -485,14 +597,34 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         ) -> Any:
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
+            if depth[0] == 0 and isinstance(out, tuple | list) and out:
+                if _function_name("call_function", func)[0] == "split":
+                    cut = _parts(ref(args[0]), kwargs, args, [tuple(o.shape) for o in out])
+                    for number, part in enumerate(out):
+                        name = f"call{len(calls)}"
+                        calls.append(
+                            Call(
+                                name,
+                                f"{enclosing[-1]}.split" if enclosing[-1] else "split",
+                                None,
+                                "getitem",
+                                _written(func),
+                                (cut, number),
+                                {},
+                                tuple(part.shape),
+                            )
+                        )
+                        produced(name, part)
+                return out
             if depth[0] == 0 and isinstance(out, torch.Tensor):
                 function, type_name = _function_name("call_function", func)
                 name = f"call{len(calls)}"
-                enclosing = stack[-1] if stack else ""
-                base = function or str(getattr(func, "__name__", "function")).strip("_")
-                path = f"{enclosing}.{base}" if enclosing else base
-                if function in ("add", "concat"):
-                    path = enclosing or base
+                base = function or getattr(func, "__name__", "function")
+                within = enclosing[-1]
+                if function in MERGES:
+                    path = within or base
+                else:
+                    path = f"{within}.{base}" if within else base
                 calls.append(
                     Call(
                         name,
@@ -508,20 +640,29 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
                 produced(name, out)
             return out
 
-    leaves = {m for m in model.modules() if _helper(m) or (_leaf(m) and not list(m.children()))}
-    handles = [m.register_forward_pre_hook(before) for m in paths]
-    handles += [m.register_forward_hook(after) for m in paths]
+    # PyTorch's own modules without children, and cnn_magic's layer modules, are leaves;
+    # a module of the user's is looked into, so that the functions of its forward are
+    # read as when tracing (a hand-written channel shuffle, ``x * self.gamma``, stochastic
+    # depth returning its input); cnn_magic's own containers are no layers either
+    leaves = [m for m in model.modules() if _helper(m) or (_leaf(m) and not list(m.children()))]
+    leaf_ids = {id(m) for m in leaves}
+    containers = [m for m in model.modules() if id(m) not in leaf_ids]
+    handles = [m.register_forward_pre_hook(before) for m in leaves]
+    handles += [m.register_forward_hook(after) for m in leaves]
+    handles += [m.register_forward_pre_hook(enter) for m in containers]
+    handles += [m.register_forward_hook(leave) for m in containers]
     try:
         with torch.no_grad(), Functions():
-            out = model(x)
+            out = model(*xs)
     finally:
         for handle in handles:
             handle.remove()
-    result = ref(out)
-    if isinstance(result, list | tuple) and len(result) == 1:
-        result = result[0]
-    if not isinstance(result, Ref):
-        raise CNNError("the model's output is not one tensor", hint="return a single tensor")
+    result = _main_output(ref(out))
+    if result is None:
+        raise CNNError(
+            "the model's output is not a tensor or a tuple of them",
+            hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
+        )
     return calls, result
 
 
@@ -565,6 +706,9 @@ def _function_table() -> dict[Any, str]:
             T.__rmul__,
         ),
         "concat": (torch.cat, torch.concat, torch.concatenate),
+        "split": (torch.split, T.split, torch.chunk, T.chunk),
+        "getitem": (operator.getitem, T.__getitem__),
+        "narrow": (torch.narrow, T.narrow),
         "reshape": (torch.flatten, T.flatten, T.view, T.reshape, torch.reshape),
         "relu": (F.relu, F.relu_, torch.relu, torch.relu_, T.relu, T.relu_),
         "relu6": (F.relu6,),
@@ -584,7 +728,6 @@ def _function_table() -> dict[Any, str]:
         "pixelunshuffle": (F.pixel_unshuffle, torch.pixel_unshuffle),
         "channelshuffle": (F.channel_shuffle, torch.channel_shuffle, torch.native_channel_shuffle),
         "pad": (F.pad, torch._C._nn.pad),
-        "getitem": (operator.getitem, T.__getitem__),
         "leakyrelu": (F.leaky_relu, F.leaky_relu_),
         "elu": (F.elu, F.elu_),
         "softmax": (F.softmax, torch.softmax, T.softmax),
@@ -644,6 +787,10 @@ _METHODS = {
     "tanh": "tanh",
     "softmax": "softmax",
     "mean": "mean",
+    "split": "split",
+    "chunk": "split",
+    "__getitem__": "getitem",
+    "narrow": "narrow",
     "permute": "permute",
     "transpose": "transpose",
     "swapaxes": "transpose",
@@ -694,14 +841,19 @@ class _Unknown(Exception):
 
 
 def _convert(
-    calls: list[Call], output: Ref, unknown: str
-) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
-    """Nodes for the calls; the problems (path, type, why) found; notes for the header."""
+    calls: list[Call], output: Ref, unknown: str, sizes: dict[str, int]
+) -> tuple[list[Node], list[tuple[str, str, str]], list[str], int, str]:
+    """Nodes for the calls; the problems (path, type, why) found; notes for the header;
+    the parameters of opaque parts (``sizes``: the model's parameters by name); the node
+    that gives the output."""
     calls = _reaching(calls, output)
     nodes: list[Node] = []
     problems: list[tuple[str, str, str]] = []
     notes: list[str] = []
     alias: dict[str, str] = {}  # calls written as nothing (x.contiguous()) → their input
+    first_calls: dict[int, str] = {}  # a module → its first call, whose weights later ones share
+    pooled: dict[str, tuple[int, ...]] = {}  # a node → its input's shape (ours), for unpooling
+    opaque_parameters = 0
     layouts: dict[str, str] = {}  # values whose axes a permute or view moved
     readers = Counter(r.name for call in calls for r in _refs(call.args, call.kwargs))
     pads: dict[str, tuple[Call, Ref, _Padding]] = {}  # explicit padding, not yet placed
@@ -717,6 +869,7 @@ def _convert(
             problems.append((pad_call.path, pad_call.type_name, padding.why))
         else:
             nodes.append(_node(pad_call, "leaf", padding.statement, (source.name,), [source]))
+            pooled[pad_call.name] = _ours(source.shape[1:])
 
     for call in calls:
         inputs = [resolved(r) for r in _refs(call.args, call.kwargs)]
@@ -734,14 +887,24 @@ def _convert(
             if ref.name in pads:
                 place_pad(ref.name)
         try:
-            kind, text = statement or _statement(call, inputs)
-        except (_Unknown, Unwritable) as why:
-            if unknown == "opaque" and len(inputs) == 1 and call.out == inputs[0].shape:
-                kind, text = "opaque", "identity"
-                call = call._replace(path=f"{call.path}-opaque")
-                notes.append(f"opaque, counted as zero: {call.path} ({call.type_name}): {why}")
+            if call.module is not None and _torch_class(call.module) in _MAXUNPOOL:
+                kind, text, inputs = _unpool(call, inputs, nodes, pooled)
             else:
-                problems.append((call.path or call.name, call.type_name, str(why)))
+                kind, text = statement or _statement(call, inputs)
+        except (_Unknown, Unwritable) as why:
+            if unknown == "opaque" and len(inputs) == 1 and call.out:
+                kind, text = "opaque", _opaque(inputs[0].shape, call.out)
+                weights = _own_parameters(call, sizes)
+                opaque_parameters += weights
+                notes.append(
+                    f"opaque, counted as zero: {call.path} ({call.type_name}, "
+                    f"{weights:,} parameter{'' if weights == 1 else 's'}): {why}"
+                )
+            else:
+                why_text = str(why)
+                if unknown == "opaque" and len(inputs) != 1:
+                    why_text += f" (reads {len(inputs)} tensors: opaque stands for one input)"
+                problems.append((call.path or call.name, call.type_name, why_text))
                 continue
         if kind in ("pass", "layout"):
             alias[call.name] = inputs[0].name
@@ -753,27 +916,105 @@ def _convert(
         if kind != "opaque" and any(r.layout == "last" for r in inputs):
             layouts[call.name] = "last"  # a layer on a channels-last map keeps that layout
         source_names = tuple(r.name for r in inputs)
-        nodes.append(_node(call, kind, text, source_names, inputs, layouts.get(call.name, "")))
+        shares = ""
+        if call.module is not None and kind != "opaque":
+            first = first_calls.setdefault(id(call.module), call.name)
+            if first != call.name and any(True for _ in call.module.parameters()):
+                shares = first  # the same weights applied again
+        if kind == "maxunpool":  # reads its pooling's indices by the pooling's label
+            nodes.append(
+                Node(
+                    call.name,
+                    word_label(call.path),
+                    "maxunpool",
+                    source_names,
+                    _ours(call.out[1:]) if call.out else (),
+                    0,
+                    -1,
+                    undoes=text,
+                )
+            )
+            continue
+        nodes.append(
+            _node(call, kind, text, source_names, inputs, shares, layouts.get(call.name, ""))
+        )
+        if inputs:
+            pooled[call.name] = _ours(inputs[0].shape[1:])
     for name in list(pads):
         place_pad(name)
-    out_name = alias.get(output.name, output.name)
+    out_name = alias.get(output.name, output.name)  # an input's when it returns it
     if layouts.get(output.name, "").startswith(("groups", "shuffled")) and not problems:
         problems.append(("output", "return", "the model returns channels viewed as groups"))
-    if nodes and out_name != nodes[-1].name and not problems:
-        problems.append(
-            ("output", "return", "the model returns a value that is not its last layer's")
-        )
-    return nodes, problems, notes
+    if opaque_parameters:
+        notes.append(f"{opaque_parameters:,} parameters are inside opaque parts, counted as zero")
+    return nodes, problems, notes, opaque_parameters, out_name
+
+
+def _unpool(
+    call: Call, inputs: list[Ref], nodes: list[Node], pooled: dict[str, tuple[int, ...]]
+) -> tuple[str, str, list[Ref]]:
+    """("maxunpool", the node of the max pooling it undoes, its one input). The
+    pooling is the one whose indices it reads; when they are not traced (kept in a
+    hook), the latest max pooling from its output's shape to its input's (``pooled``:
+    each node's input shape, ours)."""
+    values = [r for r in inputs if not r.name.endswith(INDICES)]
+    indices = [r for r in inputs if r.name.endswith(INDICES)]
+    if len(values) != 1:
+        raise _Unknown("unpools more than one tensor")
+    before, after = _ours(values[0].shape[1:]), _ours((call.out or ())[1:])
+    if indices:
+        pool = indices[0].name[: -len(INDICES)]
+        if pooled.get(pool) != after:  # maxunpool restores the size its pooling started from
+            raise _Unknown(
+                f"unpools to {format_shape(after)}, not to the {format_shape(pooled[pool])} "
+                "its pooling started from (give output_size)"
+            )
+        return "maxunpool", pool, values
+    for node in reversed(nodes):
+        shapes = (node.out_shape, pooled.get(node.name))
+        if node.statement.startswith("maxpool") and shapes == (before, after):
+            return "maxunpool", node.name, values
+    raise _Unknown("the max pooling whose indices it reads is not found")
+
+
+def _opaque(before: tuple[int, ...], after: tuple[int, ...]) -> str:
+    """``opaque`` where the shape stays, else ``opaque 7x7x512`` (ours: channels last;
+    ``opaque 1000`` for vectors)."""
+    if after == before:
+        return "opaque"
+    return "opaque " + "x".join(map(str, _ours(after[1:])))
+
+
+def _own_parameters(call: Call, sizes: dict[str, int]) -> int:
+    """The parameters of an opaque module, or those a function reads (``F.conv2d(x,
+    self.weight)``; ``sizes``: the model's parameters by name)."""
+    if call.module is not None:
+        return int(sum(p.numel() for p in call.module.parameters()))
+    read = {c.target for c in (*call.args, *call.kwargs.values()) if isinstance(c, _Constant)}
+    return sum(sizes.get(target, 0) for target in read)
 
 
 def _reaching(calls: list[Call], output: Ref) -> list[Call]:
-    """The calls the output depends on: a value computed only to steer Python control
-    flow (``if x.sum() > 0``) is no layer."""
+    """The calls the output depends on, and side outputs: a value computed only to
+    steer Python control flow (``if x.sum() > 0``) is no layer, but a branch that the
+    output does not need and that runs a module or merges (an auxiliary head kept in an
+    attribute) is, with everything it computes."""
     needed = {output.name}
     for call in reversed(calls):
         if call.name in needed:
             needed.update(r.name for r in _refs(call.args, call.kwargs))
-    return [call for call in calls if call.name in needed]
+    runs_module: set[str] = set()  # dead calls that are, or follow, a module call
+    for call in calls:
+        if call.name in needed:
+            continue
+        sources = {r.name for r in _refs(call.args, call.kwargs)}
+        if call.module is not None or call.function in MERGES or sources & runs_module:
+            runs_module.add(call.name)
+    kept = set(runs_module)
+    for call in reversed(calls):  # and the dead calls they read
+        if call.name in kept:
+            kept.update(r.name for r in _refs(call.args, call.kwargs) if r.name not in needed)
+    return [call for call in calls if call.name in needed or call.name in kept]
 
 
 def _refs(args: Any, kwargs: dict[str, Any]) -> list[Ref]:
@@ -800,6 +1041,7 @@ def _node(
     text: str,
     sources: tuple[str, ...],
     inputs: list[Ref],
+    shares: str = "",
     layout: str = "",
 ) -> Node:
     """The node of a call; ``layout`` "last" when its output has the channels last
@@ -812,6 +1054,8 @@ def _node(
         if params and not any(p.requires_grad for p in call.module.parameters()):
             text += " frozen"  # requires_grad=False throughout: not trained
         macs = _macs(call.module, inputs[0].shape if inputs else (), call.out or ())
+        if shares:
+            params = 0  # the weights are the first call's, counted there
     elif kind == "leaf":  # a function's weights: the parameters it reads (F.layer_norm)
         constants = [c for c in _constants(call) if c.parameter]
         if constants:
@@ -821,8 +1065,11 @@ def _node(
     if "\n" in text:
         text, *rest = text.split("\n")
         extra = tuple(rest)
-    statement = kind if kind in ("add", "concat") else text
-    return Node(call.name, label, statement, sources, out, params, macs, extra)
+    if kind == "slice":
+        first, stop = (int(v) for v in text.split(":"))
+        return Node(call.name, label, SLICE, sources, out, 0, -1, part=(first, stop))
+    statement = kind if kind in MERGES else text
+    return Node(call.name, label, statement, sources, out, params, macs, extra, shares)
 
 
 def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
@@ -874,6 +1121,8 @@ def _statement(
     ``sides``: an explicit padding in front (PyTorch's order, left, right, top, ...).
     "layout" moves axes without a layer (``x.permute(0, 2, 3, 1)``): its text is the
     new layout (see ``_LAYOUTS``)."""
+    if any(r.name.endswith(INDICES) for r in inputs):
+        raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
     padded = call.function in ("maxpool", "avgpool") or _torch_class(call.module) in _PADDED
     if sides is not None and not padded:
         raise _Unknown("padding that no conv or pool takes on")
@@ -882,6 +1131,9 @@ def _statement(
     if call.module is not None:
         return _module_statement(call, inputs, sides)
     return _function_statement(call, inputs, sides)
+
+
+# Module classes by what they become, in 1, 2 and 3 spatial dimensions.
 
 
 # Module classes by what they become, in 1, 2 and 3 spatial dimensions.
@@ -900,6 +1152,7 @@ _PAD = tuple(
     for d in (1, 2, 3)
 )
 _UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+_MAXUNPOOL = ("MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")
 _PADDED = (*_CONV, *_MAXPOOL, *_AVGPOOL)  # the layers an explicit zero padding folds into
 
 # How a value's axes can be laid out after a permute or view, besides PyTorch's usual
@@ -925,10 +1178,6 @@ def _module_statement(
     cls = _torch_class(module)
     in_shape = inputs[0].shape if inputs else ()
     n = len(in_shape) - 2  # spatial dimensions
-    if cls.startswith("MaxUnpool"):
-        return "leaf", _unpool(call)
-    if any(isinstance(v, _Indices) for v in (*call.args, *call.kwargs.values())):
-        raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
     if len(inputs) != 1:
         raise _Unknown("takes more than one tensor")
     if cls in _CONV:
@@ -952,7 +1201,7 @@ def _module_statement(
         return "leaf", words(
             f"fc {module.out_features}", None if module.bias is not None else "nobias"
         )
-    if cls in (*_MAXPOOL, *_AVGPOOL):  # return_indices: see _Indices
+    if cls in (*_MAXPOOL, *_AVGPOOL):  # return_indices: the indices go to a maxunpool
         return "leaf", _pool(
             "maxpool" if cls in _MAXPOOL else "avgpool",
             module.kernel_size,
@@ -1009,21 +1258,6 @@ def _module_statement(
     if _is_known_subclass(module):
         raise _Unknown("a subclass of a PyTorch layer: its forward may compute something else")
     raise _Unknown("no layer word for this module")
-
-
-def _unpool(call: Call) -> str:
-    """``maxunpool POOL``: back to the size before the labelled max pooling POOL whose
-    indices it reads."""
-    where = next((v for v in (*call.args, *call.kwargs.values()) if isinstance(v, _Indices)), None)
-    if where is None:
-        raise _Unknown(_("max unpooling reads its pooling's indices: write maxunpool POOL"))
-    if call.out != where.in_shape:
-        raise _Unknown(
-            _("unpools to {out}, not to the size before {pool} ({size})").format(
-                out=call.out, pool=where.path, size=where.in_shape
-            )
-        )
-    return f"maxunpool {word_label(where.path)}"
 
 
 def _helper_statement(helper: str, module: Any, in_shape: tuple[int, ...]) -> str:
@@ -1203,6 +1437,7 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
         ("divisor_override", None),
     ),
     "concat": (("tensors", None), ("dim", 0)),
+    "narrow": (("input", None), ("dim", None), ("start", None), ("length", None)),
     "mean": (("input", None), ("dim", None), ("keepdim", False)),
     "interpolate": (
         ("input", None),
@@ -1223,6 +1458,30 @@ def _bind(name: str, call: Call) -> dict[str, Any]:
     return bound
 
 
+def _broadcasts(shapes: list[tuple[int, ...]], out: tuple[int, ...]) -> bool:
+    """Shapes of one rank whose every dimension is the output's or 1 (PyTorch's
+    broadcasting, as the language's add and mul do it)."""
+    return all(
+        len(shape) == len(out) and all(d in (1, o) for d, o in zip(shape, out, strict=True))
+        for shape in shapes
+    )
+
+
+def _channel_slice(call: Call, inputs: list[Ref]) -> tuple[int, int]:
+    """``x[:, a:b]`` (every other axis whole): channels a to b."""
+    index = call.args[1] if len(call.args) > 1 else None
+    index = index if isinstance(index, tuple) else (index,)
+    shape = inputs[0].shape if inputs else ()
+    whole = slice(None)
+    if len(index) < 2 or index[0] != whole or any(i != whole for i in index[2:]):
+        raise _Unknown("indexing other than a run of channels x[:, a:b]")
+    cut = index[1]
+    if not isinstance(cut, slice) or cut.step not in (None, 1):
+        raise _Unknown("indexing other than a run of channels x[:, a:b]")
+    first, stop, _ = cut.indices(shape[1])
+    return first, stop
+
+
 def _function_statement(
     call: Call, inputs: list[Ref], sides: tuple[int, ...] | None = None
 ) -> tuple[str, str]:
@@ -1230,8 +1489,6 @@ def _function_statement(
     out = call.out or ()
     if not name:
         raise _Unknown("no layer word for this function")
-    if any(isinstance(v, _Indices) for v in (*call.args, *call.kwargs.values())):
-        raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
     if name in ("layernorm", "groupnorm", "instancenorm"):
         return "leaf", _norm_function(name, call, inputs[0])
     if name == "mul" and _constants(call):
@@ -1254,30 +1511,40 @@ def _function_statement(
         )
     if name == "pad":
         return "pad", ""
-    if name == "getitem":
-        if not inputs:  # an item of a tuple: x.chunk(2, 1)[0], a pooling's indices
-            raise _Unknown(_("takes one of several outputs (a split, or a pooling's indices)"))
-        return _getitem(call, inputs[0])
     if name in ("pixelshuffle", "pixelunshuffle", "channelshuffle"):
         factor = call.kwargs.get("upscale_factor") or call.kwargs.get("downscale_factor")
         factor = factor or call.kwargs.get("groups") or call.args[1]
         return "leaf", f"{name} {int(factor)}"
-    if name == "hardsigmoid":
-        return "leaf", name
-    if name == "add":
+    if name in ("add", "mul"):
         if len(inputs) < 2:
-            raise _Unknown("adds a constant to a tensor")
-        if len({r.shape for r in inputs}) != 1:
-            raise _Unknown("adds tensors of different shapes (broadcasting)")
-        return "add", "add"
-    if name == "mul":
-        raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+            what = "adds a constant to a tensor" if name == "add" else "multiplies by a constant"
+            raise _Unknown(f"{what}: not counted")
+        if not _broadcasts([r.shape for r in inputs], out):
+            raise _Unknown(f"combines shapes {' and '.join(str(r.shape) for r in inputs)}")
+        return name, name
     if name == "concat":
         bound = _bind("concat", call)
         rank = len(out)
         if bound["dim"] not in (1, 1 - rank):
             raise _Unknown(f"joins along dim {bound['dim']}: concat joins channels (dim 1)")
         return "concat", "concat"
+    if name == "narrow":
+        bound = _bind(name, call)
+        if int(bound["dim"]) % len(out) != 1:
+            raise _Unknown(f"narrows dim {bound['dim']}: split: cuts the channels")
+        start = int(bound["start"]) % inputs[0].shape[1]
+        return "slice", f"{start}:{start + int(bound['length'])}"
+    if name == "getitem":
+        holder = call.args[0]
+        if isinstance(holder, _Parts):
+            if holder.dim != 1:
+                raise _Unknown(f"a part along dim {holder.dim}: split: cuts the channels")
+            return "slice", "{}:{}".format(*holder.parts[call.args[1]])
+        if not inputs:  # an item of a tuple the language has no word for
+            raise _Unknown(_("takes one of several outputs (a split, or a pooling's indices)"))
+        if _slices_channels(call):
+            return "slice", "{}:{}".format(*_channel_slice(call, inputs))
+        return _getitem(call, inputs[0])  # the spatial axes: a crop
     if name == "reshape":
         shape = inputs[0].shape
         if out == shape:
@@ -1330,6 +1597,13 @@ def _function_statement(
             inputs[0].shape,
         )
     raise _Unknown("no layer word for this function")  # pragma: no cover
+
+
+def _slices_channels(call: Call) -> bool:
+    """``x[:, a:b]`` and the like: an index that cuts the channels (a split's part)."""
+    index = call.args[1] if len(call.args) > 1 else None
+    index = index if isinstance(index, tuple) else (index,)
+    return len(index) >= 2 and index[0] is not Ellipsis and index[1] != slice(None)
 
 
 # ----------------------------------------------------------------- the newer layers
