@@ -195,9 +195,7 @@ def from_onnx(
     name = graph.name or "graph"
     header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
     ours = (*shape[2:], shape[1]) if len(shape) >= 3 and not last else shape[1:]
-    # a maxunpool names its pooling by label, which a repeat's relative labels would lose
-    unpooled = any(node.statement.startswith("maxunpool ") for node in nodes)
-    return build(nodes, ours, header, repeat=repeat and not unpooled)
+    return build(nodes, ours, header, repeat=repeat)
 
 
 # Operators that compute sizes (pads, scales, shapes) from constants: PyTorch's exporter
@@ -469,7 +467,7 @@ class _Reader:
         self.layouts: dict[str, str] = {}  # "last": the channels moved last by a Transpose
         self.crops: dict[str, tuple[Node, Pads, Dims]] = {}  # a crop's output → its parts
         self.gelus: set[str] = set()  # outputs of GELUs written out before opset 20
-        # a MaxPool's second output (where the maxima were) → its label and input shape
+        # a MaxPool's second output (where the maxima were) → its node and input shape
         self.indices: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
 
@@ -715,6 +713,9 @@ class _Reader:
                 params=matmul.params + params,
                 out_shape=self._out(proto),
             )
+        if kind == "maxunpool":  # reads its pooling's indices by the pooling's label
+            out = self._out(proto)
+            return Node(name, self.label(proto, name), "maxunpool", sources, out, 0, undoes=text)
         if kind == "layout":  # axes moved, no layer: the value's new layout
             self.alias[proto.output[0]] = sources[0]
             self.layouts[proto.output[0]] = text
@@ -729,7 +730,7 @@ class _Reader:
             name, self.label(proto, name), statement, sources, self._out(proto), params, macs
         )
         if op == "MaxPool" and len(proto.output) > 1 and proto.output[1]:
-            self.indices[proto.output[1]] = (node.label, self._in(proto))
+            self.indices[proto.output[1]] = (node.name, self._in(proto))
         if op == "MatMul":
             self.matmuls[proto.output[0]] = node
         return node
@@ -1165,15 +1166,15 @@ def _max_unpool(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str
     found = reader.indices.get(proto.input[1]) if len(proto.input) > 1 else None
     if found is None:
         raise _Unknown(_("max unpooling reads its pooling's indices: write maxunpool POOL"))
-    label, before = found
+    pool, before = found
     out = reader.shapes.get(proto.output[0])
     if out != before:
         raise _Unknown(
             _("unpools to {out}, not to the size before {pool} ({size})").format(
-                out=out, pool=label, size=before
+                out=out, pool=pool, size=before
             )
         )
-    return "leaf", f"maxunpool {label}", 0
+    return "maxunpool", pool, 0  # the graph writes maxunpool and the pooling's label
 
 
 def _erf(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
