@@ -558,3 +558,20 @@ def test_exported_channel_shuffle(form: str, groups: int, per_group: int, size: 
     net = cnn_magic.from_onnx(export(model, (1, 3, size, size)))
     assert statements(net)[-1] == f"channelshuffle {groups}" or groups == 1 or per_group == 1
     assert_same_network(cnn_magic.from_torch(model, (3, size, size)), net)
+
+
+@pytest.mark.parametrize("opset", [17, 20])
+def test_silu_written_as_sigmoid_and_mul(opset: int) -> None:
+    """ONNX has no SiLU: the exporter writes x · sigmoid(x), read as one ``silu``; a
+    gate that multiplies by the sigmoid of something else is no SiLU."""
+    model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.SiLU(), nn.Conv2d(3, 2, 1))
+    net = cnn_magic.from_onnx(export(model, (1, 2, 4, 4), opset))
+    assert statements(net) == ["conv 3 k1", "silu", "conv 2 k1"]
+    assert_same_network(cnn_magic.from_torch(model, (2, 4, 4)), net)
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("Sigmoid", ["r"], ["s"]),
+        helper.make_node("Mul", ["x", "s"], ["y"], name="/gate/Mul"),
+    ]
+    with pytest.raises(CNNError, match=r"/gate/Mul \(Mul\)"):
+        cnn_magic.from_onnx(graph(nodes, [], (1, 2, 4, 4)))

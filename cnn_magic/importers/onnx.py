@@ -24,7 +24,8 @@ bias initializer)
 ``PRelu`` (one slope), ``Elu``,            ``elu A``, ``gelu``, ``hardswish``,
 ``Gelu``, ``HardSwish``, ``Sigmoid``,      ``sigmoid``, ``tanh``, ``softmax``
 ``Tanh``, ``Softmax`` (channels);
-GELU as Div, Erf, Add, Mul, Mul
+GELU as Div, Erf, Add, Mul, Mul;
+SiLU as Mul(x, Sigmoid(x))
 ``LRN`` (size 5)                           ``lrn``
 ``Dropout``                                ``dropout P``
 ``Flatten`` (axis 1), ``Reshape`` to       ``flatten``
@@ -168,7 +169,7 @@ def from_onnx(
     shape = _input_shape(inputs[0], input)
     _set_input(onnx, inputs[0], shape)
     model = _fold_sizes(onnx, model)
-    gelus = _fuse_gelu(onnx, model)
+    fused = _fuse_activations(onnx, model)
     try:
         # data_prop: sizes computed from constants (Resize's scales) are followed too
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
@@ -179,7 +180,7 @@ def from_onnx(
         for value in (*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input)
     }
     reader = _Reader(inferred.graph, weights, shapes, inputs[0].name)
-    reader.gelus = gelus
+    reader.fused = fused
     last = _channels_last_input(graph, inputs[0].name, len(shape))
     if last:  # Keras's (N, H, W, C), moved to PyTorch's order by the first Transpose
         reader.layouts[inputs[0].name] = "last"
@@ -304,10 +305,12 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
     return model
 
 
-def _fuse_gelu(onnx: Any, model: Any) -> set[str]:
-    """GELU as exporters write it before opset 20 — ``x · 0.5 · (1 + erf(x / √2))`` in
-    five nodes (Div, Erf, Add, Mul, Mul) — made one node again: an ``Erf`` from ``x`` to
-    the last Mul's output, which the reader writes ``gelu``. Returns those outputs."""
+def _fuse_activations(onnx: Any, model: Any) -> dict[str, str]:
+    """Activations written out in several nodes, made one node again: GELU as exporters
+    write it before opset 20 — ``x · 0.5 · (1 + erf(x / √2))`` in five nodes (Div, Erf,
+    Add, Mul, Mul) — and SiLU, which ONNX has no operator for — ``x · sigmoid(x)``. Each
+    becomes an ``Erf`` from ``x`` to the last node's output, which the reader writes
+    with its word. Returns those outputs and their words."""
     graph = model.graph
     every = list(graph.node)  # one wrapper per node, so that their ids stay the same
     scalars: dict[str, float] = {}
@@ -337,7 +340,7 @@ def _fuse_gelu(onnx: Any, model: Any) -> set[str]:
     def near(value: str, wanted: float) -> bool:
         return value in scalars and abs(scalars[value] - wanted) < 1e-6
 
-    fused: set[str] = set()
+    fused: dict[str, str] = {}
     drop: set[int] = set()
     replace: dict[int, Any] = {}
     for erf in every:
@@ -360,7 +363,21 @@ def _fuse_gelu(onnx: Any, model: Any) -> set[str]:
         parts = [id(node) for node in (div, add, times_x, half)]
         drop.update(parts)
         replace[id(erf)] = gelu
-        fused.add(half.output[0])
+        fused[half.output[0]] = "gelu"
+    # SiLU (ONNX has no operator for it): Mul(x, Sigmoid(x)), the Sigmoid read only there
+    for mul in every:
+        if mul.op_type != "Mul" or len(mul.input) != 2 or id(mul) in drop:
+            continue
+        for x, gate in (tuple(mul.input), tuple(mul.input)[::-1]):
+            sigmoid = producer.get(gate)
+            if sigmoid is None or sigmoid.op_type != "Sigmoid" or sigmoid.input[0] != x:
+                continue
+            if only_reader(gate, "Mul") is not mul or id(sigmoid) in drop:
+                continue
+            drop.add(id(sigmoid))
+            replace[id(mul)] = onnx.helper.make_node("Erf", [x], [mul.output[0]], name=mul.name)
+            fused[mul.output[0]] = "silu"
+            break
     if fused:
         nodes = [replace.get(id(n), n) for n in every if id(n) not in drop]
         del graph.node[:]
@@ -466,7 +483,7 @@ class _Reader:
         # a Pad's output → (the Pad, its sides to fold, its own statement, why not)
         self.layouts: dict[str, str] = {}  # "last": the channels moved last by a Transpose
         self.crops: dict[str, tuple[Node, Pads, Dims]] = {}  # a crop's output → its parts
-        self.gelus: set[str] = set()  # outputs of GELUs written out before opset 20
+        self.fused: dict[str, str] = {}  # activations written out in several nodes
         # a MaxPool's second output (where the maxima were) → its node and input shape
         self.indices: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
@@ -1178,10 +1195,12 @@ def _max_unpool(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str
 
 
 def _erf(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-    """A GELU made one node again (see ``_fuse_gelu``); any other Erf has no word."""
-    if proto.output[0] not in reader.gelus:
+    """A GELU or SiLU made one node again (see ``_fuse_activations``); any other Erf has
+    no word."""
+    word = reader.fused.get(proto.output[0])
+    if word is None:
         raise _Unknown("no layer word for this operator")
-    return "leaf", "gelu", 0
+    return "leaf", word, 0
 
 
 def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
@@ -1258,7 +1277,7 @@ _HANDLERS = {
 # What may read a map whose channels a Transpose moved last (ConvNeXt's blocks).
 _CHANNELS_LAST = frozenset(
     {
-        "Erf",  # a GELU made one node again (see _fuse_gelu)
+        "Erf",  # a GELU or SiLU made one node again (see _fuse_activations)
         "LayerNormalization",
         "MatMul",
         "Add",
