@@ -246,7 +246,8 @@ def test_unknown_operator_names_the_node() -> None:
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[1, 1], name="/enc/Conv"),
         helper.make_node("Resize", ["c", "", "scales"], ["r"], mode="cubic", name="/up/Resize"),
-        helper.make_node("Mul", ["r", "r"], ["m"], name="/gate/Mul"),
+        helper.make_node("Constant", [], ["two"], value=numpy_helper.from_array(np.float32(2))),
+        helper.make_node("Mul", ["r", "two"], ["m"], name="/gate/Mul"),
     ]
     scales = numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales")
     with pytest.raises(CNNError) as info:
@@ -254,7 +255,7 @@ def test_unknown_operator_names_the_node() -> None:
     message = str(info.value)
     assert "2 nodes of the graph have no word in the layer language" in message
     assert "/up/Resize (Resize): mode 'cubic': upsample is nearest or (bi/tri)linear" in message
-    assert "/gate/Mul (Mul): an element-wise product" in message
+    assert "/gate/Mul (Mul): multiplies by a constant: not counted" in message
 
 
 def test_open_input_shape_needs_input() -> None:

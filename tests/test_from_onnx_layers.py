@@ -367,9 +367,9 @@ def test_space_to_depth() -> None:
         ),
         (
             helper.make_node("Slice", ["x", "s", "e", "a"], ["y"]),
-            [ints("s", [1]), ints("e", [3]), ints("a", [1])],
+            [ints("s", [1, 1]), ints("e", [3, 3]), ints("a", [1, 2])],
             17,
-            "slices the batch or the channels",
+            "slices the channels and the spatial axes at once",
         ),
         (
             helper.make_node("Transpose", ["x"], ["y"], perm=[0, 1, 3, 2]),
@@ -563,7 +563,8 @@ def test_exported_channel_shuffle(form: str, groups: int, per_group: int, size: 
 @pytest.mark.parametrize("opset", [17, 20])
 def test_silu_written_as_sigmoid_and_mul(opset: int) -> None:
     """ONNX has no SiLU: the exporter writes x · sigmoid(x), read as one ``silu``; a
-    gate that multiplies by the sigmoid of something else is no SiLU."""
+    gate that multiplies by the sigmoid of something else is no SiLU but a product
+    (``scale:``), as PyTorch's importer writes it."""
     model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.SiLU(), nn.Conv2d(3, 2, 1))
     net = cnn_magic.from_onnx(export(model, (1, 2, 4, 4), opset))
     assert statements(net) == ["conv 3 k1", "silu", "conv 2 k1"]
@@ -573,5 +574,11 @@ def test_silu_written_as_sigmoid_and_mul(opset: int) -> None:
         helper.make_node("Sigmoid", ["r"], ["s"]),
         helper.make_node("Mul", ["x", "s"], ["y"], name="/gate/Mul"),
     ]
-    with pytest.raises(CNNError, match=r"/gate/Mul \(Mul\)"):
-        cnn_magic.from_onnx(graph(nodes, [], (1, 2, 4, 4)))
+    gated = cnn_magic.from_onnx(graph(nodes, [], (1, 2, 4, 4)))
+    assert "silu" not in gated.text and "scale:" in gated.text
+    assert_same_network(cnn_magic.from_torch(Gate(), (2, 4, 4)), gated)
+
+
+class Gate(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(torch.relu(x))

@@ -70,7 +70,7 @@ from typing import Any
 from ..errors import CNNError, did_you_mean
 from ..i18n import _
 from ..results import Network
-from .graph import Node, build
+from .graph import MERGES, SLICE, Node, build
 from .words import (
     Dims,
     Pads,
@@ -527,6 +527,10 @@ class _Reader:
                     continue
             if node is None:
                 continue
+            if isinstance(node, list):  # a Split: one part per output
+                nodes.extend(node)
+                self.alias.update((v, part.name) for v, part in zip(proto.output, node))
+                continue
             same = [i for i, n in enumerate(nodes) if n.name == node.name]
             if same:  # a MatMul that took on its bias
                 nodes[same[0]] = node
@@ -545,7 +549,21 @@ class _Reader:
     ) -> Node | None:
         """A Slice of the spatial axes: ``crop``. PyTorch's exporter slices one axis at a
         time; a Slice of a Slice (its only reader) is one crop."""
-        sides = _slice_sides(self, proto, attrs)
+        ranges = _slice_ranges(self, proto, attrs)
+        dims = self._in(proto)
+        whole = [(0, size) for size in dims]
+        if ranges[0] != whole[0]:
+            raise _Unknown(_("slices the batch: crop slices the spatial axes"))
+        if ranges[1] != whole[1]:  # a run of channels: one part of a split
+            if ranges[2:] != whole[2:]:
+                raise _Unknown(
+                    _("slices the channels and the spatial axes at once: split: cuts the channels")
+                )
+            out = self._out(proto)
+            return Node(name, self.label(proto, name), SLICE, sources, out, 0, -1, part=ranges[1])
+        if len(dims) < 3:
+            raise _Unknown(_("slicing by values the graph computes, or not of a map"))
+        sides = tuple((begin, size - stop) for (begin, stop), size in zip(ranges[2:], dims[2:]))
         if not any(b or a for b, a in sides):
             self.alias[proto.output[0]] = sources[0]
             return None
@@ -566,6 +584,32 @@ class _Reader:
         )
         self.crops[proto.output[0]] = (node, sides, size)
         return node
+
+    def _split(
+        self, proto: Any, name: str, attrs: dict[str, Any], sources: tuple[str, ...]
+    ) -> list[Node]:
+        """A Split of the channels: one part per output, each a consecutive run, as
+        ``torch.split`` and ``torch.chunk`` cut them. The sizes are the inferred shapes
+        of the outputs, which covers every form (``split`` as an attribute before opset
+        13, as an input from 13, ``num_outputs`` from 18)."""
+        dims = self._in(proto)
+        if int(attrs.get("axis", 0)) % len(dims) != 1 or self.layouts.get(proto.input[0]):
+            raise _Unknown(
+                _("splits along axis {axis}: split: cuts the channels (axis 1)").format(
+                    axis=attrs.get("axis", 0)
+                )
+            )
+        label = self.label(proto, name)
+        parts, first = [], 0
+        for number, value in enumerate(proto.output):
+            shape = self.shapes.get(value)
+            if shape is None:
+                raise _Unknown(_("the sizes of its parts are not known"))
+            part = (first, first + shape[1])
+            out = (*shape[2:], shape[1]) if len(shape) >= 3 else tuple(shape[1:])
+            parts.append(Node(f"{name}:{number}", label, SLICE, sources, out, 0, -1, part=part))
+            first = part[1]
+        return parts
 
     def _transpose(self, proto: Any, attrs: dict[str, Any], sources: tuple[str, ...]) -> None:
         """A Transpose that moves the channels last, or back: no layer, a layout."""
@@ -650,16 +694,22 @@ class _Reader:
 
     def label(self, proto: Any, name: str) -> str:
         """``layer1.0.conv1`` from a weight ``layer1.0.conv1.weight``; else the path in
-        the node's name (``/layer1/layer1.0/relu/Relu`` → ``layer1.0.relu``)."""
+        the node's name, whose scopes PyTorch's exporter names by their attribute, or by
+        their path from the scope above the attribute when that is a container's
+        (``/layer1/layer1.0/relu/Relu`` → ``layer1.0.relu``, ``/4/block/block.2/Mul`` →
+        ``4.block.2``): a scope that extends the one before it replaces it."""
         for value in proto.input[1:2]:
             if value in self.weights and value.endswith((".weight", ".bias")):
                 return word_label(value.rsplit(".", 1)[0])
         parts = [p for p in name.strip("/").split("/") if p]
         if len(parts) > 1:
-            parts = parts[:-1]
-            dotted = [i for i, p in enumerate(parts) if "." in p]
-            if dotted:
-                parts = parts[dotted[-1] :]
+            path: list[str] = []
+            for part in parts[:-1]:
+                if path and part.startswith(path[-1] + "."):
+                    path[-1] = part
+                else:
+                    path.append(part)
+            parts = path
         return word_label(".".join(parts))
 
     def params(self, proto: Any, *positions: int) -> int:
@@ -679,7 +729,7 @@ class _Reader:
 
     # ------------------------------------------------------------- nodes
 
-    def node(self, proto: Any, name: str) -> Node | None:
+    def node(self, proto: Any, name: str) -> Node | list[Node] | None:
         op = proto.op_type
         attrs = {a.name: _attribute(a) for a in proto.attribute}
         sources = self._sources(proto)
@@ -710,6 +760,8 @@ class _Reader:
             return None
         if op == "Slice":
             return self._crop(proto, name, attrs, sources)
+        if op == "Split":
+            return self._split(proto, name, attrs, sources)
         if self.layouts.get(proto.input[0]) == "last" and op not in _CHANNELS_LAST:
             raise _Unknown(
                 _(
@@ -741,7 +793,7 @@ class _Reader:
             self.alias[proto.output[0]] = sources[0]
             self.layouts[proto.output[0]] = self.layouts.get(proto.input[0], "")
             return None
-        statement = kind if kind in ("add", "concat") else text
+        statement = kind if kind in MERGES else text
         macs = self.macs(proto)
         node = Node(
             name, self.label(proto, name), statement, sources, self._out(proto), params, macs
@@ -1081,11 +1133,28 @@ def _add(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, 
     if len(constant) == 1 and len(product) == 1 and constant[0] in reader.weights:
         return "bias", "", math.prod(reader.weights[constant[0]])  # either order
     if constant:
-        raise _Unknown("adds a constant")
-    shapes = {reader.shapes.get(i) for i in proto.input}
-    if len(shapes) != 1:
-        raise _Unknown("adds tensors of different shapes (broadcasting)")
+        raise _Unknown(_("adds a constant: not counted"))
+    _broadcasts(reader, proto)
     return "add", "add", 0
+
+
+def _broadcasts(reader: _Reader, proto: Any) -> None:
+    """Paths of one rank whose every dimension is the output's or 1: the broadcasting
+    the language's ``add`` and ``mul`` do (a gate of 1×1×C on an H×W×C map)."""
+    out = reader.shapes.get(proto.output[0])
+    shapes = [reader.shapes.get(value) for value in proto.input]
+    fits = out is not None and all(
+        shape is not None
+        and len(shape) == len(out)
+        and all(d in (1, o) for d, o in zip(shape, out, strict=True))
+        for shape in shapes
+    )
+    if not fits:
+        raise _Unknown(
+            _("combines shapes {shapes}: each dimension must be the output's or 1").format(
+                shapes=_(" and ").join(str(shape) for shape in shapes)
+            )
+        )
 
 
 def _concat(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
@@ -1106,11 +1175,16 @@ def _resize(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, st
 
 
 def _mul(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-    """A path times a weight with one factor per channel: ``layerscale``."""
+    """The product of two paths (broadcast as PyTorch does: a squeeze-and-excitation
+    gate, 1×1×C, on its H×W×C input is ``scale:``, other products ``mul A, B``); a path
+    times a weight with one factor per channel: ``layerscale``."""
     weights = [i for i in proto.input if i in reader.weights]
     paths = [i for i in proto.input if i not in reader.constants]
+    if len(paths) == 2:
+        _broadcasts(reader, proto)
+        return "mul", "mul", 0
     if len(weights) != 1 or len(paths) != 1:
-        raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+        raise _Unknown(_("multiplies by a constant: not counted"))
     shape, gamma = reader.shapes.get(paths[0]) or (), reader.weights[weights[0]]
     last = len(shape) == 2 or reader.layouts.get(paths[0]) == "last"
     axis = len(shape) - 1 if last else 1
@@ -1203,8 +1277,10 @@ def _erf(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, 
     return "leaf", word, 0
 
 
-def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
-    """(before, after) per spatial axis that a Slice of a map's spatial axes removes."""
+def _slice_ranges(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> list[tuple[int, int]]:
+    """(first, stop) on every axis of the map a Slice reads (the whole axis where it
+    does not cut), from its ``starts``, ``ends``, ``axes`` and ``steps`` (inputs from
+    opset 10, attributes before)."""
     dims = reader._in(proto)
     rank = len(dims)
     found = [
@@ -1215,22 +1291,19 @@ def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
     ends = found[1] if len(proto.input) > 2 else attrs.get("ends")
     axes = found[2] if found[2] is not None else attrs.get("axes", range(len(starts or ())))
     steps = found[3] if found[3] is not None else [1] * len(starts or ())
-    if starts is None or ends is None or rank < 3 or reader.layouts.get(proto.input[0]):
+    if starts is None or ends is None or rank < 2 or reader.layouts.get(proto.input[0]):
         raise _Unknown(_("slicing by values the graph computes, or not of a map"))
-    sides = [(0, 0)] * (rank - 2)
+    ranges = [(0, size) for size in dims]
     for axis, start, end, step in zip(axes, starts, ends, steps, strict=True):
         axis = int(axis) % rank
         big = 2**62  # ONNX writes "to the end" as the largest int64
         begin, stop, stride = slice(
             int(max(min(start, big), -big)), int(max(min(end, big), -big)), int(step)
         ).indices(dims[axis])
-        if axis < 2 and (begin, stop) != (0, dims[axis]):
-            raise _Unknown(_("slices the batch or the channels: crop slices the spatial axes"))
         if stride != 1 or stop <= begin:
             raise _Unknown(_("slices with step {step} or to nothing").format(step=stride))
-        if axis >= 2:
-            sides[axis - 2] = (begin, dims[axis] - stop)
-    return tuple(sides)
+        ranges[axis] = (begin, stop)
+    return ranges
 
 
 _HANDLERS = {
