@@ -196,7 +196,7 @@ def from_onnx(
     name = graph.name or "graph"
     header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
     ours = (*shape[2:], shape[1]) if len(shape) >= 3 and not last else shape[1:]
-    return build(nodes, ours, header, repeat=repeat)
+    return build(nodes, ours, header, repeat=repeat, output=reader.output)
 
 
 # Operators that compute sizes (pads, scales, shapes) from constants: PyTorch's exporter
@@ -487,6 +487,7 @@ class _Reader:
         # a MaxPool's second output (where the maxima were) → its node and input shape
         self.indices: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
+        self.output: str | None = None  # the node giving the graph's first output
 
     def convert(self, unknown: str) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
         nodes: list[Node] = []
@@ -523,13 +524,16 @@ class _Reader:
                     node = Node(name, label, statement, source, out, -1)
                 else:
                     problems.append((name, proto.op_type, str(why)))
-                    self.alias[proto.output[0]] = name
+                    # every output: its readers are listed for their own reasons only
+                    self.alias.update((value, name) for value in proto.output if value)
                     continue
             if node is None:
                 continue
             if isinstance(node, list):  # a Split: one part per output
                 nodes.extend(node)
-                self.alias.update((v, part.name) for v, part in zip(proto.output, node))
+                self.alias.update(
+                    (v, part.name) for v, part in zip(proto.output, node, strict=True)
+                )
                 continue
             same = [i for i, n in enumerate(nodes) if n.name == node.name]
             if same:  # a MatMul that took on its bias
@@ -539,9 +543,19 @@ class _Reader:
             self.alias[proto.output[0]] = node.name
         for output in list(self.pads):
             self.place_pad(output, nodes, problems)
-        out_names = [self.alias.get(value.name, value.name) for value in self.graph.output]
-        if nodes and not problems and out_names[:1] != [nodes[-1].name]:
-            problems.append(("output", "graph", "the graph's output is not its last layer's"))
+        made = {node.name for node in nodes}
+        outputs = [self.alias.get(value.name) for value in self.graph.output]
+        if nodes and not problems and outputs[0] not in made:
+            problems.append(
+                (
+                    self.graph.output[0].name,
+                    _("output"),
+                    _("the graph's first output is computed by no layer"),
+                )
+            )
+        # the first output is the model's; the others, where nothing reads them, are
+        # side outputs (an auxiliary head), as the graph writes any path nothing reads
+        self.output = outputs[0] if outputs and outputs[0] in made else None
         return nodes, problems, notes
 
     def _crop(
@@ -563,7 +577,9 @@ class _Reader:
             return Node(name, self.label(proto, name), SLICE, sources, out, 0, -1, part=ranges[1])
         if len(dims) < 3:
             raise _Unknown(_("slicing by values the graph computes, or not of a map"))
-        sides = tuple((begin, size - stop) for (begin, stop), size in zip(ranges[2:], dims[2:]))
+        sides = tuple(
+            (begin, size - stop) for (begin, stop), size in zip(ranges[2:], dims[2:], strict=True)
+        )
         if not any(b or a for b, a in sides):
             self.alias[proto.output[0]] = sources[0]
             return None
@@ -601,13 +617,13 @@ class _Reader:
             )
         label = self.label(proto, name)
         parts, first = [], 0
-        for number, value in enumerate(proto.output):
+        for index, value in enumerate(proto.output):
             shape = self.shapes.get(value)
             if shape is None:
                 raise _Unknown(_("the sizes of its parts are not known"))
             part = (first, first + shape[1])
             out = (*shape[2:], shape[1]) if len(shape) >= 3 else tuple(shape[1:])
-            parts.append(Node(f"{name}:{number}", label, SLICE, sources, out, 0, -1, part=part))
+            parts.append(Node(f"{name}:{index}", label, SLICE, sources, out, 0, -1, part=part))
             first = part[1]
         return parts
 

@@ -1,0 +1,304 @@
+"""``from_onnx`` on graphs that are no chain: products of two paths (gates), channel
+splits, several outputs; and the modern zoo's twins that need them, exported by
+PyTorch.
+
+Each graph is PyTorch's export of a small module (or one written with ``onnx.helper``
+for the forms the exporter does not write) and must import to what ``from_torch``
+makes of the same module: the same statements' numbers layer by layer, the same totals.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+import torch
+import torch.nn.functional as F
+import torch_zoo_modern
+from onnx import TensorProto, helper, numpy_helper
+from test_from_torch import assert_same_network
+from torch import nn
+
+import cnn_magic
+from cnn_magic import CNNError
+
+pytestmark = pytest.mark.torch
+
+FLOAT = TensorProto.FLOAT
+
+
+def export(model: nn.Module, shape: tuple[int, ...], opset: int = 17) -> bytes:
+    """PyTorch's TorchScript exporter (offline, no onnxscript), batch norm kept as its
+    own node (training mode)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.zeros(shape),),
+            buffer,  # type: ignore[arg-type]
+            dynamo=False,
+            opset_version=opset,
+            training=torch.onnx.TrainingMode.TRAINING,
+        )
+    return buffer.getvalue()
+
+
+def same_as_torch(model: nn.Module, shape: tuple[int, ...], opset: int = 17) -> str:
+    """The model exported and imported equals the model imported from PyTorch; the
+    imported text."""
+    imported = cnn_magic.from_onnx(export(model, shape, opset))
+    assert_same_network(cnn_magic.from_torch(model, shape[1:]), imported)
+    return imported.text
+
+
+# ----------------------------------------------------------------- products
+
+
+class SqueezeExcite(nn.Module):
+    """x · gate(x), the gate from the pooled map: squeeze-and-excitation."""
+
+    def __init__(self, gate: nn.Module, gate_first: bool) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc1 = nn.Conv2d(8, 2, 1)
+        self.fc2 = nn.Conv2d(2, 8, 1)
+        self.gate = gate
+        self.gate_first = gate_first
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.conv(x))
+        scale = self.gate(self.fc2(torch.relu(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
+        return scale * x if self.gate_first else x * scale
+
+
+@pytest.mark.parametrize("gate", [nn.Sigmoid(), nn.Hardsigmoid()], ids=["sigmoid", "hard"])
+@pytest.mark.parametrize("gate_first", [False, True])
+def test_squeeze_excitation_is_scale(gate: nn.Module, gate_first: bool) -> None:
+    text = same_as_torch(SqueezeExcite(gate, gate_first), (1, 3, 12, 12))
+    assert "scale:\n" in text
+
+
+class Product(nn.Module):
+    """Products that are no gate on their own input: two computed maps, and a map
+    times the broadcast pooled value of another; a square; and a broadcast sum."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 6, 3, padding=1)
+        self.b = nn.Conv2d(3, 6, 1)
+        self.c = nn.Conv2d(6, 6, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.a(x), torch.sigmoid(self.b(x))
+        both = a * b
+        pooled = F.adaptive_avg_pool2d(self.c(b), 1)
+        return (both * pooled) * both + pooled
+
+
+def test_products_of_computed_maps_are_mul() -> None:
+    text = same_as_torch(Product(), (1, 3, 7, 7))
+    assert ": mul " in text and ": add " in text
+
+
+def test_a_product_that_does_not_broadcast_is_named() -> None:
+    """ONNX broadcasts from the right across ranks, (1, 6, 4, 4) by (1, 4); PyTorch's
+    importer and the language broadcast within one rank only."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["x", "v"], ["d"], kernel_shape=[1, 1]),
+        helper.make_node("GlobalAveragePool", ["d"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Mul", ["c", "f"], ["y"], name="/odd/Mul"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "handmade",
+        [helper.make_tensor_value_info("x", FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info("y", FLOAT, None)],
+        initializer=[
+            numpy_helper.from_array(np.zeros((6, 3, 1, 1), np.float32), "w"),
+            numpy_helper.from_array(np.zeros((4, 3, 1, 1), np.float32), "v"),
+        ],
+    )
+    made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(CNNError, match=r"/odd/Mul \(Mul\): combines shapes \(1, 6, 4, 4\) and"):
+        cnn_magic.from_onnx(made)
+
+
+# ----------------------------------------------------------------- splits
+
+
+class Halves(nn.Module):
+    """ShuffleNetV2's unit: half the channels pass, the other half is convolved."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.how == "chunk":
+            a, b = x.chunk(2, dim=1)
+        elif self.how == "split":
+            a, b = torch.split(x, [4, 4], dim=1)
+        else:
+            a, b = x[:, :4], x[:, 4:]
+        return torch.cat((a, torch.relu(self.conv(b))), 1)
+
+
+@pytest.mark.parametrize("how", ["chunk", "split", "index"])
+@pytest.mark.parametrize("opset", [11, 13, 17, 18])
+def test_exported_channel_halves_are_split(how: str, opset: int) -> None:
+    text = same_as_torch(Halves(how), (1, 8, 6, 6), opset)
+    assert "split 2:\n" in text
+
+
+class Uneven(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(2, 3, 1)
+        self.b = nn.Conv2d(5, 3, 3, padding=1)
+        self.c = nn.Conv2d(3, 3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b, c = torch.split(x, [2, 5, 3], dim=1)
+        return torch.cat((self.a(a), self.b(b), self.c(c)), 1)
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18])
+def test_exported_uneven_split(opset: int) -> None:
+    text = same_as_torch(Uneven(), (1, 10, 5, 5), opset)
+    assert "split 2 5 3:\n" in text
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18])
+def test_split_written_by_hand_in_each_form(opset: int) -> None:
+    """``split`` as an attribute (before 13), as an input (13), ``num_outputs`` (18)."""
+    if opset == 11:
+        split = helper.make_node("Split", ["x"], ["a", "b"], axis=1, split=[2, 2])
+        extra: list[onnx.TensorProto] = []
+    elif opset == 13:
+        split = helper.make_node("Split", ["x", "sizes"], ["a", "b"], axis=1)
+        extra = [numpy_helper.from_array(np.array([2, 2], np.int64), "sizes")]
+    else:
+        split = helper.make_node("Split", ["x"], ["a", "b"], axis=1, num_outputs=2)
+        extra = []
+    nodes = [
+        split,
+        helper.make_node("Conv", ["b", "conv.weight"], ["c"], kernel_shape=[1, 1]),
+        helper.make_node("Concat", ["a", "c"], ["y"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "handmade",
+        [helper.make_tensor_value_info("x", FLOAT, [1, 4, 5, 5])],
+        [helper.make_tensor_value_info("y", FLOAT, None)],
+        initializer=[
+            numpy_helper.from_array(np.zeros((2, 2, 1, 1), np.float32), "conv.weight"),
+            *extra,
+        ],
+    )
+    made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    net = cnn_magic.from_onnx(made)
+    expected = cnn_magic.evaluate(
+        "input 5x5x4\nsplit 2:\n  branch:\n    identity\n  branch:\n    conv 2 k1 nobias",
+        "floor",
+    )
+    assert [(x.out_shape, x.params, x.macs) for x in net.layers if x.op != "identity"] == [
+        (x.out_shape, x.params, x.macs) for x in expected.layers if x.op != "identity"
+    ]
+    assert "split 2:\n" in net.text
+
+
+def test_channels_not_joined_again_are_named() -> None:
+    class Half(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.relu(x[:, :2])
+
+    with pytest.raises(CNNError, match="channels taken apart"):
+        cnn_magic.from_onnx(export(Half(), (1, 4, 3, 3)))
+
+
+def test_a_split_along_the_spatial_axes_is_named() -> None:
+    class Rows(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            a, b = torch.split(x, [2, 2], dim=2)
+            return torch.cat((a, b), 1)
+
+    with pytest.raises(CNNError, match=r"\(Split\): splits along axis 2"):
+        cnn_magic.from_onnx(export(Rows(), (1, 4, 4, 4)))
+
+
+# ----------------------------------------------------------------- outputs
+
+
+class Heads(nn.Module):
+    """Scores, and an auxiliary head's, returned as a tuple (the first is the model's)."""
+
+    def __init__(self, aux_last: bool) -> None:
+        super().__init__()
+        self.aux_last = aux_last
+        self.stem = nn.Conv2d(3, 4, 3)
+        self.body = nn.Conv2d(4, 8, 3)
+        self.aux = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        stem = torch.relu(self.stem(x))
+        if self.aux_last:
+            scores = self.body(stem)
+            return scores, self.aux(stem)
+        aux = self.aux(stem)
+        return self.body(stem), aux
+
+
+@pytest.mark.parametrize("aux_last", [False, True])
+def test_several_outputs_the_first_is_the_model_s(aux_last: bool) -> None:
+    text = same_as_torch(Heads(aux_last), (1, 3, 9, 9))
+    assert "side:\n" in text
+    net = cnn_magic.from_onnx(export(Heads(aux_last), (1, 3, 9, 9)))
+    assert net.output_shape == (5, 5, 8)
+
+
+def test_an_output_that_is_the_input_is_named() -> None:
+    nodes = [helper.make_node("Relu", ["x"], ["y"])]
+    graph = helper.make_graph(
+        nodes,
+        "handmade",
+        [helper.make_tensor_value_info("x", FLOAT, [1, 3, 4, 4])],
+        [
+            helper.make_tensor_value_info("x", FLOAT, None),
+            helper.make_tensor_value_info("y", FLOAT, None),
+        ],
+    )
+    made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(CNNError, match="first output is computed by no layer"):
+        cnn_magic.from_onnx(made)
+
+
+# ----------------------------------------------------------------- the modern zoo
+
+
+@pytest.fixture(scope="module")
+def exported() -> dict[str, bytes]:
+    """Each twin exported once for the module (a few seconds each)."""
+    return {}
+
+
+@pytest.mark.parametrize(
+    "name", ["mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf", "shufflenet_v2_x1_0"]
+)
+def test_exported_modern_zoo(name: str, exported: dict[str, bytes]) -> None:
+    """Squeeze-and-excitation gates (with HardSigmoid in MobileNetV3, after SiLU in
+    EfficientNet), RegNet's grouped blocks, ShuffleNetV2's channel halves: the example
+    files' numbers layer by layer."""
+    if name not in exported:
+        model = torch_zoo_modern.BUILDERS[name]()
+        exported[name] = export(model, torch_zoo_modern.INPUTS[name])
+    net = cnn_magic.from_onnx(exported[name])
+    ours = cnn_magic.example(name)
+    assert (net.params, net.macs) == (ours.params, ours.macs)
+    assert_same_network(ours, net)
