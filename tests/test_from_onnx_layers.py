@@ -401,13 +401,19 @@ def test_input_of_one_and_three_dimensions_given() -> None:
 
 @pytest.mark.parametrize(
     ("name", "opset"),
-    [("squeezenet1_0", 20), ("densenet121", 20), ("convnext_tiny", 20), ("convnext_tiny", 17)],
+    [
+        ("squeezenet1_0", 20),
+        ("densenet121", 20),
+        ("convnext_tiny", 20),
+        ("convnext_tiny", 17),
+        ("convnext_tiny", 16),
+    ],
 )
 def test_exported_modern_zoo(name: str, opset: int) -> None:
     """The modern zoo's twins whose every part has a word, exported by PyTorch, import
-    to the example files' numbers; ConvNeXt through its Transposes, LayerNormalization,
-    per-pixel MatMuls with their biases, GELU (one Gelu at opset 20, five nodes at 17)
-    and layer scale."""
+    to the example files' numbers; ConvNeXt through its Transposes, LayerNormalization
+    (nine nodes at opset 16), per-pixel MatMuls with their biases, GELU (one Gelu at
+    opset 20, five nodes at 17 and 16) and layer scale."""
     model = torch_zoo_modern.BUILDERS[name]()
     net = cnn_magic.from_onnx(export(model, torch_zoo_modern.INPUTS[name], opset))
     assert_same_network(cnn_magic.example(name), net)
@@ -442,17 +448,43 @@ def test_max_unpool(dims: int) -> None:
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_written_out_before_opset_20(approximate: str) -> None:
-    """Before opset 20 the exporter writes GELU as Div, Erf, Add, Mul, Mul: one ``gelu``
-    again. (The tanh approximation, nine nodes, stays refused.)"""
+    """Before opset 20 the exporter writes GELU as Div, Erf, Add, Mul, Mul, and its tanh
+    approximation as nine nodes (Mul, Mul, Mul, Add, Mul, Tanh, Add, Mul, Mul): one
+    ``gelu`` again either way, as ``from_torch`` reads ``nn.GELU`` of either kind."""
     model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.GELU(approximate=approximate), nn.Conv2d(3, 2, 1))
-    data = export(model, (1, 2, 4, 4), opset=17)
-    if approximate == "tanh":
-        with pytest.raises(CNNError, match="an element-wise product"):
+    net = cnn_magic.from_onnx(export(model, (1, 2, 4, 4), opset=17))
+    assert statements(net) == ["conv 3 k1", "gelu", "conv 2 k1"]
+    assert_same_network(cnn_magic.from_torch(model, (2, 4, 4)), net)
+
+
+def test_a_tanh_chain_with_other_constants_is_no_gelu() -> None:
+    """The tanh approximation's constants are checked: 0.05 for 0.044715 is refused."""
+    model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.GELU(approximate="tanh"))
+    made = onnx.load_from_string(export(model, (1, 2, 4, 4), opset=17))
+    for node in made.graph.node:
+        value = node.attribute[0].t if node.op_type == "Constant" else None
+        if value is not None and abs(float(numpy_helper.to_array(value)) - 0.044715) < 1e-6:
+            value.CopyFrom(numpy_helper.from_array(np.array(0.05, np.float32)))
+    with pytest.raises(CNNError, match="multiplies by a constant"):
+        cnn_magic.from_onnx(made)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_written_out_before_opset_17(affine: bool) -> None:
+    """Before opset 17 the exporter writes LayerNorm as ReduceMean, Sub, Pow, ReduceMean,
+    Add, Sqrt, Div, Mul by γ, Add of β: one ``layernorm`` again. Without γ and β there
+    is nothing learned to count and the language's layernorm learns both: refused, as
+    at opset 17."""
+    model = nn.Sequential(nn.Linear(4, 6), nn.LayerNorm(6, elementwise_affine=affine))
+    data = export(model, (1, 4), opset=16)
+    if not affine:
+        with pytest.raises(CNNError, match="ReduceMean"):
             cnn_magic.from_onnx(data)
         return
     net = cnn_magic.from_onnx(data)
-    assert statements(net) == ["conv 3 k1", "gelu", "conv 2 k1"]
-    assert_same_network(cnn_magic.from_torch(model, (2, 4, 4)), net)
+    assert statements(net) == ["fc 6", "layernorm"]
+    assert "1: layernorm" in net.text  # labelled by its γ, 1.weight
+    assert_same_network(cnn_magic.from_torch(model, (4,)), net)
 
 
 def test_a_lone_erf_is_refused() -> None:

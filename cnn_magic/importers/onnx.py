@@ -305,12 +305,17 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
     return model
 
 
-def _fuse_activations(onnx: Any, model: Any) -> dict[str, str]:
-    """Activations written out in several nodes, made one node again: GELU as exporters
+def _fuse_activations(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
+    """Layers written out in several nodes, made one node again: GELU as exporters
     write it before opset 20 — ``x · 0.5 · (1 + erf(x / √2))`` in five nodes (Div, Erf,
-    Add, Mul, Mul) — and SiLU, which ONNX has no operator for — ``x · sigmoid(x)``. Each
-    becomes an ``Erf`` from ``x`` to the last node's output, which the reader writes
-    with its word. Returns those outputs and their words."""
+    Add, Mul, Mul), or its tanh approximation ``0.5 · x · (1 + tanh(√(2/π) · (x +
+    0.044715 · x³)))`` in nine —, SiLU, which ONNX has no operator for — ``x ·
+    sigmoid(x)`` —, and layer normalization over the last axis as exporters write it
+    before opset 17 — ``(x − mean) / √(var + ε) · γ + β`` in nine nodes (ReduceMean,
+    Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add). Each becomes an ``Erf`` from ``x``
+    to the last node's output (the same shape: onnx infers it at any opset), which the
+    reader writes with its word. Returns those outputs, each with its word and the
+    weights it learns (γ and β of a layer norm)."""
     graph = model.graph
     every = list(graph.node)  # one wrapper per node, so that their ids stay the same
     scalars: dict[str, float] = {}
@@ -340,7 +345,7 @@ def _fuse_activations(onnx: Any, model: Any) -> dict[str, str]:
     def near(value: str, wanted: float) -> bool:
         return value in scalars and abs(scalars[value] - wanted) < 1e-6
 
-    fused: dict[str, str] = {}
+    fused: dict[str, tuple[str, ...]] = {}
     drop: set[int] = set()
     replace: dict[int, Any] = {}
     for erf in every:
@@ -363,7 +368,7 @@ def _fuse_activations(onnx: Any, model: Any) -> dict[str, str]:
         parts = [id(node) for node in (div, add, times_x, half)]
         drop.update(parts)
         replace[id(erf)] = gelu
-        fused[half.output[0]] = "gelu"
+        fused[half.output[0]] = ("gelu",)
     # SiLU (ONNX has no operator for it): Mul(x, Sigmoid(x)), the Sigmoid read only there
     for mul in every:
         if mul.op_type != "Mul" or len(mul.input) != 2 or id(mul) in drop:
@@ -376,13 +381,97 @@ def _fuse_activations(onnx: Any, model: Any) -> dict[str, str]:
                 continue
             drop.add(id(sigmoid))
             replace[id(mul)] = onnx.helper.make_node("Erf", [x], [mul.output[0]], name=mul.name)
-            fused[mul.output[0]] = "silu"
+            fused[mul.output[0]] = ("silu",)
             break
+    # GELU's tanh approximation, from its Tanh: back to x, then on to the output
+    for tanh in every:
+        if tanh.op_type != "Tanh" or id(tanh) in drop:
+            continue
+        scaled = producer.get(tanh.input[0])
+        if scaled is None or scaled.op_type != "Mul" or len(scaled.input) != 2:
+            continue
+        inner_value = next((v for v in scaled.input if not near(v, math.sqrt(2 / math.pi))), "")
+        inner = producer.get(inner_value)
+        if inner is None or inner.op_type != "Add":
+            continue
+        if not near(other(scaled, inner_value), math.sqrt(2 / math.pi)):
+            continue
+        found = None
+        for x, cubic in (tuple(inner.input), tuple(inner.input)[::-1]):
+            k = producer.get(cubic)
+            cube = k and producer.get(other(k, next((v for v in k.input if near(v, 0.044715)), "")))
+            square = cube and cube.op_type == "Mul" and producer.get(other(cube, x))
+            if not (k and k.op_type == "Mul" and square and square.op_type == "Mul"):
+                continue
+            if cube and list(square.input) == [x, x] and x in cube.input:
+                found = (x, square, cube, k)
+                break
+        if found is None:
+            continue
+        x, square, cube, k = found
+        one = only_reader(tanh.output[0], "Add")
+        times_x = one and only_reader(one.output[0], "Mul")
+        half = times_x and only_reader(times_x.output[0], "Mul")
+        if not (one and times_x and half) or not near(other(one, tanh.output[0]), 1.0):
+            continue
+        if other(times_x, one.output[0]) != x or not near(other(half, times_x.output[0]), 0.5):
+            continue
+        chain = (square, cube, k, inner, scaled)
+        if any(
+            only_reader(a.output[0], b.op_type) is not b
+            for a, b in zip(chain, (*chain[1:], tanh), strict=True)
+        ):
+            continue
+        if any(id(node) in drop for node in (*chain, one, times_x, half)):
+            continue
+        drop.update(id(node) for node in (*chain, tanh, one, times_x))
+        replace[id(half)] = onnx.helper.make_node("Erf", [x], [half.output[0]], name=half.name)
+        fused[half.output[0]] = ("gelu",)
+    # layer normalization before opset 17, from its first mean
+    weights = {init.name for init in graph.initializer}
+    for mean in every:
+        if mean.op_type != "ReduceMean" or id(mean) in drop or not _last_axis(mean):
+            continue
+        x = mean.input[0]
+        sub = only_reader(mean.output[0], "Sub")
+        if sub is None or list(sub.input) != [x, mean.output[0]]:
+            continue
+        users = readers.get(sub.output[0], [])
+        power = next((n for n in users if n and n.op_type == "Pow"), None)
+        div = next((n for n in users if n and n.op_type == "Div"), None)
+        if len(users) != 2 or power is None or div is None or not near(power.input[1], 2.0):
+            continue
+        variance = only_reader(power.output[0], "ReduceMean")
+        plus = variance and _last_axis(variance) and only_reader(variance.output[0], "Add")
+        root = plus and only_reader(plus.output[0], "Sqrt")
+        if not (variance and plus and root) or other(plus, variance.output[0]) not in scalars:
+            continue
+        if list(div.input) != [sub.output[0], root.output[0]]:
+            continue
+        scale = only_reader(div.output[0], "Mul")
+        shift = scale and only_reader(scale.output[0], "Add")
+        gamma = scale and other(scale, div.output[0])
+        beta = shift and other(shift, scale.output[0])
+        if not (scale and shift and gamma in weights and beta in weights):
+            continue
+        steps = (mean, sub, power, variance, plus, root, div, scale, shift)
+        if any(id(node) in drop for node in steps):
+            continue
+        drop.update(id(node) for node in steps[:-1])
+        replace[id(shift)] = onnx.helper.make_node("Erf", [x], [shift.output[0]], name=scale.name)
+        fused[shift.output[0]] = ("layernorm", gamma, beta)
     if fused:
         nodes = [replace.get(id(n), n) for n in every if id(n) not in drop]
         del graph.node[:]
         graph.node.extend(nodes)
     return fused
+
+
+def _last_axis(mean: Any) -> bool:
+    """A ReduceMean over the last axis only, keeping it (``axes`` an attribute, as
+    before opset 18)."""
+    attrs = {a.name: _attribute(a) for a in mean.attribute}
+    return list(attrs.get("axes", ())) == [-1] and int(attrs.get("keepdims", 1)) == 1
 
 
 def _channels_last_input(graph: Any, name: str, rank: int) -> bool:
@@ -483,7 +572,7 @@ class _Reader:
         # a Pad's output → (the Pad, its sides to fold, its own statement, why not)
         self.layouts: dict[str, str] = {}  # "last": the channels moved last by a Transpose
         self.crops: dict[str, tuple[Node, Pads, Dims]] = {}  # a crop's output → its parts
-        self.fused: dict[str, str] = {}  # activations written out in several nodes
+        self.fused: dict[str, tuple[str, ...]] = {}  # layers written out in several nodes
         # a MaxPool's second output (where the maxima were) → its node and input shape
         self.indices: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
@@ -714,7 +803,8 @@ class _Reader:
         their path from the scope above the attribute when that is a container's
         (``/layer1/layer1.0/relu/Relu`` → ``layer1.0.relu``, ``/4/block/block.2/Mul`` →
         ``4.block.2``): a scope that extends the one before it replaces it."""
-        for value in proto.input[1:2]:
+        weights = [*proto.input[1:2], *self.fused.get(proto.output[0], ())[1:2]]
+        for value in weights:  # a layer norm made one node again: its γ
             if value in self.weights and value.endswith((".weight", ".bias")):
                 return word_label(value.rsplit(".", 1)[0])
         parts = [p for p in name.strip("/").split("/") if p]
@@ -1285,12 +1375,25 @@ def _max_unpool(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str
 
 
 def _erf(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-    """A GELU or SiLU made one node again (see ``_fuse_activations``); any other Erf has
-    no word."""
-    word = reader.fused.get(proto.output[0])
-    if word is None:
-        raise _Unknown("no layer word for this operator")
-    return "leaf", word, 0
+    """A GELU, SiLU or layer norm made one node again (see ``_fuse_activations``); any
+    other Erf has no word."""
+    word, *weights = reader.fused.get(proto.output[0], ("",))
+    if not word:
+        raise _Unknown(_("no layer word for this operator"))
+    if word != "layernorm":
+        return "leaf", word, 0
+    dims = reader._in(proto)
+    last = len(dims) == 2 or reader.layouts.get(proto.input[0]) == "last"
+    sizes = {math.prod(reader.weights[w]) for w in weights}
+    if not last or sizes != {dims[-1]}:
+        raise _Unknown(
+            _(
+                "normalises a map's last spatial axis, or with a weight and a bias of "
+                "another size than the channels: the language's layernorm is over the "
+                "channels (or a vector's features)"
+            )
+        )
+    return "leaf", "layernorm", 2 * dims[-1]
 
 
 def _slice_ranges(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> list[tuple[int, int]]:
