@@ -51,7 +51,9 @@ def same_as_torch(model: nn.Module, shape: tuple[int, ...], opset: int = 17) -> 
     """The model exported and imported equals the model imported from PyTorch; the
     imported text."""
     imported = cnn_magic.from_onnx(export(model, shape, opset))
-    assert_same_network(cnn_magic.from_torch(model, shape[1:]), imported)
+    # (C, L) would read as a vector's shape: a 1-D map in our notation, C@L
+    given = f"{shape[1]}@{shape[2]}" if len(shape) == 3 else shape[1:]
+    assert_same_network(cnn_magic.from_torch(model, given), imported)
     return imported.text
 
 
@@ -302,3 +304,48 @@ def test_exported_modern_zoo(name: str, exported: dict[str, bytes]) -> None:
     ours = cnn_magic.example(name)
     assert (net.params, net.macs) == (ours.params, ours.macs)
     assert_same_network(ours, net)
+
+
+# ----------------------------------------------------------------- circular padding
+
+
+class Circular(nn.Module):
+    def __init__(self, sides: tuple[int, ...]) -> None:
+        super().__init__()
+        self.sides = sides
+        self.conv = nn.Conv1d(2, 3, 3) if len(sides) == 2 else nn.Conv2d(2, 3, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.pad(x, self.sides, mode="circular"))
+
+
+@pytest.mark.parametrize(
+    "sides", [(1, 1, 1, 1), (2, 0, 1, 3), (0, 0, 1, 1), (1, 2, 0, 0), (1, 2)], ids=str
+)
+def test_circular_padding_as_exported_is_one_pad(sides: tuple[int, ...]) -> None:
+    """Before opset 19 ONNX has no circular Pad: PyTorch's exporter writes a Concat of
+    two Slices and the map, per axis; one ``pad ... circular`` again."""
+    shape = (1, 2, 5) if len(sides) == 2 else (1, 2, 5, 5)
+    text = same_as_torch(Circular(sides), shape)
+    assert text.count("circular") == 1
+
+
+def test_a_conv_with_circular_padding_mode() -> None:
+    """``padding_mode="circular"`` is exported as that padding and a conv without: the
+    same as a ``CircularPad2d`` before the conv, for ``from_torch`` too."""
+    conv = nn.Conv2d(2, 3, 3, padding=1, padding_mode="circular")
+    imported = cnn_magic.from_onnx(export(conv, (1, 2, 5, 5)))
+    padded = nn.Sequential(nn.CircularPad2d(1), nn.Conv2d(2, 3, 3))
+    assert_same_network(cnn_magic.from_torch(padded, (2, 5, 5)), imported)
+    assert imported.output_shape == (5, 5, 3) and imported.params == 2 * 3 * 9 + 3
+
+
+def test_a_concat_of_slices_that_is_no_circular_pad_is_refused() -> None:
+    """Both ends taken from the same side (``x[-1:]``, x, ``x[-1:]``) is no wrap."""
+
+    class Twice(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.cat((x[:, :, -1:], x, x[:, :, -1:]), 2)
+
+    with pytest.raises(CNNError, match="joins along axis 2"):
+        cnn_magic.from_onnx(export(Twice(), (1, 2, 5, 5)))

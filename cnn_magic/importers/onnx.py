@@ -169,6 +169,7 @@ def from_onnx(
     shape = _input_shape(inputs[0], input)
     _set_input(onnx, inputs[0], shape)
     model = _fold_sizes(onnx, model)
+    _fuse_circular_pads(onnx, model)
     fused = _fuse_activations(onnx, model)
     try:
         # data_prop: sizes computed from constants (Resize's scales) are followed too
@@ -467,6 +468,120 @@ def _fuse_activations(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
     return fused
 
 
+def _fuse_circular_pads(onnx: Any, model: Any) -> None:
+    """Circular padding as PyTorch's exporter writes it (ONNX's ``wrap`` mode came only
+    in opset 19): per axis, ``Concat(x[-b:], x, x[:a])`` of two Slices of ``x`` along
+    that axis. Each becomes a ``Pad`` in ``wrap`` mode again, and a pad of the next axis
+    reading only that one joins it, so that ``F.pad(x, (1, 1, 1, 1), "circular")`` is
+    one Pad, as it is one ``pad 1 circular``."""
+    import numpy as np
+
+    graph = model.graph
+    every = list(graph.node)
+    to_array = onnx.numpy_helper.to_array
+    known: dict[str, list[int]] = {}
+    for init in graph.initializer:
+        if init.data_type == onnx.TensorProto.INT64 and math.prod(init.dims) <= 8:
+            known[init.name] = [int(v) for v in to_array(init).reshape(-1)]
+    for node in every:
+        value = node.attribute[0] if node.op_type == "Constant" and node.attribute else None
+        if value is None or value.name != "value" or math.prod(value.t.dims) > 8:
+            continue
+        if value.t.data_type == onnx.TensorProto.INT64:
+            known[node.output[0]] = [int(v) for v in to_array(value.t).reshape(-1)]
+    producer = {out: node for node in every for out in node.output}
+    readers: dict[str, list[Any]] = {}
+    for node in every:
+        for value in node.input:
+            readers.setdefault(value, []).append(node)
+    for output in graph.output:
+        readers.setdefault(output.name, []).append(None)
+
+    def cut(value: str, x: str, axis: int) -> tuple[int, int] | None:
+        """(b, 0) for ``x[-b:]`` along ``axis``, (0, a) for ``x[:a]``, read only once."""
+        node = producer.get(value)
+        if node is None or node.op_type != "Slice" or node.input[0] != x or len(node.input) < 4:
+            return None
+        starts, ends, axes = (known.get(v) for v in node.input[1:4])
+        steps = known.get(node.input[4]) if len(node.input) > 4 else [1]
+        if len(readers.get(value, [])) != 1 or axes != [axis] or steps != [1]:
+            return None
+        if starts is None or ends is None:
+            return None
+        if starts[0] < 0 and ends[0] >= 2**62:
+            return (-starts[0], 0)
+        if starts[0] == 0 and 0 < ends[0] < 2**62:
+            return (0, ends[0])
+        return None
+
+    found: dict[int, tuple[str, int, tuple[int, int], list[Any]]] = {}
+    for concat in every:
+        axis = next((int(a.i) for a in concat.attribute if a.name == "axis"), 0)
+        if concat.op_type != "Concat" or axis < 2 or len(concat.input) not in (2, 3):
+            continue
+        for x in dict.fromkeys(concat.input):
+            if list(concat.input).count(x) != 1:
+                continue
+            place = list(concat.input).index(x)
+            before = [cut(v, x, axis) for v in concat.input[:place]]
+            after = [cut(v, x, axis) for v in concat.input[place + 1 :]]
+            if len(before) > 1 or len(after) > 1 or None in before or None in after:
+                continue
+            if any(c[1] for c in before if c) or any(c[0] for c in after if c):
+                continue
+            sides = (
+                before[0][0] if before and before[0] else 0,
+                after[0][1] if after and after[0] else 0,
+            )
+            slices = [producer[v] for v in concat.input if v != x]
+            found[id(concat)] = (x, axis, sides, slices)
+            break
+    if not found:
+        return
+    try:
+        shapes = {
+            v.name: len(v.type.tensor_type.shape.dim)
+            for v in (*onnx.shape_inference.infer_shapes(model).graph.value_info, *graph.input)
+        }
+    except Exception:
+        return
+    pads: dict[str, tuple[str, list[int], Any]] = {}  # a made Pad's output → input, pads
+    drop: set[int] = set()
+    replace: dict[int, list[Any]] = {}
+    for concat in every:
+        if id(concat) not in found:
+            continue
+        x, axis, (b, a), slices = found[id(concat)]
+        rank = shapes.get(x) or shapes.get(concat.output[0])
+        if not rank or axis >= rank:
+            continue
+        source, flat = x, [0] * (2 * rank)
+        earlier = pads.get(x)
+        if earlier is not None and len(readers.get(x, [])) == len(slices) + 1:
+            source, flat, made = earlier  # the pad of the axis before: one pad
+            drop.add(id(made))
+        flat = list(flat)
+        flat[axis] += b
+        flat[rank + axis] += a
+        name = concat.output[0] + "_pads"
+        sizes = onnx.helper.make_node(
+            "Constant", [], [name], value=onnx.numpy_helper.from_array(np.array(flat, np.int64))
+        )
+        scope = concat.name.rsplit("/", 1)[0] if "/" in concat.name else ""
+        pad = onnx.helper.make_node(  # named as F.pad's call in the Concat's module
+            "Pad", [source, name], [concat.output[0]], name=f"{scope}/pad/Pad", mode="wrap"
+        )
+        drop.update(id(s) for s in slices)
+        replace[id(concat)] = [sizes, pad]
+        pads[concat.output[0]] = (source, flat, pad)
+    nodes = []
+    for node in every:
+        if id(node) not in drop:
+            nodes.extend(replace.get(id(node), [node]))
+    del graph.node[:]
+    graph.node.extend(n for n in nodes if id(n) not in drop)  # merged Pads too
+
+
 def _last_axis(mean: Any) -> bool:
     """A ReduceMean over the last axis only, keeping it (``axes`` an attribute, as
     before opset 18)."""
@@ -597,7 +712,10 @@ class _Reader:
             try:
                 node = self.node(proto, name)
             except (_Unknown, Unwritable) as why:
-                source = self._sources(proto)
+                try:
+                    source = self._sources(proto)
+                except _Unknown:  # it reads what nothing produced: no opaque row either
+                    source = ()
                 out = self._out(proto)
                 if unknown == "opaque" and len(source) == 1 and out:
                     label = self.label(proto, name)
@@ -1265,6 +1383,8 @@ def _broadcasts(reader: _Reader, proto: Any) -> None:
 
 def _concat(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     rank = len(reader._in(proto))
+    if len(proto.input) == 1 and int(attrs.get("axis", 0)) % rank != 1:
+        return "pass", "", 0  # one map along a spatial axis: itself (a circular pad's)
     if int(attrs.get("axis", 0)) % rank != 1:
         raise _Unknown(f"joins along axis {attrs.get('axis')}: concat joins channels (axis 1)")
     if any(i in reader.constants for i in proto.input):
