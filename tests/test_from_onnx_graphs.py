@@ -349,3 +349,33 @@ def test_a_concat_of_slices_that_is_no_circular_pad_is_refused() -> None:
 
     with pytest.raises(CNNError, match="joins along axis 2"):
         cnn_magic.from_onnx(export(Twice(), (1, 2, 5, 5)))
+
+
+# ----------------------------------------------------------------- in Chinese
+
+
+def test_refusals_read_in_chinese() -> None:
+    """The list of nodes without a word, each reason and the hint, in the catalog's
+    Chinese; the node names and operators stay as the file has them."""
+    from cnn_magic.i18n import language
+
+    nodes = [
+        helper.make_node("Erf", ["x"], ["e"], name="/act/Erf"),
+        helper.make_node("Concat", ["e", "e"], ["y"], axis=2, name="/join/Concat"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "handmade",
+        [helper.make_tensor_value_info("x", FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("y", FLOAT, None)],
+    )
+    made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with language("zh"), pytest.raises(CNNError) as info:
+        cnn_magic.from_onnx(made)
+    message = str(info.value)
+    assert message.startswith("计算图中有 2 个节点在层语言中没有对应的词：\n"), message
+    assert "/act/Erf (Erf): 这个算子在层语言中没有对应的词" in message
+    assert "/join/Concat (Concat): 沿轴 2 拼接：concat 只拼接通道（轴 1）" in message
+    assert "计为零并加以标记" in message
+    with language("zh"), pytest.raises(CNNError, match="不是 ONNX 模型"):
+        cnn_magic.from_onnx(b"\x08\x07 not protobuf \xff")

@@ -68,7 +68,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import CNNError, did_you_mean
-from ..i18n import _
+from ..i18n import _, _n
 from ..results import Network
 from .graph import MERGES, SLICE, Node, build
 from .words import (
@@ -99,7 +99,7 @@ def _onnx() -> Any:
     try:
         import onnx
     except ImportError as err:  # pragma: no cover - onnx is in the test extra
-        raise ImportError("from_onnx() needs the onnx package: pip install onnx") from err
+        raise ImportError(_("from_onnx() needs the onnx package: pip install onnx")) from err
     return onnx
 
 
@@ -110,38 +110,50 @@ def load(source: Any, max_bytes: int = MAX_BYTES) -> Any:
         return source
     if isinstance(source, bytes | bytearray):
         data = bytes(source)
-        where = "the bytes given"
+        where = _("the bytes given")
     elif isinstance(source, str | os.PathLike):
         where = os.fspath(source)
         try:
             if os.path.exists(where) and not os.path.isfile(where):  # a device, a pipe
                 raise CNNError(
-                    f"{where} is not a regular file", hint="give the path of a .onnx file"
+                    _("{where} is not a regular file").format(where=where),
+                    hint=_("give the path of a .onnx file"),
                 )
             size = os.path.getsize(where)
             if size > max_bytes:
                 raise CNNError(
-                    f"{where} is {size:,} bytes, more than the {max_bytes:,} allowed",
-                    hint="pass max_bytes= to read a larger model",
+                    _("{where} is {size:,} bytes, more than the {limit:,} allowed").format(
+                        where=where, size=size, limit=max_bytes
+                    ),
+                    hint=_("pass max_bytes= to read a larger model"),
                 )
             with open(where, "rb") as file:
                 data = file.read(max_bytes + 1)
         except OSError as err:
-            raise CNNError(f"cannot read {where}: {err.strerror or err}") from None
+            raise CNNError(
+                _("cannot read {where}: {why}").format(where=where, why=err.strerror or err)
+            ) from None
     else:
         raise CNNError(
-            f"from_onnx() takes a file path, bytes or an onnx.ModelProto, not "
-            f"{type(source).__name__}"
+            _("from_onnx() takes a file path, bytes or an onnx.ModelProto, not {kind}").format(
+                kind=type(source).__name__
+            )
         )
     if len(data) > max_bytes:
-        raise CNNError(f"{where} is more than the {max_bytes:,} bytes allowed")
+        raise CNNError(
+            _("{where} is more than the {limit:,} bytes allowed").format(
+                where=where, limit=max_bytes
+            )
+        )
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
     except Exception:  # protobuf raises DecodeError, and others on some garbage
-        raise CNNError(f"{where} is not an ONNX model (it does not parse)") from None
+        raise CNNError(
+            _("{where} is not an ONNX model (it does not parse)").format(where=where)
+        ) from None
     if not model.HasField("graph") or not model.graph.node:
-        raise CNNError(f"{where} is not an ONNX model (it has no graph)")
+        raise CNNError(_("{where} is not an ONNX model (it has no graph)").format(where=where))
     return model
 
 
@@ -157,7 +169,8 @@ def from_onnx(
     ``input`` (``(3, 224, 224)``) fixes an input whose shape the file leaves open."""
     if unknown not in UNKNOWN:
         raise CNNError(
-            f"unknown={unknown!r} is not valid", hint=did_you_mean(str(unknown), UNKNOWN)
+            _("unknown={value} is not valid").format(value=repr(unknown)),
+            hint=did_you_mean(str(unknown), UNKNOWN),
         )
     onnx = _onnx()
     model = load(source, max_bytes)
@@ -165,7 +178,11 @@ def from_onnx(
     weights = {init.name: tuple(init.dims) for init in graph.initializer}
     inputs = [value for value in graph.input if value.name not in weights]
     if len(inputs) != 1:
-        raise CNNError(f"the graph has {len(inputs)} inputs; one image or vector input is needed")
+        raise CNNError(
+            _("the graph has {count} inputs; one image or vector input is needed").format(
+                count=len(inputs)
+            )
+        )
     shape = _input_shape(inputs[0], input)
     _set_input(onnx, inputs[0], shape)
     model = _fold_sizes(onnx, model)
@@ -175,7 +192,9 @@ def from_onnx(
         # data_prop: sizes computed from constants (Resize's scales) are followed too
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as err:
-        raise CNNError(f"the graph's shapes cannot be inferred: {_first_line(err)}") from None
+        raise CNNError(
+            _("the graph's shapes cannot be inferred: {why}").format(why=_first_line(err))
+        ) from None
     shapes = {
         value.name: _dims(value)
         for value in (*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input)
@@ -189,13 +208,21 @@ def from_onnx(
     if problems:
         listed = "\n".join(f"  {name} ({op}): {why}" for name, op, why in problems)
         raise CNNError(
-            f"{len(problems)} node{'s' if len(problems) > 1 else ''} of the graph "
-            f"{'have' if len(problems) > 1 else 'has'} no word in the layer language:\n{listed}",
-            hint='from_onnx(..., unknown="opaque") writes each as an opaque layer, counted as '
-            "zero and marked",
+            _n(
+                "{count} node of the graph has no word in the layer language:\n{listed}",
+                "{count} nodes of the graph have no word in the layer language:\n{listed}",
+                len(problems),
+            ).format(count=len(problems), listed=listed),
+            hint=_(
+                'from_onnx(..., unknown="opaque") writes each as an opaque layer, counted as '
+                "zero and marked"
+            ),
         )
     name = graph.name or "graph"
-    header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
+    header = [
+        _("{name}, imported from ONNX (opset {opset})").format(name=name, opset=_opset(model)),
+        *notes,
+    ]
     ours = (*shape[2:], shape[1]) if len(shape) >= 3 and not last else shape[1:]
     return build(nodes, ours, header, repeat=repeat, output=reader.output)
 
@@ -649,13 +676,18 @@ def _input_shape(value: Any, given: Sequence[int] | None) -> tuple[int, ...]:
         if len(wanted) == (rank or 4):
             wanted = wanted[1:]
         if len(wanted) not in (1, 2, 3, 4) or min(wanted) < 1:
-            raise CNNError(f"input={tuple(given)} is not a shape", hint="pass input=(C, H, W)")
+            raise CNNError(
+                _("input={given} is not a shape").format(given=tuple(given)),
+                hint=_("pass input=(C, H, W)"),
+            )
         return (1, *wanted)
     if len(dims) not in (2, 3, 4, 5) or min(dims[1:], default=0) < 1:
         raise CNNError(
-            f"input {value.name!r} has shape {dims or 'unknown'}; vectors (N, F) or maps "
-            "(N, C, L), (N, C, H, W), (N, C, D, H, W) with known sizes are needed",
-            hint="pass input=(C, H, W)",
+            _(
+                "input {name} has shape {shape}; vectors (N, F) or maps (N, C, L), "
+                "(N, C, H, W), (N, C, D, H, W) with known sizes are needed"
+            ).format(name=repr(value.name), shape=dims or _("unknown")),
+            hint=_("pass input=(C, H, W)"),
         )
     return (1, *dims[1:])
 
@@ -723,8 +755,13 @@ class _Reader:
                         math.prod(self.weights[v]) for v in proto.input if v in self.weights
                     )
                     notes.append(  # ONNX does not tell weights from constants: both said
-                        f"opaque, counted as zero: {label} ({proto.op_type}, initializers of "
-                        f"{weights:,} value{'' if weights == 1 else 's'}): {why}"
+                        _n(
+                            "opaque, counted as zero: {label} ({op}, initializers of {count:,} "
+                            "value): {why}",
+                            "opaque, counted as zero: {label} ({op}, initializers of {count:,} "
+                            "values): {why}",
+                            weights,
+                        ).format(label=label, op=proto.op_type, count=weights, why=why)
                     )
                     keeps = self.shapes.get(proto.input[0]) == self.shapes.get(proto.output[0])
                     statement = "opaque" if keeps else "opaque " + "x".join(map(str, out))
@@ -896,7 +933,11 @@ class _Reader:
         for value in proto.input:
             if value and value not in self.constants and value not in self.indices:
                 if value not in self.alias:
-                    raise _Unknown(f"reads {value!r}, which nothing before it produced")
+                    raise _Unknown(
+                        _("reads {value}, which nothing before it produced").format(
+                            value=repr(value)
+                        )
+                    )
                 out.append(self.alias[value])
         return tuple(out)
 
@@ -912,7 +953,7 @@ class _Reader:
     def _in(self, proto: Any) -> tuple[int, ...]:
         dims = self.shapes.get(proto.input[0])
         if dims is None:
-            raise _Unknown("its input's shape is not known")
+            raise _Unknown(_("its input's shape is not known"))
         return dims
 
     def label(self, proto: Any, name: str) -> str:
@@ -995,7 +1036,7 @@ class _Reader:
             )
         handler = _HANDLERS.get(op)
         if handler is None:
-            raise _Unknown("no layer word for this operator")
+            raise _Unknown(_("no layer word for this operator"))
         kind, text, params = handler(self, proto, attrs)
         if any(self.layouts.get(value) == "last" for value in proto.input):
             self.layouts[proto.output[0]] = "last"  # a layer on a channels-last map keeps it
@@ -1105,7 +1146,7 @@ class _Reader:
         extra = (pad[0].input[0], pad[1]) if pad is not None and pad[1] is not None else None
         unpadded = self.shapes.get(extra[0]) if extra is not None else self._in(proto)
         if unpadded is None:
-            raise _Unknown("its input's shape is not known")
+            raise _Unknown(_("its input's shape is not known"))
         size = unpadded[2:]
         auto = attrs.get("auto_pad", "NOTSET")
         if auto in ("SAME_UPPER", "SAME_LOWER"):
@@ -1177,11 +1218,11 @@ def _conv_transpose(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple
             _("a transposed convolution whose weights are not an initializer of its rank")
         )
     if "output_shape" in attrs or attrs.get("auto_pad", "NOTSET") != "NOTSET":
-        raise _Unknown("output_shape or auto_pad: write pads and output_padding instead")
+        raise _Unknown(_("output_shape or auto_pad: write pads and output_padding instead"))
     groups = int(attrs.get("group", 1))
     flat = [int(v) for v in attrs.get("pads", [0] * 2 * n)]
     if len(flat) != 2 * n or flat[:n] != flat[n:]:
-        raise _Unknown("unequal padding on a transposed convolution")
+        raise _Unknown(_("unequal padding on a transposed convolution"))
     text = deconv_words(
         weight[1] * groups,
         _nd(attrs.get("kernel_shape"), 0, n) if "kernel_shape" in attrs else weight[2:],
@@ -1198,12 +1239,12 @@ def _conv_transpose(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple
 def _gemm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     weight = reader.weights.get(proto.input[1])
     if weight is None or len(weight) != 2 or attrs.get("transA", 0):
-        raise _Unknown("a matrix product whose second factor is not a weight initializer")
+        raise _Unknown(_("a matrix product whose second factor is not a weight initializer"))
     if reader.layouts.get(proto.input[0]) == "last" and proto.op_type == "MatMul":
         # on each position of a channels-last map: a 1×1 convolution
         return "leaf", f"conv {weight[1]} k1 nobias", reader.params(proto, 1)
     if len(reader._in(proto)) != 2:
-        raise _Unknown("a matrix product over more than a batch of vectors")
+        raise _Unknown(_("a matrix product over more than a batch of vectors"))
     n = weight[0] if attrs.get("transB", 0) else weight[1]
     bias = len(proto.input) > 2 and bool(proto.input[2])
     return "leaf", words(f"fc {n}", None if bias else "nobias"), reader.params(proto, 1, 2)
@@ -1269,7 +1310,7 @@ def _elu(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, 
 def _prelu(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     slopes = reader.params(proto, 1)
     if slopes != 1:
-        raise _Unknown(f"{slopes} slopes: prelu has one weight")
+        raise _Unknown(_("{count} slopes: prelu has one weight").format(count=slopes))
     return "leaf", "prelu", 1
 
 
@@ -1281,7 +1322,7 @@ def _clip(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str,
             bounds[i - 1] = found[0] if found else None
     if bounds == [0.0, 6.0]:
         return "leaf", "relu6", 0
-    raise _Unknown(f"clip to {bounds}: only ReLU6's [0, 6] has a word")
+    raise _Unknown(_("clip to {bounds}: only ReLU6's [0, 6] has a word").format(bounds=bounds))
 
 
 def _softmax(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
@@ -1289,12 +1330,14 @@ def _softmax(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, s
     axis = int(attrs.get("axis", -1))
     if axis % rank == 1 and (rank == 2 or axis == 1):
         return "leaf", "softmax", 0
-    raise _Unknown(f"softmax over axis {axis}: the language's softmax is over the channels")
+    raise _Unknown(
+        _("softmax over axis {axis}: the language's softmax is over the channels").format(axis=axis)
+    )
 
 
 def _lrn(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     if int(attrs.get("size", 0)) != 5:
-        raise _Unknown("size other than 5: lrn counts a window of 5")
+        raise _Unknown(_("size other than 5: lrn counts a window of 5"))
     return "leaf", "lrn", 0
 
 
@@ -1308,7 +1351,7 @@ def _dropout(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, s
 
 def _flatten(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     if int(attrs.get("axis", 1)) != 1:
-        raise _Unknown("flattening from another axis than 1")
+        raise _Unknown(_("flattening from another axis than 1"))
     return "leaf", "flatten", 0
 
 
@@ -1348,7 +1391,11 @@ def _reshape(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, s
             return "leaf", f"pixelunshuffle {r}", 0
     if out is not None and len(out) == 2 and out[1] == math.prod(dims[1:]):
         return "leaf", "flatten", 0
-    raise _Unknown(f"reshapes {dims} to {out}: only flattening to (N, features) is known")
+    raise _Unknown(
+        _("reshapes {dims} to {out}: only flattening to (N, features) is known").format(
+            dims=dims, out=out
+        )
+    )
 
 
 def _add(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
@@ -1386,9 +1433,13 @@ def _concat(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, st
     if len(proto.input) == 1 and int(attrs.get("axis", 0)) % rank != 1:
         return "pass", "", 0  # one map along a spatial axis: itself (a circular pad's)
     if int(attrs.get("axis", 0)) % rank != 1:
-        raise _Unknown(f"joins along axis {attrs.get('axis')}: concat joins channels (axis 1)")
+        raise _Unknown(
+            _("joins along axis {axis}: concat joins channels (axis 1)").format(
+                axis=attrs.get("axis")
+            )
+        )
     if any(i in reader.constants for i in proto.input):
-        raise _Unknown("joins a constant")
+        raise _Unknown(_("joins a constant"))
     return "concat", "concat", 0
 
 
@@ -1396,7 +1447,7 @@ def _resize(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, st
     """``Resize`` (by ``scales`` or to ``sizes``) and the older ``Upsample``."""
     dims, out = reader._in(proto), reader.shapes.get(proto.output[0])
     if out is None or len(dims) < 3 or out[:2] != dims[:2]:
-        raise _Unknown("resizing other than the spatial axes of a map")
+        raise _Unknown(_("resizing other than the spatial axes of a map"))
     return "leaf", upsample_words(dims[2:], out[2:], str(attrs.get("mode", "nearest"))), 0
 
 
