@@ -24,7 +24,8 @@ bias initializer)
 ``PRelu`` (one slope), ``Elu``,            ``elu A``, ``gelu``, ``hardswish``,
 ``Gelu``, ``HardSwish``, ``Sigmoid``,      ``sigmoid``, ``tanh``, ``softmax``
 ``Tanh``, ``Softmax`` (channels);
-GELU as Div, Erf, Add, Mul, Mul;
+GELU as Div, Erf, Add, Mul, Mul, or
+its tanh form in nine nodes;
 SiLU as Mul(x, Sigmoid(x))
 ``LRN`` (size 5)                           ``lrn``
 ``Dropout``                                ``dropout P``
@@ -35,11 +36,19 @@ SiLU as Mul(x, Sigmoid(x))
 ``Pad`` elsewhere                          ``pad ..`` (``reflect``, ``edge`` → ``replicate``,
                                            ``wrap`` → ``circular``)
 ``Slice`` of the spatial axes              ``crop HxW`` or ``crop top= ...``
-``LayerNormalization`` (last axis)         ``layernorm`` (vectors, or channels moved last)
+``LayerNormalization`` (last axis), or     ``layernorm`` (vectors, or channels moved last)
+its nine nodes before opset 17
 ``MatMul`` with the channels last          ``conv N k1``
 ``GroupNormalization`` (opset 21)          ``groupnorm G``
 ``InstanceNormalization``                  ``instancenorm`` (``affine`` with weights)
 ``Mul`` by one weight per channel          ``layerscale``
+``Mul`` of a map and a gate computed       ``scale:``
+from it
+``Mul`` of other paths                     ``mul A, B`` (broadcast as PyTorch does)
+``Split``, ``Slice`` of channels joined    ``split N:``
+again by a ``Concat``
+``Concat`` of Slices of a map and the      ``pad .. circular``
+map (circular padding before opset 19)
 ``Reshape``-``Transpose``-``Reshape``       ``channelshuffle G``
 of a channel shuffle
 ``DepthToSpace``, ``SpaceToDepth``         ``pixelshuffle R``, ``pixelunshuffle R``
@@ -49,12 +58,13 @@ PyTorch exports ``pixel_unshuffle``)
 ``MaxUnpool`` of a ``MaxPool``'s indices   ``maxunpool POOL``
 ``Transpose`` channels last and back,      nothing
 ``Identity``, ``Constant``
-``Add`` of two paths, ``Concat`` (axis 1)  the join of a block
+``Add`` of two paths, ``Concat`` (axis 1)  the join of a block, or ``add A, B``, ``concat A, B``
+several graph outputs                      the first the model's, the others ``side:``
 =========================================  ==============================================
 
 Sizes the graph computes from constants (the pads PyTorch's exporter writes as a small
 subgraph) are folded first, each such operator evaluated on its few integers by onnx's
-reference implementation; no layer is ever run. Anything else (``Mul`` of two paths,
+reference implementation; no layer is ever run. Anything else (``Mul`` by a constant,
 ``Resize`` by a fraction, ...) is listed in one :class:`CNNError` naming each node, its
 operator and why. Files are untrusted: at most ``max_bytes`` are read, and anything
 that is not a valid ONNX model is one clear error.
