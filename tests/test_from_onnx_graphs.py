@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import onnx
@@ -19,13 +20,11 @@ import torch
 import torch.nn.functional as F
 import torch_zoo_modern
 from onnx import TensorProto, helper, numpy_helper
-from test_from_torch import assert_same_network
+from test_from_torch import assert_same_network, collapsed
 from torch import nn
 
 import cnn_magic
 from cnn_magic import CNNError
-
-pytestmark = pytest.mark.torch
 
 FLOAT = TensorProto.FLOAT
 
@@ -304,6 +303,61 @@ def test_exported_modern_zoo(name: str, exported: dict[str, bytes]) -> None:
     ours = cnn_magic.example(name)
     assert (net.params, net.macs) == (ours.params, ours.macs)
     assert_same_network(ours, net)
+
+
+def export_for_inference(model: nn.Module, shape: tuple[int, ...]) -> bytes:
+    """Exported in eval mode, batch norm kept as its own node (no constant folding)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model.eval(),
+            (torch.zeros(shape),),
+            buffer,  # type: ignore[arg-type]
+            dynamo=False,
+            opset_version=17,
+            training=torch.onnx.TrainingMode.PRESERVE,
+            do_constant_folding=False,
+        )
+    return buffer.getvalue()
+
+
+def test_a_parameter_equal_to_another_is_counted() -> None:
+    """In eval mode the exporter writes a parameter equal to an earlier one (two fresh
+    batch norms' γ of ones) as an Identity of it: still the layer's own weights."""
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 4, 3), nn.BatchNorm2d(4)
+    )
+    data = export_for_inference(model, (1, 3, 8, 8))
+    assert any(node.op_type == "Identity" for node in onnx.load_from_string(data).graph.node)
+    imported = cnn_magic.from_onnx(data)
+    assert_same_network(cnn_magic.from_torch(model, (3, 8, 8)), imported)
+
+
+def test_exported_googlenet_is_its_inference_path() -> None:
+    """In training mode the exporter refuses GoogLeNet's auxiliary heads' adaptive
+    pooling (14 → 4); in eval mode they do not run, and the graph is the example without
+    them, as ``from_torch`` imports it."""
+    net = cnn_magic.from_onnx(export_for_inference(torch_zoo_modern.googlenet(), (1, 3, 224, 224)))
+    example = cnn_magic.example("googlenet")
+    main = [layer for layer in example.layers if not layer.block.startswith("aux")]
+    assert len(main) < len(example.layers)
+    assert collapsed(net) == collapsed(SimpleNamespace(layers=main))  # type: ignore[arg-type]
+    assert (net.params, net.macs) == (sum(x.params for x in main), sum(x.macs for x in main))
+
+
+def test_exported_unet_has_the_example_numbers() -> None:
+    """U-Net's skips (cropped, then concatenated) come in nested rather than by the
+    example's references, as from PyTorch: the same layers in another order, the same
+    totals."""
+    model = torch_zoo_modern.unet()
+    net = cnn_magic.from_onnx(export(model, torch_zoo_modern.INPUTS["unet"]))
+    example = cnn_magic.example("unet")
+    assert sorted(collapsed(net)) == sorted(collapsed(example))
+    assert net.output_shape == example.output_shape
+    assert (net.params, net.macs) == (example.params, example.macs)
+    for convention in ("flops", "macs", "exact"):
+        assert net.total(convention, all_ops=True) == example.total(convention, all_ops=True)
 
 
 # ----------------------------------------------------------------- circular padding

@@ -186,6 +186,9 @@ def from_onnx(
     model = load(source, max_bytes)
     graph = model.graph
     weights = {init.name: tuple(init.dims) for init in graph.initializer}
+    for node in graph.node:  # PyTorch's exporter writes a parameter equal to another
+        if node.op_type == "Identity" and node.input and node.input[0] in weights:
+            weights[node.output[0]] = weights[node.input[0]]  # as an Identity of it
     inputs = [value for value in graph.input if value.name not in weights]
     if len(inputs) != 1:
         raise CNNError(
