@@ -105,6 +105,52 @@ def test_products_of_computed_maps_are_mul() -> None:
     assert ": mul " in text and ": add " in text
 
 
+class Square(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        return y * y
+
+
+class GatedInput(nn.Module):
+    """A gate on the model's input itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(self.conv(x))
+
+
+class GatedVector(nn.Module):
+    """A gated linear unit on vectors: two linear layers of the input, one gating."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(4, 6)
+        self.b = nn.Linear(4, 6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.a(x) * torch.sigmoid(self.b(x))
+
+
+@pytest.mark.parametrize(
+    ("model", "shape", "written"),
+    [
+        (Square(), (1, 2, 4, 4), ": mul conv, conv\n"),
+        (GatedInput(), (1, 2, 4, 4), ": scale:\n"),
+        (GatedVector(), (1, 4), ": mul a, "),
+    ],
+    ids=["square", "gated input", "gated vector"],
+)
+def test_other_products(model: nn.Module, shape: tuple[int, ...], written: str) -> None:
+    assert written in same_as_torch(model, shape)
+
+
 def test_a_product_that_does_not_broadcast_is_named() -> None:
     """ONNX broadcasts from the right across ranks, (1, 6, 4, 4) by (1, 4); PyTorch's
     importer and the language broadcast within one rank only."""
