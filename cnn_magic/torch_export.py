@@ -93,23 +93,31 @@ def to_torch(net: Network) -> Module:
         if layer.op == "maxunpool" and layer.args is not None and layer.args.pool_row is not None:
             row = layer.args.pool_row
             pools = [m for m in builder.modules[row].modules() if "MaxPool" in type(m).__name__]
-            pools[-1].register_forward_hook(_keep_indices(builder.tape, row))
+            pools[-1].register_forward_hook(_KeepIndices(builder.tape, row))
     read = {i for layer in net.layers for i in layer.reads}
     if read:  # references: labelled outputs are kept on a tape for the layers that read them
         for index in read - {-1}:
-            builder.modules[index].register_forward_hook(_keep(builder.tape, index))
+            builder.modules[index].register_forward_hook(_Keep(builder.tape, index))
         model = _classes()["Tape"](model, builder.tape)
     model.layer_modules = tuple(builder.modules)
     return model.train(False)  # inference mode: batch norm uses its running buffers
 
 
-def _keep_indices(tape: dict[int, Any], row: int) -> Any:
-    """A hook that keeps where a max pooling found its maxima (as ``return_indices``)."""
-    import torch.nn.functional as F
+class _KeepIndices:
+    """A forward hook that keeps where a max pooling found its maxima (as
+    ``return_indices``) on the tape. An object rather than a closure, so that
+    ``copy.deepcopy(model)`` gives the copy's hooks the copy's tape; and it calls
+    ``max_poolNd_with_indices``, not ``F.max_poolNd``, so that a counter patching the
+    latter (ptflops) sees each pooling once."""
 
-    def hook(module: Any, inputs: Any, output: Any) -> None:
+    def __init__(self, tape: dict[int, Any], row: int) -> None:
+        self.tape, self.row = tape, row
+
+    def __call__(self, module: Any, inputs: Any, output: Any) -> None:
+        import torch.nn.functional as F
+
         dims = inputs[0].dim() - 2
-        pool = getattr(F, f"max_pool{dims}d")
+        pool = getattr(F, f"max_pool{dims}d_with_indices")
         _, indices = pool(
             inputs[0],
             module.kernel_size,
@@ -119,16 +127,17 @@ def _keep_indices(tape: dict[int, Any], row: int) -> Any:
             module.ceil_mode,
             return_indices=True,
         )
-        tape[-1000 - row] = indices  # rows are ≥ 0 and inputs −1, −2, ...: no clash
-
-    return hook
+        self.tape[-1000 - self.row] = indices  # rows are ≥ 0 and inputs −1, −2, ...: no clash
 
 
-def _keep(tape: dict[int, Any], index: int) -> Any:
-    def hook(module: Any, inputs: Any, output: Any) -> None:
-        tape[index] = output
+class _Keep:
+    """A forward hook that keeps a labelled output on the tape (an object, for deepcopy)."""
 
-    return hook
+    def __init__(self, tape: dict[int, Any], index: int) -> None:
+        self.tape, self.index = tape, index
+
+    def __call__(self, module: Any, inputs: Any, output: Any) -> None:
+        self.tape[self.index] = output
 
 
 def input_tensor(net: Network, batch: int = 1) -> Any:
@@ -393,7 +402,8 @@ def _classes() -> dict[str, Any]:
                 return self.module(values[0])
             if self.op == "concat":
                 return torch.cat(values, dim=1)
-            combine = torch.add if self.op == "add" else torch.mul
+            # `+` and `*`, as models write them (as Add and Scale do)
+            combine = operator.add if self.op == "add" else operator.mul
             return functools.reduce(combine, values)
 
     class Unpool(nn.Module):  # type: ignore[misc, name-defined]
@@ -428,7 +438,10 @@ def _classes() -> dict[str, Any]:
         def forward(self, *inputs: Any) -> Any:
             for number, x in enumerate(inputs, start=1):  # rows −1, −2, ...: the inputs
                 self.tape[-number] = x
-            return self.model(inputs[0])
+            try:
+                return self.model(inputs[0])
+            finally:  # the kept outputs are not held after the pass
+                self.tape.clear()
 
     classes = {
         "Reads": Reads,
