@@ -51,13 +51,26 @@ _POOLS = ("maxpool", "avgpool", "gap", "gmp", "adaptiveavgpool", "adaptivemaxpoo
 _ADAPTIVE_AVG = ("gap", "adaptiveavgpool")
 
 
+def _nothing(layer: Layer) -> int:
+    return 0
+
+
 class Tool(NamedTuple):
-    """One tool's way of counting: its name, what it counts, and the per-layer count."""
+    """One tool's way of counting: its name, what it counts, and the per-layer count.
+
+    ``per_layer`` is what the tool adds each time the layer runs. ``per_module`` is the
+    part it accumulates on the layer's module by a forward hook and then sums over the
+    model's tree of modules (ptflops' module hooks, thop): a module that ``reuse`` runs
+    again is both called and found in the tree once more per use, so that part counts
+    ``uses`` times per run; thop also hooks it once per place in the tree
+    (``Module.apply`` visits it there each time), ``uses²`` times (see :func:`total`)."""
 
     name: str
     call: str  # how the tool is called to get the figure
     counts: str  # what it counts, one sentence
     per_layer: Callable[[Layer], int]
+    per_module: Callable[[Layer], int] = _nothing
+    hooked_per_place: bool = False  # thop: a shared module's hook is registered per place
 
 
 def _elements(shape: tuple[int, ...]) -> int:
@@ -73,13 +86,21 @@ def _bn_elements(layer: Layer) -> int:
     return _elements(layer.in_shape) if layer.op == "bn" else 0
 
 
+_NORMS = ("layernorm", "groupnorm", "instancenorm")
+
+
+def _affine(layer: Layer) -> bool:
+    """Whether a norm has γ and β (instance norm only when written ``affine``)."""
+    return layer.op != "instancenorm" or (layer.args is not None and layer.args.mode == "affine")
+
+
 # ------------------------------------------------------------------ torchinfo 1.8
 
 
 def _torchinfo(layer: Layer) -> int:
     """``total_mult_adds``: a conv (or transposed conv) layer's parameters, bias
-    included, times its *output* H·W; any other layer with parameters (fc, bn, prelu)
-    adds its parameter count once."""
+    included, times its *output* H·W; any other leaf module with parameters (fc, bn,
+    prelu, the norms, layerscale) adds its parameter count once."""
     params = layer.weights + layer.biases
     if layer.op in (*_CONVS, "deconv"):
         # prelu's one weight sits in its own module, counted once
@@ -94,12 +115,17 @@ def _torchinfo(layer: Layer) -> int:
 def _fvcore(training: bool) -> Callable[[Layer], int]:
     def count(layer: Layer) -> int:
         """conv, deconv and fc MACs without bias; batch norm ``5·elements`` in training
-        mode (``2·elements`` in eval mode, with γ, β); 2-D adaptive average pooling one per
-        input element; everything else (pooling, activations, adds) zero."""
+        mode (``2·elements`` in eval mode, with γ, β); layer and group norm ``5·elements``
+        and instance norm 5 (affine) or 4 in either mode (no running statistics); 2-D
+        adaptive average pooling one per input element; 2-D upsampling 1 (nearest) or
+        4 (bilinear) per output; everything else (pooling, activations, adds, products,
+        rearrangements) zero."""
         if layer.op in (*_CONVS, "deconv", "fc"):
             return layer.macs
         if layer.op == "bn":
             return (5 if training else 2) * _bn_elements(layer)
+        if layer.op in _NORMS:
+            return (5 if _affine(layer) else 4) * _elements(layer.in_shape)
         if layer.op in _ADAPTIVE_AVG and len(layer.in_shape) == 3:  # only the 2-D op
             return _elements(layer.in_shape)
         if layer.op == "upsample" and len(layer.out_shape) == 3:
@@ -113,55 +139,73 @@ def _fvcore(training: bool) -> Callable[[Layer], int]:
 
 # ------------------------------------------------------------------ ptflops 0.7.5
 
-# How often ptflops' "pytorch" backend counts an activation's output elements: once
-# by its module hook (ReLU, ReLU6, LeakyReLU, PReLU, ELU, GELU) and once more by its
-# patch of torch.nn.functional (relu, prelu, elu, gelu, silu, softmax), which the
-# module's own forward calls as well.
-_PTFLOPS_ACTIVATION = {
-    "relu": 2,
-    "relu6": 1,  # nn.ReLU6 calls F.hardtanh, which is not patched
-    "leakyrelu": 1,  # F.leaky_relu is not patched
-    "prelu": 2,
-    "elu": 2,
-    "gelu": 2,
-    "silu": 1,  # no module hook, only the patched F.silu
-    "softmax": 1,  # likewise F.softmax
-}
+# ptflops' "pytorch" backend counts an activation's output elements by its module hook
+# (nn.ReLU, ReLU6, LeakyReLU, PReLU, ELU, GELU; looked up by exact type) and again by
+# its patch of torch.nn.functional (relu, prelu, elu, gelu, silu, softmax) where the
+# module's own forward calls that function. Hardswish, hard sigmoid, sigmoid and tanh
+# are neither.
+_PTFLOPS_MODULE_ACTIVATIONS = frozenset({"relu", "relu6", "leakyrelu", "prelu", "elu", "gelu"})
+_PTFLOPS_FUNCTIONAL_ACTIVATIONS = frozenset({"relu", "prelu", "elu", "gelu", "silu", "softmax"})
+# nn.ReLU6 calls F.hardtanh and nn.LeakyReLU F.leaky_relu, which are not patched.
 
 
-def _ptflops_pytorch(layer: Layer) -> int:
-    """conv and deconv MACs + one per output element for the bias; fc MACs + bias; batch
-    norm ``2·elements``; pooling twice its *input* elements (module hook and patched
-    functional); activations per ``_PTFLOPS_ACTIVATION``; adds written ``+`` zero."""
-    count = _ptflops_activation(layer.activation, layer.out_shape)
+def _ptflops_module(layer: Layer) -> int:
+    """What ptflops' module hooks add: conv and deconv MACs + one per output element for
+    the bias; fc MACs + bias; batch norm, group norm and affine instance norm
+    ``2·elements``, layer norm (no ``affine`` attribute) and plain instance norm 1;
+    pooling its *input* elements; nn.Upsample its output elements; activations per
+    ``_PTFLOPS_MODULE_ACTIVATIONS``; everything else (adds written ``+``, products
+    written ``*``, layerscale, shuffles, pads, crops, unpooling) zero."""
+    count = _ptflops_activation(_PTFLOPS_MODULE_ACTIVATIONS, layer.activation, layer.out_shape)
     op = layer.op
     if op in (*_CONVS, "deconv"):
         count += layer.macs + (_elements(layer.out_shape) if layer.biases else 0)
     elif op == "fc":
         count += layer.macs + layer.biases
-    elif op == "bn":
-        count += 2 * _bn_elements(layer)
+    elif op in ("bn", "groupnorm", "instancenorm"):
+        count += (2 if _affine(layer) else 1) * _elements(layer.in_shape)
+    elif op == "layernorm":
+        count += _elements(layer.in_shape)
     elif op in _POOLS:
-        # the input as the pooling module receives it: unequal padding is a pad module
-        # in front in PyTorch, and ptflops would count the padded input
-        if any(axis.pad_before != axis.pad_after for axis in layer.axes or ()):
-            raise _not_modelled("ptflops-pytorch", layer)
-        count += 2 * _elements(layer.in_shape)
-    elif op == "lrn":
-        # F.local_response_norm: x·x, ·alpha, +k through the patched Tensor.mul/add
-        # (3 per element), and the patched avg_pool3d over C + 4 padded channels
-        if len(layer.in_shape) != 3:
-            raise _not_modelled("ptflops-pytorch", layer)
-        count += 3 * _elements(layer.in_shape) + _spatial(layer.in_shape) * (layer.in_shape[-1] + 4)
-    elif op == "upsample":  # nn.Upsample's hook and the patched F.interpolate
-        count += 2 * _elements(layer.out_shape)
-    elif op in _PTFLOPS_ACTIVATION:
-        count += _ptflops_activation(op, layer.out_shape)
+        count += _ptflops_pool_input(layer)
+    elif op == "upsample":
+        count += _elements(layer.out_shape)
+    elif op in ACTIVATIONS:
+        count += _ptflops_activation(_PTFLOPS_MODULE_ACTIVATIONS, op, layer.out_shape)
     return count
 
 
-def _ptflops_activation(name: str | None, shape: tuple[int, ...]) -> int:
-    return _PTFLOPS_ACTIVATION.get(name, 0) * _elements(shape) if name else 0
+def _ptflops_functional(layer: Layer) -> int:
+    """What ptflops' patches of torch.nn.functional add, once per call: pooling its input
+    elements again; F.interpolate (nn.Upsample's) its output elements; activations per
+    ``_PTFLOPS_FUNCTIONAL_ACTIVATIONS``; local response norm ``3·elements`` (x·x, ·α,
+    +k through the patched Tensor.mul/add) plus the patched avg_pool3d over C + 4
+    padded channels."""
+    count = _ptflops_activation(_PTFLOPS_FUNCTIONAL_ACTIVATIONS, layer.activation, layer.out_shape)
+    op = layer.op
+    if op in _POOLS:
+        count += _ptflops_pool_input(layer)
+    elif op == "upsample":
+        count += _elements(layer.out_shape)
+    elif op == "lrn":
+        if len(layer.in_shape) != 3:
+            raise _not_modelled("ptflops-pytorch", layer)
+        count += 3 * _elements(layer.in_shape) + _spatial(layer.in_shape) * (layer.in_shape[-1] + 4)
+    elif op in ACTIVATIONS:
+        count += _ptflops_activation(_PTFLOPS_FUNCTIONAL_ACTIVATIONS, op, layer.out_shape)
+    return count
+
+
+def _ptflops_pool_input(layer: Layer) -> int:
+    """The input as the pooling module receives it: unequal padding is a pad module in
+    front in PyTorch, and ptflops would count the padded input."""
+    if any(axis.pad_before != axis.pad_after for axis in layer.axes or ()):
+        raise _not_modelled("ptflops-pytorch", layer)
+    return _elements(layer.in_shape)
+
+
+def _ptflops_activation(counted: frozenset[str], name: str | None, shape: tuple[int, ...]) -> int:
+    return _elements(shape) if name in counted else 0
 
 
 def _ptflops_aten(layer: Layer) -> int:
@@ -178,9 +222,13 @@ def _ptflops_aten(layer: Layer) -> int:
 def _thop(layer: Layer) -> int:
     """conv: output elements · C_in/g · k_h·k_w (no bias; for a transposed conv that is
     not its MACs); fc: in·out (no bias); batch norm ``4·elements`` (2, doubled for
-    γ, β); average pooling one per output element; adaptive average pooling
-    ``(H_in·W_in / (H_out·W_out) + 1)`` per output element, in floating point, truncated;
-    prelu one per element; softmax ``3·C − 1`` per vector; ReLU, max pooling zero."""
+    γ, β); layer norm 4 and instance norm 4 (affine) or 2 per element; average pooling
+    one per output element; adaptive average pooling ``(H_in·W_in / (H_out·W_out) + 1)``
+    per output element, in floating point, truncated; upsampling 1 (nearest), 5
+    (linear) or 11 (bilinear) per output, trilinear zero (its hook skips the mode);
+    prelu one per element; softmax ``3·C − 1`` per vector; ReLU, max pooling, and any
+    module thop has no rule for (GroupNorm, Hardswish, SiLU, GELU, ChannelShuffle, the
+    pads but ZeroPad2d, which is zero anyway, MaxUnpool, layerscale) zero."""
     op = layer.op
     count = _thop_activation(layer.activation, layer.out_shape)
     if op in _CONVS:
@@ -194,6 +242,8 @@ def _thop(layer: Layer) -> int:
         count += layer.macs
     elif op == "bn":
         count += 4 * _bn_elements(layer)
+    elif op in ("layernorm", "instancenorm"):  # no rule for nn.GroupNorm
+        count += (4 if _affine(layer) else 2) * _elements(layer.in_shape)
     elif op == "avgpool":
         count += _elements(layer.out_shape)
     elif op in _ADAPTIVE_AVG:
@@ -209,7 +259,9 @@ def _thop(layer: Layer) -> int:
     return count
 
 
-_THOP_UPSAMPLE = {"nearest": 1, "linear": 5, "bilinear": 11, "trilinear": 31}
+# count_upsample: "trilinear" is missing from the modes it counts (its formula, 31, is
+# never reached)
+_THOP_UPSAMPLE = {"nearest": 1, "linear": 5, "bilinear": 11, "trilinear": 0}
 
 
 def _thop_activation(name: str | None, shape: tuple[int, ...]) -> int:
@@ -258,7 +310,8 @@ TOOLS: dict[str, Tool] = {
             "ptflops.get_model_complexity_info(model, (C, H, W), backend='pytorch')",
             "multiply-adds with bias, BN 2 per element, and ReLU and pooling counted twice "
             "(module hook and patched functional call) per element",
-            _ptflops_pytorch,
+            _ptflops_functional,
+            _ptflops_module,
         ),
         Tool(
             "ptflops-aten",
@@ -271,7 +324,9 @@ TOOLS: dict[str, Tool] = {
             "thop.profile(model, inputs=(x,))[0]",
             "multiply-adds without bias, batch norm 4 per element, average pooling; "
             "ReLU and max pooling free",
+            _nothing,
             _thop,
+            hooked_per_place=True,
         ),
         Tool(
             "flopcountermode",
@@ -316,6 +371,15 @@ KNOWN_OPS = frozenset(
         "upsample",
         "add",
         "concat",
+        "mul",
+        *_NORMS,
+        "layerscale",
+        "channelshuffle",
+        "pixelshuffle",
+        "pixelunshuffle",
+        "pad",
+        "crop",
+        "maxunpool",
         *_POOLS,
         *ACTIVATIONS,
     }
@@ -334,12 +398,31 @@ def _not_modelled(name: str, layer: Layer) -> CNNError:
 
 
 def total(net: Network, name: str) -> int:
-    """What the tool ``name`` reports for ``net``'s PyTorch twin at batch 1."""
-    per_layer = tool(name).per_layer
+    """What the tool ``name`` reports for ``net``'s PyTorch twin at batch 1.
+
+    A reused row (``reuse``) runs the module of the row it shares, so it is counted
+    with that row's parameters. ``to_torch()`` registers that module once more under
+    each reuse, so a tool that sums per-module totals over the tree of modules finds it
+    ``uses`` times, each time with every call's count: its ``per_module`` part of
+    each use's row counts ``uses`` times (``uses²`` for thop, which hooks it at each
+    place as well)."""
+    entry = tool(name)
     for layer in net.layers:
         if layer.op not in KNOWN_OPS:
             raise _not_modelled(name, layer)
-    return sum(per_layer(layer) for layer in net.layers)
+    uses: dict[int, int] = {}
+    for layer in net.layers:
+        if layer.shared >= 0:
+            uses[layer.shared] = uses.get(layer.shared, 1) + 1
+    count = 0
+    for index, layer in enumerate(net.layers):
+        owner = layer.shared if layer.shared >= 0 else index
+        if layer.shared >= 0:
+            original = net.layers[owner]
+            layer = layer._replace(weights=original.weights, biases=original.biases)
+        weight = uses.get(owner, 1) ** (2 if entry.hooked_per_place else 1)
+        count += entry.per_layer(layer) + weight * entry.per_module(layer)
+    return count
 
 
 def tool_params(net: Network, name: str = "torchinfo") -> int:
@@ -347,7 +430,8 @@ def tool_params(net: Network, name: str = "torchinfo") -> int:
     if name == "torchinfo":
         return net.params
     if name == "keras":
-        return net.params + sum(2 * layer.in_shape[-1] for layer in net.layers if layer.op == "bn")
+        statistics = (layer for layer in net.layers if layer.op == "bn" and layer.shared < 0)
+        return net.params + sum(2 * layer.in_shape[-1] for layer in statistics)
     raise CNNError(
         _("unknown parameter convention {name!r}").format(name=name),
         hint=did_you_mean(name, PARAM_TOOLS),
