@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 
 from .errors import CNNError, did_you_mean
 from .i18n import _
-from .layers import ACTIVATIONS
+from .layers import ACTIVATIONS, _pads
 from .results import Layer, Network
 
 _CONVS = ("conv", "dwconv")
@@ -197,10 +197,14 @@ def _ptflops_functional(layer: Layer) -> int:
 
 
 def _ptflops_pool_input(layer: Layer) -> int:
-    """The input as the pooling module receives it: unequal padding is a pad module in
-    front in PyTorch, and ptflops would count the padded input."""
-    if any(axis.pad_before != axis.pad_after for axis in layer.axes or ()):
-        raise _not_modelled("ptflops-pytorch", layer)
+    """The input as the pooling module receives it. Where PyTorch's pooling cannot take
+    the padding itself (unequal, or over half the kernel), ``to_torch()`` puts a pad
+    module in front (``Pool.torch``), and the pooling module sees the padded map."""
+    axes = layer.axes or ()
+    if layer.op in ("maxpool", "avgpool") and not all(
+        a.pad_before == a.pad_after and 2 * a.pad_before <= a.kernel for a in axes
+    ):
+        return math.prod(a.size + sum(_pads(a)) for a in axes) * layer.in_shape[-1]
     return _elements(layer.in_shape)
 
 
