@@ -5,13 +5,23 @@ The activation figure follows what PyTorch's CPU kernels save for backward (read
 ``torch.autograd.graph.saved_tensors_hooks``, and checked against it on the example
 networks' PyTorch twins in ``tests/test_memory.py``):
 
-- conv, dwconv, deconv, fc, bn, pooling with a window, and the activations relu6,
-  leakyrelu, prelu, elu, gelu, silu, hardswish keep their *input*;
-- relu, sigmoid, tanh and softmax keep their *output*;
-- bn also keeps a mean and an inverse deviation per channel (float32); max pooling keeps
-  the argmax of every output (int64); dropout keeps its mask (one value per element);
-  lrn keeps two more input-sized tensors and its padded square (C + 4 channels);
-- gap (a mean), add, concat, flatten and identity keep nothing.
+- conv, dwconv, deconv, fc, bn, the norms, layerscale, pooling with a window, and the
+  activations relu6, leakyrelu, prelu, elu, gelu, silu, hardswish, hardsigmoid keep
+  their *input*; reflection and replication padding too;
+- relu, sigmoid, tanh and softmax keep their *output*; a product (``scale:``, ``mul``)
+  keeps both factors;
+- bn also keeps a mean and an inverse deviation per channel (float32); layernorm one
+  each per position and sample, groupnorm per group and sample, instancenorm per
+  channel and sample (and γ repeated per sample when affine); max pooling keeps the
+  argmax of every output (int64), and a max unpooling the argmax again (``to_torch()``
+  computes it a second time); dropout keeps its mask (one value per element); lrn keeps
+  two more input-sized tensors and its padded square (C + 4 channels);
+- gap (a mean), add, concat, split, flatten, identity, crop (a view), zero and circular
+  padding, the shuffles and upsampling keep nothing.
+
+A side head keeps what its layers keep; a reused layer keeps what it keeps each time it
+runs; a layer that reads a label (``from=``, ``concat A, B``) reads that output's
+storage.
 
 A tensor kept by several layers (a ReLU's output is also the next convolution's input)
 is one storage and is counted once, at the first layer that keeps it. An activation
@@ -62,10 +72,15 @@ _KEEPS_INPUT = frozenset(
         "gelu",
         "silu",
         "hardswish",
+        "hardsigmoid",
+        "layernorm",
+        "groupnorm",
+        "instancenorm",
+        "layerscale",
     }
 )
 _KEEPS_OUTPUT = frozenset({"relu", "sigmoid", "tanh", "softmax"})
-_VIEWS = frozenset({"flatten", "identity"})  # their output is their input's storage
+_VIEWS = frozenset({"flatten", "identity", "crop"})  # their output is their input's storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +267,13 @@ class _Flow:
         self.starts = {(block.first, block.depth): block for block in net.blocks}
         self.saved: list[tuple[int, list[tuple[object, int]]]] = []
         self.per_sample = batch * size  # bytes of one value across the batch
+        self.batch = batch
         self.size = size
+        # each row's output, and the inputs (-1, -2, ...), for layers that read labels
+        self.values: dict[int, Value] = {
+            -number: (("input", number), shape, False)
+            for number, (_, shape) in enumerate(net.inputs, start=1)
+        }
 
     def sequence(self, lo: int, hi: int, depth: int, value: Value) -> Value:
         index = lo
@@ -267,11 +288,16 @@ class _Flow:
         return value
 
     def block(self, block: Block, value: Value) -> Value:
-        if block.kind == "repeat":
+        if block.kind in ("repeat", "group"):
             return self.sequence(block.first, block.stop, block.depth + 1, value)
+        if block.kind == "side":  # the head runs on the input, which passes on unchanged
+            self.sequence(block.first, block.stop, block.depth + 1, value)
+            return value
         outputs = [self.sequence(lo, hi, block.depth + 1, value) for lo, hi in self.paths(block)]
         if block.kind == "residual" and len(outputs) == 1:
             outputs.append(value)  # no shortcut: the block's input is added
+        if block.kind == "scale":
+            outputs.insert(0, value)  # the input times the gate
         return self.layer(block.stop - 1, outputs)
 
     def paths(self, block: Block) -> Iterator[tuple[int, int]]:
@@ -285,9 +311,17 @@ class _Flow:
         records a layer only where an input requires a gradient or the layer trains
         parameters: layers before the first trained one keep nothing."""
         layer = self.net.layers[index]
+        if layer.reads:  # from=LABEL, or a merge of labelled outputs
+            inputs = [self.values[row] for row in layer.reads]
+        out = self._layer(index, layer, inputs)
+        self.values[index] = out
+        return out
+
+    def _layer(self, index: int, layer: Layer, inputs: list[Value]) -> Value:
         op, (source, _, grad) = layer.op, inputs[0]
+        owner = layer.shared if layer.shared >= 0 else index  # reuse: that row's weights
         recorded = any(value[2] for value in inputs) or (
-            layer.params > 0 and index not in self.frozen
+            self.net.layers[owner].params > 0 and owner not in self.frozen
         )
         out: Value = ((index, "out"), layer.out_shape, recorded)
         if op in _VIEWS:
@@ -306,7 +340,23 @@ class _Flow:
             keep(inputs[0])
         elif op in _KEEPS_OUTPUT:
             keep(out)
+        elif op == "mul" or (op == "pad" and _pads_by_index(layer)):
+            for value in inputs:  # a product keeps both factors; reflect/replicate the input
+                keep(value)
         samples = self.per_sample
+        statistic = 4 * self.batch  # bytes of one float32 statistic per sample
+        if op == "layernorm":  # a mean and 1/σ per position
+            extra(2 * math.prod(layer.in_shape[:-1]) * statistic)
+        if op == "groupnorm":  # a mean and 1/σ per group
+            assert layer.args is not None and layer.args.groups is not None
+            extra(2 * layer.args.groups * statistic)
+        if op == "instancenorm":  # batch norm over N·C channels: a mean and 1/σ each,
+            channels = layer.in_shape[-1]
+            extra(2 * channels * statistic)
+            if layer.weights:  # and γ repeated for each sample
+                extra(channels * samples)
+        if op == "maxunpool":  # the indices of its pooling, computed again (int64)
+            extra(math.prod(layer.in_shape) * 8 * samples // self.size)
         if op == "bn":
             extra(2 * layer.in_shape[-1] * 4)  # mean and 1/σ per channel, float32, once
         if op in ("maxpool", "gmp", "adaptivemaxpool"):
@@ -325,6 +375,11 @@ class _Flow:
                 keep(before)
         self.saved.append((index, saved))
         return out
+
+
+def _pads_by_index(layer: Layer) -> bool:
+    """Reflection and replication padding keep their input; zeros and circular do not."""
+    return layer.args is not None and layer.args.mode in ("reflect", "replicate")
 
 
 def _to_one(layer: Layer) -> bool:
