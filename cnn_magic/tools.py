@@ -10,7 +10,9 @@ counts. ``net.total("thop")`` is then the sum over the layers, and
 
 The formulas were read from each tool's source at the versions pinned in the ``test``
 extra and are checked there against the real tools, exactly, on the example networks'
-PyTorch twins. For ResNet-50 (``cnn_magic.example("resnet50")``):
+PyTorch twins and on ``net.to_torch()``, whose figure ``net.total`` reproduces where a
+model written another way differs (docs/tools.md lists those cases). For ResNet-50
+(``cnn_magic.example("resnet50")``):
 
 >>> from cnn_magic import example
 >>> net = example("resnet50")
@@ -292,15 +294,16 @@ TOOLS: dict[str, Tool] = {
             "torchinfo",
             "torchinfo.summary(model, input_size).total_mult_adds",
             "multiply-adds; counts each weight and bias once per output position of a "
-            "conv, and batch norm's and fc's parameters once, so bias and BN add a little",
+            "conv, and the parameters of fc and the norms once, so bias and norms add a "
+            "little",
             _torchinfo,
         ),
         Tool(
             "fvcore",
             "fvcore.nn.FlopCountAnalysis(model, x).total()  (model in training mode)",
             "multiply-adds of conv and fc without bias, plus 5 per batch-norm element in "
-            "training mode (a fresh model is in training mode) and 1 per element of "
-            "adaptive average pooling",
+            "training mode (a fresh model is in training mode), 5 per layer- or group-norm "
+            "element and 1 per element of adaptive average pooling",
             _fvcore(training=True),
         ),
         Tool(
@@ -312,8 +315,8 @@ TOOLS: dict[str, Tool] = {
         Tool(
             "ptflops-pytorch",
             "ptflops.get_model_complexity_info(model, (C, H, W), backend='pytorch')",
-            "multiply-adds with bias, BN 2 per element, and ReLU and pooling counted twice "
-            "(module hook and patched functional call) per element",
+            "multiply-adds with bias, BN 2 per element (layer norm 1), and ReLU and "
+            "pooling counted twice (module hook and patched functional call) per element",
             _ptflops_functional,
             _ptflops_module,
         ),
@@ -326,8 +329,8 @@ TOOLS: dict[str, Tool] = {
         Tool(
             "thop",
             "thop.profile(model, inputs=(x,))[0]",
-            "multiply-adds without bias, batch norm 4 per element, average pooling; "
-            "ReLU and max pooling free",
+            "multiply-adds without bias, batch and layer norm 4 per element, average "
+            "pooling; ReLU, max pooling and the modules it has no rule for free",
             _nothing,
             _thop,
             hooked_per_place=True,
