@@ -395,3 +395,91 @@ def test_deepcopy_of_an_export_with_references() -> None:
     first = copy.deepcopy(model)(zeros)
     model(zeros)
     assert torch.equal(copy.deepcopy(model)(zeros), first)
+
+
+# ------------------------------------------------- the same layers, written otherwise
+
+
+class FunctionalReLU(torch.nn.Module):
+    """A conv, then ``F.relu`` rather than an ``nn.ReLU`` module."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.relu(self.conv(x))
+
+
+class TorchAdd(torch.nn.Module):
+    """A residual block summed by ``torch.add`` rather than ``+``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.add(self.conv(x), x)
+
+
+class FunctionalGate(torch.nn.Module):
+    """Squeeze-and-excitation with ``F.relu`` and ``F.hardsigmoid`` rather than modules."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = torch.nn.AdaptiveAvgPool2d(1)
+        self.squeeze = torch.nn.Conv2d(8, 2, 1)
+        self.excite = torch.nn.Conv2d(2, 8, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        F = torch.nn.functional
+        return x * F.hardsigmoid(self.excite(F.relu(self.squeeze(self.pool(x)))))
+
+
+class CalledThrice(torch.nn.Module):
+    """One registered conv called three times, rather than to_torch()'s reuse."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.conv(self.conv(x)))
+
+
+def test_written_otherwise() -> None:
+    """The cases of docs/tools.md's "Where the way a model is written matters" that
+    small modules show: each tool's figure for the other form, from ours."""
+    relu = cnn_magic.evaluate("input 9x9x4\nconv 4 k3 p1 relu")
+    out = tools._elements(relu.output_shape)
+    found = figures(FunctionalReLU(), (1, 4, 9, 9))
+    # ptflops counts the nn.ReLU module and the F.relu it calls; the bare call once
+    assert found == {**totals(relu), "ptflops-pytorch": relu.total("ptflops-pytorch") - out}
+
+    added = cnn_magic.evaluate("input 9x9x4\nresidual:\n  conv 4 k3 p1")
+    found = figures(TorchAdd(), (1, 4, 9, 9))
+    # ptflops patches torch.add and counts one per output element; `+` costs nothing
+    assert found == {**totals(added), "ptflops-pytorch": added.total("ptflops-pytorch") + out}
+
+    gate = cnn_magic.evaluate(
+        "input 9x9x8\nscale:\n  gap\n  conv 2 k1 relu\n  conv 8 k1 hardsigmoid"
+    )
+    squeezed = tools._elements(gate.layers[1].out_shape)
+    found = figures(FunctionalGate(), (1, 8, 9, 9))
+    # only F.relu in place of nn.ReLU: no tool counts a hard sigmoid either way
+    expected = {**totals(gate), "ptflops-pytorch": gate.total("ptflops-pytorch") - squeezed}
+    assert found == expected
+
+    reused = cnn_magic.evaluate("input 9x9x4\nc: conv 4 k3 p1\nreuse c\nreuse c")
+    found = figures(CalledThrice(), (1, 4, 9, 9))
+    # to_torch() registers the conv at three places: ptflops finds it 3 times, thop
+    # hooks and finds it 3 times each; one registered module is counted once per call
+    assert found == {
+        **totals(reused),
+        "ptflops-pytorch": reused.total("ptflops-pytorch") // 3,
+        "thop": reused.total("thop") // 9,
+    }
+
+
+def totals(net: Network) -> dict[str, int]:
+    return {tool: net.total(tool) for tool in TOOLS}
