@@ -386,6 +386,11 @@ def _classes() -> dict[str, Any]:
             self.output = self.head(x)
             return x
 
+        def __getstate__(self) -> dict[str, Any]:
+            """Copies and pickles leave out the last pass's output (a deepcopy of a
+            tensor that autograd recorded would fail)."""
+            return {**self.__dict__, "output": None}
+
     class Reads(nn.Module):  # type: ignore[misc, name-defined]
         """A layer that reads labelled outputs (kept on ``tape`` by hooks) instead of its
         input: ``module`` on the one it names, or their merge (concat, add or mul)."""

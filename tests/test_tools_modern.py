@@ -400,16 +400,16 @@ def test_every_layer_kind_is_reached() -> None:
 
 
 def test_deepcopy_of_an_export_with_references() -> None:
-    """The tools are run on deep copies: a model whose layers read labelled outputs
-    must still work when copied, before and after a forward pass."""
+    """The tools are run on deep copies: a model whose layers read labelled outputs, or
+    that keeps side outputs, must still work when copied, before and after a pass."""
     import copy
 
-    net = small_unet()
-    model = net.to_torch()
-    zeros = input_tensor(net)
-    first = copy.deepcopy(model)(zeros)
-    model(zeros)
-    assert torch.equal(copy.deepcopy(model)(zeros), first)
+    for net in (small_unet(), drawn("side heads", 8)[0]):
+        model = net.to_torch()
+        zeros = input_tensor(net)
+        first = copy.deepcopy(model)(zeros)
+        model(zeros)
+        assert torch.equal(copy.deepcopy(model)(zeros), first)
 
 
 # ------------------------------------------------- the same layers, written otherwise
