@@ -18,7 +18,7 @@ import pytest
 import real_tools
 import torch
 import torch_zoo_modern
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from test_against_torch import SETTINGS, Case
 from test_modern_layers_against_torch import (
     channelshuffle_cases,
@@ -194,10 +194,12 @@ def test_every_modern_network_compares() -> None:
 
 def check_drawn(case: Case) -> None:
     """The layer's text through to_torch(): each tool's figure equals ours (the strategy
-    draws shapes PyTorch may refuse too; those are the other suite's business)."""
+    draws shapes PyTorch may refuse too: those are the other suite's business, and
+    Hypothesis draws another)."""
     try:
         net = cnn_magic.evaluate(case.text, rounding=case.rounding)
     except CNNError:
+        assume(False)
         return
     found = figures(net.to_torch(), tuple(input_tensor(net).shape))
     assert {tool: net.total(tool) for tool in TOOLS} == found, case.text
@@ -219,7 +221,7 @@ LAYER_STRATEGIES = {
 
 @pytest.mark.parametrize("kind", list(LAYER_STRATEGIES))
 def test_every_newer_layer_drawn(kind: str) -> None:
-    @settings(SETTINGS, max_examples=6)
+    @settings(SETTINGS, max_examples=10)
     @given(LAYER_STRATEGIES[kind]())
     def run(case: Case) -> None:
         check_drawn(case)
