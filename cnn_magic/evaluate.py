@@ -127,7 +127,15 @@ def _walk(text: str, source: str, rounding: Rounding | None, input: str | None) 
         walker.outputs[input_label.text] = (-1, shape, _start_field(shape))
         walker.first_input_label = input_label.text
     walker.sequence(statements, shape, _start_field(shape), 0, "", "")
-    return Network(text, mode, shape, tuple(walker.layers), tuple(walker.blocks), declared)
+    return Network(
+        text,
+        mode,
+        shape,
+        tuple(walker.layers),
+        tuple(walker.blocks),
+        declared,
+        input_label.text if input_label is not None else "input",
+    )
 
 
 def declared_rounding(text: str) -> Rounding | None:
@@ -510,7 +518,7 @@ class _Walker:
                 weights=0,
                 biases=0,
                 shared=first + offset,
-                text=f"{row.text} (shared with {original.name})",
+                text=_("{text} (shared with {name})").format(text=row.text, name=original.name),
             )
         return shape, field
 

@@ -189,7 +189,8 @@ def _count_lines(layer: Layer, convention: Convention, all_ops: bool) -> list[Li
         raise ExplanationError(f"{layer.name}: counted operations with no formula")
     if all_ops and layer.ops:
         parts = [t for t in (rule.ops_term(layer),) if t is not None]
-        words = [f"{layer.op}: {_(rule.cost_text)}"] if rule.cost_text else []
+        cost = _activation_cost(rule) if isinstance(rule, Activation) else _(rule.cost_text)
+        words = [f"{layer.op}: {cost}"] if rule.cost_text else []
         if layer.activation is not None:
             activation = ACTIVATIONS[layer.activation]
             extra = activation.ops_term(layer)
@@ -308,11 +309,11 @@ class Explanation:
                     # one line, opening with <div>: Markdown passes it through as HTML
                     out.append(f'<div class="cnnm-windows">{picture}</div>')
                 else:
-                    out.append(
-                        "<small>The windows pictures of this and the later layers are left "
-                        "out to keep the explanation short: "
-                        "<code>net.layers[i].windows_svg()</code> draws one.</small>"
-                    )
+                    words = _(
+                        "The windows pictures of this and the later layers are left out to "
+                        "keep the explanation short: {call} draws one."
+                    ).format(call="<code>net.layers[i].windows_svg()</code>")
+                    out.append(f"<small>{words}</small>")
         return "\n\n".join(out) + "\n"
 
     def to_text(self) -> str:

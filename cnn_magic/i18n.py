@@ -27,6 +27,7 @@ params
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -113,6 +114,54 @@ def N_(message: str) -> str:
     return message
 
 
+# argparse's own words, written as argparse writes them (its message ids; "optional
+# arguments" is Python 3.10's title for "options"), so that the help and the errors of
+# the command line and of %%cnn read in the language in force: "usage:", the section
+# titles, -h's help and the errors users meet.
+ARGPARSE_MESSAGES = (
+    N_("usage: "),
+    N_("options"),
+    N_("optional arguments"),
+    N_("positional arguments"),
+    N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("unrecognized arguments: %s"),
+    N_("the following arguments are required: %s"),
+    N_("not allowed with argument %s"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("expected one argument"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+)
+
+
+@contextmanager
+def argparse_speaking() -> Iterator[None]:
+    """argparse's own words through this catalog while the block runs.
+
+    argparse reads every word it writes through the ``gettext`` functions it imported
+    (``argparse._`` and ``argparse.ngettext``); Python's argparse HOWTO translates them
+    by putting argparse's message ids in a catalog, which :data:`ARGPARSE_MESSAGES`
+    does. Installing a catalog for the whole process (``gettext.textdomain``) would
+    also change every other program's words in it (IPython's own magics), so the
+    functions are lent to argparse only while our parser is built, parses or writes
+    its help, and given back after. A message this catalog lacks stays English.
+    """
+    import argparse
+
+    saved = (getattr(argparse, "_"), getattr(argparse, "ngettext"))  # noqa: B009
+    setattr(argparse, "_", _)  # noqa: B010
+    setattr(argparse, "ngettext", _n)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(argparse, "_", saved[0])  # noqa: B010
+        setattr(argparse, "ngettext", saved[1])  # noqa: B010
+
+
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal or a monospaced cell: Chinese characters
     (East Asian wide and full-width) take two, combining marks none.
@@ -127,6 +176,34 @@ def display_width(text: str) -> int:
     return sum(
         0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1 for char in text
     )
+
+
+# a wide character with the closing punctuation that must not start a line; a run of
+# other non-space characters; a run of spaces
+_WRAP_TOKEN = re.compile(
+    r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef][，。；：、！？）」』,.;:!?)]*"
+    r"|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|\s+"
+)
+
+
+def wrap_columns(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns (a Chinese character
+    takes two and a line may break between any two of them; Latin words stay whole).
+
+    >>> wrap_columns("同时计入池化、激活函数、批归一化和 softmax", 16)
+    ['同时计入池化、激', '活函数、批归一化', '和 softmax']
+    """
+    lines: list[str] = []
+    line = ""
+    for token in _WRAP_TOKEN.findall(" ".join(text.split())):
+        if token.isspace():
+            line += " " if line else ""
+        elif line and display_width(line + token) > width:
+            lines.append(line.rstrip())
+            line = token
+        else:
+            line += token
+    return [*lines, line.rstrip()] if line.strip() else lines
 
 
 def pad(text: str, width: int, right: bool = False) -> str:

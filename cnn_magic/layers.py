@@ -15,14 +15,15 @@ Every size is an exact integer.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 from . import pytorch_lines
 from .conventions import Convention, Rounding, rounding_for
 from .dsl import BLOCKS, INNER_BLOCKS, KEY_FORMS, Arg, Statement, Token, unknown_argument
 from .errors import CNNError, did_you_mean
-from .i18n import N_, _, _n
+from .i18n import N_, _, _n, language
 from .shapes import SPATIAL_NAMES, Axis, Shape, elements, format_shape
 from .terms import Term, bracket, cdot, minus, num, paren, plus, product_of, rounded, times
 
@@ -193,11 +194,12 @@ class Rule:
     usage: str = ""
     """How it is written: ``conv N k.. [s][p][d][g]``."""
     meaning: str = ""
-    """What it does, in a few words."""
+    """What it does, in a few words: English, marked ``N_`` for the catalog; shown through
+    :meth:`describe`."""
     params_text: str = "0"
     """Its parameters as a formula."""
     cost_text: str = ""
-    """Its operations under "all ops", in words ("" if it has none)."""
+    """Its operations under "all ops", in words ("" if it has none); marked ``N_``."""
     accepts: frozenset[str] = frozenset()
     """Keyed arguments it takes (see :data:`ARGUMENTS`)."""
     number: Number | None = None
@@ -210,6 +212,10 @@ class Rule:
     """A block's merge row (add, concat), not a word of the text."""
     trailing: bool = True
     """Whether an activation may follow it on its line (not after an activation)."""
+
+    def describe(self) -> str:
+        """What it does, in the language in force."""
+        return _(self.meaning)
 
     def accepted(self) -> frozenset[str]:
         """Every keyed argument it takes, a trailing activation included, and
@@ -274,11 +280,11 @@ class Rule:
                     op=op, text=first.text, text2=token.text
                 ),
                 token,
-                hint=self.number.hint,
+                hint=_(self.number.hint),
             )
         return statement.error(
             _("{op} takes one bare number ('{text}': {hint}); '{text2}' needs its letter").format(
-                op=op, text=first.text, hint=self.number.hint, text2=token.text
+                op=op, text=first.text, hint=_(self.number.hint), text2=token.text
             ),
             token,
             hint=_(
@@ -672,7 +678,7 @@ class Conv(Rule):
             self.aliases = ("depthwise",)
             self.dim_aliases = {"dwconv1d": (1,), "dwconv2d": (2,), "dwconv3d": (3,)}
             self.usage = "dwconv k.. [M] [s][p][d]"
-            self.meaning = "depthwise convolution: groups = channels, N = C_in·M"
+            self.meaning = N_("depthwise convolution: groups = channels, N = C_in·M")
             self.params_text = "Πk·N + N"
             self.accepts = _WINDOW_ARGS | {"bias"}
             self.number = Number("multiplier", "count", False, 1, _HINT["dwconv"])
@@ -680,7 +686,7 @@ class Conv(Rule):
             self.aliases = ()
             self.dim_aliases = {"conv1d": (1,), "conv2d": (2,), "conv3d": (3,)}
             self.usage = "conv N k.. [s][p][d][g]"
-            self.meaning = "convolution, N filters"
+            self.meaning = N_("convolution, N filters")
             self.accepts = _WINDOW_ARGS | {"groups", "bias"}
             self.number = Number("n", "count", True, None, _HINT["conv"])
 
@@ -803,20 +809,32 @@ def _check_groups(site: Site, c_in: int, n: int, groups: int) -> None:
                 groups=groups, c_in=c_in
             ),
             "groups",
-            hint=_divisors_hint(c_in),
+            hint=_groups_hint(c_in, n),
         )
     if n % groups:
         raise site.error(
             _("groups {groups} does not divide the {n} output channels").format(groups=groups, n=n),
             "groups",
-            hint=_divisors_hint(n),
+            hint=_groups_hint(c_in, n),
         )
 
 
-def _divisors_hint(n: int) -> str:
-    small = [d for d in range(1, min(n, 4096) + 1) if n % d == 0][:12]
-    return _("groups must divide both channel counts, e.g. {groups}").format(
-        groups=", ".join(map(str, small))
+def _divisors(n: int, fits: Callable[[int], bool] | None = None) -> str:
+    """The first twelve whole numbers ``d`` that divide ``n`` (or that ``fits`` accepts),
+    for a hint.
+
+    >>> _divisors(12), _divisors(48, lambda r: 48 % (r * r) == 0)
+    ('1, 2, 3, 4, 6, 12', '1, 2, 4')
+    """
+    test = fits or (lambda d: n % d == 0)
+    found = [d for d in range(1, min(n, 4096) + 1) if test(d)][:12]
+    return ", ".join(map(str, found))
+
+
+def _groups_hint(c_in: int, n: int) -> str:
+    """Grouped convolution: the groups that divide both channel counts."""
+    return _("groups must divide both channel counts ({c_in} and {n}), e.g. {groups}").format(
+        c_in=c_in, n=n, groups=_divisors(math.gcd(c_in, n))
     )
 
 
@@ -860,7 +878,7 @@ class Deconv(Rule):
         "convtranspose3d": (3,),
     }
     usage = "deconv N k.. [s][p][op][d][g]"
-    meaning = "transposed convolution"
+    meaning = N_("transposed convolution")
     params_text = "Πk·C_in·(N/g) + N"
     accepts = frozenset({"kernel", "stride", "padding", "dilation", "groups", "out_pad", "bias"})
     number = Number(
@@ -1007,12 +1025,12 @@ class Pool(Rule):
         self.dim_aliases = {f"{kind}pool{d}d": (d,) for d in (1, 2, 3)}
         if maximum:
             self.usage = "maxpool k.. [s][p][d]"
-            self.meaning = "max pooling; stride defaults to the kernel"
+            self.meaning = N_("max pooling; stride defaults to the kernel")
             self.cost_text = N_("Πk − 1 comparisons per output element")
             self.accepts = _WINDOW_ARGS
         else:
             self.usage = "avgpool k.. [s][p]"
-            self.meaning = "average pooling; stride defaults to the kernel"
+            self.meaning = N_("average pooling; stride defaults to the kernel")
             self.cost_text = N_("Πk − 1 additions and 1 division per output element")
             self.accepts = _WINDOW_ARGS
 
@@ -1099,9 +1117,10 @@ class GlobalPool(Rule):
         self.maximum = maximum
         self.name = "gmp" if maximum else "gap"
         self.aliases = ("globalmaxpool",) if maximum else ("globalavgpool",)
-        kind = "max" if maximum else "average"
         self.usage = self.name
-        self.meaning = f"global {kind} pooling to 1×1×C"
+        self.meaning = (
+            N_("global max pooling to 1×1×C") if maximum else N_("global average pooling to 1×1×C")
+        )
         self.cost_text = (
             N_("ΠH − 1 comparisons per channel")
             if maximum
@@ -1142,7 +1161,7 @@ class AdaptivePool(Rule):
         self.name = f"adaptive{kind}pool"
         self.dim_aliases = {f"adaptive{kind}pool{d}d": (d,) for d in (1, 2, 3)}
         self.usage = f"adaptive{kind}pool S"
-        self.meaning = "to S×S×C (or `6x3`), PyTorch's windows"
+        self.meaning = N_("to S×S×C (or `6x3`), PyTorch's windows")
         self.cost_text = (
             N_("window − 1 comparisons per output element (PyTorch's windows)")
             if maximum
@@ -1235,7 +1254,7 @@ class Fc(Rule):
     name = family = "fc"
     aliases = ("linear", "dense")
     usage = "fc N"
-    meaning = "fully connected; flattens its input"
+    meaning = N_("fully connected; flattens its input")
     params_text = "N_in·N + N"
     accepts = frozenset({"bias"})
     number = Number("n", "count", True, None, N_("fc N: N output features, e.g. fc 84"))
@@ -1292,7 +1311,7 @@ class Flatten(Rule):
 
     name = family = "flatten"
     usage = "flatten"
-    meaning = "H×W×C → H·W·C"
+    meaning = N_("H×W×C → H·W·C")
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         return Step((elements(shape),), window="lost" if len(shape) > 1 else None, args=args)
@@ -1319,7 +1338,7 @@ class BatchNorm(Rule):
         "batchnorm3d": (3,),
     }
     usage = "bn"
-    meaning = "batch normalisation (running mean and variance are buffers)"
+    meaning = N_("batch normalisation (running mean and variance are buffers)")
     params_text = "2·C"
     cost_text = N_("2 per element (inference: multiply by the folded scale, add the shift)")
 
@@ -1346,7 +1365,7 @@ class Dropout(Rule):
 
     name = family = "dropout"
     usage = "dropout P"
-    meaning = "shape unchanged"
+    meaning = N_("shape unchanged")
     number = Number("p", "fraction", False, 0.5, N_("for example dropout 0.5"))
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
@@ -1364,7 +1383,7 @@ class Lrn(Rule):
 
     name = family = "lrn"
     usage = "lrn"
-    meaning = "local response normalisation over 5 channels (AlexNet's)"
+    meaning = N_("local response normalisation over 5 channels (AlexNet's)")
     cost_text = N_("13 per element (5 squares, 4 additions, multiply, add, power, divide)")
     dims = (1, 2, 3)
 
@@ -1384,7 +1403,7 @@ class Identity(Rule):
 
     name = family = "identity"
     usage = "identity"
-    meaning = "passes its input through"
+    meaning = N_("passes its input through")
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         return Step(shape, args=args)
@@ -1418,12 +1437,17 @@ class Activation(Rule):
         self.aliases = aliases
         self.number = number
         self.weights = weights
-        self.meaning = "activation" + (f" ({number.hint})" if number else "")
-        self.meaning = self.meaning.replace(f"({name} ", "(e.g. ")
+        self.meaning = N_("activation")
         self.params_text = str(weights)
         self.cost_text = f"{cost} per element ({steps})"
         if name == "softmax":
             self.cost_text = N_("3 per element − 1 per normalised vector (exp, sum, divide)")
+
+    def describe(self) -> str:
+        """``activation``, with how its number is written when it takes one."""
+        if self.number is None:
+            return _(self.meaning)
+        return _("activation ({hint})").format(hint=_(self.number.hint))
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         return Step(shape, self.weights, ops=self.ops(shape), args=args)
@@ -1469,7 +1493,7 @@ class Upsample(Rule):
 
     name = family = "upsample"
     usage = "upsample S [mode]"
-    meaning = "upsampling by S (or `2x1`): nearest, or linear/bilinear/trilinear"
+    meaning = N_("upsampling by S (or `2x1`): nearest, or linear/bilinear/trilinear")
     cost_text = N_("0 (nearest: a copy); linear modes 2^(d+1) − 1 per output element")
     accepts = frozenset({"mode"})
     number = Number("scale", "sizes", True, None, N_("upsample S, e.g. upsample 2 or upsample 2x1"))
@@ -1542,7 +1566,7 @@ class Merge(Rule):
         self.name = self.family = name
         self.usage = f"{name}:"
         if name == "add":
-            self.meaning = "element-wise sum of branches (residual: and add: blocks)"
+            self.meaning = N_("element-wise sum of branches (residual: and add: blocks)")
             self.cost_text = N_(
                 "branches − 1 additions per output element (residual and add blocks)"
             )
@@ -1550,7 +1574,7 @@ class Merge(Rule):
             self.meaning = N_("the input times a gate broadcast over it (scale: blocks)")
             self.cost_text = N_("1 multiplication per output element (scale blocks)")
         else:
-            self.meaning = "channel concatenation of branches"
+            self.meaning = N_("channel concatenation of branches")
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         raise NotImplementedError("merge rows are made by the evaluator")
@@ -1589,18 +1613,26 @@ def _map_only(site: Site, shape: Shape, op: str) -> int:
     return len(shape) - 1
 
 
-def _divides(site: Site, op: str, what: str, value: int, by: int, name: str | None) -> None:
-    """``value`` must be a multiple of ``by`` (channels and groups, sizes and factors)."""
+def _divides(
+    site: Site, op: str, what: str, value: int, by: int, name: str | None, hint: Callable[[], str]
+) -> None:
+    """``value`` must be a multiple of ``by`` (channels and groups, sizes and factors);
+    ``hint`` words what would work, when it is needed."""
     if value % by:
         raise site.error(
             _("{op}: {what} {value} is not a multiple of {by}").format(
                 op=op, what=what, value=f"{value:,}", by=f"{by:,}"
             ),
             name,
-            hint=_("divisors of {value}: {divisors}").format(
-                value=f"{value:,}", divisors=_divisors_hint(value).removeprefix("divisors: ")
-            ),
+            hint=hint(),
         )
+
+
+def _channel_groups_hint(op: str, c: int) -> str:
+    """groupnorm G and channelshuffle G: G must divide the channels."""
+    return _("{op} G: G must divide the {c} channels, e.g. G = {divisors}").format(
+        op=op, c=c, divisors=_divisors(c)
+    )
 
 
 class Norm(Rule):
@@ -1621,18 +1653,18 @@ class Norm(Rule):
             "instancenorm": "instancenorm [affine]",
         }[name]
         self.meaning = {
-            "layernorm": "layer norm over the channels at each position (ConvNeXt's)",
-            "groupnorm": "group norm: statistics over C/G channels and all positions",
-            "instancenorm": "instance norm: statistics over each channel's positions",
+            "layernorm": N_("layer norm over the channels at each position (ConvNeXt's)"),
+            "groupnorm": N_("group norm: statistics over C/G channels and all positions"),
+            "instancenorm": N_("instance norm: statistics over each channel's positions"),
         }[name]
         self.params_text = "2·C" if name != "instancenorm" else "0 (affine: 2·C)"
         self.cost_text = (
-            "7 per element (mean 1, variance 2, normalise 2, scale and shift 2)"
+            N_("7 per element (mean 1, variance 2, normalise 2, scale and shift 2)")
             if name != "instancenorm"
-            else "5 per element (mean 1, variance 2, normalise 2; affine: + 2)"
+            else N_("5 per element (mean 1, variance 2, normalise 2; affine: + 2)")
         )
         if name == "groupnorm":
-            self.number = Number("groups", "count", True, None, "groupnorm G: G groups")
+            self.number = Number("groups", "count", True, None, N_("groupnorm G: G groups"))
         if name == "instancenorm":
             self.words = ("affine",)
             self.dims = (1, 2, 3)
@@ -1652,7 +1684,15 @@ class Norm(Rule):
             groups = args.groups
             if groups is None:
                 raise site.error(_("groupnorm needs its number of groups"), hint=_("groupnorm 32"))
-            _divides(site, "groupnorm", _("the channel count"), c, groups, "groups")
+            _divides(
+                site,
+                "groupnorm",
+                _("the channel count"),
+                c,
+                groups,
+                "groups",
+                lambda: _channel_groups_hint("groupnorm", c),
+            )
             per_statistic = c // groups * elements(_spatial(shape))
         elif self.name == "instancenorm":
             self.feature_map(site, shape, "instancenorm")
@@ -1678,7 +1718,7 @@ class Norm(Rule):
     def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
         if not self.affine(layer.args):
             return [], []
-        return [times(num(2), num(layer.in_shape[-1]))], ["γ and β for each channel"]
+        return [times(num(2), num(layer.in_shape[-1]))], [_("γ and β for each channel")]
 
     def ops_term(self, layer: Layer) -> Term | None:
         return times(num(7 if self.affine(layer.args) else 5), *_nums(layer.out_shape))
@@ -1700,15 +1740,15 @@ class LayerScale(Rule):
 
     name = family = "layerscale"
     usage = "layerscale"
-    meaning = "one learned factor per channel (ConvNeXt's layer scale)"
+    meaning = N_("one learned factor per channel (ConvNeXt's layer scale)")
     params_text = "C"
-    cost_text = "1 per element (multiply)"
+    cost_text = N_("1 per element (multiply)")
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         return Step(shape, shape[-1], ops=elements(shape), args=args)
 
     def param_terms(self, layer: Layer) -> tuple[list[Term], list[str]]:
-        return [num(layer.in_shape[-1])], ["γ for each channel"]
+        return [num(layer.in_shape[-1])], [_("γ for each channel")]
 
     def ops_term(self, layer: Layer) -> Term | None:
         return product_of(layer.out_shape)
@@ -1723,8 +1763,8 @@ class ChannelShuffle(Rule):
 
     name = family = "channelshuffle"
     usage = "channelshuffle G"
-    meaning = "channels regrouped: G groups interleaved (ShuffleNet)"
-    number = Number("groups", "count", True, None, "channelshuffle 2: 2 groups")
+    meaning = N_("channels regrouped: G groups interleaved (ShuffleNet)")
+    number = Number("groups", "count", True, None, N_("channelshuffle 2: 2 groups"))
     dims = (1, 2, 3)
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
@@ -1733,7 +1773,16 @@ class ChannelShuffle(Rule):
             raise site.error(
                 _("channelshuffle needs its number of groups"), hint=_("channelshuffle 2")
             )
-        _divides(site, "channelshuffle", _("the channel count"), shape[-1], args.groups, "groups")
+        c = shape[-1]
+        _divides(
+            site,
+            "channelshuffle",
+            _("the channel count"),
+            c,
+            args.groups,
+            "groups",
+            lambda: _channel_groups_hint("channelshuffle", c),
+        )
         return Step(shape, args=args)
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
@@ -1756,11 +1805,14 @@ class PixelShuffle(Rule):
         self.name = "pixelunshuffle" if inverse else "pixelshuffle"
         self.usage = f"{self.name} R"
         self.meaning = (
-            "H×W×C → H/R×W/R×C·R² (space to depth)"
+            N_("H×W×C → H/R×W/R×C·R² (space to depth)")
             if inverse
-            else "H×W×C·R² → H·R×W·R×C (depth to space)"
+            else N_("H×W×C·R² → H·R×W·R×C (depth to space)")
         )
-        self.number = Number("factor", "count", True, None, f"{self.name} 2: the factor R")
+        hint = (
+            N_("pixelunshuffle 2: the factor R") if inverse else N_("pixelshuffle 2: the factor R")
+        )
+        self.number = Number("factor", "count", True, None, hint)
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
         r = args.factor
@@ -1778,10 +1830,23 @@ class PixelShuffle(Rule):
             )
         h, w, c = shape
         if self.inverse:
+
+            def common() -> str:
+                return _(
+                    "pixelunshuffle R: R must divide both the height {h} and the width {w}, "
+                    "e.g. R = {divisors}"
+                ).format(h=h, w=w, divisors=_divisors(math.gcd(h, w)))
+
             for size, what in ((h, _("the height")), (w, _("the width"))):
-                _divides(site, self.name, what, size, r, "factor")
+                _divides(site, self.name, what, size, r, "factor", common)
             return Step((h // r, w // r, c * r * r), args=args)
-        _divides(site, self.name, _("the channel count"), c, r * r, "factor")
+
+        def squares() -> str:
+            return _("pixelshuffle R: R² must divide the {c} channels, e.g. R = {factors}").format(
+                c=c, factors=_divisors(c, lambda f: c % (f * f) == 0)
+            )
+
+        _divides(site, self.name, _("the channel count"), c, r * r, "factor", squares)
         return Step((h * r, w * r, c // (r * r)), args=args)
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
@@ -1813,7 +1878,7 @@ class MaxUnpool(Rule):
 
     name = family = "maxunpool"
     usage = "maxunpool POOL"
-    meaning = "back to the size before POOL, a labelled maxpool (SegNet's decoder)"
+    meaning = N_("back to the size before POOL, a labelled maxpool (SegNet's decoder)")
     dims = (1, 2, 3)
 
     def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
@@ -1837,6 +1902,47 @@ class MaxUnpool(Rule):
         padding = layer.args.padding if isinstance(layer.args.padding, tuple) else 0
         cls = getattr(nn, f"MaxUnpool{dims}d")
         return [cls(layer.args.kernel, layer.args.stride, padding)]
+
+
+class Opaque(Rule):
+    """A part of an imported model that has no word in the language
+    (``from_torch(..., unknown="opaque")``): ``opaque`` keeps its input's shape,
+    ``opaque 7x7x512`` (channels last; ``opaque 1000`` for a vector) gives the shape the
+    model gave. Counted as zero: no parameters, no operations; its receptive field is
+    unknown. It has no PyTorch twin."""
+
+    name = family = "opaque"
+    usage = "opaque [SHAPE]"
+    meaning = N_(
+        "a part of an imported model with no word: shape kept, or as given "
+        "(7x7x512, 1000); counted as zero"
+    )
+    number = Number(
+        "output_size", "sizes", False, None, N_("opaque 7x7x512 (channels last) or opaque 1000")
+    )
+    trailing = False
+
+    def apply(self, site: Site, args: Args, shape: Shape, rounding: Rounding) -> Step:
+        out = shape if args.output_size is None else tuple(args.output_size)
+        return Step(out, window="lost", args=args)
+
+    def shape_lines(self, layer: Layer) -> list[Worked]:
+        shape = layer.out_shape
+        names = (*SPATIAL_NAMES[len(shape) - 1], "C") if len(shape) > 1 else ("N",)
+        note = "as the imported model gives it: a part with no word, counted as zero"
+        return [
+            Worked(f"{n}_{{out}}", f"{n}_out", None, v, note if i == 0 else "")
+            for i, (n, v) in enumerate(zip(names, shape, strict=True))
+        ]
+
+    def torch(self, nn: Any, layer: Layer) -> list[Module]:
+        raise CNNError(
+            _(
+                "{name} is opaque: a part of an imported model with no word in the layer "
+                "language, so it has no PyTorch twin"
+            ).format(name=getattr(layer, "name", "opaque")),
+            hint=_("write the layers it stands for in its place, then call to_torch() again"),
+        )
 
 
 _SIDE_KEYS = ("top", "bottom", "left", "right")
@@ -1888,11 +1994,11 @@ class Pad(Rule):
 
     name = family = "pad"
     usage = "pad P [reflect]"
-    meaning = (
+    meaning = N_(
         "padding: P on every side, PHxPW per dimension, or top= bottom= left= right=; "
         "zeros (default), reflect, replicate or circular"
     )
-    number = Number("padding", "extents", False, None, "pad 1, pad 1x2 or pad top=0 bottom=1")
+    number = Number("padding", "extents", False, None, N_("pad 1, pad 1x2 or pad top=0 bottom=1"))
     accepts = frozenset(_SIDE_KEYS)
     words = _PAD_MODES
     dims = (1, 2, 3)
@@ -1949,8 +2055,8 @@ class Crop(Rule):
 
     name = family = "crop"
     usage = "crop HxW"
-    meaning = "keeps the centre H×W, or removes top= bottom= left= right= rows and columns"
-    number = Number("output_size", "sizes", False, None, "crop 56x56 or crop top=1 left=1")
+    meaning = N_("keeps the centre H×W, or removes top= bottom= left= right= rows and columns")
+    number = Number("output_size", "sizes", False, None, N_("crop 56x56 or crop top=1 left=1"))
     accepts = frozenset(_SIDE_KEYS)
     dims = (1, 2, 3)
 
@@ -2110,6 +2216,7 @@ RULES: dict[str, Rule] = {
         Pad(),
         Crop(),
         MaxUnpool(),
+        Opaque(),
         *_ACTIVATIONS,
         Merge("add"),
         Merge("concat"),
@@ -2210,28 +2317,31 @@ def check_dims(site: Site, word: str, shape: Shape) -> None:
 
 
 def help_lines() -> list[str]:
-    """One line per layer word: ``usage (aliases) — meaning``, for ``--help`` texts."""
+    """One line per layer word, ``usage (aliases) — meaning``, in the language in force
+    (the layer words and the usage stay as they are written): ``%%cnn?`` lists them."""
     lines = []
     for rule in RULES.values():
         if rule.merge:
             continue
         words = ", ".join((*rule.aliases, *rule.dim_aliases))
-        lines.append(f"{rule.usage}" + (f" ({words})" if words else "") + f" — {rule.meaning}")
+        lines.append(f"{rule.usage}" + (f" ({words})" if words else "") + f" — {rule.describe()}")
     return lines
 
 
 def readme_table() -> str:
-    """The README's table of layers, generated from the rules (a test keeps them equal)."""
+    """The README's table of layers, generated from the rules (a test keeps them equal);
+    always English, whatever the language in force."""
     rows = ["| statement (aliases) | meaning | parameters | all ops |", "|---|---|---|---|"]
-    for rule in RULES.values():
-        if rule.merge:
-            continue
-        words = ", ".join(f"`{w}`" for w in (*rule.aliases, *rule.dim_aliases))
-        rows.append(
-            f"| `{rule.usage}`"
-            + (f" ({words})" if words else "")
-            + f" | {rule.meaning} | {rule.params_text} | {rule.cost_text or '0'} |"
-        )
+    with language("en"):
+        for rule in RULES.values():
+            if rule.merge:
+                continue
+            words = ", ".join(f"`{w}`" for w in (*rule.aliases, *rule.dim_aliases))
+            rows.append(
+                f"| `{rule.usage}`"
+                + (f" ({words})" if words else "")
+                + f" | {rule.describe()} | {rule.params_text} | {rule.cost_text or '0'} |"
+            )
     return "\n".join(rows)
 
 

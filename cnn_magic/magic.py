@@ -15,7 +15,8 @@ import argparse
 import keyword
 import os
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
@@ -27,11 +28,23 @@ from .conventions import CONVENTIONS, DTYPE_BYTES, ROUNDINGS
 from .dsl import lines
 from .errors import CNNError
 from .evaluate import declared_rounding
-from .i18n import LANGUAGES, _, check_language, language, set_language
+from .i18n import (
+    LANGUAGES,
+    N_,
+    _,
+    argparse_speaking,
+    check_language,
+    display_width,
+    language,
+    set_language,
+    wrap_columns,
+)
 from .results import Network
 from .sliders import SliderView, is_range, parse_ranges
 from .sources import read_file
 from .widget import CNNView
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CNNMagicError(CNNError):
@@ -60,6 +73,33 @@ def _surface(error: CNNError, line_offset: int = 0) -> CNNMagicError:
         width=error.width,
         hint=error.hint,
     )
+
+
+CNN_HELP = N_(
+    """Feature-map sizes, parameters and FLOPs of a CNN, layer by layer.
+
+As a cell magic the network is the cell body, one statement a line::
+
+    %%cnn --flops macs
+    input 32x32x1
+    C1: conv 6 k5 relu
+    S2: avgpool k2 s2
+
+As a line magic: ``%cnn input 32x32x1; conv 6 k5``, ``%cnn -f net.cnn`` or
+``%cnn --example lenet5``. Toggles switch the FLOPs convention and the
+rounding without re-running the cell. Defaults: ``%config CnnMagic``."""
+)
+
+
+def _documented(doc: str) -> Callable[[F], F]:
+    """Give a function its docstring from a catalog message (a docstring itself cannot
+    be marked for translation)."""
+
+    def document(func: F) -> F:
+        func.__doc__ = doc
+        return func
+
+    return document
 
 
 @magics_class
@@ -99,61 +139,67 @@ class CnnMagic(Magics):
         "--flops",
         choices=CONVENTIONS,
         default=None,
-        help="operations as FLOPs (2 per multiply-add, the notes'), MACs, or exact "
-        "multiplications + additions",
+        help=N_(
+            "operations as FLOPs (2 per multiply-add, the notes'), MACs, or exact "
+            "multiplications + additions"
+        ),
     )
     @argument(
         "--rounding",
         choices=ROUNDINGS,
         default=None,
-        help="textbook: conv rounds down, pooling up (the notes'); floor: all down "
-        "(PyTorch); ceil: all up",
+        help=N_(
+            "textbook: conv rounds down, pooling up (the notes'); floor: all down "
+            "(PyTorch); ceil: all up"
+        ),
     )
     @argument(
         "--input",
         metavar="SHAPE",
         default=None,
-        help="input shape HxWxC, C@HxW or N, instead of (or replacing) an input line",
+        help=N_("input shape HxWxC, C@HxW or N, instead of (or replacing) an input line"),
     )
     @argument(
         "--all-ops",
         action="store_true",
         default=None,
-        help="also count pooling, activations, batch norm, adds and softmax",
+        help=N_("also count pooling, activations, batch norm, adds and softmax"),
     )
     @argument(
         "--dtype",
         choices=tuple(DTYPE_BYTES),
         default=None,
-        help="data type of the activation memory (default float32)",
+        help=N_("data type of the activation memory (default float32)"),
     )
     @argument(
         "-o",
         metavar="NAME",
         dest="output",
         default=None,
-        help="store the evaluated network (a cnn_magic.Network) in the variable NAME",
+        help=N_("store the evaluated network (a cnn_magic.Network) in the variable NAME"),
     )
     @argument(
         "--explain",
         action="store_true",
-        help="work out every layer's numbers with its own values, as LaTeX",
+        help=N_("work out every layer's numbers with its own values, as LaTeX"),
     )
     @argument(
         "--vary",
         nargs="+",
         metavar="NAME=FROM:TO",
         default=None,
-        help="sliders for variables the network sets (k = 5 … k{k}): --vary k=1:7 s=1:3",
+        help=N_("sliders for variables the network sets (k = 5 … k{k}): --vary k=1:7 s=1:3"),
     )
-    @argument("--static", action="store_true", default=None, help="a static table, no widget")
+    @argument("--static", action="store_true", default=None, help=N_("a static table, no widget"))
     @argument(
         "--depth",
         metavar="N",
         type=int,
         default=None,
-        help="levels of blocks shown expanded at first (default 2; the view's depth control "
-        "changes it)",
+        help=N_(
+            "levels of blocks shown expanded at first (default 2; the view's depth control "
+            "changes it)"
+        ),
     )
     @argument(
         "--quiz",
@@ -161,57 +207,52 @@ class CnnMagic(Magics):
         const="default",
         default=None,
         metavar="WHAT",
-        help="an exercise: the table with blanks to fill in; WHAT to hide, comma-separated: "
-        "output, weights, biases, params, flops (default: output,weights,params,flops; or all)",
+        help=N_(
+            "an exercise: the table with blanks to fill in; WHAT to hide, comma-separated: "
+            "output, weights, biases, params, flops (default: output,weights,params,flops; or all)"
+        ),
     )
-    @argument("--lang", default=None, help="language of this cell's output: en or zh")
-    @argument("-f", metavar="PATH", dest="file", default=None, help="read the network from a file")
+    @argument("--lang", default=None, help=N_("language of this cell's output: en or zh"))
+    @argument(
+        "-f", metavar="PATH", dest="file", default=None, help=N_("read the network from a file")
+    )
     @argument(
         "--example",
         metavar="NAME",
         default=None,
-        help="one of the example networks (lenet5, resnet50, ...)",
+        help=N_("one of the example networks (lenet5, resnet50, ...)"),
     )
     @argument(
         "--model",
         metavar="NAME",
         default=None,
-        help="a PyTorch model in a variable NAME, imported (needs --input C×H×W, PyTorch's order)",
+        help=N_(
+            "a PyTorch model in a variable NAME, imported (needs --input C×H×W, PyTorch's order)"
+        ),
     )
-    @argument("--onnx", metavar="PATH", default=None, help="an ONNX file, imported")
+    @argument("--onnx", metavar="PATH", default=None, help=N_("an ONNX file, imported"))
     @argument(
         "--tools",
         action="store_true",
-        help="also show what torchinfo, fvcore, ptflops, thop and FlopCounterMode count",
+        help=N_("also show what torchinfo, fvcore, ptflops, thop and FlopCounterMode count"),
     )
     @argument(
         "--batch",
         metavar="N",
         type=int,
         default=None,
-        help="also show the memory of a training step at batch N",
+        help=N_("also show the memory of a training step at batch N"),
     )
     @argument(
         "network",
         nargs="*",
         metavar="NETWORK",
-        help="%%cnn only: a one-line network, statements separated by ';'",
+        help=N_("%%cnn only: a one-line network, statements separated by ';'"),
     )
     @line_cell_magic
+    @_documented(CNN_HELP)
     def cnn(self, line: str, cell: str | None = None) -> None:
-        """Feature-map sizes, parameters and FLOPs of a CNN, layer by layer.
-
-        As a cell magic the network is the cell body, one statement a line::
-
-            %%cnn --flops macs
-            input 32x32x1
-            C1: conv 6 k5 relu
-            S2: avgpool k2 s2
-
-        As a line magic: ``%cnn input 32x32x1; conv 6 k5``, ``%cnn -f net.cnn`` or
-        ``%cnn --example lenet5``. Toggles switch the FLOPs convention and the
-        rounding without re-running the cell. Defaults: ``%config CnnMagic``.
-        """
+        # its docstring is CNN_HELP, so that %%cnn? can show it in either language
         offset = 0
         try:
             args, inline = _parse_line(line)
@@ -403,7 +444,8 @@ def _parse_line(line: str) -> tuple[argparse.Namespace, str]:
             runs.append((start, end))
             joined = True
     try:
-        args = CnnMagic.cnn.parser.parse_args(options)
+        with argparse_speaking():  # its errors in the language in force
+            args = CnnMagic.cnn.parser.parse_args(options)
     except UsageError as error:
         raise CNNError(
             _("%cnn: {error}").format(error=error), hint=_("options: see %%cnn?")
@@ -524,23 +566,58 @@ def _variable(name: str | None, shell: object = None) -> str | None:
         return None
     reason = None
     if not name.isidentifier():
-        reason = "not a Python variable name"
+        reason = _("not a Python variable name")
     elif keyword.iskeyword(name):
-        reason = "a Python keyword"
+        reason = _("a Python keyword")
     elif name.startswith("__"):
-        reason = "a name Python itself uses"
+        reason = _("a name Python itself uses")
     elif (
         name in SHELL_NAMES
         or _HISTORY_NAME.match(name)
         or name in getattr(shell, "user_ns_hidden", ())
     ):
-        reason = "a name the IPython shell itself uses"
+        reason = _("a name the IPython shell itself uses")
     if reason:
         raise CNNError(
             _("-o cannot use {name!r}: {reason}").format(name=name, reason=reason),
             hint=_("for example -o net"),
         )
     return name
+
+
+def magic_help() -> str:
+    """``%%cnn?``: the usage, the options and the layers, in the language in force.
+
+    IPython's ``?`` asks an object for ``getdoc()`` before reading its docstring, so the
+    help is written when it is asked for: the same options as the magic's parser (from
+    its own ``@argument`` decorators), their help through the catalog.
+    """
+    from IPython.core.magic_arguments import MagicArgumentParser, MagicHelpFormatter
+
+    from .layers import help_lines
+
+    class Formatter(MagicHelpFormatter):  # type: ignore[misc,unused-ignore]
+        """Chinese help wrapped by terminal columns (as the command line's)."""
+
+        def _split_lines(self, text: str, width: int) -> list[str]:
+            if display_width(text) == len(text):
+                return list(super()._split_lines(text, width))
+            return wrap_columns(text, width)
+
+    func: Any = CnnMagic.cnn
+    with argparse_speaking():
+        parser = MagicArgumentParser(prog="cnn", description=_(CNN_HELP), formatter_class=Formatter)
+        for decorator in reversed(func.decorators):
+            options = dict(decorator.kwds)
+            if options.get("help"):
+                options["help"] = _(options["help"])
+            parser.add_argument(*decorator.args, **options)
+        usage = parser.format_help()
+    layers = "\n".join(f"  {line}" for line in help_lines())
+    return usage + "\n" + _("layers:") + "\n" + layers + "\n"
+
+
+CnnMagic.cnn.getdoc = magic_help  # type: ignore[attr-defined,unused-ignore]
 
 
 def load_ipython_extension(shell: Any) -> None:

@@ -105,7 +105,15 @@ class Network:
     (and the ``inspect`` it pulls in) was a third of ``import cnn_magic``.
     """
 
-    __slots__ = ("blocks", "declared_rounding", "input_shape", "layers", "rounding", "text")
+    __slots__ = (
+        "blocks",
+        "declared_rounding",
+        "input_label",
+        "input_shape",
+        "layers",
+        "rounding",
+        "text",
+    )
 
     text: str
     rounding: Rounding
@@ -113,6 +121,7 @@ class Network:
     layers: tuple[Layer, ...]
     blocks: tuple[Block, ...]
     declared_rounding: Rounding | None  # what the text's `rounding` statement says
+    input_label: str  # the first input's label: `x: input ...`, else "input"
 
     def __init__(
         self,
@@ -122,6 +131,7 @@ class Network:
         layers: tuple[Layer, ...],
         blocks: tuple[Block, ...] = (),
         declared_rounding: Rounding | None = None,
+        input_label: str = "input",
     ) -> None:
         setter = object.__setattr__  # the fields are set once, here
         setter(self, "text", text)
@@ -130,6 +140,7 @@ class Network:
         setter(self, "layers", layers)
         setter(self, "blocks", blocks)
         setter(self, "declared_rounding", declared_rounding)
+        setter(self, "input_label", input_label)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Network is immutable: cannot set {name!r}")
@@ -139,7 +150,7 @@ class Network:
 
     def _fields(
         self,
-    ) -> tuple[str, Rounding, Shape, tuple[Layer, ...], tuple[Block, ...], Rounding | None]:
+    ) -> tuple[str, Rounding, Shape, tuple[Layer, ...], tuple[Block, ...], Rounding | None, str]:
         return (
             self.text,
             self.rounding,
@@ -147,6 +158,7 @@ class Network:
             self.layers,
             self.blocks,
             self.declared_rounding,
+            self.input_label,
         )
 
     def replace(self, **changes: Any) -> Network:
@@ -158,6 +170,7 @@ class Network:
             "layers": self.layers,
             "blocks": self.blocks,
             "declared_rounding": self.declared_rounding,
+            "input_label": self.input_label,
         }
         unknown = set(changes) - set(fields)
         if unknown:
@@ -184,7 +197,7 @@ class Network:
     def inputs(self) -> tuple[tuple[str, Shape], ...]:
         """(name, shape) of each input, in order: ``input`` for the first unless labelled."""
         more = tuple((b.name, b.out_shape) for b in self.blocks if b.kind == "input")
-        return (("input", self.input_shape), *more)
+        return ((self.input_label, self.input_shape), *more)
 
     @property
     def side_outputs(self) -> tuple[tuple[str, Shape], ...]:

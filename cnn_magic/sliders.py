@@ -6,7 +6,8 @@ A value that makes the network impossible (a kernel larger than its input, say) 
 the error, with its line and caret, where the table was; the sliders stay, and the
 next good value brings the table back. Only core ipywidgets controls are used
 (``IntSlider``, ``HTML``, ``VBox``), and the display carries a static ``text/html``
-and ``text/plain`` for the values the text sets.
+and ``text/plain`` for the values the text sets. The view speaks the language in force
+when it is made (``--lang zh``), also when a slider moves later.
 
 >>> view = SliderView("input 32x32x1\\nk = 5\\nconv 6 k{k}", {"k": Range(1, 7)})
 >>> view.network.output_shape
@@ -26,6 +27,7 @@ from typing import Any, NamedTuple
 
 from .errors import CNNError, did_you_mean
 from .evaluate import evaluate
+from .i18n import _, check_language, current_language, language
 from .results import Network
 from .variables import MAX_VALUE, expand_lines, variables
 
@@ -57,24 +59,53 @@ def parse_ranges(words: list[str]) -> dict[str, Range]:
         match = _RANGE.match(word)
         if match is None:
             raise CNNError(
-                f"--vary {word!r}: not a range",
-                hint="write NAME=FROM:TO (or NAME=FROM:TO:STEP), e.g. --vary k=1:7 s=1:3",
+                _("--vary {word!r}: not a range").format(word=word),
+                hint=_("write NAME=FROM:TO (or NAME=FROM:TO:STEP), e.g. --vary k=1:7 s=1:3"),
             )
         name, low, high, step = match.groups()
         bounds = Range(int(low), int(high), int(step or 1))
         if bounds.low > bounds.high or bounds.step < 1 or bounds.high > MAX_VALUE:
             raise CNNError(
-                f"--vary {word}: the range is empty",
-                hint="FROM must be at most TO, and STEP at least 1",
+                _("--vary {word}: the range is empty").format(word=word),
+                hint=_(
+                    "FROM must be at most TO, and STEP at least 1 (and TO at most {most:,})"
+                ).format(most=MAX_VALUE),
             )
         if name in out:
-            raise CNNError(f"--vary names {name!r} twice", hint="one range per variable")
+            raise CNNError(
+                _("--vary names {name!r} twice").format(name=name),
+                hint=_("one range per variable"),
+            )
         out[name] = bounds
     return out
 
 
+def _starting_values(text: str, ranges: dict[str, Range]) -> dict[str, int]:
+    """The values the text sets for the varied variables, each inside its range."""
+    written = variables(text)
+    for name, bounds in ranges.items():
+        if name not in written:
+            raise CNNError(
+                _("--vary {name}: the network sets no variable {name!r}").format(name=name),
+                hint=did_you_mean(name, written)
+                if written
+                else _("set it in the text ({name} = {low}) and use it as {use}").format(
+                    name=name, low=bounds.low, use="{" + name + "}"
+                ),
+            )
+        if not bounds.low <= written[name] <= bounds.high:
+            raise CNNError(
+                _(
+                    "--vary {name}={low}:{high}: the text sets {name} = {value}, outside the range"
+                ).format(name=name, low=bounds.low, high=bounds.high, value=written[name]),
+                hint=_("widen the range or change the value in the text"),
+            )
+    return {name: written[name] for name in ranges}
+
+
 class SliderView:
-    """A network text with variables, shown for the values the sliders hold."""
+    """A network text with variables, shown for the values the sliders hold; ``lang``
+    is the view's language (default: the one in force when it is made)."""
 
     def __init__(
         self,
@@ -87,7 +118,9 @@ class SliderView:
         input: str | None = None,
         dtype: str = "float32",
         static: bool = False,
+        lang: str | None = None,
     ) -> None:
+        self.lang = check_language(lang) if lang is not None else current_language()
         self.text = text
         self.ranges = ranges
         self.options: dict[str, Any] = {
@@ -98,23 +131,9 @@ class SliderView:
             "dtype": dtype,
         }
         self.static = static
-        written = variables(text)
-        for name, bounds in ranges.items():
-            if name not in written:
-                raise CNNError(
-                    f"--vary {name}: the network sets no variable {name!r}",
-                    hint=did_you_mean(name, written)
-                    if written
-                    else f"set it in the text ({name} = {bounds.low}) and use it as {{{name}}}",
-                )
-            if not bounds.low <= written[name] <= bounds.high:
-                raise CNNError(
-                    f"--vary {name}={bounds.low}:{bounds.high}: the text sets "
-                    f"{name} = {written[name]}, outside the range",
-                    hint="widen the range or change the value in the text",
-                )
-        self.values = {name: written[name] for name in ranges}
-        self.result: Network | CNNError = self._evaluate()
+        with language(self.lang):  # its mistakes in the view's language
+            self.values = _starting_values(text, ranges)
+            self.result: Network | CNNError = self._evaluate()
         if isinstance(self.result, CNNError):
             raise self.result
         self.network: Network = self.result
@@ -137,7 +156,11 @@ class SliderView:
         """Give variables new values, as a slider move does, and redraw."""
         for name in values:
             if name not in self.ranges:
-                raise CNNError(f"no slider {name!r}", hint=did_you_mean(name, self.ranges))
+                with language(self.lang):
+                    raise CNNError(
+                        _("no slider {name!r}").format(name=name),
+                        hint=did_you_mean(name, self.ranges),
+                    )
         if self._widget is not None:
             sliders = self._widget.children[0].children
             for slider in sliders:
@@ -148,7 +171,8 @@ class SliderView:
 
     def _apply(self, values: dict[str, int]) -> None:
         self.values = {**self.values, **values}
-        self.result = self._evaluate()
+        with language(self.lang):  # a slider moves long after the cell ran
+            self.result = self._evaluate()
         if isinstance(self.result, Network):
             self.network = self.result
         if self._widget is not None:
@@ -163,21 +187,22 @@ class SliderView:
         """The table (or the error) for the current values, and the pictures."""
         from .widget import CNNView
 
-        result = self.result
-        if isinstance(result, CNNError):
-            return (
-                f'<div class="cnn-magic-header"><b>no network with {html.escape(self._words())}'
-                f"</b></div>"
-                f'<pre class="cnn-magic-error" style="color:#cf222e">'
-                f"{html.escape(str(result))}</pre>"
-            )
-        expanded, _ = expand_lines(self.text, self.values)
-        view = CNNView(expanded, static=True, pictures=False, **self.options)
-        return view.to_html() + self.pictures_html(result)
+        with language(self.lang):
+            result = self.result
+            if isinstance(result, CNNError):
+                words = _("no network with {values}").format(values=self._words())
+                return (
+                    f'<div class="cnn-magic-header"><b>{html.escape(words)}</b></div>'
+                    f'<pre class="cnn-magic-error" style="color:#cf222e">'
+                    f"{html.escape(str(result))}</pre>"
+                )
+            expanded, _changed = expand_lines(self.text, self.values)
+            view = CNNView(expanded, static=True, pictures=False, **self.options)
+            return view.to_html() + self.pictures_html(result)
 
     def used_lines(self) -> frozenset[int]:
         """The lines whose words use a varied variable."""
-        _, changed = expand_lines(self.text, self.values)
+        _expanded, changed = expand_lines(self.text, self.values)
         names = set(self.ranges)
         return frozenset(
             number
@@ -187,29 +212,38 @@ class SliderView:
 
     def pictures_html(self, net: Network) -> str:
         """The windows of the layers using a varied variable, and the network's picture."""
-        lines = self.used_lines()
-        windows = "".join(
-            str(layer.windows_svg()) for layer in net.layers if layer.axes and layer.line in lines
-        )
-        parts = []
-        if windows:
-            parts.append(
-                f'<details open class="cnnm-panel-windows"><summary>windows with '
-                f"{html.escape(self._words())}</summary>{windows}</details>"
+        with language(self.lang):
+            lines = self.used_lines()
+            windows = "".join(
+                str(layer.windows_svg())
+                for layer in net.layers
+                if layer.axes and layer.line in lines
             )
-        parts.append(
-            f'<details open class="cnnm-panel-network"><summary>the network</summary>'
-            f"{net.to_svg()}</details>"
-        )
-        return "".join(parts)
+            parts = []
+            if windows:
+                summary = html.escape(_("windows with {values}").format(values=self._words()))
+                parts.append(
+                    f'<details open class="cnnm-panel-windows"><summary>{summary}</summary>'
+                    f"{windows}</details>"
+                )
+            summary = html.escape(_("the network"))
+            parts.append(
+                f'<details open class="cnnm-panel-network"><summary>{summary}</summary>'
+                f"{net.to_svg()}</details>"
+            )
+            return "".join(parts)
 
     def to_text(self) -> str:
         from .widget import CNNView
 
-        if isinstance(self.result, CNNError):
-            return f"no network with {self._words()}\n{self.result}"
-        expanded, _ = expand_lines(self.text, self.values)
-        return f"with {self._words()}\n" + CNNView(expanded, static=True, **self.options).to_text()
+        with language(self.lang):
+            if isinstance(self.result, CNNError):
+                return _("no network with {values}").format(values=self._words()) + (
+                    f"\n{self.result}"
+                )
+            expanded, _changed = expand_lines(self.text, self.values)
+            view = CNNView(expanded, static=True, **self.options)
+            return _("with {values}").format(values=self._words()) + "\n" + view.to_text()
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
         bundle: dict[str, Any] = {"text/plain": self.to_text(), "text/html": self.to_html()}

@@ -396,6 +396,13 @@ other layer is an error, never a silent zero."""
 
 
 def _not_modelled(name: str, layer: Layer) -> CNNError:
+    if layer.op == "opaque":  # no tool can be asked either: it has no PyTorch twin
+        return CNNError(
+            _("{name}'s count of {name2} cannot be given: it is opaque").format(
+                name=name, name2=layer.name
+            ),
+            hint=_("run the tool on the model that was imported"),
+        )
     return CNNError(
         _("{name}'s count of {name2} ({op}, {value}-D) is not modelled here").format(
             name=name, name2=layer.name, op=layer.op, value=len(layer.in_shape) - 1

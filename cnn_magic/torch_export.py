@@ -51,7 +51,7 @@ from typing import Any
 
 from .layers import ACTIVATIONS, RULES
 from .results import Block, Layer, Network
-from .shapes import format_shape
+from .shapes import Shape, format_shape
 
 Module = Any  # torch.nn.Module: torch is optional, so never imported at module level
 RESERVED = ("layer_modules",)
@@ -130,6 +130,10 @@ class _KeepIndices:
         self.tape[-1000 - self.row] = indices  # rows are ≥ 0 and inputs −1, −2, ...: no clash
 
 
+SHARING = -(10**9)
+"""The tape's count of reused modules running: their original's rows keep nothing then."""
+
+
 class _Keep:
     """A forward hook that keeps a labelled output on the tape (an object, for deepcopy)."""
 
@@ -137,7 +141,8 @@ class _Keep:
         self.tape, self.index = tape, index
 
     def __call__(self, module: Any, inputs: Any, output: Any) -> None:
-        self.tape[self.index] = output
+        if not self.tape.get(SHARING):  # a reuse runs the original's very module: not its row
+            self.tape[self.index] = output
 
 
 def input_tensor(net: Network, batch: int = 1) -> Any:
@@ -250,7 +255,7 @@ class _Builder:
         elif block.kind == "scale":
             module = containers["Scale"](paths[""])
         elif block.kind == "split":
-            sizes = [self.net.layers[lo].in_shape[-1] for _, lo, _ in spans]
+            sizes = [self.path_input(lo, depth)[-1] for _, lo, _ in spans]
             module = containers["Split"](paths, sizes)
         else:
             module = containers["Concat" if block.kind == "concat" else "Add"](paths)
@@ -269,6 +274,12 @@ class _Builder:
             else:
                 out.append((label, index, index + 1))
         return out
+
+    def path_input(self, first: int, depth: int) -> Shape:
+        """The input of a path starting at row ``first``: that of the block it opens with
+        (a nested block's first row may read a part of it), else of its first layer."""
+        nested = self.starts.get((first, depth))
+        return nested.in_shape if nested is not None else self.net.layers[first].in_shape
 
     def path_label(self, index: int, inner: str, kind: str) -> str:
         path = self.net.layers[index].block
@@ -289,7 +300,8 @@ class _Builder:
             return None
         if layer.shared >= 0:  # reused: the very module of the row whose weights it shares
             original = self.modules[layer.shared]
-            return _classes()["Shared"](getattr(original, "module", None) or original)
+            shared = getattr(original, "module", None) or original
+            return _classes()["Shared"](shared, self.tape)
         parts = RULES[layer.op].torch(self.nn, layer)
         if layer.op == "maxunpool" and layer.args is not None and layer.args.pool_row is not None:
             size = layer.out_shape[:-1]
@@ -426,12 +438,19 @@ def _classes() -> dict[str, Any]:
     class Shared(nn.Module):  # type: ignore[misc, name-defined]
         """Another use of ``module``, its weights shared (counted once by parameters())."""
 
-        def __init__(self, module: Module) -> None:
+        def __init__(self, module: Module, tape: dict[int, Any] | None = None) -> None:
             super().__init__()
-            self.module = module
+            self.module, self.tape = module, tape
 
         def forward(self, x: Any) -> Any:
-            return self.module(x)
+            if self.tape is None:
+                return self.module(x)
+            # the original's rows must not take this output as theirs (their hooks fire)
+            self.tape[SHARING] = self.tape.get(SHARING, 0) + 1
+            try:
+                return self.module(x)
+            finally:
+                self.tape[SHARING] -= 1
 
     class Tape(nn.Module):  # type: ignore[misc, name-defined]
         """The model, with its input kept on the tape (row −1) for references to it."""

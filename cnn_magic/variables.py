@@ -215,7 +215,8 @@ def restore(error: CNNError, changed: dict[int, Line], values: dict[str, int]) -
     column, width = line.column(error.column, error.width) if error.column else (None, error.width)
     names = [name for name in values if "{" + name + "}" in line.written.replace(" ", "")]
     with_values = ", ".join(f"{name} = {values[name]}" for name in names)
-    hint = "; ".join(h for h in (f"with {with_values}" if with_values else "", error.hint) if h)
+    said = _("with {values}").format(values=with_values) if with_values else ""
+    hint = "; ".join(h for h in (said, error.hint) if h)
     return CNNError(
         error.message,
         line=error.line,

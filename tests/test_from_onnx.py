@@ -264,3 +264,43 @@ def test_open_input_shape_needs_input() -> None:
         cnn_magic.from_onnx(graph)
     net = cnn_magic.from_onnx(graph, input=(3, 8, 8))
     assert net.output_shape == (8, 8, 3)
+
+
+def test_opaque_stands_for_any_unknown_node() -> None:
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[1, 1], name="/enc/Conv"),
+        helper.make_node("Resize", ["c", "", "scales"], ["r"], mode="cubic", name="/up/Resize"),
+        helper.make_node("Erf", ["r"], ["e"], name="/act/Erf"),
+    ]
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales")
+    graph = model(nodes, [weight("w", 4, 3, 1, 1), scales])
+    with pytest.raises(CNNError, match="writes each as an opaque layer"):
+        cnn_magic.from_onnx(graph)
+    net = cnn_magic.from_onnx(graph, unknown="opaque")
+    assert "up: opaque 32x32x4\nact: opaque\n" in net.text
+    assert "# opaque, counted as zero: up (Resize, initializers of 4 values): mode" in net.text
+    assert [(layer.op, layer.out_shape, layer.params) for layer in net.layers[1:]] == [
+        ("opaque", (32, 32, 4), 0),
+        ("opaque", (32, 32, 4), 0),
+    ]
+
+
+def test_crossing_joins_from_an_exported_densenet() -> None:
+    """DenseNet's concatenations read every earlier map: references, as from PyTorch."""
+    from test_import_graph import DenseNet
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            DenseNet((3, 2)),
+            (torch.zeros(1, 3, 8, 8),),
+            buffer,  # type: ignore[arg-type]
+            dynamo=False,
+            opset_version=17,
+            training=torch.onnx.TrainingMode.TRAINING,
+            do_constant_folding=False,
+        )
+    net = cnn_magic.from_onnx(buffer.getvalue())
+    assert collapsed(net) == collapsed(cnn_magic.from_torch(DenseNet((3, 2)), (3, 8, 8)))
+    assert ": concat " in net.text

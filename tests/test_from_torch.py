@@ -69,6 +69,12 @@ def assert_same_network(ours: cnn_magic.Network, imported: cnn_magic.Network) ->
 
 def round_trip(net: cnn_magic.Network, **options: Any) -> cnn_magic.Network:
     model = net.to_torch()
+    if len(net.inputs) > 1:  # one shape each, in our notation (channels @ sizes)
+        shapes = [
+            f"{s[-1]}@{'x'.join(map(str, s[:-1]))}" if len(s) > 1 else str(s[0])
+            for _, s in net.inputs
+        ]
+        return cnn_magic.from_torch(model, shapes, **options)
     shape = tuple(input_tensor(net).shape)
     if len(shape) == 3:  # (1, C, L) would read as an image (C, H, W): our notation
         shape = f"{shape[1]}@{shape[2]}"  # type: ignore[assignment]
@@ -248,21 +254,25 @@ def test_unknown_parts_are_listed() -> None:
     with pytest.raises(CNNError) as info:
         cnn_magic.from_torch(Unknowns(), (3, 8, 8))
     message = str(info.value)
-    assert "3 parts of the model have no word in the layer language" in message
+    assert "2 parts of the model have no word in the layer language" in message
     assert "norm (nn.GroupNorm): no layer word for this module" in message
-    assert "mul (operator.mul): an element-wise product" in message
     assert "up (nn.Upsample): scales 8 to 12: upsample scales by whole factors" in message
 
 
-def test_opaque_counts_shape_keeping_unknowns_as_zero() -> None:
-    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.GroupNorm(2, 4), nn.ReLU())
+def test_opaque_counts_unknowns_as_zero_and_says_so() -> None:
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.GroupNorm(2, 4), nn.ReLU(), nn.Upsample(scale_factor=1.5)
+    )
     with pytest.raises(CNNError, match="GroupNorm"):
         cnn_magic.from_torch(model, (3, 8, 8))
     net = cnn_magic.from_torch(model, (3, 8, 8), unknown="opaque")
-    assert "_1-opaque: identity" in net.text
-    assert "# opaque, counted as zero: 1-opaque (nn.GroupNorm)" in net.text
-    opaque = net.layers[1]
-    assert (opaque.out_shape, opaque.params, opaque.macs) == ((6, 6, 4), 0, 0)
+    assert "_1: opaque\n" in net.text and "_3: opaque 9x9x4\n" in net.text
+    assert "# opaque, counted as zero: 1 (nn.GroupNorm, 8 parameters)" in net.text
+    assert "# opaque, counted as zero: 3 (nn.Upsample, 0 parameters)" in net.text
+    assert "# 8 parameters are inside opaque parts, counted as zero" in net.text
+    shapes = [(layer.op, layer.out_shape, layer.params, layer.macs) for layer in net.layers]
+    assert shapes[1] == ("opaque", (6, 6, 4), 0, 0)
+    assert shapes[3] == ("opaque", (9, 9, 4), 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -289,24 +299,6 @@ def test_not_a_module() -> None:
         cnn_magic.from_torch("resnet50", (3, 224, 224))
     with pytest.raises(CNNError, match="did you mean 'opaque'"):
         cnn_magic.from_torch(torch_zoo.lenet5(), (1, 32, 32), unknown="opaq")
-
-
-class Dense(nn.Module):
-    """DenseNet's pattern: the first map is read by two different concatenations."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.a = nn.Conv2d(4, 4, 1)
-        self.b = nn.Conv2d(8, 4, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.cat([x, self.a(x)], 1)
-        return torch.cat([x, y, self.b(y)], 1)
-
-
-def test_crossing_paths_are_refused() -> None:
-    with pytest.raises(CNNError, match="do not meet again in one add or concatenation"):
-        cnn_magic.from_torch(Dense(), (4, 5, 5))
 
 
 def test_neither_traced_nor_run_names_both_failures() -> None:

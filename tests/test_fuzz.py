@@ -305,6 +305,15 @@ stage1:
   inner: group:
     maxpool k2 s2
 """,
+    # 17 parts of an imported model with no word: opaque, shape kept or given
+    """input 16x16x3
+conv 8 k3 p1 relu
+opaque
+opaque 4x4x32
+flatten
+opaque 100
+fc 10
+""",
 ]
 
 # Every word of the language, for token soups and token mutations.

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 
 import cnn_magic
 import cnn_magic.exercises
-from cnn_magic.i18n import LOCALE_DIR, current_language, language, set_language
+from cnn_magic.i18n import LOCALE_DIR, current_language, display_width, language, set_language
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
@@ -171,6 +171,44 @@ F1: fc 10 softmax
 """
 
 
+# one layer of (nearly) every kind, for the explanations' words in Chinese
+EVERY_LAYER = """input 16x16x8
+conv 8 k3 p1 relu
+dwconv k3 p1
+deconv 8 k2 s2
+maxpool k2 s2
+avgpool k2 s2
+bn
+lrn
+layernorm
+groupnorm 4
+instancenorm affine
+layerscale
+channelshuffle 2
+pixelunshuffle 2
+pixelshuffle 2
+upsample 2 bilinear
+pad 1 reflect
+crop 8x8
+dropout 0.5
+identity
+leakyrelu 0.1
+prelu
+elu
+gelu
+silu
+hardswish
+sigmoid
+hardsigmoid
+tanh
+adaptiveavgpool 3
+adaptivemaxpool 2
+gap
+flatten
+fc 10 softmax
+"""
+
+
 def english_words(text: str, network: str = NETWORK) -> set[str]:
     """Words of Latin letters in ``text`` that are neither kept words nor words of the
     network text (layer words and names)."""
@@ -209,6 +247,10 @@ def screens_in_chinese() -> dict[str, tuple[str, str]]:
         out["notice"] = view.notice, NETWORK
         out["table"] = CNNView(NETWORK).to_text(), NETWORK
         out["explain"] = explain(net, all_ops=True).to_text(), NETWORK
+        every = cnn_magic.evaluate(EVERY_LAYER)
+        names = " ".join(layer.name for layer in every.layers) + " nearest PReLU"
+        out["every layer, explained"] = explain(every, all_ops=True).to_text(), EVERY_LAYER + names
+        out["every layer, table"] = every.to_text(all_ops=True), EVERY_LAYER + names
         for kind in cnn_magic.exercises.KINDS:
             problem = cnn_magic.exercise(kind, seed=1)
             # question keys (C1.params) and the kind's name are identifiers a student types
@@ -271,8 +313,8 @@ KEY_WORDS = ("kernel", "stride", "padding", "dilation", "groups", "bias", "yes",
 
 
 MESSAGE_CALLS = {"error", "CNNError", "_indent_error"}
-# The PyTorch and ONNX importers, the pictures and the sliders arrived last: still English.
-NOT_YET_TRANSLATED = ("importers", "pictures", "sliders")
+# The PyTorch and ONNX importers arrived last: still English.
+NOT_YET_TRANSLATED = ("importers",)
 
 
 def test_every_error_message_goes_through_the_catalog() -> None:
@@ -299,3 +341,175 @@ def test_every_error_message_goes_through_the_catalog() -> None:
                 if literal:
                     bare.append(f"{path.name}:{value.lineno}")
     assert not bare, bare
+
+
+# ------------------------------------------------------------- help and argparse's words
+
+NAMES = "AlexNet ConvNeXt ShuffleNet SegNet PHxPW"  # networks' names and a shape's letters
+TOOL_NAMES = "CNN ONNX onnx torchinfo fvcore ptflops thop FlopCounterMode cnn_magic svg LaTeX en zh"
+
+
+def option_words(parser: Any) -> str:
+    """Every option string, metavar, choice and the program's name: what a help keeps."""
+    words = [parser.prog, TOOL_NAMES]
+    for action in parser._actions:
+        words += [*action.option_strings, str(action.metavar or ""), action.dest]
+        words += [str(choice) for choice in action.choices or ()]
+    return " ".join(words)
+
+
+def described(help_text: str) -> str:
+    """The words of a help that describe: the options' and the layers' sentences and
+    the text above them, without the usage block and the options' invocations."""
+    out = []
+    for block in help_text.split("\n\n")[1:]:
+        if block.startswith("  %cnn ["):  # the magic's usage, after IPython's "::"
+            continue
+        for line in block.splitlines():
+            if " — " in line:  # a layer: usage — meaning
+                out.append(line.split(" — ", 1)[1])
+            elif re.match(r"  \S", line):  # an option: its invocation, then its help
+                out += re.split(r"\s{2,}", line.strip(), maxsplit=1)[1:]
+            else:
+                out.append(line)
+    return "\n".join(out)
+
+
+def test_the_command_line_help_speaks_chinese() -> None:
+    import subprocess
+
+    from cnn_magic.cli import parser
+
+    def helped(*lang: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "cnn_magic", *lang, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    english, chinese = helped(), helped("--lang", "zh")
+    assert english.startswith("usage: cnn-magic [-h]")
+    assert "show this help message and exit" in english
+    assert chinese.startswith("用法：cnn-magic [-h]")
+    # the usage's later lines start under the program's options, counted in columns
+    for help_text, prefix in ((english, "usage: "), (chinese, "用法：")):
+        second = help_text.split("\n")[1]
+        assert second.index("[") == display_width(prefix) + len("cnn-magic ")
+    assert "位置参数:" in chinese and ("选项:" in chinese)
+    assert "  -h, --help            显示此帮助信息并退出" in chinese
+    assert "输出的语言：en 或 zh" in chinese
+    assert english_words(described(english), option_words(parser()))  # the check finds words
+    assert not english_words(described(chinese), option_words(parser()))
+    # Chinese wraps by columns: no line wider than argparse's width (COLUMNS − 2)
+    assert max(display_width(line) for line in chinese.splitlines()) <= 100
+
+
+def test_argparse_speaks_chinese_only_inside_the_command_line(capsys: Any) -> None:
+    import argparse
+
+    from cnn_magic.cli import main
+
+    for argv, first in (
+        (["--flops", "xx"], "cnn-magic: error: argument --flops: invalid choice: 'xx'"),
+        (["--lang", "zh", "--flops", "xx"], "cnn-magic：错误：参数 --flops：无效的取值：'xx'"),
+        (["--lang", "zh", "--batch"], "cnn-magic：错误：参数 --batch：需要一个值"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2
+        assert capsys.readouterr().err.splitlines()[-1].startswith(first)
+    assert getattr(argparse, "_") is gettext.gettext  # given back  # noqa: B009
+    assert getattr(argparse, "ngettext") is gettext.ngettext  # noqa: B009
+
+
+def test_the_magic_help_follows_the_session_language(shell: Any) -> None:
+    from cnn_magic.layers import RULES
+    from cnn_magic.magic import CnnMagic, magic_help
+
+    shell.run_line_magic("load_ext", "cnn_magic")
+    shown = shell.object_inspect_text("%%cnn")  # what %%cnn? prints
+    english = magic_help()
+    assert english.strip() in shown
+    assert CnnMagic.cnn.__doc__.strip() in english  # the parser's own help, then the layers
+    assert "\nlayers:\n  conv N k.. [s][p][d][g] (conv1d, conv2d, conv3d) — convolution" in english
+    try:
+        shell.run_line_magic("config", 'CnnMagic.lang = "zh"')
+        shown = shell.object_inspect_text("%%cnn")
+        chinese = magic_help()
+    finally:
+        shell.run_line_magic("config", 'CnnMagic.lang = "en"')
+    assert chinese.strip() in shown
+    assert "逐层给出 CNN 的特征图大小、参数量和浮点运算次数。" in chinese
+    assert "选项:" in chinese and "\n层：\n" in chinese
+    assert "  conv N k.. [s][p][d][g] (conv1d, conv2d, conv3d) — 卷积，N 个卷积核" in chinese
+    kept = option_words(CnnMagic.cnn.parser) + " %%cnn %cnn CnnMagic config cnn net " + NETWORK
+    kept += f" LANG Network {NAMES} "  # names, not English
+    # the meanings quote usages and mode words; --quiz and --example take these words
+    kept += " ".join(" ".join([rule.usage, *rule.words]) for rule in RULES.values())
+    kept += " output weights biases params " + " ".join(cnn_magic.example_names())
+    assert english_words(described(english), kept)
+    assert not english_words(described(chinese), kept)
+
+
+def test_every_layer_is_described_in_chinese_and_the_readme_stays_english() -> None:
+    from cnn_magic.layers import RULES, help_lines, readme_table
+
+    english_table, english_lines = readme_table(), help_lines()
+    with language("zh"):
+        assert readme_table() == english_table
+        chinese_lines = help_lines()
+    assert len(chinese_lines) == len(english_lines) >= 35
+    for rule in RULES.values():
+        with language("zh"):
+            words = english_words(rule.describe(), " ".join([rule.usage, *rule.words, NAMES]))
+        assert not words, (rule.name, rule.describe(), words)
+    changed = sum(a != b for a, b in zip(english_lines, chinese_lines, strict=True))
+    assert changed >= len(english_lines) - 2  # the formula-only meanings (flatten) stay
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "chinese"),
+    [
+        (
+            "input 8x8x12\nconv 8 k3 g3",
+            "groups must divide both channel counts (12 and 8), e.g. 1, 2, 4",
+            "分组数必须同时整除两个通道数（12 和 8），例如 1, 2, 4",
+        ),
+        (
+            "input 8x8x12\ngroupnorm 5",
+            "groupnorm G: G must divide the 12 channels, e.g. G = 1, 2, 3, 4, 6, 12",
+            "groupnorm G：G 必须整除通道数 12，例如 G = 1, 2, 3, 4, 6, 12",
+        ),
+        (
+            "input 8x8x12\nchannelshuffle 5",
+            "channelshuffle G: G must divide the 12 channels, e.g. G = 1, 2, 3, 4, 6, 12",
+            "channelshuffle G：G 必须整除通道数 12，例如 G = 1, 2, 3, 4, 6, 12",
+        ),
+        (
+            "input 8x8x12\npixelshuffle 3",
+            "pixelshuffle R: R² must divide the 12 channels, e.g. R = 1, 2",
+            "pixelshuffle R：R² 必须整除通道数 12，例如 R = 1, 2",
+        ),
+        (
+            "input 8x6x12\npixelunshuffle 4",
+            "pixelunshuffle R: R must divide both the height 8 and the width 6, e.g. R = 1, 2",
+            "pixelunshuffle R：R 必须同时整除高 8 和宽 6，例如 R = 1, 2",
+        ),
+    ],
+)
+def test_each_divisibility_check_has_its_own_hint(text: str, english: str, chinese: str) -> None:
+    for lang, hint in (("en", english), ("zh", chinese)):
+        with language(lang), pytest.raises(cnn_magic.CNNError) as error:
+            cnn_magic.evaluate(text)
+        assert error.value.hint == hint
+    # each hint's values work: the first text's answers are accepted
+    for fixed in (
+        "input 8x8x12\nconv 8 k3 g4",
+        "input 8x8x12\ngroupnorm 6",
+        "input 8x8x12\nchannelshuffle 4",
+        "input 8x8x12\npixelshuffle 2",
+        "input 8x6x12\npixelunshuffle 2",
+    ):
+        cnn_magic.evaluate(fixed)

@@ -254,7 +254,7 @@ fc 1 sigmoid
 
 def test_a_siamese_network_shares_its_tower() -> None:
     net = cnn_magic.evaluate(SIAMESE)
-    assert net.inputs == (("input", (32, 32, 1)), ("right", (32, 32, 1)))
+    assert net.inputs == (("left", (32, 32, 1)), ("right", (32, 32, 1)))  # their labels
     tower = (9 * 16 + 16) + (9 * 16 * 32 + 32)  # counted once
     assert net.params == tower + 64 + 1 == 4_865
     once = 30 * 30 * 16 * 9 + 13 * 13 * 32 * 9 * 16

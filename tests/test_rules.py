@@ -49,6 +49,7 @@ SAMPLES = {
     "pad": "input 4x5x2\npad top=0 bottom=1 left=2 right=1 reflect",
     "crop": "input 9x8x2\ncrop 5x4",
     "maxunpool": "input 9x8x2\np: maxpool k2 s2 ceil\nrelu\nmaxunpool p",
+    "opaque": "input 6x6x4\nconv 4 k3\nopaque 2x2x8",
     **{name: f"input 4x4x3\n{name}" for name in ACTIVATIONS},
     "leakyrelu": "input 4x4x3\nleakyrelu 0.2",
     "elu": "input 4x4x3\nelu 0.5",
@@ -92,7 +93,19 @@ def test_every_explanation_adds_up(op: str, convention: str) -> None:
         assert any(line.label_txt == "params" and line.formula for line in lines)
 
 
-@pytest.mark.parametrize("op", sorted(RULES))
+NO_TWIN = {"opaque"}
+"""Rules with no PyTorch twin: an opaque row stands for a part of an imported model."""
+
+
+@pytest.mark.parametrize("op", sorted(NO_TWIN))
+def test_a_rule_without_a_twin_says_so(op: str) -> None:
+    net = cnn_magic.evaluate(SAMPLES[op])
+    with pytest.raises(cnn_magic.CNNError, match="has no PyTorch twin") as info:
+        net.to_torch()
+    assert info.value.hint
+
+
+@pytest.mark.parametrize("op", sorted(set(RULES) - NO_TWIN))
 def test_every_rule_builds_its_pytorch_twin(op: str) -> None:
     net = cnn_magic.evaluate(SAMPLES[op])
     model = net.to_torch()
@@ -181,6 +194,7 @@ def test_every_rule_takes_the_dimensions_it_declares(op: str) -> None:
         "pixelunshuffle": "pixelunshuffle 3",
         "crop": "crop 5",
         "pad": "pad 1 reflect",
+        "opaque": "opaque",
     }.get(op, text)
     for dims, head in ((0, "input 12"), (1, "input 4@9"), (2, "input 4@9x9"), (3, "input 4@9x9x9")):
         if dims in rule.dims:

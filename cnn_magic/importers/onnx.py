@@ -158,7 +158,8 @@ def from_onnx(
         raise CNNError(
             f"{len(problems)} node{'s' if len(problems) > 1 else ''} of the graph "
             f"{'have' if len(problems) > 1 else 'has'} no word in the layer language:\n{listed}",
-            hint='from_onnx(..., unknown="opaque") counts shape-keeping ones as zero, marked',
+            hint='from_onnx(..., unknown="opaque") writes each as an opaque layer, counted as '
+            "zero and marked",
         )
     name = graph.name or "graph"
     header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
@@ -238,13 +239,19 @@ class _Reader:
                 node = self.node(proto, name)
             except (_Unknown, Unwritable) as why:
                 source = self._sources(proto)
-                keeps = len(source) == 1 and self.shapes.get(proto.input[0]) == self.shapes.get(
-                    proto.output[0]
-                )
-                if unknown == "opaque" and keeps:
-                    label = f"{self.label(proto, name)}-opaque"
-                    notes.append(f"opaque, counted as zero: {label} ({proto.op_type}): {why}")
-                    node = Node(name, label, "identity", source, self._out(proto), -1)
+                out = self._out(proto)
+                if unknown == "opaque" and len(source) == 1 and out:
+                    label = self.label(proto, name)
+                    weights = sum(
+                        math.prod(self.weights[v]) for v in proto.input if v in self.weights
+                    )
+                    notes.append(  # ONNX does not tell weights from constants: both said
+                        f"opaque, counted as zero: {label} ({proto.op_type}, initializers of "
+                        f"{weights:,} value{'' if weights == 1 else 's'}): {why}"
+                    )
+                    keeps = self.shapes.get(proto.input[0]) == self.shapes.get(proto.output[0])
+                    statement = "opaque" if keeps else "opaque " + "x".join(map(str, out))
+                    node = Node(name, label, statement, source, out, -1)
                 else:
                     problems.append((name, proto.op_type, str(why)))
                     self.alias[proto.output[0]] = name

@@ -36,14 +36,26 @@ PyTorch                                   layer language
 ``nn.Upsample``, ``F.interpolate``         ``upsample S`` (nearest) or ``upsample S bilinear``
 ``nn.ZeroPad1d/2d/3d`` before a conv or   folded into that layer's padding
 pool
-``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block
-``torch.cat([...], 1)``                   the join of a ``concat:`` block
+``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block;
+                                          ``add A, B`` where paths cross or shapes broadcast
+``torch.cat([...], 1)``                   the join of a ``concat:`` block; ``concat A, B``
+``x * gate(x)``, ``torch.mul``            ``scale:``; another product ``mul A, B``
+``torch.split``, ``torch.chunk``,         ``split N:`` / ``split a b:`` when the parts'
+``torch.narrow``, ``x[:, a:b]``           paths are joined again by one ``torch.cat``
+``nn.MaxUnpool2d`` with a pooling's       ``maxunpool POOL``
+indices
+a module called again                     ``reuse LABEL`` (its parameters counted once)
+a branch the output does not need that    ``side:``
+runs a module; ``return scores, aux``
 ========================================  ===================================================
 
-Anything else — ``x * y``, ``nn.GroupNorm``, upsampling by a fraction, a subclass of a
-known module, a parameter used in a function — has no word yet: :class:`CNNError` lists each
-one with its module path, type and why. With ``unknown="opaque"`` a shape-preserving
-unknown becomes an ``identity`` statement labelled ``PATH-opaque`` and counted as zero.
+Where paths cross (DenseNet), :mod:`cnn_magic.importers.graph` labels the values read
+again and writes ``from=LABEL`` and one-line merges. Anything else — ``nn.GroupNorm``,
+upsampling by a fraction, a product with a constant, a subclass of a known module, a
+parameter used in a function — has no word yet: :class:`CNNError` lists each one with
+its module path, type and why. With ``unknown="opaque"`` each unknown that reads one
+tensor becomes an ``opaque`` row (``opaque 7x7x512`` where it changes the shape),
+counted as zero, with its parameters said in the text's header.
 """
 
 from __future__ import annotations
@@ -51,12 +63,13 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
 from ..results import Network
-from .graph import Node, build
+from ..shapes import format_shape
+from .graph import MERGES, SLICE, Node, build, input_value
 from .words import (
     Pads,
     Unwritable,
@@ -107,8 +120,8 @@ class Call(NamedTuple):
 
 def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool = True) -> Network:
     """The network of ``model`` on an input of shape ``input``: ``(1, 3, 224, 224)``,
-    ``(3, 224, 224)``, or our notation ``"224x224x3"``; one statement per module,
-    labelled with its path."""
+    ``(3, 224, 224)``, or our notation ``"224x224x3"`` (a list of them for a model of
+    several inputs); one statement per module, labelled with its path."""
     torch, nn = _torch()
     if not isinstance(model, nn.Module):
         raise CNNError(
@@ -119,26 +132,32 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         raise CNNError(
             f"unknown={unknown!r} is not valid", hint=did_you_mean(str(unknown), UNKNOWN)
         )
-    shape = torch_input_shape(input)
+    shapes = _input_shapes(input)
+    shape = shapes[0]
     parameter = next(model.parameters(), None)
-    x = torch.zeros(
-        shape,
-        dtype=parameter.dtype if parameter is not None else torch.float32,
-        device=parameter.device if parameter is not None else "cpu",
+    xs = tuple(
+        torch.zeros(
+            one,
+            dtype=parameter.dtype if parameter is not None else torch.float32,
+            device=parameter.device if parameter is not None else "cpu",
+        )
+        for one in shapes
     )
     training = model.training
     model.train(False)
     try:
-        calls, output = _record(model, x)
+        calls, output = _record(model, xs)
     finally:
         model.train(training)
-    nodes, problems, notes = _convert(calls, output, unknown)
+    sizes = {name: p.numel() for name, p in model.named_parameters()}
+    nodes, problems, notes, opaque_parameters, output_name = _convert(calls, output, unknown, sizes)
     if problems:
         listed = "\n".join(f"  {path} ({kind}): {why}" for path, kind, why in problems)
         raise CNNError(
             f"{len(problems)} part{'s' if len(problems) > 1 else ''} of the model "
             f"{'have' if len(problems) > 1 else 'has'} no word in the layer language:\n{listed}",
-            hint='from_torch(..., unknown="opaque") counts shape-keeping ones as zero, marked',
+            hint='from_torch(..., unknown="opaque") writes each as an opaque layer, counted as '
+            "zero and marked",
         )
     partly = [
         path
@@ -150,11 +169,49 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
             "trained as a whole, though only some parameters require grad: " + ", ".join(partly)
         )
     used = sum(node.params for node in nodes if node.params > 0)
+    used += opaque_parameters
     total = sum(p.numel() for p in model.parameters())
     header = [f"{type(model).__name__}, imported from PyTorch", *notes]
     if total != used:
         header.append(f"{total - used:,} parameters of the model are not used by its forward")
-    return build(nodes, _ours(shape[1:]), header, repeat=repeat)
+    inputs = None
+    if len(shapes) > 1:  # each input line labelled with forward's parameter name
+        labels = _input_labels(model, len(shapes))
+        inputs = [(label, _ours(one[1:])) for label, one in zip(labels, shapes, strict=True)]
+    return build(nodes, _ours(shape[1:]), header, repeat=repeat, output=output_name, inputs=inputs)
+
+
+def _input_shapes(given: Any) -> list[tuple[int, ...]]:
+    """One shape, or a list of them for a model of several inputs (a Siamese
+    network's ``[(1, 32, 32), (1, 32, 32)]``)."""
+    several = isinstance(given, list) or (
+        isinstance(given, tuple)
+        and bool(given)
+        and all(isinstance(g, tuple | list | str) for g in given)
+    )
+    if not several:
+        return [torch_input_shape(given)]
+    if not given:
+        raise CNNError("no input shape given", hint=_SHAPE_HINT)
+    return [torch_input_shape(one) for one in given]
+
+
+def _input_labels(model: Any, count: int) -> list[str]:
+    """The names of ``forward``'s parameters (``left``, ``right``), else ``x1``, ``x2``
+    (``forward(*inputs)``, as ``to_torch()``'s models take several)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    named = [
+        p for p in parameters[:count] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    labels = [word_label(p.name) for p in named]
+    if len(named) < count or len(set(labels)) < count:
+        return [f"x{number}" for number in range(1, count + 1)]
+    return labels
 
 
 def torch_input_shape(given: Any) -> tuple[int, ...]:
@@ -198,40 +255,86 @@ def _ours(shape: Sequence[int]) -> tuple[int, ...]:
 # ----------------------------------------------------------------- recording
 
 
-def _record(model: Any, x: Any) -> tuple[list[Call], Ref]:
+def _record(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     torch, _ = _torch()
+    shapes = ", ".join(str(tuple(x.shape)) for x in xs)
     try:
         traced = torch.fx.symbolic_trace(model)
+        if _captured_tensors(model, traced):
+            raise _Untraceable("a tensor was captured while tracing")
     except Exception as trace_error:  # any failure to trace sends us to the hooks
         try:
-            return _record_by_hooks(model, x)
+            return _record_by_hooks(model, xs)
         except CNNError:
             raise
         except Exception as run_error:
             raise CNNError(
                 f"{type(model).__name__} could neither be traced "
                 f"({type(trace_error).__name__}: {_first_line(trace_error)}) nor run on "
-                f"zeros of shape {tuple(x.shape)} ({type(run_error).__name__}: "
+                f"zeros of shape {shapes} ({type(run_error).__name__}: "
                 f"{_first_line(run_error)})",
                 hint="check the input shape: (C, H, W) in PyTorch's order",
             ) from None
     try:
-        return _record_fx(model, traced, x)
+        return _record_fx(model, traced, xs)
     except CNNError:
         raise
     except Exception as run_error:
         raise CNNError(
-            f"{type(model).__name__} failed on zeros of shape {tuple(x.shape)}: "
+            f"{type(model).__name__} failed on zeros of shape {shapes}: "
             f"{type(run_error).__name__}: {_first_line(run_error)}",
             hint="check the input shape: (C, H, W) in PyTorch's order",
         ) from None
+
+
+def _main_output(value: Any) -> Ref | None:
+    """The model's output: a tensor, or the first of a tuple (GoogLeNet returns its
+    auxiliary heads' scores after its own; they are side outputs, kept because they
+    run modules)."""
+    if isinstance(value, Ref):
+        return value
+    if isinstance(value, list | tuple) and value and isinstance(value[0], Ref):
+        return value[0]
+    return None
+
+
+INDICES = ":indices"
+"""The name of a max pooling's indices: the pooling's name and this."""
+
+
+def _is_indexed_pooling(value: Any) -> TypeGuard[tuple[Ref, Ref]]:
+    """Whether ``value`` is what a max pooling with ``return_indices`` gave: (values,
+    indices)."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, Ref) for v in value)
+        and value[1].name.endswith(INDICES)
+    )
+
+
+def _is_max_pool(module: Any) -> bool:
+    return _torch_class(module) in _MAXPOOL and bool(getattr(module, "return_indices", False))
+
+
+class _Untraceable(Exception):
+    """A trace that would not follow the model's values: run it with hooks instead."""
+
+
+def _captured_tensors(model: Any, traced: Any) -> bool:
+    """Whether the trace read a tensor that is no parameter or buffer of the model: one
+    kept between calls (the outputs ``to_torch()``'s references keep) is a constant
+    to the tracer, so only a real run sees where it comes from."""
+    own = {name for name, _ in model.named_parameters()}
+    own |= {name for name, _ in model.named_buffers()}
+    return any(node.op == "get_attr" and node.target not in own for node in traced.graph.nodes)
 
 
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [""])[0][:200]
 
 
-def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
+def _record_fx(model: Any, traced: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     torch, _ = _torch()
     values: dict[str, Any] = {}
 
@@ -248,8 +351,8 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
             super().__init__()
             self.traced = traced
 
-        def forward(self, x: Any) -> Any:
-            return Recorder(self.traced).run(x)
+        def forward(self, *xs: Any) -> Any:
+            return Recorder(self.traced).run(*xs)
 
     # Shapes without arithmetic: on the meta device every layer only computes its output
     # shape (ResNet-50: a tenth of the time); what the meta device cannot run runs on zeros.
@@ -259,23 +362,48 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
     }
     try:
         with torch.no_grad():
-            torch.func.functional_call(Run(), meta, (x.to("meta"),))
+            torch.func.functional_call(Run(), meta, tuple(x.to("meta") for x in xs))
     except Exception:
         values.clear()
         with torch.no_grad():
-            Run()(x)
+            Run()(*xs)
     modules = dict(model.named_modules())
     calls: list[Call] = []
     output: Ref | None = None
+    placeholders = 0
     for node in traced.graph.nodes:
         value = values.get(node.name)
         if node.op == "placeholder":
-            values[node.name] = Ref("", tuple(value.shape)) if isinstance(value, Ref) else value
+            placeholders += 1
+            if isinstance(value, Ref):
+                values[node.name] = Ref(input_value(placeholders), tuple(value.shape))
             continue
         args = torch.fx.node.map_arg(node.args, lambda n: values[n.name])
         kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n.name])
         if node.op == "output":
-            output = args[0] if isinstance(args[0], Ref) else None
+            output = _main_output(args[0])
+            continue
+        if node.op == "call_module" and isinstance(value, tuple) and len(value) == 2:
+            module = modules[node.target]
+            if _is_max_pool(module):  # return_indices=True: (values, indices)
+                shape = tuple(value[0].shape)
+                calls.append(
+                    Call(
+                        node.name, node.target, module, "", _type_name(module), args, kwargs, shape
+                    )
+                )
+                values[node.name] = (
+                    Ref(node.name, shape),
+                    Ref(f"{node.name}{INDICES}", tuple(value[1].shape)),
+                )
+                continue
+        pooled = args[0] if args and node.target is operator.getitem else None
+        if _is_indexed_pooling(pooled):
+            values[node.name] = pooled[args[1]]  # the values, or the indices
+            continue
+        splits = node.op in ("call_function", "call_method") and isinstance(value, tuple | list)
+        if splits and value and _function_name(node.op, node.target)[0] == "split":
+            values[node.name] = _parts(args[0], kwargs, args, [tuple(v.shape) for v in value])
             continue
         if not isinstance(value, Ref):
             continue  # sizes and other Python values are substituted where they are used
@@ -302,11 +430,14 @@ def _record_fx(model: Any, traced: Any, x: Any) -> tuple[list[Call], Ref]:
         function, type_name = _function_name(node.op, node.target)
         base = node.name.rstrip("0123456789").rstrip("_")
         path = f"{enclosing}.{base}" if enclosing else base
-        if function in ("add", "concat"):
+        if function in MERGES:
             path = enclosing or node.name
         calls.append(Call(node.name, path, None, function, type_name, args, kwargs, value.shape))
     if output is None:
-        raise CNNError("the model's output is not one tensor", hint="return a single tensor")
+        raise CNNError(
+            "the model's output is not a tensor or a tuple of them",
+            hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
+        )
     return calls, output
 
 
@@ -316,14 +447,38 @@ class _Constant(NamedTuple):
     target: str
 
 
-def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
+class _Parts(NamedTuple):
+    """The parts ``torch.split`` or ``torch.chunk`` cut a tensor into: (first, stop)
+    along ``dim`` each."""
+
+    source: Ref
+    parts: tuple[tuple[int, int], ...]
+    dim: int
+
+
+def _parts(
+    source: Any, kwargs: dict[str, Any], args: Any, shapes: list[tuple[int, ...]]
+) -> _Parts | None:
+    """The parts of a split of ``source`` along its ``dim`` (positional or keyword)."""
+    if not isinstance(source, Ref):
+        return None
+    dim = kwargs.get("dim", args[2] if len(args) > 2 else 0)
+    dim = int(dim) % len(source.shape)
+    parts, first = [], 0
+    for shape in shapes:
+        parts.append((first, first + shape[dim]))
+        first += shape[dim]
+    return _Parts(source, tuple(parts), dim)
+
+
+def _record_by_hooks(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     """One run with hooks on the leaf modules and a TorchFunctionMode for the
     functions between them: works for models with Python control flow."""
     torch, _ = _torch()
     from torch.overrides import TorchFunctionMode
 
-    names: dict[int, str] = {id(x): ""}
-    alive: list[Any] = [x]  # keep every tensor alive, so that no id is reused
+    names: dict[int, str] = {id(x): input_value(n) for n, x in enumerate(xs, start=1)}
+    alive: list[Any] = list(xs)  # keep every tensor alive, so that no id is reused
     calls: list[Call] = []
     depth = [0]
     paths = {module: path for path, module in model.named_modules()}
@@ -345,10 +500,23 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
     def before(module: Any, inputs: Any) -> None:
         depth[0] += 1
 
+    enclosing = [""]  # the module paths a function is called within, innermost last
+
+    def enter(module: Any, inputs: Any) -> None:
+        enclosing.append(paths[module])
+
+    def leave(module: Any, inputs: Any, out: Any) -> None:
+        enclosing.pop()
+
     def after(module: Any, inputs: Any, out: Any) -> None:
         depth[0] -= 1
+        indices = None
+        if isinstance(out, tuple) and len(out) == 2 and _is_max_pool(module):
+            out, indices = out  # return_indices=True: the indices name the pooling
         if depth[0] == 0 and isinstance(out, torch.Tensor):
             name = f"call{len(calls)}"
+            if indices is not None:
+                produced(f"{name}{INDICES}", indices)
             calls.append(
                 Call(
                     name,
@@ -369,13 +537,38 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
         ) -> Any:
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
+            if depth[0] == 0 and isinstance(out, tuple | list) and out:
+                if _function_name("call_function", func)[0] == "split":
+                    cut = _parts(ref(args[0]), kwargs, args, [tuple(o.shape) for o in out])
+                    for number, part in enumerate(out):
+                        name = f"call{len(calls)}"
+                        calls.append(
+                            Call(
+                                name,
+                                f"{enclosing[-1]}.split" if enclosing[-1] else "split",
+                                None,
+                                "getitem",
+                                _written(func),
+                                (cut, number),
+                                {},
+                                tuple(part.shape),
+                            )
+                        )
+                        produced(name, part)
+                return out
             if depth[0] == 0 and isinstance(out, torch.Tensor):
                 function, type_name = _function_name("call_function", func)
                 name = f"call{len(calls)}"
+                base = function or getattr(func, "__name__", "function")
+                within = enclosing[-1]
+                if function in MERGES:
+                    path = within or base
+                else:
+                    path = f"{within}.{base}" if within else base
                 calls.append(
                     Call(
                         name,
-                        function,
+                        path,
                         None,
                         function,
                         type_name,
@@ -387,18 +580,30 @@ def _record_by_hooks(model: Any, x: Any) -> tuple[list[Call], Ref]:
                 produced(name, out)
             return out
 
-    leaves = [m for m in model.modules() if not list(m.children())]
+    # cnn_magic's own containers (a merge of references has no children) are no layers
+    leaves = [
+        m
+        for m in model.modules()
+        if not list(m.children()) and type(m).__module__ != "cnn_magic.torch_export"
+    ]
+    leaf_ids = {id(m) for m in leaves}
+    containers = [m for m in model.modules() if id(m) not in leaf_ids]
     handles = [m.register_forward_pre_hook(before) for m in leaves]
     handles += [m.register_forward_hook(after) for m in leaves]
+    handles += [m.register_forward_pre_hook(enter) for m in containers]
+    handles += [m.register_forward_hook(leave) for m in containers]
     try:
         with torch.no_grad(), Functions():
-            out = model(x)
+            out = model(*xs)
     finally:
         for handle in handles:
             handle.remove()
-    result = ref(out)
-    if not isinstance(result, Ref):
-        raise CNNError("the model's output is not one tensor", hint="return a single tensor")
+    result = _main_output(ref(out))
+    if result is None:
+        raise CNNError(
+            "the model's output is not a tensor or a tuple of them",
+            hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
+        )
     return calls, result
 
 
@@ -437,6 +642,9 @@ def _function_table() -> dict[Any, str]:
             T.__rmul__,
         ),
         "concat": (torch.cat, torch.concat, torch.concatenate),
+        "split": (torch.split, T.split, torch.chunk, T.chunk),
+        "getitem": (operator.getitem, T.__getitem__),
+        "narrow": (torch.narrow, T.narrow),
         "reshape": (torch.flatten, T.flatten, T.view, T.reshape, torch.reshape),
         "relu": (F.relu, F.relu_, torch.relu, torch.relu_, T.relu, T.relu_),
         "relu6": (F.relu6,),
@@ -497,6 +705,10 @@ _METHODS = {
     "tanh": "tanh",
     "softmax": "softmax",
     "mean": "mean",
+    "split": "split",
+    "chunk": "split",
+    "__getitem__": "getitem",
+    "narrow": "narrow",
     "contiguous": "pass",
     "clone": "pass",
     "detach": "pass",
@@ -544,14 +756,19 @@ class _Unknown(Exception):
 
 
 def _convert(
-    calls: list[Call], output: Ref, unknown: str
-) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
-    """Nodes for the calls; the problems (path, type, why) found; notes for the header."""
+    calls: list[Call], output: Ref, unknown: str, sizes: dict[str, int]
+) -> tuple[list[Node], list[tuple[str, str, str]], list[str], int, str]:
+    """Nodes for the calls; the problems (path, type, why) found; notes for the header;
+    the parameters of opaque parts (``sizes``: the model's parameters by name); the node
+    that gives the output."""
     calls = _reaching(calls, output)
     nodes: list[Node] = []
     problems: list[tuple[str, str, str]] = []
     notes: list[str] = []
     alias: dict[str, str] = {}  # calls written as nothing (x.contiguous()) → their input
+    first_calls: dict[int, str] = {}  # a module → its first call, whose weights later ones share
+    pooled: dict[str, tuple[int, ...]] = {}  # a node → its input's shape (ours), for unpooling
+    opaque_parameters = 0
     pads: dict[str, tuple[Call, tuple[int, ...]]] = {}
     for call in calls:
         inputs = [r._replace(name=alias.get(r.name, r.name)) for r in _refs(call.args, call.kwargs)]
@@ -561,14 +778,24 @@ def _convert(
             padded = _refs(pad_call.args, {})[0]
             inputs = [padded._replace(name=alias.get(padded.name, padded.name))]
         try:
-            kind, text = _statement(call, inputs, sides)
-        except (_Unknown, Unwritable) as why:
-            if unknown == "opaque" and len(inputs) == 1 and call.out == inputs[0].shape:
-                kind, text = "opaque", "identity"
-                call = call._replace(path=f"{call.path}-opaque")
-                notes.append(f"opaque, counted as zero: {call.path} ({call.type_name}): {why}")
+            if call.module is not None and _torch_class(call.module) in _MAXUNPOOL:
+                kind, text, inputs = _unpool(call, inputs, nodes, pooled)
             else:
-                problems.append((call.path or call.name, call.type_name, str(why)))
+                kind, text = _statement(call, inputs, sides)
+        except (_Unknown, Unwritable) as why:
+            if unknown == "opaque" and len(inputs) == 1 and call.out:
+                kind, text = "opaque", _opaque(inputs[0].shape, call.out)
+                weights = _own_parameters(call, sizes)
+                opaque_parameters += weights
+                notes.append(
+                    f"opaque, counted as zero: {call.path} ({call.type_name}, "
+                    f"{weights:,} parameter{'' if weights == 1 else 's'}): {why}"
+                )
+            else:
+                why_text = str(why)
+                if unknown == "opaque" and len(inputs) != 1:
+                    why_text += f" (reads {len(inputs)} tensors: opaque stands for one input)"
+                problems.append((call.path or call.name, call.type_name, why_text))
                 continue
         if kind == "pass":
             alias[call.name] = inputs[0].name
@@ -580,27 +807,103 @@ def _convert(
                 problems.append((call.path, call.type_name, str(why)))
             continue
         source_names = tuple(r.name for r in inputs)
-        nodes.append(_node(call, kind, text, source_names, inputs))
+        shares = ""
+        if call.module is not None and kind != "opaque":
+            first = first_calls.setdefault(id(call.module), call.name)
+            if first != call.name and any(True for _ in call.module.parameters()):
+                shares = first  # the same weights applied again
+        if kind == "maxunpool":  # reads its pooling's indices by the pooling's label
+            nodes.append(
+                Node(
+                    call.name,
+                    word_label(call.path),
+                    "maxunpool",
+                    source_names,
+                    _ours(call.out[1:]) if call.out else (),
+                    0,
+                    -1,
+                    undoes=text,
+                )
+            )
+            continue
+        nodes.append(_node(call, kind, text, source_names, inputs, shares))
+        if inputs:
+            pooled[call.name] = _ours(inputs[0].shape[1:])
     for pad_call, _ in pads.values():
         problems.append(
             (pad_call.path, pad_call.type_name, "padding that no conv or pool takes on")
         )
-    out_name = alias.get(output.name, output.name)
-    if nodes and out_name != nodes[-1].name and not problems:
-        problems.append(
-            ("output", "return", "the model returns a value that is not its last layer's")
-        )
-    return nodes, problems, notes
+    out_name = alias.get(output.name, output.name)  # an input's when it returns it
+    if opaque_parameters:
+        notes.append(f"{opaque_parameters:,} parameters are inside opaque parts, counted as zero")
+    return nodes, problems, notes, opaque_parameters, out_name
+
+
+def _unpool(
+    call: Call, inputs: list[Ref], nodes: list[Node], pooled: dict[str, tuple[int, ...]]
+) -> tuple[str, str, list[Ref]]:
+    """("maxunpool", the node of the max pooling it undoes, its one input). The
+    pooling is the one whose indices it reads; when they are not traced (kept in a
+    hook), the latest max pooling from its output's shape to its input's (``pooled``:
+    each node's input shape, ours)."""
+    values = [r for r in inputs if not r.name.endswith(INDICES)]
+    indices = [r for r in inputs if r.name.endswith(INDICES)]
+    if len(values) != 1:
+        raise _Unknown("unpools more than one tensor")
+    before, after = _ours(values[0].shape[1:]), _ours((call.out or ())[1:])
+    if indices:
+        pool = indices[0].name[: -len(INDICES)]
+        if pooled.get(pool) != after:  # maxunpool restores the size its pooling started from
+            raise _Unknown(
+                f"unpools to {format_shape(after)}, not to the {format_shape(pooled[pool])} "
+                "its pooling started from (give output_size)"
+            )
+        return "maxunpool", pool, values
+    for node in reversed(nodes):
+        shapes = (node.out_shape, pooled.get(node.name))
+        if node.statement.startswith("maxpool") and shapes == (before, after):
+            return "maxunpool", node.name, values
+    raise _Unknown("the max pooling whose indices it reads is not found")
+
+
+def _opaque(before: tuple[int, ...], after: tuple[int, ...]) -> str:
+    """``opaque`` where the shape stays, else ``opaque 7x7x512`` (ours: channels last;
+    ``opaque 1000`` for vectors)."""
+    if after == before:
+        return "opaque"
+    return "opaque " + "x".join(map(str, _ours(after[1:])))
+
+
+def _own_parameters(call: Call, sizes: dict[str, int]) -> int:
+    """The parameters of an opaque module, or those a function reads (``F.conv2d(x,
+    self.weight)``; ``sizes``: the model's parameters by name)."""
+    if call.module is not None:
+        return int(sum(p.numel() for p in call.module.parameters()))
+    read = {c.target for c in (*call.args, *call.kwargs.values()) if isinstance(c, _Constant)}
+    return sum(sizes.get(target, 0) for target in read)
 
 
 def _reaching(calls: list[Call], output: Ref) -> list[Call]:
-    """The calls the output depends on: a value computed only to steer Python control
-    flow (``if x.sum() > 0``) is no layer."""
+    """The calls the output depends on, and side outputs: a value computed only to
+    steer Python control flow (``if x.sum() > 0``) is no layer, but a branch that the
+    output does not need and that runs a module or merges (an auxiliary head kept in an
+    attribute) is, with everything it computes."""
     needed = {output.name}
     for call in reversed(calls):
         if call.name in needed:
             needed.update(r.name for r in _refs(call.args, call.kwargs))
-    return [call for call in calls if call.name in needed]
+    runs_module: set[str] = set()  # dead calls that are, or follow, a module call
+    for call in calls:
+        if call.name in needed:
+            continue
+        sources = {r.name for r in _refs(call.args, call.kwargs)}
+        if call.module is not None or call.function in MERGES or sources & runs_module:
+            runs_module.add(call.name)
+    kept = set(runs_module)
+    for call in reversed(calls):  # and the dead calls they read
+        if call.name in kept:
+            kept.update(r.name for r in _refs(call.args, call.kwargs) if r.name not in needed)
+    return [call for call in calls if call.name in needed or call.name in kept]
 
 
 def _refs(args: Any, kwargs: dict[str, Any]) -> list[Ref]:
@@ -621,7 +924,14 @@ def _refs(args: Any, kwargs: dict[str, Any]) -> list[Ref]:
     return found
 
 
-def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: list[Ref]) -> Node:
+def _node(
+    call: Call,
+    kind: str,
+    text: str,
+    sources: tuple[str, ...],
+    inputs: list[Ref],
+    shares: str = "",
+) -> Node:
     out = _ours(call.out[1:]) if call.out else ()
     params = -1
     macs = -1
@@ -630,13 +940,18 @@ def _node(call: Call, kind: str, text: str, sources: tuple[str, ...], inputs: li
         if params and not any(p.requires_grad for p in call.module.parameters()):
             text += " frozen"  # requires_grad=False throughout: not trained
         macs = _macs(call.module, inputs[0].shape if inputs else (), call.out or ())
+        if shares:
+            params = 0  # the weights are the first call's, counted there
     label = word_label(call.path)
     extra: tuple[str, ...] = ()
     if "\n" in text:
         text, *rest = text.split("\n")
         extra = tuple(rest)
-    statement = kind if kind in ("add", "concat") else text
-    return Node(call.name, label, statement, sources, out, params, macs, extra)
+    if kind == "slice":
+        first, stop = (int(v) for v in text.split(":"))
+        return Node(call.name, label, SLICE, sources, out, 0, -1, part=(first, stop))
+    statement = kind if kind in MERGES else text
+    return Node(call.name, label, statement, sources, out, params, macs, extra, shares)
 
 
 def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
@@ -704,6 +1019,7 @@ _BATCHNORM = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
 _DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")
 _PAD = ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d")
 _UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+_MAXUNPOOL = ("MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")
 
 
 def _torch_class(module: Any) -> str:
@@ -747,9 +1063,7 @@ def _module_statement(
         return "leaf", words(
             f"fc {module.out_features}", None if module.bias is not None else "nobias"
         )
-    if cls in (*_MAXPOOL, *_AVGPOOL):
-        if getattr(module, "return_indices", False):
-            raise _Unknown("return_indices=True")
+    if cls in (*_MAXPOOL, *_AVGPOOL):  # return_indices: the indices go to a maxunpool
         return "leaf", _pool(
             "maxpool" if cls in _MAXPOOL else "avgpool",
             module.kernel_size,
@@ -909,6 +1223,7 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
         ("divisor_override", None),
     ),
     "concat": (("tensors", None), ("dim", 0)),
+    "narrow": (("input", None), ("dim", None), ("start", None), ("length", None)),
     "mean": (("input", None), ("dim", None), ("keepdim", False)),
     "interpolate": (
         ("input", None),
@@ -929,6 +1244,30 @@ def _bind(name: str, call: Call) -> dict[str, Any]:
     return bound
 
 
+def _broadcasts(shapes: list[tuple[int, ...]], out: tuple[int, ...]) -> bool:
+    """Shapes of one rank whose every dimension is the output's or 1 (PyTorch's
+    broadcasting, as the language's add and mul do it)."""
+    return all(
+        len(shape) == len(out) and all(d in (1, o) for d, o in zip(shape, out, strict=True))
+        for shape in shapes
+    )
+
+
+def _channel_slice(call: Call, inputs: list[Ref]) -> tuple[int, int]:
+    """``x[:, a:b]`` (every other axis whole): channels a to b."""
+    index = call.args[1] if len(call.args) > 1 else None
+    index = index if isinstance(index, tuple) else (index,)
+    shape = inputs[0].shape if inputs else ()
+    whole = slice(None)
+    if len(index) < 2 or index[0] != whole or any(i != whole for i in index[2:]):
+        raise _Unknown("indexing other than a run of channels x[:, a:b]")
+    cut = index[1]
+    if not isinstance(cut, slice) or cut.step not in (None, 1):
+        raise _Unknown("indexing other than a run of channels x[:, a:b]")
+    first, stop, _ = cut.indices(shape[1])
+    return first, stop
+
+
 def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     name = call.function
     out = call.out or ()
@@ -938,20 +1277,32 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
         raise _Unknown("reads a parameter or a tensor made inside forward: not counted")
     if name == "pass":
         return "pass", ""
-    if name == "add":
+    if name in ("add", "mul"):
         if len(inputs) < 2:
-            raise _Unknown("adds a constant to a tensor")
-        if len({r.shape for r in inputs}) != 1:
-            raise _Unknown("adds tensors of different shapes (broadcasting)")
-        return "add", "add"
-    if name == "mul":
-        raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+            what = "adds a constant to a tensor" if name == "add" else "multiplies by a constant"
+            raise _Unknown(f"{what}: not counted")
+        if not _broadcasts([r.shape for r in inputs], out):
+            raise _Unknown(f"combines shapes {' and '.join(str(r.shape) for r in inputs)}")
+        return name, name
     if name == "concat":
         bound = _bind("concat", call)
         rank = len(out)
         if bound["dim"] not in (1, 1 - rank):
             raise _Unknown(f"joins along dim {bound['dim']}: concat joins channels (dim 1)")
         return "concat", "concat"
+    if name == "narrow":
+        bound = _bind(name, call)
+        if int(bound["dim"]) % len(out) != 1:
+            raise _Unknown(f"narrows dim {bound['dim']}: split: cuts the channels")
+        start = int(bound["start"]) % inputs[0].shape[1]
+        return "slice", f"{start}:{start + int(bound['length'])}"
+    if name == "getitem":
+        holder = call.args[0]
+        if isinstance(holder, _Parts):
+            if holder.dim != 1:
+                raise _Unknown(f"a part along dim {holder.dim}: split: cuts the channels")
+            return "slice", "{}:{}".format(*holder.parts[call.args[1]])
+        return "slice", "{}:{}".format(*_channel_slice(call, inputs))
     if name == "reshape":
         shape = inputs[0].shape
         if out == shape:

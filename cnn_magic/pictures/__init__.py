@@ -15,9 +15,10 @@ nothing heavy is imported. Each returns an :class:`~cnn_magic.pictures.svg.Svg`:
 from __future__ import annotations
 
 from ..errors import CNNError
+from ..i18n import _
 from ..results import Layer, Network
 from ..shapes import format_shape
-from .charts import Item, chart_svg, cost_svg, items, text_bars
+from .charts import Item, chart_svg, cost_panels, text_bars
 from .network import drawn, network_svg
 from .svg import Svg
 from .windows import _caption, layer_axes, windows_svg
@@ -30,9 +31,11 @@ def layer_windows(layer: Layer) -> Svg:
     spatial dimension (:mod:`cnn_magic.pictures.windows`)."""
     if not layer.axes:
         raise CNNError(
-            f"{layer.name} ({layer.text}) has no windows to draw",
-            hint="conv, dwconv, deconv and pooling layers slide windows; "
-            "global pooling, fc and element-wise layers do not",
+            _("{name} ({text}) has no windows to draw").format(name=layer.name, text=layer.text),
+            hint=_(
+                "conv, dwconv, deconv and pooling layers slide windows; "
+                "global pooling, fc and element-wise layers do not"
+            ),
         )
     title = f"{layer.name} ({layer.text})"
     alt = "; ".join(_caption(axis, name) for name, axis in layer_axes(layer.axes))
@@ -45,7 +48,7 @@ def network_picture(net: Network, title: str = "") -> Svg:
         [format_shape(net.input_shape)]
         + [format_shape(layer.out_shape) for layer in net.layers if drawn(layer)]
     )
-    return Svg(network_svg(net, title), f"{title or 'network'}: {shapes}")
+    return Svg(network_svg(net, title), (title or _("network")) + ": " + shapes)
 
 
 def cost_picture(
@@ -57,18 +60,9 @@ def cost_picture(
 ) -> Svg:
     """Parameters, operations and activation memory per layer or block
     (:mod:`cnn_magic.pictures.charts`); as text, the same bars drawn with █."""
-    svg = cost_svg(net, by, convention, all_ops, dtype)
-    from ..table import count_label
-
-    alt = "\n\n".join(
-        text_bars(f"{label} per {by}", items(net, what, by, convention, all_ops, dtype), unit)
-        for what, label, unit in (
-            ("params", "parameters", "params"),
-            ("ops", count_label(convention, all_ops), ""),
-            ("memory", f"activation memory ({dtype})", "B"),
-        )
-    )
-    return Svg(svg, alt)
+    panels = cost_panels(net, by, convention, all_ops, dtype)
+    alt = "\n\n".join(text_bars(title, bars, unit) for title, bars, unit, _css in panels)
+    return Svg(chart_svg(panels), alt)
 
 
 def bar_chart(title: str, bars: list[tuple[str, int]], unit: str = "") -> Svg:

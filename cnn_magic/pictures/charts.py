@@ -28,12 +28,27 @@ from ..conventions import (
     check_flag,
 )
 from ..errors import CNNError, did_you_mean
+from ..i18n import N_, _, display_width
 from ..results import Layer, Network
 from ..table import count_label, format_count, format_share
 from .svg import document, element, group, path, text
 
 MEASURES = ("params", "ops", "memory")
 GROUPINGS = ("layer", "block")
+PANEL_TITLES = {
+    "layer": (
+        N_("parameters per layer"),
+        N_("{ops} per layer"),
+        N_("activation memory per layer ({dtype})"),
+    ),
+    "block": (
+        N_("parameters per block"),
+        N_("{ops} per block"),
+        N_("activation memory per block ({dtype})"),
+    ),
+}
+"""Each measure's panel title, per grouping: one whole sentence for a translation."""
+NOTHING = N_("nothing to show: every value is 0")
 
 PLOT_W, PLOT_H = 700.0, 110.0
 LEFT, RIGHT = 62.0, 44.0  # the value axis, the cumulative axis
@@ -61,7 +76,9 @@ def groups(net: Network, by: str) -> list[tuple[str, list[Layer]]]:
     """The layers under their bar's name: each layer alone, or by top-level block
     (layers outside blocks stay alone)."""
     if by not in GROUPINGS:
-        raise CNNError(f"unknown grouping {by!r}", hint=did_you_mean(str(by), GROUPINGS))
+        raise CNNError(
+            _("unknown grouping {by!r}").format(by=by), hint=did_you_mean(str(by), GROUPINGS)
+        )
     out: list[tuple[str, list[Layer]]] = []
     for layer in net.layers:
         key = layer.block.split("/", 1)[0] if by == "block" and layer.block else layer.name
@@ -82,7 +99,9 @@ def items(
 ) -> list[Item]:
     """The bars of one panel: (name, value) per layer or block, zeros left out."""
     if what not in MEASURES:
-        raise CNNError(f"unknown measure {what!r}", hint=did_you_mean(str(what), MEASURES))
+        raise CNNError(
+            _("unknown measure {what!r}").format(what=what), hint=did_you_mean(str(what), MEASURES)
+        )
     size = DTYPE_BYTES[check_dtype(dtype)]
     convention = check_convention(convention)
     all_ops = check_flag("all_ops", all_ops)
@@ -97,11 +116,12 @@ def items(
 def panel(title: str, bars: list[Item], unit: str, css: str, top: float) -> tuple[float, list[str]]:
     """One chart from y = ``top``: (its height, parts)."""
     total = sum(item.value for item in bars)
-    parts = [text(0, top + 12, f"{title}: {format_count(total)} {unit}".rstrip(), cls="cnnm-title")]
+    heading = _("{title}: {total} {unit}").format(title=title, total=format_count(total), unit=unit)
+    parts = [text(0, top + 12, heading.rstrip(), cls="cnnm-title")]
     y0 = top + 24  # the plot's top
     base = y0 + PLOT_H
     if not bars:
-        parts.append(text(LEFT, y0 + 14, "nothing to show: every value is 0", cls="cnnm-muted"))
+        parts.append(text(LEFT, y0 + 14, _(NOTHING), cls="cnnm-muted"))
         return 44.0, parts
     high = max(item.value for item in bars)
     slot = min(BAR_MAX, PLOT_W / len(bars))
@@ -175,13 +195,13 @@ def chart_svg(panels: list[tuple[str, list[Item], str, str]], title: str = "") -
     if title:
         parts.append(text(0, 13, title, cls="cnnm-title"))
         y = 22.0
-    widest = 7.0 * len(title)
+    widest = 7.0 * display_width(title)
     for name, bars, unit, css in panels:
         height, drawn = panel(name, bars, unit, css, y)
         parts.append(group(drawn, cls="cnnm-panel", data_measure=css.removeprefix("cnnm-")))
         y += height + 8
         plot = min(BAR_MAX, PLOT_W / max(len(bars), 1)) * len(bars)
-        widest = max(widest, LEFT + plot + RIGHT, 7.0 * (len(name) + 24))
+        widest = max(widest, LEFT + plot + RIGHT, 7.0 * (display_width(name) + 24))
     words = title or "; ".join(name for name, *_ in panels)
     return document(widest, y, parts, title=words)
 
@@ -194,19 +214,20 @@ def cost_panels(
     dtype: str = "float32",
     measures: tuple[str, ...] = MEASURES,
 ) -> list[tuple[str, list[Item], str, str]]:
-    """The panels (title, bars, unit, css class) of the chosen measures."""
-    each = f"per {by}"
+    """The panels (title, bars, unit, css class) of the chosen measures, in the
+    language in force."""
+    titles = PANEL_TITLES[by] if by in PANEL_TITLES else PANEL_TITLES["layer"]
     ops = count_label(convention, all_ops)
     panels = {
-        "params": (f"parameters {each}", items(net, "params", by), "params", "cnnm-params"),
+        "params": (_(titles[0]), items(net, "params", by), _("parameters"), "cnnm-params"),
         "ops": (
-            f"{ops} {each}",
+            _(titles[1]).format(ops=ops),
             items(net, "ops", by, convention, all_ops),
-            CONVENTION_LABEL[check_convention(convention)] if not all_ops else ops,
+            _(CONVENTION_LABEL[check_convention(convention)]) if not all_ops else ops,
             "cnnm-ops",
         ),
         "memory": (
-            f"activation memory {each} ({dtype})",
+            _(titles[2]).format(dtype=dtype),
             items(net, "memory", by, dtype=dtype),
             "B",
             "cnnm-memory",
@@ -227,7 +248,10 @@ def cost_svg(
     (or the ``measures`` chosen of them), one chart under the other."""
     for what in measures:
         if what not in MEASURES:
-            raise CNNError(f"unknown measure {what!r}", hint=did_you_mean(str(what), MEASURES))
+            raise CNNError(
+                _("unknown measure {what!r}").format(what=what),
+                hint=did_you_mean(str(what), MEASURES),
+            )
     return chart_svg(cost_panels(net, by, convention, all_ops, dtype, measures))
 
 
@@ -240,7 +264,7 @@ def text_bars(title: str, bars: list[Item], unit: str, width: int = 40) -> str:
     b  ██      1 MACs  25.0%
     """
     if not bars:
-        return f"{title}\n(nothing to show: every value is 0)"
+        return f"{title}\n({_(NOTHING)})"
     total = sum(item.value for item in bars)
     high = max(item.value for item in bars)
     names = max(len(item.name) for item in bars)

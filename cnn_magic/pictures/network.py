@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..i18n import _, display_width
 from ..results import Block, Layer, Network
 from ..shapes import format_shape
 from .svg import document, element, group, path, text
@@ -111,7 +112,7 @@ def node(name: str, shape: tuple[int, ...], kind: str, op: str) -> Piece:
         bar_width, height, skew = depth_scale(c), size_scale(h), size_scale(w) * 0.22
         body_width = bar_width + skew
         css = f"cnnm-{kind}"
-    width = max(body_width, CHAR * len(name), SMALL_CHAR * len(label)) + 4
+    width = max(body_width, CHAR * display_width(name), SMALL_CHAR * len(label)) + 4
     up = down = (height + skew) / 2 + LABEL
 
     def draw(x: float, y: float) -> list[str]:
@@ -229,7 +230,7 @@ def branches(paths: list[Piece], merge: str, names: list[str]) -> Piece:
 def framed(piece: Piece, label: str, kind: str, name: str, repeat: int = 1) -> Piece:
     """A block's dashed frame around ``piece``, its name (and ×N) on top."""
     pad = 6.0
-    width = max(piece.width, CHAR * len(label)) + 2 * pad
+    width = max(piece.width, CHAR * display_width(label)) + 2 * pad
     up, down = piece.up + pad + LABEL, piece.down + pad
 
     def draw(x: float, y: float) -> list[str]:
@@ -322,7 +323,7 @@ class _Builder:
         inner = f"{block.block}/{block.name}" if block.block else block.name
         merge = self.layers[block.stop - 1]
         found: dict[str, list[Piece]] = {}
-        for where, piece, _ in self.items(block.first, block.stop - 1, block.depth + 1):
+        for where, piece, _block in self.items(block.first, block.stop - 1, block.depth + 1):
             key = where[len(inner) + 1 :] if where.startswith(inner + "/") else ""
             found.setdefault(key, [])
             if piece is not None:
@@ -364,7 +365,7 @@ def rows(pieces: list[Piece], limit: float = ROW_WIDTH) -> list[list[Piece]]:
 def network_svg(net: Network, title: str = "") -> str:
     """The picture of ``net`` as an SVG string."""
     build = _Builder(net)
-    pieces = [node("input", net.input_shape, "map", "input")]
+    pieces = [node(_("input"), net.input_shape, "map", "input")]
     pieces += [p for _, p, _ in build.items(0, len(net.layers), 0) if p is not None]
     parts: list[str] = []
     y = 4.0
@@ -381,7 +382,7 @@ def network_svg(net: Network, title: str = "") -> str:
         parts += line.draw(x, flow)
         width = max(width, x + line.width + 8)
         y = flow + line.down + 12
-    words = title or f"network: input {format_shape(net.input_shape)}"
+    words = title or _("network: input {shape}").format(shape=format_shape(net.input_shape))
     # a small network (LeNet-5) is drawn larger, up to half a row's width
     zoom = min(1.5, max(1.0, ROW_WIDTH / 2 / width))
     return document(width, y, parts, title=words, zoom=zoom)

@@ -28,6 +28,7 @@ from html import escape
 from typing import NamedTuple
 
 from ..conventions import CONVENTIONS
+from ..i18n import N_, _
 from ..results import Network
 from ..shapes import Axis
 from .charts import cost_svg
@@ -43,6 +44,9 @@ OPEN_UP_TO = 30  # layers; the network's picture of a larger one starts closed
 PLACEHOLDER = "\ue000"
 """A prefix no id, picture or layer name contains (a private-use character): pictures
 drawn with it are given their fragment's prefix by :meth:`ViewPictures.with_prefix`."""
+
+PART_NAMES = {"network": N_("network"), "windows": N_("windows"), "charts": N_("charts")}
+"""The pictures' names, as the note on what did not fit says them."""
 
 _FALLBACKS = sorted({_attrs(dict(v)) for v in FALLBACK.values()}, key=len, reverse=True)
 
@@ -102,7 +106,7 @@ def _windows(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> tup
                 shared.setdefault(picture, []).extend((index, r) for r in roundings)
     html, css = [], []
     names: dict[int, str] = {}  # the selected layer, named above its windows
-    for _, net in variants:
+    for _roundings, net in variants:
         for index in windowed:
             layer = net.layers[index]
             names.setdefault(index, f"{layer.name} · {layer.text}")
@@ -116,7 +120,8 @@ def _windows(variants: Sequence[tuple[tuple[str, ...], Network]], p: str) -> tup
     for index in sorted(windowed):  # the selected row, marked
         row = f'tr:has(label[for="{p}-w{index}"])'
         css.append(f"#{p}-w{index}:checked~.cb {row}>td{{font-weight:600}}")
-    close = f'<label class="cnnm-wclose" for="{p}-w-none" hidden>✕ hide the windows</label>'
+    hide = escape(_("hide the windows"))
+    close = f'<label class="cnnm-wclose" for="{p}-w-none" hidden>✕ {hide}</label>'
     if windowed:
         chosen = ",".join(f"#{p}-w{i}" for i in sorted(windowed))
         css.append(f":is({chosen}):checked~.cb .cnnm-wclose{{display:inline-block}}")
@@ -140,8 +145,9 @@ def _networks(
         )
         hidden = _hidden(rounding in roundings)
         html.append(f'<div class="cnnm-np np{number}"{hidden}>{for_view(network_svg(net))}</div>')
+    summary = escape(_("the network, drawn"))
     return _Part(
-        f'<details class="cnnm-pictures"{opened}><summary>the network, drawn</summary>'
+        f'<details class="cnnm-pictures"{opened}><summary>{summary}</summary>'
         f"{''.join(html)}</details>",
         css,
     )
@@ -174,9 +180,9 @@ def _charts(
                 )
                 + "{display:block}"
             )
+    summary = escape(_("where the cost goes"))
     return _Part(
-        f'<details class="cnnm-costs"><summary>where the cost goes</summary>'
-        f"{''.join(html)}</details>",
+        f'<details class="cnnm-costs"><summary>{summary}</summary>{"".join(html)}</details>',
         css,
     )
 
@@ -219,11 +225,9 @@ def view_pictures(
         windowed = set()
     note = ""
     if left_out:
-        note = (
-            '<div class="cnnm-left-out">Too large to draw here: '
-            + "; ".join(f"{name} ({calls[name]})" for name in left_out)
-            + ".</div>"
-        )
+        parts_left = "; ".join(f"{_(PART_NAMES[name])} ({calls[name]})" for name in left_out)
+        words = _("Too large to draw here: {parts}.").format(parts=parts_left)
+        note = f'<div class="cnnm-left-out">{escape(words)}</div>'
     css = [
         STYLE,
         ".cnnm-wp,.cnnm-wn,.cnnm-np,.cnnm-cp{display:none}",

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import html
 
+from ..i18n import _
+
 # The palette: --cnnm-* hold the fallback colours (light, or dark when the page asks);
 # each rule prefers JupyterLab's variable when the page defines it.
 INK = "var(--jp-ui-font-color1,var(--cnnm-ink))"
@@ -191,7 +193,7 @@ class Svg(str):
             # a wide picture scrolls inside the output instead of widening it
             "text/html": f'<div class="cnnm-picture" style="max-width:100%;overflow-x:auto">'
             f"{self}</div>",
-            "text/plain": self.alt or "<SVG picture>",
+            "text/plain": self.alt or _("<SVG picture>"),
         }
 
     def save(self, path: str) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..errors import CNNError
+from ..i18n import N_, _, _n, display_width
 from ..shapes import SPATIAL_NAMES, Axis
 from .svg import document, element, group, path, text
 
@@ -99,7 +100,8 @@ def plan(axis: Axis) -> Plan:
     if axis.rule in SLIDING:
         return _slide(axis)
     raise CNNError(
-        f"no windows picture for the {axis.rule!r} rule", hint="valid: " + ", ".join(RULES)
+        _("no windows picture for the {rule!r} rule").format(rule=axis.rule),
+        hint=_("valid: {choices}").format(choices=", ".join(RULES)),
     )
 
 
@@ -241,10 +243,21 @@ def axis_svg(axis: Axis, name: str = "H") -> str:
     return document(*_axis_parts(axis, name, 0.0), title=_caption(axis, name))
 
 
+# One sentence per rule, so that a translation words each as a whole.
+_CAPTIONS = {
+    "floor": N_("{name}: {size} cells, {bits}, floor → {out} outputs"),
+    "ceil": N_("{name}: {size} cells, {bits}, ceil → {out} outputs"),
+    "same": N_("{name}: {size} cells, {bits}, same padding → {out} outputs"),
+    "deconv": N_("{name}: {size} cells, {bits}, transposed → {out} outputs"),
+}
+
+
 def _caption(axis: Axis, name: str) -> str:
     """``H: 13 cells, k2 s2, ceil → 7 outputs`` and what the picture shows."""
     if axis.rule == "adaptive":
-        return f"{name}: {axis.size} cells, adaptive pooling → {axis.out} outputs"
+        return _("{name}: {size} cells, adaptive pooling → {out} outputs").format(
+            name=name, size=axis.size, out=axis.out
+        )
     bits = [f"k{axis.kernel}"]
     if axis.stride != 1:
         bits.append(f"s{axis.stride}")
@@ -257,9 +270,13 @@ def _caption(axis: Axis, name: str) -> str:
         bits.append(f"op{axis.out_pad}")
     if axis.rule == "upsample":
         times = axis.out // max(axis.size, 1)
-        return f"{name}: {axis.size} cells, upsampled ×{times} → {axis.out} outputs"
-    rule = {"deconv": "transposed", "same": "same padding"}.get(axis.rule, axis.rule)
-    return f"{name}: {axis.size} cells, {' '.join(bits)}, {rule} → {axis.out} outputs"
+        return _("{name}: {size} cells, upsampled ×{times} → {out} outputs").format(
+            name=name, size=axis.size, times=times, out=axis.out
+        )
+    caption = _CAPTIONS.get(axis.rule, N_("{name}: {size} cells, {bits}, {rule} → {out} outputs"))
+    return _(caption).format(
+        name=name, size=axis.size, bits=" ".join(bits), rule=axis.rule, out=axis.out
+    )
 
 
 def _axis_parts(axis: Axis, name: str, top: float) -> tuple[float, float, list[str]]:
@@ -271,14 +288,13 @@ def _axis_parts(axis: Axis, name: str, top: float) -> tuple[float, float, list[s
     deconv = p.rule in SCATTERING
     if deconv:
         y = _input_row(axis, row, y, parts)
-    parts += _cells(p, row, y, "output" if deconv else "input")
+    parts += _cells(p, row, y, _("output") if deconv else _("input"))
     y += CELL_H + 4
     drawn = [w for w in p.windows if row.shown(w.start, w.stop)]
     lanes = _lanes(drawn)
-    parts.append(text(0, y + 7, "scattered" if deconv else "window", cls="cnnm-small cnnm-muted"))
-    parts.append(
-        text(0, y + 17, "from input" if deconv else "→ output", cls="cnnm-small cnnm-muted")
-    )
+    first, second = (_("scattered"), _("from input")) if deconv else (_("window"), _("→ output"))
+    parts.append(text(0, y + 7, first, cls="cnnm-small cnnm-muted"))
+    parts.append(text(0, y + 17, second, cls="cnnm-small cnnm-muted"))
     for w, lane in zip(drawn, lanes, strict=True):
         parts.append(_bracket(w, row, y + lane * LANE, p.rule))
     count = (max(lanes) + 1) if lanes else 0
@@ -291,19 +307,20 @@ def _axis_parts(axis: Axis, name: str, top: float) -> tuple[float, float, list[s
     for line in notes:
         parts.append(text(0, y + 11, line, cls="cnnm-muted"))
         y += 14
+    # a Chinese character is about as wide as two Latin ones
     width = max(
         LEFT + row.width + 8,
-        8 + 6.5 * len(_caption(axis, name)),
-        *(8 + 5.6 * len(line) for line in notes),
+        8 + 6.5 * display_width(_caption(axis, name)),
+        *(8 + 5.6 * display_width(line) for line in notes),
     )
     if p.dropped is not None:
-        width = max(width, row.x(p.dropped.stop) + 8 + 5 * len(_DROPPED) + 20)
+        width = max(width, row.x(p.dropped.stop) + 8 + 5 * display_width(_(_DROPPED)) + 20)
     return width, y + 4, parts
 
 
 def _input_row(axis: Axis, row: _Row, y: float, parts: list[str]) -> float:
     """Transposed convolution: the input cells above the output row."""
-    parts.append(text(0, y + 13, "input", cls="cnnm-muted"))
+    parts.append(text(0, y + 13, _("input"), cls="cnnm-muted"))
     cells = []
     for i in range(axis.size):
         x = row.x(i * axis.stride)
@@ -373,7 +390,7 @@ def _bracket(w: Window, row: _Row, y: float, rule: str) -> str:
     )
 
 
-_DROPPED = "dropped, it would start in the padding"
+_DROPPED = N_("dropped, it would start in the padding")
 
 
 def _dropped(w: Window, row: _Row, y: float) -> str:
@@ -382,7 +399,7 @@ def _dropped(w: Window, row: _Row, y: float) -> str:
     return group(
         [
             path([(x0, y), (x0, foot), (x1, foot), (x1, y)], cls="cnnm-dropped"),
-            text(x1 + 6, foot + 3, f"{w.number}: {_DROPPED}", cls="cnnm-small"),
+            text(x1 + 6, foot + 3, f"{w.number}: {_(_DROPPED)}", cls="cnnm-small"),
         ],
         cls="cnnm-dropped-window",
         data_index=w.number,
@@ -395,32 +412,58 @@ def _notes(axis: Axis, p: Plan, hidden: int) -> list[str]:
     """The words under the picture: what the marked cells mean."""
     notes = []
     if hidden:
-        notes.append(f"… {hidden} windows in the gap not drawn; both ends are exact")
+        notes.append(
+            _n(
+                "… {count} window in the gap not drawn; both ends are exact",
+                "… {count} windows in the gap not drawn; both ends are exact",
+                hidden,
+            ).format(count=hidden)
+        )
     if p.uncovered:
         cells = ", ".join(map(str, p.uncovered[:8])) + (" …" if len(p.uncovered) > 8 else "")
-        notes.append(f"red: input cell{'s' * (len(p.uncovered) > 1)} {cells} read by no window")
+        notes.append(
+            _n(
+                "red: input cell {cells} read by no window",
+                "red: input cells {cells} read by no window",
+                len(p.uncovered),
+            ).format(cells=cells)
+        )
     if p.beyond:
         notes.append(
-            f"ceil: the last window hangs {p.beyond} cell{'s' * (p.beyond > 1)} over the edge;"
-            " it reads only what lies inside"
+            _n(
+                "ceil: the last window hangs {count} cell over the edge; "
+                "it reads only what lies inside",
+                "ceil: the last window hangs {count} cells over the edge; "
+                "it reads only what lies inside",
+                p.beyond,
+            ).format(count=p.beyond)
         )
     if p.dropped is not None:
         n, start = p.dropped.number, p.dropped.start
         notes.append(
-            f"last-window rule: window {n} would start at padded cell {n}·{axis.stride} = "
-            f"{start} ≥ H + P = {axis.size + axis.pad_before}, in the right padding: dropped"
+            _(
+                "last-window rule: window {n} would start at padded cell {n}·{stride} = "
+                "{start} ≥ H + P = {reach}, in the right padding: dropped"
+            ).format(n=n, stride=axis.stride, start=start, reach=axis.size + axis.pad_before)
         )
     if p.extra_pad:
-        notes.append("same: the odd padding cell goes after (bottom/right), as TensorFlow")
+        notes.append(_("same: the odd padding cell goes after (bottom/right), as TensorFlow"))
     if p.rule in SCATTERING:
         if axis.pad_before:
             notes.append(
-                f"padding {axis.pad_before} crops {axis.pad_before} "
-                f"cell{'s' * (axis.pad_before > 1)} at each end of the scattered row"
+                _n(
+                    "padding {pad} crops {pad} cell at each end of the scattered row",
+                    "padding {pad} crops {pad} cells at each end of the scattered row",
+                    axis.pad_before,
+                ).format(pad=axis.pad_before)
             )
         if axis.out_pad:
             notes.append(
-                f"output padding adds {axis.out_pad} cell{'s' * (axis.out_pad > 1)} at the end"
+                _n(
+                    "output padding adds {count} cell at the end",
+                    "output padding adds {count} cells at the end",
+                    axis.out_pad,
+                ).format(count=axis.out_pad)
             )
     return notes
 
