@@ -500,3 +500,16 @@ def test_written_otherwise() -> None:
 
 def totals(net: Network) -> dict[str, int]:
     return {tool: net.total(tool) for tool in TOOLS}
+
+
+@pytest.mark.parametrize("name", MODERN)
+def test_tools_on_the_command_line(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``cnn-magic --example NAME --tools`` prints every tool's figure."""
+    from cnn_magic import cli
+
+    assert cli.main(["--example", name, "--tools"]) == 0
+    out, err = capsys.readouterr()
+    net = cnn_magic.example(name)
+    assert err == ""
+    for tool in TOOLS:
+        assert re.search(rf"^{re.escape(tool)} +{net.total(tool):,} ", out, re.MULTILINE), tool
