@@ -383,7 +383,7 @@ def test_every_layer_kind_is_reached() -> None:
     the tools model every one but an imported opaque row, which has no PyTorch twin."""
     from test_tools import NETWORKS
 
-    texts = [text for text in NETWORKS.values()]
+    texts = list(NETWORKS.values())
     texts += [text.format(s=8) for text in {**LAYERS, **MERGES}.values()]
     reached: set[str | None] = set()
     for text in texts:
