@@ -506,3 +506,21 @@ def test_tools_on_the_command_line(name: str, capsys: pytest.CaptureFixture[str]
     assert err == ""
     for tool in TOOLS:
         assert re.search(rf"^{re.escape(tool)} +{net.total(tool):,} ", out, re.MULTILINE), tool
+
+
+def test_keras_counts_only_batch_norm_statistics() -> None:
+    """Keras's parameters add batch norm's moving mean and variance; layer, group and
+    instance norm keep no running statistics, so they add nothing (ConvNeXt)."""
+    for name in ("shufflenet_v2_x1_0", "convnext_tiny", "googlenet"):
+        model = torch_zoo_modern.BUILDERS[name]()
+        statistics = sum(
+            buffer.numel()
+            for key, buffer in model.named_buffers()
+            if key.endswith(("running_mean", "running_var"))
+        )
+        params = sum(p.numel() for p in model.parameters())
+        net = cnn_magic.example(name)
+        assert (tools.tool_params(net, "torchinfo"), tools.tool_params(net, "keras")) == (
+            params,
+            params + statistics,
+        )
