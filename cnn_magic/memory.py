@@ -365,8 +365,8 @@ class _Flow:
         if op == "dropout":
             extra(math.prod(layer.out_shape) * samples)  # the mask, in the activations' dtype
         if op == "lrn":
-            h, w, c = layer.in_shape
-            extra((2 * math.prod(layer.in_shape) + h * w * (c + 4)) * samples)
+            spatial, c = math.prod(layer.in_shape[:-1]), layer.in_shape[-1]
+            extra((2 * spatial * c + spatial * (c + 4)) * samples)
         if layer.activation is not None:
             before = ((index, "before"), layer.out_shape, True)
             if layer.activation in _KEEPS_OUTPUT:

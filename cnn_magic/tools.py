@@ -189,9 +189,7 @@ def _ptflops_functional(layer: Layer) -> int:
         count += _ptflops_pool_input(layer)
     elif op == "upsample":
         count += _elements(layer.out_shape)
-    elif op == "lrn":
-        if len(layer.in_shape) != 3:
-            raise _not_modelled("ptflops-pytorch", layer)
+    elif op == "lrn":  # in 1-D avg_pool2d over (C + 4)×L, in 3-D avg_pool3d: the same count
         count += 3 * _elements(layer.in_shape) + _spatial(layer.in_shape) * (layer.in_shape[-1] + 4)
     elif op in ACTIVATIONS:
         count += _ptflops_activation(_PTFLOPS_FUNCTIONAL_ACTIVATIONS, op, layer.out_shape)

@@ -253,6 +253,7 @@ groupnorm 3
 instancenorm affine
 layernorm
 upsample 2 linear
+lrn
 """,
     "volumes": """
 input 6x{s}x{s}x2
@@ -261,6 +262,7 @@ instancenorm
 groupnorm 2
 upsample 2 trilinear
 layerscale
+lrn
 """,
     "rearrangements": """
 input {s}x{s}x4
@@ -524,3 +526,16 @@ def test_keras_counts_only_batch_norm_statistics() -> None:
             params,
             params + statistics,
         )
+
+
+def test_fvcore_leaves_out_what_reaches_no_output() -> None:
+    """A layer whose output no later statement reads (here the 1×1 conv: the next one
+    reads x) runs, and every tool counts it but fvcore, whose trace drops it."""
+    net = cnn_magic.evaluate("input 8x8x3\nx: conv 4 k3 p1\nconv 4 k1\nconv 4 k3 from=x")
+    found = figures(net.to_torch(), (1, 3, 8, 8))
+    unread = net.layers[1].macs
+    assert found == {
+        **totals(net),
+        "fvcore": net.total("fvcore") - unread,
+        "fvcore-eval": net.total("fvcore-eval") - unread,
+    }
