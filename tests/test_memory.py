@@ -28,8 +28,13 @@ def saved_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
             storages[storage.data_ptr()] = storage.nbytes()
         return tensor
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        output = model(x)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small batches on shared cores: one thread is faster
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+            output = model(x)
+    finally:
+        torch.set_num_threads(threads)
     del output
     return sum(storages.values())
 
