@@ -46,7 +46,7 @@ from typing import Any, NamedTuple
 from .errors import CNNError, did_you_mean
 from .i18n import _
 from .layers import ACTIVATIONS, _pads
-from .results import Layer, Network
+from .results import Block, Layer, Network
 
 _CONVS = ("conv", "dwconv")
 _POOLS = ("maxpool", "avgpool", "gap", "gmp", "adaptiveavgpool", "adaptivemaxpool")
@@ -73,6 +73,8 @@ class Tool(NamedTuple):
     per_layer: Callable[[Layer], int]
     per_module: Callable[[Layer], int] = _nothing
     hooked_per_place: bool = False  # thop: a shared module's hook is registered per place
+    # fvcore: the rows its trace keeps (the others are left out), given the network
+    traced: Callable[[Network], frozenset[int]] | None = None
 
 
 def _elements(shape: tuple[int, ...]) -> int:
@@ -121,7 +123,7 @@ def _fvcore(training: bool) -> Callable[[Layer], int]:
         and instance norm 5 (affine) or 4 in either mode (no running statistics); 2-D
         adaptive average pooling one per input element; 2-D upsampling 1 (nearest) or
         4 (bilinear) per output; everything else (pooling, activations, adds, products,
-        rearrangements) zero."""
+        rearrangements) zero. Only the rows its trace keeps count (``_traced``)."""
         if layer.op in (*_CONVS, "deconv", "fc"):
             return layer.macs
         if layer.op == "bn":
@@ -137,6 +139,67 @@ def _fvcore(training: bool) -> Callable[[Layer], int]:
         return 0
 
     return count
+
+
+def _traced(training: bool) -> Callable[[Network], frozenset[int]]:
+    def kept(net: Network) -> frozenset[int]:
+        """The rows fvcore's ``torch.jit`` trace keeps: those whose output reaches an
+        output of the network (the main one, or a side head's), and in training mode
+        every batch norm (it updates its running statistics), each with the rows it
+        reads from. A layer whose output nothing reads runs, but is left out."""
+        reads = _Reads(net)
+        roots = [reads.sequence(0, len(net.layers), 0, -1), *reads.outputs]
+        if training:
+            roots += [index for index, layer in enumerate(net.layers) if layer.op == "bn"]
+        found: set[int] = set()
+        while roots:
+            row = roots.pop()
+            if row >= 0 and row not in found:
+                found.add(row)
+                roots += reads.inputs[row]
+        return frozenset(found)
+
+    return kept
+
+
+class _Reads:
+    """Which rows each row reads, walking the blocks as ``to_torch()`` builds them
+    (negative rows are the inputs); the side heads' last rows are ``outputs``."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self.starts = {(b.first, b.depth): b for b in net.blocks if b.kind != "input"}
+        self.inputs: dict[int, tuple[int, ...]] = {}
+        self.outputs: list[int] = []
+
+    def sequence(self, lo: int, hi: int, depth: int, value: int) -> int:
+        index = lo
+        while index < hi:
+            block = self.starts.get((index, depth))
+            if block is not None:
+                value, index = self.block(block, value), block.stop
+            else:
+                value, index = self.layer(index, (value,)), index + 1
+        return value
+
+    def block(self, block: Block, value: int) -> int:
+        depth = block.depth + 1
+        if block.kind in ("repeat", "group"):
+            return self.sequence(block.first, block.stop, depth, value)
+        if block.kind == "side":  # the head's output is an output; the input passes on
+            self.outputs.append(self.sequence(block.first, block.stop, depth, value))
+            return value
+        from .torch_export import _Builder  # the same reading of paths as to_torch
+
+        paths = _Builder(self.net, None).paths(block)
+        outputs = [self.sequence(lo, hi, depth, value) for _, lo, hi in paths]
+        if block.kind in ("residual", "scale") and len(outputs) == 1:
+            outputs.append(value)  # the block's input is added, or multiplied
+        return self.layer(block.stop - 1, tuple(outputs))
+
+    def layer(self, index: int, inputs: tuple[int, ...]) -> int:
+        self.inputs[index] = self.net.layers[index].reads or inputs
+        return index
 
 
 # ------------------------------------------------------------------ ptflops 0.7.5
@@ -303,12 +366,14 @@ TOOLS: dict[str, Tool] = {
             "training mode (a fresh model is in training mode), 5 per layer- or group-norm "
             "element and 1 per element of adaptive average pooling",
             _fvcore(training=True),
+            traced=_traced(training=True),
         ),
         Tool(
             "fvcore-eval",
             "fvcore.nn.FlopCountAnalysis(model.train(False), x).total()",
             "as fvcore, but batch norm in eval mode costs 2 per element",
             _fvcore(training=False),
+            traced=_traced(training=False),
         ),
         Tool(
             "ptflops-pytorch",
@@ -426,8 +491,11 @@ def total(net: Network, name: str) -> int:
     for layer in net.layers:
         if layer.shared >= 0:
             uses[layer.shared] = uses.get(layer.shared, 1) + 1
+    kept = entry.traced(net) if entry.traced is not None else None
     count = 0
     for index, layer in enumerate(net.layers):
+        if kept is not None and index not in kept:
+            continue
         owner = layer.shared if layer.shared >= 0 else index
         if layer.shared >= 0:
             original = net.layers[owner]

@@ -530,13 +530,20 @@ def test_keras_counts_only_batch_norm_statistics() -> None:
 
 
 def test_fvcore_leaves_out_what_reaches_no_output() -> None:
-    """A layer whose output no later statement reads (here the 1×1 conv: the next one
-    reads x) runs, and every tool counts it but fvcore, whose trace drops it."""
-    net = cnn_magic.evaluate("input 8x8x3\nx: conv 4 k3 p1\nconv 4 k1\nconv 4 k3 from=x")
-    found = figures(net.to_torch(), (1, 3, 8, 8))
-    unread = net.layers[1].macs
-    assert found == {
-        **totals(net),
-        "fvcore": net.total("fvcore") - unread,
-        "fvcore-eval": net.total("fvcore-eval") - unread,
-    }
+    """A layer whose output nothing reads (the 1×1 conv: the next one reads x; the
+    concatenation: the product reads x and g) runs, and every tool counts it but
+    fvcore, whose trace drops it; so does net.total("fvcore"). A batch norm in
+    training mode stays, with what feeds it: it updates its running statistics."""
+    texts = (
+        "input 8x8x3\nx: conv 4 k3 p1\nconv 4 k1\nconv 4 k3 from=x",
+        "x: input 8x8x4\ng: gap\nconv 4 k1 sigmoid\nconcat x, x\nbn\nmul x, g",
+    )
+    for text in texts:
+        net = cnn_magic.evaluate(text)
+        assert figures(net.to_torch(), tuple(input_tensor(net).shape)) == totals(net)
+        every_row = sum(tools.TOOLS["fvcore-eval"].per_layer(layer) for layer in net.layers)
+        assert net.total("fvcore-eval") < every_row
+    unread_norm = net.layers[3]
+    assert net.total("fvcore") - net.total("fvcore-eval") == 5 * tools._elements(
+        unread_norm.in_shape
+    )
