@@ -243,7 +243,7 @@ def _tensors(layer: Layer) -> int:
 def _kept(net: Network, batch: int, size: int, frozen: frozenset[int]) -> dict[int, int]:
     """Bytes first kept for backward at each layer index."""
     flow = _Flow(net, batch, size, frozen)
-    flow.sequence(0, len(net.layers), 0, ("input", net.input_shape, False))
+    flow.sequence(0, len(net.layers), 0, flow.values[-1])
     seen: set[object] = set()
     kept: dict[int, int] = {}
     for index, storages in flow.saved:

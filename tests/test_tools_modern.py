@@ -349,6 +349,15 @@ t2: reuse tower
 d: reuse c1 from=c1
 add t2, d
 """,
+    "reads of the input": """
+x: input {s}x{s}x4
+c: conv 4 k3 p1
+relu
+d: reuse c from=x
+e: conv 4 k1 from=x
+m: mul c, d
+add m, e
+""",
     "side heads": """
 input {s}x{s}x8
 conv 8 k3 p1 relu
