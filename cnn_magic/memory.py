@@ -21,7 +21,8 @@ networks' PyTorch twins in ``tests/test_memory.py``):
 
 A side head keeps what its layers keep; a reused layer keeps what it keeps each time it
 runs; a layer that reads a label (``from=``, ``concat A, B``) reads that output's
-storage.
+storage. A conv or pooling that ``to_torch()`` pads in a module in front keeps the
+padded map (``torch_export.padded_input``).
 
 A tensor kept by several layers (a ReLU's output is also the next convolution's input)
 is one storage and is counted once, at the first layer that keeps it. An activation
@@ -45,6 +46,7 @@ from .conventions import DTYPE_BYTES
 from .errors import CNNError, did_you_mean
 from .i18n import _
 from .results import Block, Layer, Network
+from .torch_export import padded_input
 
 OPTIMIZERS = {
     "sgd": 0,  # plain SGD keeps no state
@@ -337,7 +339,8 @@ class _Flow:
             saved.append(((index, len(saved)), nbytes))
 
         if op in _KEEPS_INPUT and not (op == "adaptiveavgpool" and _to_one(layer)):
-            keep(inputs[0])
+            padded = padded_input(layer)  # a pad module in front: the padded map is kept
+            keep(inputs[0] if padded is None else ((index, "padded"), padded, True))
         elif op in _KEEPS_OUTPUT:
             keep(out)
         elif op == "mul" or (op == "pad" and _pads_by_index(layer)):

@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 from .errors import CNNError, did_you_mean
 from .i18n import _
-from .layers import ACTIVATIONS, _pads
+from .layers import ACTIVATIONS
 from .results import Block, Layer, Network
 
 _CONVS = ("conv", "dwconv")
@@ -260,15 +260,11 @@ def _ptflops_functional(layer: Layer) -> int:
 
 
 def _ptflops_pool_input(layer: Layer) -> int:
-    """The input as the pooling module receives it. Where PyTorch's pooling cannot take
-    the padding itself (unequal, or over half the kernel), ``to_torch()`` puts a pad
-    module in front (``Pool.torch``), and the pooling module sees the padded map."""
-    axes = layer.axes or ()
-    if layer.op in ("maxpool", "avgpool") and not all(
-        a.pad_before == a.pad_after and 2 * a.pad_before <= a.kernel for a in axes
-    ):
-        return math.prod(a.size + sum(_pads(a)) for a in axes) * layer.in_shape[-1]
-    return _elements(layer.in_shape)
+    """The input as the pooling module receives it: where ``to_torch()`` pads in a
+    module in front, the padded map (:func:`~cnn_magic.torch_export.padded_input`)."""
+    from .torch_export import padded_input
+
+    return _elements(padded_input(layer) or layer.in_shape)
 
 
 def _ptflops_activation(counted: frozenset[str], name: str | None, shape: tuple[int, ...]) -> int:

@@ -49,7 +49,7 @@ import functools
 import operator
 from typing import Any
 
-from .layers import ACTIVATIONS, RULES
+from .layers import ACTIVATIONS, RULES, _pads
 from .results import Block, Layer, Network
 from .shapes import Shape, format_shape
 
@@ -201,6 +201,23 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
     if total != net.params:
         problems.append(f"total: {net.params:,} parameters here, {total:,} in PyTorch")
     return problems
+
+
+def padded_input(layer: Layer) -> tuple[int, ...] | None:
+    """The map a conv or pooling layer's own module receives where ``to_torch()`` pads
+    in a module of its own in front (padding PyTorch's layer cannot take: unequal, or
+    over half a pooling's kernel), channels last; None where the layer pads itself.
+    Counting tools and autograd see this map, not the layer's input."""
+    axes = layer.axes
+    if not axes or layer.op not in ("conv", "dwconv", "maxpool", "avgpool"):
+        return None
+    if layer.op in ("maxpool", "avgpool"):  # as Pool.torch decides
+        native = all(a.pad_before == a.pad_after and 2 * a.pad_before <= a.kernel for a in axes)
+    else:  # as Conv.torch decides
+        native = all(before == after for before, after in map(_pads, axes))
+    if native:
+        return None
+    return (*(a.size + sum(_pads(a)) for a in axes), layer.in_shape[-1])
 
 
 def _hwc(torch_shape: Any) -> tuple[int, ...]:

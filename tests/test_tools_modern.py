@@ -281,6 +281,16 @@ upsample 2 bilinear
 hardsigmoid
 dropout 0.2
 """,
+    # padding PyTorch's layers cannot take: a pad module in front, which ptflops and
+    # autograd see (ptflops counts the padded map, backward keeps it)
+    "padded in front": """
+input {s}x{s}x3
+conv 4 k4 same relu
+conv 4 k3 s2 same
+maxpool k2 s2 same
+avgpool k3 s1 same
+conv 4 k2 s2 ceil
+""",
     "unpooling": """
 input {s}x{s}x3
 conv 4 k3 p1 relu
