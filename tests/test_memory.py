@@ -7,8 +7,10 @@ import pytest
 import torch
 import torch_zoo
 import torch_zoo_modern
+from hypothesis import assume, given, settings
+from test_against_torch import SETTINGS, Case
 from test_tools import NETWORKS
-from test_tools_modern import LAYERS, MERGES, network
+from test_tools_modern import LAYER_STRATEGIES, LAYERS, MERGES, network
 
 import cnn_magic
 from cnn_magic import CNNError
@@ -76,6 +78,24 @@ def test_activations_of_every_newer_layer_kind(key: str) -> None:
     head its own, a reused layer what it keeps each time it runs."""
     net = cnn_magic.evaluate({**LAYERS, **MERGES}[key].format(s=9), "floor")
     assert net.memory(batch=3).activations == saved_bytes(net.to_torch(), input_tensor(net, 3))
+
+
+@pytest.mark.parametrize("kind", list(LAYER_STRATEGIES))
+def test_activations_of_drawn_newer_layers(kind: str) -> None:
+    """Each newer layer alone, its sizes and arguments drawn as in its differential test."""
+
+    @settings(SETTINGS, max_examples=10)
+    @given(LAYER_STRATEGIES[kind]())
+    def run(case: Case) -> None:
+        try:
+            net = cnn_magic.evaluate(case.text, rounding=case.rounding)
+        except CNNError:
+            assume(False)
+            return
+        measured = saved_bytes(net.to_torch(), input_tensor(net, 2))
+        assert net.memory(batch=2).activations == measured, case.text
+
+    run()
 
 
 def test_parameters_gradients_and_optimizer_state() -> None:
