@@ -5,11 +5,12 @@ The activation figure follows what PyTorch's CPU kernels save for backward (read
 ``torch.autograd.graph.saved_tensors_hooks``, and checked against it on the example
 networks' PyTorch twins in ``tests/test_memory.py``):
 
-- conv, dwconv, deconv, fc, bn, the norms, layerscale, pooling with a window, and the
+- conv, dwconv, deconv, fc, bn, the norms, pooling with a window, and the
   activations relu6, leakyrelu, prelu, elu, gelu, silu, hardswish, hardsigmoid keep
   their *input*; reflection and replication padding too;
 - relu, sigmoid, tanh and softmax keep their *output*; a product (``scale:``, ``mul``)
-  keeps both factors;
+  keeps each factor whose partner needs a gradient (``layerscale``: its input, unless
+  frozen);
 - bn also keeps a mean and an inverse deviation per channel (float32); layernorm one
   each per position and sample, groupnorm per group and sample, instancenorm per
   channel and sample (and γ repeated per sample when affine); max pooling keeps the
@@ -78,7 +79,6 @@ _KEEPS_INPUT = frozenset(
         "layernorm",
         "groupnorm",
         "instancenorm",
-        "layerscale",
     }
 )
 _KEEPS_OUTPUT = frozenset({"relu", "sigmoid", "tanh", "softmax"})
@@ -343,9 +343,19 @@ class _Flow:
             keep(inputs[0] if padded is None else ((index, "padded"), padded, True))
         elif op in _KEEPS_OUTPUT:
             keep(out)
-        elif op == "mul" or (op == "pad" and _pads_by_index(layer)):
-            for value in inputs:  # a product keeps both factors; reflect/replicate the input
-                keep(value)
+        elif op == "pad" and _pad_keeps_input(layer):
+            keep(inputs[0])
+        elif op == "layerscale" and owner not in self.frozen:
+            keep(inputs[0])  # γ's gradient needs x (x's needs γ, a parameter)
+        elif op == "mul":
+            # a product keeps each factor the other's gradient needs, one product at a time
+            product = inputs[0]
+            for step, factor in enumerate(inputs[1:]):
+                if factor[2]:
+                    keep(product)
+                if product[2]:
+                    keep(factor)
+                product = ((index, "product", step), layer.out_shape, product[2] or factor[2])
         samples = self.per_sample
         statistic = 4 * self.batch  # bytes of one float32 statistic per sample
         if op == "layernorm":  # a mean and 1/σ per position
@@ -356,7 +366,7 @@ class _Flow:
         if op == "instancenorm":  # batch norm over N·C channels: a mean and 1/σ each,
             channels = layer.in_shape[-1]
             extra(2 * channels * statistic)
-            if layer.weights:  # and γ repeated for each sample
+            if self.net.layers[owner].weights:  # and γ repeated for each sample
                 extra(channels * samples)
         if op == "maxunpool":  # the indices of its pooling, computed again (int64)
             extra(math.prod(layer.in_shape) * 8 * samples // self.size)
@@ -380,7 +390,7 @@ class _Flow:
         return out
 
 
-def _pads_by_index(layer: Layer) -> bool:
+def _pad_keeps_input(layer: Layer) -> bool:
     """Reflection and replication padding keep their input; zeros and circular do not."""
     return layer.args is not None and layer.args.mode in ("reflect", "replicate")
 

@@ -368,6 +368,18 @@ e: conv 4 k1 from=x
 m: mul c, d
 add m, e
 """,
+    # the input needs no gradient: the product keeps only the factor the gate's gradient
+    # needs; a frozen layer scale keeps nothing (memory)
+    "products with one gradient": """
+x: input {s}x{s}x4
+g: gap
+c: conv 4 k1 sigmoid
+m: mul x, c
+layerscale frozen
+conv 4 k3 p1
+n: mul m, x
+layerscale
+""",
     "side heads": """
 input {s}x{s}x8
 conv 8 k3 p1 relu
