@@ -380,6 +380,20 @@ conv 4 k3 p1
 n: mul m, x
 layerscale
 """,
+    # frozen parameters: the counts are the same, autograd keeps less (memory)
+    "frozen": """
+input {s}x{s}x4
+layerscale frozen
+conv 8 k3 p1
+layernorm frozen
+groupnorm 2 frozen
+instancenorm affine frozen
+layerscale frozen
+se: scale:
+  gap
+  conv 2 k1 relu frozen
+  conv 8 k1 hardsigmoid frozen
+""",
     "side heads": """
 input {s}x{s}x8
 conv 8 k3 p1 relu
