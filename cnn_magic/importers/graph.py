@@ -37,6 +37,7 @@ from ..errors import CNNError
 from ..evaluate import evaluate
 from ..results import Network
 from ..shapes import format_shape
+from .words import label as word_label
 
 Shape = tuple[int, ...]
 
@@ -598,7 +599,7 @@ def _relabel(units: list[list[Item]]) -> list[Item]:
 def _strip(item: Item, prefix: str | None) -> Item:
     def relabel(label: str) -> str:
         if prefix is not None and label.startswith(prefix):
-            return label[len(prefix) :]
+            return word_label(label[len(prefix) :])  # "0.conv" → "_0.conv": a valid label
         return ""
 
     if isinstance(item, Leaf):

@@ -10,7 +10,7 @@ every layer against the graph's shapes and weights are :mod:`cnn_magic.importers
 =========================================  ==============================================
 ONNX                                       layer language
 =========================================  ==============================================
-``Conv``                                   ``conv N k.. s.. p.. d.. g..`` / ``dwconv``
+``Conv`` (1-D, 2-D and 3-D throughout)     ``conv N k.. s.. p.. d.. g..`` / ``dwconv``
                                            (``auto_pad`` SAME_UPPER → ``same``)
 ``ConvTranspose``                          ``deconv N k.. s.. p.. op.. d.. g..``
 ``Gemm``; ``MatMul`` (+ ``Add`` of a       ``fc N`` (``nobias`` without the bias)
@@ -18,25 +18,46 @@ bias initializer)
 ``MaxPool``, ``AveragePool``               ``maxpool`` / ``avgpool`` ``k.. s.. p.. [ceil]``;
                                            unequal ``pads`` as ``same`` or ``ceil``
 ``GlobalAveragePool``, ``GlobalMaxPool``   ``gap``, ``gmp``
-``ReduceMean`` over H and W                ``gap``
+``ReduceMean`` over the spatial axes        ``gap``
 ``BatchNormalization``                     ``bn``
 ``Relu``, ``Clip(0, 6)``, ``LeakyRelu``,   ``relu``, ``relu6``, ``leakyrelu A``, ``prelu``,
 ``PRelu`` (one slope), ``Elu``,            ``elu A``, ``gelu``, ``hardswish``,
 ``Gelu``, ``HardSwish``, ``Sigmoid``,      ``sigmoid``, ``tanh``, ``softmax``
-``Tanh``, ``Softmax`` (channels)
+``Tanh``, ``Softmax`` (channels);
+GELU as Div, Erf, Add, Mul, Mul;
+SiLU as Mul(x, Sigmoid(x))
 ``LRN`` (size 5)                           ``lrn``
 ``Dropout``                                ``dropout P``
 ``Flatten`` (axis 1), ``Reshape`` to       ``flatten``
 (N, features)
-``Resize`` by whole factors               ``upsample S`` (``linear`` → ``bilinear``)
-``Pad`` (constant) before a conv or pool   folded into its padding
-``Identity``, ``Constant``                 nothing
+``Resize``, ``Upsample`` by whole factors ``upsample S`` (``linear`` → ``bilinear`` ...)
+``Pad`` (zeros) before a conv or pool      folded into its padding
+``Pad`` elsewhere                          ``pad ..`` (``reflect``, ``edge`` → ``replicate``,
+                                           ``wrap`` → ``circular``)
+``Slice`` of the spatial axes              ``crop HxW`` or ``crop top= ...``
+``LayerNormalization`` (last axis)         ``layernorm`` (vectors, or channels moved last)
+``MatMul`` with the channels last          ``conv N k1``
+``GroupNormalization`` (opset 21)          ``groupnorm G``
+``InstanceNormalization``                  ``instancenorm`` (``affine`` with weights)
+``Mul`` by one weight per channel          ``layerscale``
+``Reshape``-``Transpose``-``Reshape``       ``channelshuffle G``
+of a channel shuffle
+``DepthToSpace``, ``SpaceToDepth``         ``pixelshuffle R``, ``pixelunshuffle R``
+(or Reshape-Transpose-Reshape, as
+PyTorch exports ``pixel_unshuffle``)
+``HardSigmoid`` (α = 1/6, β = 1/2)         ``hardsigmoid``
+``MaxUnpool`` of a ``MaxPool``'s indices   ``maxunpool POOL``
+``Transpose`` channels last and back,      nothing
+``Identity``, ``Constant``
 ``Add`` of two paths, ``Concat`` (axis 1)  the join of a block
 =========================================  ==============================================
 
-Anything else (``Mul`` of two paths, ``Resize`` by a fraction, ...) is listed in one
-:class:`CNNError` naming each node, its operator and why. Files are untrusted: at most
-``max_bytes`` are read, and anything that is not a valid ONNX model is one clear error.
+Sizes the graph computes from constants (the pads PyTorch's exporter writes as a small
+subgraph) are folded first, each such operator evaluated on its few integers by onnx's
+reference implementation; no layer is ever run. Anything else (``Mul`` of two paths,
+``Resize`` by a fraction, ...) is listed in one :class:`CNNError` naming each node, its
+operator and why. Files are untrusted: at most ``max_bytes`` are read, and anything
+that is not a valid ONNX model is one clear error.
 """
 
 from __future__ import annotations
@@ -47,15 +68,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import CNNError, did_you_mean
+from ..i18n import _
 from ..results import Network
 from .graph import Node, build
 from .words import (
+    Dims,
     Pads,
     Unwritable,
     adaptive_words,
     conv_words,
+    crop_words,
     deconv_words,
     number,
+    pad_words,
     pool_words,
     upsample_words,
     words,
@@ -143,8 +168,11 @@ def from_onnx(
         raise CNNError(f"the graph has {len(inputs)} inputs; one image or vector input is needed")
     shape = _input_shape(inputs[0], input)
     _set_input(onnx, inputs[0], shape)
+    model = _fold_sizes(onnx, model)
+    fused = _fuse_activations(onnx, model)
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        # data_prop: sizes computed from constants (Resize's scales) are followed too
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as err:
         raise CNNError(f"the graph's shapes cannot be inferred: {_first_line(err)}") from None
     shapes = {
@@ -152,6 +180,10 @@ def from_onnx(
         for value in (*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input)
     }
     reader = _Reader(inferred.graph, weights, shapes, inputs[0].name)
+    reader.fused = fused
+    last = _channels_last_input(graph, inputs[0].name, len(shape))
+    if last:  # Keras's (N, H, W, C), moved to PyTorch's order by the first Transpose
+        reader.layouts[inputs[0].name] = "last"
     nodes, problems, notes = reader.convert(unknown)
     if problems:
         listed = "\n".join(f"  {name} ({op}): {why}" for name, op, why in problems)
@@ -163,8 +195,226 @@ def from_onnx(
         )
     name = graph.name or "graph"
     header = [f"{name}, imported from ONNX (opset {_opset(model)})", *notes]
-    ours = (*shape[2:], shape[1]) if len(shape) == 4 else shape[1:]
+    ours = (*shape[2:], shape[1]) if len(shape) >= 3 and not last else shape[1:]
     return build(nodes, ours, header, repeat=repeat)
+
+
+# Operators that compute sizes (pads, scales, shapes) from constants: PyTorch's exporter
+# writes explicit padding as such a small subgraph when it does not fold constants.
+_SIZE_OPS = frozenset(
+    {
+        "Shape",
+        "Gather",
+        "Unsqueeze",
+        "Squeeze",
+        "Concat",
+        "Reshape",
+        "Slice",
+        "Transpose",
+        "Cast",
+        "ConstantOfShape",
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "Neg",
+        "Identity",
+    }
+)
+_SMALL = 4096  # elements: sizes, never feature maps
+# Operators whose output has their input's shape, which onnx's shape inference may skip
+# (GroupNormalization is a function of opset 18 and 21 without its own inference).
+_SAME_SHAPE = frozenset({"GroupNormalization"})
+
+
+def _fold_sizes(onnx: Any, model: Any) -> Any:
+    """The model with the sizes it computes from constants replaced by Constant nodes,
+    each evaluated by onnx's reference implementation of that one operator (a few
+    integers: the layers themselves are never run)."""
+    import numpy as np
+    from onnx.reference import ReferenceEvaluator
+
+    to_array, from_array = onnx.numpy_helper.to_array, onnx.numpy_helper.from_array
+    if not _has_sizes(onnx, model):
+        return model  # nothing to fold: spare a shape inference of the whole model
+    for _round in range(8):  # each round may make a Shape's input known; a few suffice
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model)
+        except Exception:
+            return model
+        shapes = {
+            value.name: _dims(value)
+            for value in (*inferred.graph.value_info, *inferred.graph.input)
+        }
+        known: dict[str, Any] = {
+            init.name: to_array(init)
+            for init in model.graph.initializer
+            if init.data_type == onnx.TensorProto.INT64 and math.prod(init.dims) <= _SMALL
+        }
+        changed = False
+        nodes = []
+        for node in model.graph.node:
+            size = None
+            if node.op_type in _SAME_SHAPE and shapes.get(node.input[0]):
+                size = list(shapes[node.input[0]] or ())
+            if node.op_type == "MaxUnpool" and len(node.input) > 2 and node.input[2] in known:
+                size = [int(v) for v in known[node.input[2]]]  # its output_shape input
+            if size is not None and shapes.get(node.output[0]) is None:  # onnx infers none
+                infos = model.graph.value_info
+                for stale in [v for v in infos if v.name == node.output[0]]:
+                    infos.remove(stale)
+                filled = onnx.helper.make_tensor_value_info(
+                    node.output[0], onnx.TensorProto.FLOAT, size
+                )
+                for output in model.graph.output:  # the graph's output: its own entry
+                    if output.name == node.output[0]:
+                        output.CopyFrom(filled)
+                        break
+                else:
+                    infos.append(filled)
+                changed = True
+            values: Any = None
+            if node.op_type == "Constant":
+                if node.attribute and node.attribute[0].name == "value":
+                    known[node.output[0]] = to_array(node.attribute[0].t)
+            elif node.op_type == "Shape" and shapes.get(node.input[0]) and not node.attribute:
+                values = [np.array(shapes[node.input[0]], dtype=np.int64)]
+            elif node.op_type in _SIZE_OPS and all(i in known for i in node.input if i):
+                feeds = {i: known[i] for i in node.input if i}
+                if node.op_type == "ConstantOfShape" and math.prod(feeds[node.input[0]]) > _SMALL:
+                    feeds = {}
+                try:
+                    values = ReferenceEvaluator(node).run(None, feeds) if feeds else None
+                except Exception:
+                    values = None
+            if values is None or any(np.size(v) > _SMALL for v in values):
+                nodes.append(node)
+                continue
+            changed = True
+            for name, value in zip(node.output, values, strict=False):
+                known[name] = np.asarray(value)
+                nodes.append(
+                    onnx.helper.make_node(
+                        "Constant", [], [name], name=node.name, value=from_array(np.asarray(value))
+                    )
+                )
+        if not changed:
+            return model
+        del model.graph.node[:]
+        model.graph.node.extend(nodes)
+    return model
+
+
+def _fuse_activations(onnx: Any, model: Any) -> dict[str, str]:
+    """Activations written out in several nodes, made one node again: GELU as exporters
+    write it before opset 20 — ``x · 0.5 · (1 + erf(x / √2))`` in five nodes (Div, Erf,
+    Add, Mul, Mul) — and SiLU, which ONNX has no operator for — ``x · sigmoid(x)``. Each
+    becomes an ``Erf`` from ``x`` to the last node's output, which the reader writes
+    with its word. Returns those outputs and their words."""
+    graph = model.graph
+    every = list(graph.node)  # one wrapper per node, so that their ids stay the same
+    scalars: dict[str, float] = {}
+    for init in graph.initializer:
+        if math.prod(init.dims) == 1 and init.data_type == onnx.TensorProto.FLOAT:
+            scalars[init.name] = float(onnx.numpy_helper.to_array(init).reshape(-1)[0])
+    for node in every:
+        value = node.attribute[0] if node.op_type == "Constant" and node.attribute else None
+        if value is not None and value.name == "value" and math.prod(value.t.dims) == 1:
+            scalars[node.output[0]] = float(onnx.numpy_helper.to_array(value.t).reshape(-1)[0])
+    producer = {out: node for node in every for out in node.output}
+    readers: dict[str, list[Any]] = {}
+    for node in every:
+        for value in node.input:
+            readers.setdefault(value, []).append(node)
+    for output in graph.output:
+        readers.setdefault(output.name, []).append(None)  # read by the graph itself
+
+    def only_reader(value: str, op: str) -> Any:
+        found = readers.get(value, [])
+        return found[0] if len(found) == 1 and found[0] and found[0].op_type == op else None
+
+    def other(node: Any, value: str) -> str:
+        rest = [i for i in node.input if i != value]
+        return rest[0] if len(rest) == 1 else ""
+
+    def near(value: str, wanted: float) -> bool:
+        return value in scalars and abs(scalars[value] - wanted) < 1e-6
+
+    fused: dict[str, str] = {}
+    drop: set[int] = set()
+    replace: dict[int, Any] = {}
+    for erf in every:
+        if erf.op_type != "Erf":
+            continue
+        div = producer.get(erf.input[0])
+        if div is None or div.op_type != "Div" or not near(div.input[1], math.sqrt(2)):
+            continue
+        x = div.input[0]
+        add = only_reader(erf.output[0], "Add")
+        times_x = add and only_reader(add.output[0], "Mul")
+        half = times_x and only_reader(times_x.output[0], "Mul")
+        if not (add and times_x and half) or only_reader(div.output[0], "Erf") is not erf:
+            continue
+        if not near(other(add, erf.output[0]), 1.0) or other(times_x, add.output[0]) != x:
+            continue
+        if not near(other(half, times_x.output[0]), 0.5):
+            continue
+        gelu = onnx.helper.make_node("Erf", [x], [half.output[0]], name=div.name)
+        parts = [id(node) for node in (div, add, times_x, half)]
+        drop.update(parts)
+        replace[id(erf)] = gelu
+        fused[half.output[0]] = "gelu"
+    # SiLU (ONNX has no operator for it): Mul(x, Sigmoid(x)), the Sigmoid read only there
+    for mul in every:
+        if mul.op_type != "Mul" or len(mul.input) != 2 or id(mul) in drop:
+            continue
+        for x, gate in (tuple(mul.input), tuple(mul.input)[::-1]):
+            sigmoid = producer.get(gate)
+            if sigmoid is None or sigmoid.op_type != "Sigmoid" or sigmoid.input[0] != x:
+                continue
+            if only_reader(gate, "Mul") is not mul or id(sigmoid) in drop:
+                continue
+            drop.add(id(sigmoid))
+            replace[id(mul)] = onnx.helper.make_node("Erf", [x], [mul.output[0]], name=mul.name)
+            fused[mul.output[0]] = "silu"
+            break
+    if fused:
+        nodes = [replace.get(id(n), n) for n in every if id(n) not in drop]
+        del graph.node[:]
+        graph.node.extend(nodes)
+    return fused
+
+
+def _channels_last_input(graph: Any, name: str, rank: int) -> bool:
+    """An input with the channels last (Keras's N, H, W, C, as TensorFlow's converters
+    keep it): read only by Transposes that move the channels to axis 1."""
+    back = (0, rank - 1, *range(1, rank - 1))
+    readers = [node for node in graph.node if name in node.input]
+    return (
+        rank >= 3
+        and bool(readers)
+        and all(
+            node.op_type == "Transpose"
+            and tuple(next((a.ints for a in node.attribute if a.name == "perm"), ())) == back
+            for node in readers
+        )
+    )
+
+
+def _has_sizes(onnx: Any, model: Any) -> bool:
+    """Whether the graph computes a size from constants, or has an operator whose shape
+    ``_fold_sizes`` fills in."""
+    constant = {
+        init.name for init in model.graph.initializer if init.data_type == onnx.TensorProto.INT64
+    }
+    for node in model.graph.node:
+        if node.op_type in ("Shape", "MaxUnpool") or node.op_type in _SAME_SHAPE:
+            return True
+        if node.op_type == "Constant":
+            constant.update(node.output)
+        elif node.op_type in _SIZE_OPS and all(i in constant for i in node.input if i):
+            return True
+    return False
 
 
 def _first_line(error: BaseException) -> str:
@@ -184,16 +434,23 @@ def _dims(value: Any) -> tuple[int, ...] | None:
 
 
 def _input_shape(value: Any, given: Sequence[int] | None) -> tuple[int, ...]:
-    """NCHW (or N, F) of the input, batch 1; ``given`` (without batch) where the file
-    leaves a dimension open."""
+    """(1, C, *spatial) or (1, F) of the input: vectors, 1-D, 2-D or 3-D maps; ``given``
+    (without the batch, or with it where the file's rank says so) where the file leaves
+    a dimension open."""
     dims = _dims(value) or ()
+    rank = len(value.type.tensor_type.shape.dim)
     if given is not None:
         wanted = tuple(int(d) for d in given)
-        return (1, *wanted[-3:]) if len(wanted) >= 3 else (1, *wanted[-1:])
-    if len(dims) not in (2, 4) or min(dims[1:], default=0) < 1:
+        # the batch given too: as many numbers as the file's axes (4 when it says none)
+        if len(wanted) == (rank or 4):
+            wanted = wanted[1:]
+        if len(wanted) not in (1, 2, 3, 4) or min(wanted) < 1:
+            raise CNNError(f"input={tuple(given)} is not a shape", hint="pass input=(C, H, W)")
+        return (1, *wanted)
+    if len(dims) not in (2, 3, 4, 5) or min(dims[1:], default=0) < 1:
         raise CNNError(
-            f"input {value.name!r} has shape {dims or 'unknown'}; an image batch (N, C, H, W) "
-            "or vectors (N, F) with known sizes is needed",
+            f"input {value.name!r} has shape {dims or 'unknown'}; vectors (N, F) or maps "
+            "(N, C, L), (N, C, H, W), (N, C, D, H, W) with known sizes are needed",
             hint="pass input=(C, H, W)",
         )
     return (1, *dims[1:])
@@ -222,7 +479,13 @@ class _Reader:
         self.values = {init.name: init for init in graph.initializer}
         self.alias: dict[str, str] = {input_name: ""}  # ONNX value → producing node
         self.constants = set(weights)
-        self.pads: dict[str, tuple[str, Pads]] = {}  # a Pad's output → (its input, pads)
+        self.pads: dict[str, tuple[Any, Pads | None, str | None, str]] = {}
+        # a Pad's output → (the Pad, its sides to fold, its own statement, why not)
+        self.layouts: dict[str, str] = {}  # "last": the channels moved last by a Transpose
+        self.crops: dict[str, tuple[Node, Pads, Dims]] = {}  # a crop's output → its parts
+        self.fused: dict[str, str] = {}  # activations written out in several nodes
+        # a MaxPool's second output (where the maxima were) → its node and input shape
+        self.indices: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
 
     def convert(self, unknown: str) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
@@ -235,6 +498,12 @@ class _Reader:
                 self.constants.update(proto.output)
                 self._constant(proto)
                 continue
+            if all(value in self.constants for value in proto.input if value):
+                self.constants.update(proto.output)  # computed from constants alone
+                continue
+            for value in proto.input:
+                if value in self.pads and not self._folds(proto, value):
+                    self.place_pad(value, nodes, problems)
             try:
                 node = self.node(proto, name)
             except (_Unknown, Unwritable) as why:
@@ -264,12 +533,88 @@ class _Reader:
             else:
                 nodes.append(node)
             self.alias[proto.output[0]] = node.name
-        for pad_input, _ in self.pads.values():
-            problems.append((pad_input, "Pad", "padding that no conv or pool takes on"))
+        for output in list(self.pads):
+            self.place_pad(output, nodes, problems)
         out_names = [self.alias.get(value.name, value.name) for value in self.graph.output]
         if nodes and not problems and out_names[:1] != [nodes[-1].name]:
             problems.append(("output", "graph", "the graph's output is not its last layer's"))
         return nodes, problems, notes
+
+    def _crop(
+        self, proto: Any, name: str, attrs: dict[str, Any], sources: tuple[str, ...]
+    ) -> Node | None:
+        """A Slice of the spatial axes: ``crop``. PyTorch's exporter slices one axis at a
+        time; a Slice of a Slice (its only reader) is one crop."""
+        sides = _slice_sides(self, proto, attrs)
+        if not any(b or a for b, a in sides):
+            self.alias[proto.output[0]] = sources[0]
+            return None
+        size = self._in(proto)[2:]
+        before = self.crops.get(proto.input[0])
+        readers = sum(proto.input[0] in other.input for other in self.graph.node)
+        if before is not None and readers == 1:
+            node, first, size = before
+            sides = tuple((b + b2, a + a2) for (b, a), (b2, a2) in zip(first, sides, strict=True))
+            name, sources = node.name, node.inputs
+        node = Node(
+            name,
+            self.label(proto, name),
+            crop_words(sides, size),
+            sources,
+            self._out(proto),
+            0,
+        )
+        self.crops[proto.output[0]] = (node, sides, size)
+        return node
+
+    def _transpose(self, proto: Any, attrs: dict[str, Any], sources: tuple[str, ...]) -> None:
+        """A Transpose that moves the channels last, or back: no layer, a layout."""
+        rank = len(self._in(proto))
+        perm = tuple(int(p) for p in attrs.get("perm", range(rank - 1, -1, -1)))
+        layout = self.layouts.get(proto.input[0], "")
+        if perm == tuple(range(rank)):
+            new = layout
+        elif rank > 2 and not layout and perm == (0, *range(2, rank), 1):
+            new = "last"
+        elif rank > 2 and layout == "last" and perm == (0, rank - 1, *range(1, rank - 1)):
+            new = ""
+        elif layout.startswith("groups") and perm == (0, 2, 1, *range(3, rank)):
+            new = layout.replace("groups", "shuffled")  # the middle step of a shuffle
+        elif layout.startswith("blocks") and perm == (0, 1, 3, 5, 2, 4):
+            new = layout.replace("blocks", "unshuffled")  # pixel_unshuffle's middle step
+        else:
+            raise _Unknown(
+                _("moves the axes to {perm}: only the channels to the end and back").format(
+                    perm=perm
+                )
+            )
+        self.alias[proto.output[0]] = sources[0]
+        self.layouts[proto.output[0]] = new
+
+    # ------------------------------------------------------------- padding
+
+    def _folds(self, proto: Any, value: str) -> bool:
+        """Whether the Pad giving ``value`` becomes the padding of ``proto``: a conv or
+        pool reading it, the Pad's only reader, its padding zeros."""
+        readers = sum(value in other.input for other in self.graph.node)
+        sides = self.pads[value][1]
+        first = proto.input[0] if proto.input else ""
+        return proto.op_type in _PADDED and readers == 1 and sides is not None and first == value
+
+    def place_pad(
+        self, value: str, nodes: list[Node], problems: list[tuple[str, str, str]]
+    ) -> None:
+        """A Pad that no conv or pool takes on: a ``pad`` statement of its own."""
+        proto, _, statement, why = self.pads.pop(value)
+        name = proto.name or proto.output[0]
+        if statement is None:
+            problems.append((name, "Pad", why))
+            return
+        node = Node(
+            name, self.label(proto, name), statement, self._sources(proto), self._out(proto), 0
+        )
+        nodes.append(node)
+        self.alias[value] = node.name
 
     # ------------------------------------------------------------- helpers
 
@@ -282,7 +627,7 @@ class _Reader:
         """The producing nodes of a node's non-constant inputs."""
         out = []
         for value in proto.input:
-            if value and value not in self.constants:
+            if value and value not in self.constants and value not in self.indices:
                 if value not in self.alias:
                     raise _Unknown(f"reads {value!r}, which nothing before it produced")
                 out.append(self.alias[value])
@@ -293,7 +638,9 @@ class _Reader:
         dims = self.shapes.get(proto.output[0])
         if not dims:
             return ()
-        return (*dims[2:], dims[1]) if len(dims) == 4 else tuple(dims[1:])
+        if len(dims) >= 3 and self.layouts.get(proto.output[0]) != "last":
+            return (*dims[2:], dims[1])
+        return tuple(dims[1:])
 
     def _in(self, proto: Any) -> tuple[int, ...]:
         dims = self.shapes.get(proto.input[0])
@@ -340,28 +687,67 @@ class _Reader:
             self.alias[proto.output[0]] = sources[0] if sources else ""
             return None
         if op == "Pad":
-            self.pads[proto.output[0]] = (proto.input[0], self._pad(proto, attrs))
+            self.pads[proto.output[0]] = (proto, *self._pad(proto, attrs))
             self.alias[proto.output[0]] = sources[0]
             return None
+        viewed = self.layouts.get(proto.input[0], "") if proto.input else ""
+        if viewed.startswith(("blocks", "unshuffled")) and op not in ("Reshape", "Transpose"):
+            raise _Unknown(
+                _(
+                    "reads a map viewed as blocks of {r}×{r}: only a pixel unshuffle is known"
+                ).format(r=viewed.split()[1])
+            )
+        if viewed.startswith(("groups", "shuffled")) and op not in ("Reshape", "Transpose"):
+            raise _Unknown(
+                _(
+                    "reads channels viewed as {groups} groups: only a channel shuffle is known"
+                ).format(groups=viewed.split()[1])
+            )
+        if op != "MaxUnpool" and any(value in self.indices for value in proto.input):
+            raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
+        if op == "Transpose":
+            self._transpose(proto, attrs, sources)
+            return None
+        if op == "Slice":
+            return self._crop(proto, name, attrs, sources)
+        if self.layouts.get(proto.input[0]) == "last" and op not in _CHANNELS_LAST:
+            raise _Unknown(
+                _(
+                    "reads a map with the channels last (after a Transpose): only layer norm, "
+                    "matrix products, activations and layer scale are known there"
+                )
+            )
         handler = _HANDLERS.get(op)
         if handler is None:
             raise _Unknown("no layer word for this operator")
         kind, text, params = handler(self, proto, attrs)
+        if any(self.layouts.get(value) == "last" for value in proto.input):
+            self.layouts[proto.output[0]] = "last"  # a layer on a channels-last map keeps it
         if kind == "bias":  # Add of a bias after a MatMul: becomes the fc's bias
-            matmul = self.matmuls.pop(proto.input[0])
+            matmul = self.matmuls.pop(next(i for i in proto.input if i in self.matmuls))
             return matmul._replace(
                 statement=matmul.statement.replace(" nobias", ""),
                 params=matmul.params + params,
                 out_shape=self._out(proto),
             )
+        if kind == "maxunpool":  # reads its pooling's indices by the pooling's label
+            out = self._out(proto)
+            return Node(name, self.label(proto, name), "maxunpool", sources, out, 0, undoes=text)
+        if kind == "layout":  # axes moved, no layer: the value's new layout
+            self.alias[proto.output[0]] = sources[0]
+            self.layouts[proto.output[0]] = text
+            return None
         if kind == "pass":
             self.alias[proto.output[0]] = sources[0]
+            self.layouts[proto.output[0]] = self.layouts.get(proto.input[0], "")
             return None
         statement = kind if kind in ("add", "concat") else text
         macs = self.macs(proto)
         node = Node(
             name, self.label(proto, name), statement, sources, self._out(proto), params, macs
         )
+        if op == "MaxPool" and len(proto.output) > 1 and proto.output[1]:
+            self.indices[proto.output[1]] = (node.name, self._in(proto))
         if op == "MatMul":
             self.matmuls[proto.output[0]] = node
         return node
@@ -379,32 +765,68 @@ class _Reader:
             return math.prod(out[1:]) * math.prod(weight[1:]) if out else -1
         if proto.op_type == "ConvTranspose":
             return math.prod(self._in(proto)[1:]) * math.prod(weight[1:])
-        if proto.op_type in ("Gemm", "MatMul"):
-            return math.prod(weight)
+        if proto.op_type in ("Gemm", "MatMul"):  # per row: per vector, or per position
+            return math.prod(weight) * math.prod(self._in(proto)[1:-1])
         return -1
 
-    def _pad(self, proto: Any, attrs: dict[str, Any]) -> Pads:
-        mode = attrs.get("mode", "constant")
-        if mode != "constant":
-            raise _Unknown(f"mode {mode!r}")
+    def _pad(self, proto: Any, attrs: dict[str, Any]) -> tuple[Pads | None, str | None, str]:
+        """(sides to fold into a conv or pool, the ``pad`` statement, why not) of a Pad:
+        ``pads`` lists every axis's start, then every axis's end."""
+        mode = str(attrs.get("mode", "constant"))
         pads = attrs.get("pads")
         if pads is None and len(proto.input) > 1:
             pads = self.tensor(proto.input[1])
-        if pads is None or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)):
-            raise _Unknown("padding other than height and width of an image")
-        top, left, bottom, right = (int(pads[i]) for i in (2, 3, 6, 7))
-        return ((top, bottom), (left, right))
+        rank = len(self._in(proto))
+        value = 0.0
+        if len(proto.input) > 2 and proto.input[2]:
+            found = self.tensor(proto.input[2])
+            value = found[0] if found else math.nan
+        if len(proto.input) > 3 and proto.input[3] and pads is not None:
+            # opset 18's axes: pads for those axes only, the others unpadded
+            axes = self.tensor(proto.input[3])
+            if axes is None or len(pads) != 2 * len(axes):
+                return None, None, _("padding of chosen axes")
+            full = [0.0] * (2 * rank)
+            for i, axis in enumerate(int(a) % rank for a in axes):
+                full[axis], full[rank + axis] = pads[i], pads[len(axes) + i]
+            pads = full
+        if pads is None or len(pads) != 2 * rank or rank < 3 or self.layouts.get(proto.input[0]):
+            return None, None, _("padding other than the spatial axes of a map")
+        flat = [int(p) for p in pads]
+        if any(flat[i] for i in (0, 1, rank, rank + 1)) or min(flat) < 0:
+            return None, None, _("padding the batch or the channels, or cropping")
+        sides: Pads = tuple((flat[i], flat[rank + i]) for i in range(2, rank))
+        fold = sides if mode == "constant" and value in (0.0, -math.inf) else None
+        if mode not in _PAD_MODES or (mode == "constant" and value != 0.0):
+            why = (
+                _("pads with {value}: pad fills with zeros, reflect, replicate or circular")
+                if mode == "constant"
+                else _("mode {mode}: pad fills with zeros, reflect, replicate or circular")
+            )
+            return fold, None, why.format(value=value, mode=repr(mode))
+        try:
+            return fold, pad_words(sides, _PAD_MODES[mode]), ""
+        except Unwritable as why:
+            return fold, None, str(why)
+
+    def unpadded(self, proto: Any) -> tuple[int, ...]:
+        """The shape of a conv's or pool's input before a Pad that folds into it."""
+        pad = self.pads.get(proto.input[0])
+        if pad is not None and pad[1] is not None:
+            return self.shapes.get(pad[0].input[0]) or self._in(proto)
+        return self._in(proto)
 
     def window_pads(
         self,
         proto: Any,
         attrs: dict[str, Any],
-        kernel: tuple[int, int],
-        stride: tuple[int, int],
-        dilation: tuple[int, int],
+        kernel: Dims,
+        stride: Dims,
+        dilation: Dims,
     ) -> Pads:
         """(before, after) per axis from ``pads`` or ``auto_pad``, plus a Pad in front."""
-        extra = self.pads.pop(proto.input[0], None)
+        pad = self.pads.pop(proto.input[0], None)
+        extra = (pad[0].input[0], pad[1]) if pad is not None and pad[1] is not None else None
         unpadded = self.shapes.get(extra[0]) if extra is not None else self._in(proto)
         if unpadded is None:
             raise _Unknown("its input's shape is not known")
@@ -417,13 +839,15 @@ class _Reader:
                 total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
                 small, large = total // 2, total - total // 2
                 sides.append((small, large) if auto == "SAME_UPPER" else (large, small))
-            pads: Pads = (sides[0], sides[1])
+            pads: Pads = tuple(sides)
         else:
-            flat = [int(v) for v in attrs.get("pads", [0, 0, 0, 0])]
-            pads = ((flat[0], flat[2]), (flat[1], flat[3]))
+            n = len(kernel)
+            flat = [int(v) for v in attrs.get("pads", [0] * 2 * n)]
+            if len(flat) != 2 * n:
+                raise _Unknown(_("{pads} pads for {n} spatial axes").format(pads=len(flat), n=n))
+            pads = tuple((flat[i], flat[n + i]) for i in range(n))
         if extra is not None:
-            (t, b), (lft, r) = extra[1]
-            pads = ((pads[0][0] + t, pads[0][1] + b), (pads[1][0] + lft, pads[1][1] + r))
+            pads = tuple((b + eb, a + ea) for (b, a), (eb, ea) in zip(pads, extra[1], strict=True))
         return pads
 
 
@@ -433,51 +857,62 @@ def _attribute(attribute: Any) -> Any:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def _pair(values: Any, default: int) -> tuple[int, int]:
-    """An attribute with one number per dimension of an image; other ranks are refused
-    (the ONNX reader handles images and vectors only, so far)."""
+def _nd(values: Any, default: int, n: int) -> Dims:
+    """An attribute with one number per spatial axis (``n`` of them)."""
     if not values:
-        return (default, default)
-    numbers = [int(v) for v in values]
-    if len(numbers) != 2:
-        raise _Unknown(f"{len(numbers)}-D: only 2-D operators are read from ONNX so far")
-    return (numbers[0], numbers[1])
+        return (default,) * n
+    numbers = tuple(int(v) for v in values)
+    if len(numbers) != n:
+        raise _Unknown(_("{count} numbers for {n} spatial axes").format(count=len(numbers), n=n))
+    return numbers
+
+
+def _spatial(reader: _Reader, proto: Any) -> int:
+    """How many spatial axes the node's input has (1, 2 or 3)."""
+    n = len(reader._in(proto)) - 2
+    if n not in (1, 2, 3):
+        raise _Unknown(
+            _("an input of {axes} axes: windows slide over 1, 2 or 3 dimensions").format(axes=n + 2)
+        )
+    return n
 
 
 def _conv(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    n = _spatial(reader, proto)
     weight = reader.weights.get(proto.input[1])
-    if weight is None or len(weight) != 4:
-        raise _Unknown("a convolution whose weights are not a 4-D initializer")
-    n, _, kh, kw = weight
-    kernel = _pair(attrs.get("kernel_shape"), 0) if "kernel_shape" in attrs else (kh, kw)
-    stride = _pair(attrs.get("strides"), 1)
-    dilation = _pair(attrs.get("dilations"), 1)
+    if weight is None or len(weight) != n + 2:
+        raise _Unknown(_("a convolution whose weights are not an initializer of its rank"))
+    kernel = _nd(attrs.get("kernel_shape"), 0, n) if "kernel_shape" in attrs else weight[2:]
+    stride = _nd(attrs.get("strides"), 1, n)
+    dilation = _nd(attrs.get("dilations"), 1, n)
     groups = int(attrs.get("group", 1))
+    dims = reader.unpadded(proto)
     pads = reader.window_pads(proto, attrs, kernel, stride, dilation)
-    dims = reader._in(proto)
     bias = len(proto.input) > 2 and bool(proto.input[2])
-    text = conv_words(dims[1], n, kernel, stride, pads, dilation, groups, bias, (dims[2], dims[3]))
+    text = conv_words(dims[1], weight[0], kernel, stride, pads, dilation, groups, bias, dims[2:])
     return "leaf", text, reader.params(proto, 1, 2)
 
 
 def _conv_transpose(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    n = _spatial(reader, proto)
     weight = reader.weights.get(proto.input[1])
-    if weight is None or len(weight) != 4:
-        raise _Unknown("a transposed convolution whose weights are not a 4-D initializer")
+    if weight is None or len(weight) != n + 2:
+        raise _Unknown(
+            _("a transposed convolution whose weights are not an initializer of its rank")
+        )
     if "output_shape" in attrs or attrs.get("auto_pad", "NOTSET") != "NOTSET":
         raise _Unknown("output_shape or auto_pad: write pads and output_padding instead")
-    _, n_per_group, kh, kw = weight
     groups = int(attrs.get("group", 1))
-    flat = [int(v) for v in attrs.get("pads", [0, 0, 0, 0])]
-    if (flat[0], flat[1]) != (flat[2], flat[3]):
+    flat = [int(v) for v in attrs.get("pads", [0] * 2 * n)]
+    if len(flat) != 2 * n or flat[:n] != flat[n:]:
         raise _Unknown("unequal padding on a transposed convolution")
     text = deconv_words(
-        n_per_group * groups,
-        _pair(attrs.get("kernel_shape"), 0) if "kernel_shape" in attrs else (kh, kw),
-        _pair(attrs.get("strides"), 1),
-        (flat[0], flat[1]),
-        _pair(attrs.get("output_padding"), 0),
-        _pair(attrs.get("dilations"), 1),
+        weight[1] * groups,
+        _nd(attrs.get("kernel_shape"), 0, n) if "kernel_shape" in attrs else weight[2:],
+        _nd(attrs.get("strides"), 1, n),
+        tuple(flat[:n]),
+        _nd(attrs.get("output_padding"), 0, n),
+        _nd(attrs.get("dilations"), 1, n),
         groups,
         len(proto.input) > 2 and bool(proto.input[2]),
     )
@@ -488,6 +923,9 @@ def _gemm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str,
     weight = reader.weights.get(proto.input[1])
     if weight is None or len(weight) != 2 or attrs.get("transA", 0):
         raise _Unknown("a matrix product whose second factor is not a weight initializer")
+    if reader.layouts.get(proto.input[0]) == "last" and proto.op_type == "MatMul":
+        # on each position of a channels-last map: a 1×1 convolution
+        return "leaf", f"conv {weight[1]} k1 nobias", reader.params(proto, 1)
     if len(reader._in(proto)) != 2:
         raise _Unknown("a matrix product over more than a batch of vectors")
     n = weight[0] if attrs.get("transB", 0) else weight[1]
@@ -501,20 +939,21 @@ def _matmul(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, st
 
 def _pool(op: str) -> Any:
     def convert(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-        kernel = _pair(attrs.get("kernel_shape"), 0)
-        stride = _pair(attrs.get("strides"), 1)  # ONNX's default is 1, not the kernel
-        dilation = _pair(attrs.get("dilations"), 1)
+        n = _spatial(reader, proto)
+        kernel = _nd(attrs.get("kernel_shape"), 0, n)
+        stride = _nd(attrs.get("strides"), 1, n)  # ONNX's default is 1, not the kernel
+        dilation = _nd(attrs.get("dilations"), 1, n)
+        size = reader.unpadded(proto)[2:]
         pads = reader.window_pads(proto, attrs, kernel, stride, dilation)
-        size = reader._in(proto)[2:]
         ceil = bool(attrs.get("ceil_mode", 0))
-        return "leaf", pool_words(op, kernel, stride, pads, dilation, ceil, (size[0], size[1])), 0
+        return "leaf", pool_words(op, kernel, stride, pads, dilation, ceil, size), 0
 
     return convert
 
 
 def _global(kind: str) -> Any:
     def convert(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-        return "leaf", adaptive_words(kind, (1, 1)), 0
+        return "leaf", adaptive_words(kind, (1,) * _spatial(reader, proto)), 0
 
     return convert
 
@@ -524,8 +963,11 @@ def _reduce_mean(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[st
     if axes is None and len(proto.input) > 1:
         found = reader.tensor(proto.input[1])
         axes = [int(a) for a in found] if found is not None else None
-    if sorted(a % 4 for a in axes or ()) != [2, 3] or not attrs.get("keepdims", 1):
-        raise _Unknown("a mean over other axes than height and width, or without keepdims")
+    rank = len(reader._in(proto))
+    if sorted(a % rank for a in axes or ()) != list(range(2, rank)) or rank < 3:
+        raise _Unknown(_("a mean over other axes than the spatial ones"))
+    if not attrs.get("keepdims", 1):
+        raise _Unknown(_("a mean without keepdims"))
     return "leaf", "gap", 0
 
 
@@ -595,9 +1037,39 @@ def _flatten(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, s
 
 
 def _reshape(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """Flattening; and the first and last steps of a channel shuffle (ShuffleNet's
+    Reshape to (N, G, C/G, ...), Transpose, Reshape back)."""
     dims, out = reader._in(proto), reader.shapes.get(proto.output[0])
+    layout = reader.layouts.get(proto.input[0], "")
     if out == dims:
         return "pass", "", 0
+    if layout.startswith("shuffled") and out == (dims[0], dims[1] * dims[2], *dims[3:]):
+        return "leaf", f"channelshuffle {dims[2]}", 0
+    grouped = (
+        out is not None
+        and len(dims) > 2
+        and len(out) == len(dims) + 1
+        and out[3:] == dims[2:]
+        and out[0] == dims[0]
+        and out[1] * out[2] == dims[1]
+    )
+    if not layout and grouped and out is not None:
+        return "layout", f"groups {out[1]}", 0
+    # PyTorch's pixel_unshuffle: (N, C, H/r, r, W/r, r), Transpose, (N, C·r², H/r, W/r)
+    blocks = (
+        out is not None
+        and len(dims) == 4
+        and len(out) == 6
+        and out[3] == out[5]
+        and out[:2] == dims[:2]
+        and (out[2] * out[3], out[4] * out[5]) == dims[2:]
+    )
+    if not layout and blocks and out is not None:
+        return "layout", f"blocks {out[3]}", 0
+    if layout.startswith("unshuffled") and len(dims) == 6:  # (N, C, r, r, H/r, W/r)
+        r = dims[2]
+        if out == (dims[0], dims[1] * r * r, dims[4], dims[5]):
+            return "leaf", f"pixelunshuffle {r}", 0
     if out is not None and len(out) == 2 and out[1] == math.prod(dims[1:]):
         return "leaf", "flatten", 0
     raise _Unknown(f"reshapes {dims} to {out}: only flattening to (N, features) is known")
@@ -605,8 +1077,9 @@ def _reshape(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, s
 
 def _add(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     constant = [i for i in proto.input if i in reader.constants]
-    if len(constant) == 1 and proto.input[0] in reader.matmuls and proto.input[1] in reader.weights:
-        return "bias", "", math.prod(reader.weights[proto.input[1]])
+    product = [i for i in proto.input if i in reader.matmuls]
+    if len(constant) == 1 and len(product) == 1 and constant[0] in reader.weights:
+        return "bias", "", math.prod(reader.weights[constant[0]])  # either order
     if constant:
         raise _Unknown("adds a constant")
     shapes = {reader.shapes.get(i) for i in proto.input}
@@ -625,14 +1098,139 @@ def _concat(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, st
 
 
 def _resize(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """``Resize`` (by ``scales`` or to ``sizes``) and the older ``Upsample``."""
     dims, out = reader._in(proto), reader.shapes.get(proto.output[0])
-    if out is None or len(dims) != 4 or out[:2] != dims[:2]:
-        raise _Unknown("resizing other than the height and width of an image")
+    if out is None or len(dims) < 3 or out[:2] != dims[:2]:
+        raise _Unknown("resizing other than the spatial axes of a map")
     return "leaf", upsample_words(dims[2:], out[2:], str(attrs.get("mode", "nearest"))), 0
 
 
 def _mul(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-    raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+    """A path times a weight with one factor per channel: ``layerscale``."""
+    weights = [i for i in proto.input if i in reader.weights]
+    paths = [i for i in proto.input if i not in reader.constants]
+    if len(weights) != 1 or len(paths) != 1:
+        raise _Unknown("an element-wise product: no multiplication merge in the language yet")
+    shape, gamma = reader.shapes.get(paths[0]) or (), reader.weights[weights[0]]
+    last = len(shape) == 2 or reader.layouts.get(paths[0]) == "last"
+    axis = len(shape) - 1 if last else 1
+    wanted = tuple(shape[axis] if i == axis else 1 for i in range(len(shape)))
+    if len(gamma) > len(shape) or (1,) * (len(shape) - len(gamma)) + gamma != wanted:
+        raise _Unknown(
+            _(
+                "multiplies {shape} by a weight of shape {gamma}: layer scale has one factor "
+                "per channel"
+            ).format(shape=shape, gamma=gamma)
+        )
+    return "leaf", "layerscale", math.prod(gamma)
+
+
+def _layer_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    dims = reader._in(proto)
+    last = len(dims) == 2 or reader.layouts.get(proto.input[0]) == "last"
+    if int(attrs.get("axis", -1)) % len(dims) != len(dims) - 1 or not last:
+        raise _Unknown(
+            _(
+                "normalises over more than the last axis, or over a map's last spatial axis: "
+                "the language's layernorm is over the channels (or a vector's features)"
+            )
+        )
+    if reader.params(proto, 1) != dims[-1] or reader.params(proto, 2) != dims[-1]:
+        raise _Unknown(_("without a weight and a bias per channel: layernorm learns γ and β"))
+    return "leaf", "layernorm", reader.params(proto, 1, 2)
+
+
+def _group_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    channels = reader._in(proto)[1]
+    if reader.params(proto, 1) != channels or reader.params(proto, 2) != channels:
+        raise _Unknown(_("a scale and bias per group (opset 18): groupnorm learns one per channel"))
+    return "leaf", f"groupnorm {int(attrs['num_groups'])}", reader.params(proto, 1, 2)
+
+
+def _instance_norm(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """Affine when its scale and bias are weights; constants (PyTorch's export of
+    ``affine=False``) leave it without."""
+    params = reader.params(proto, 1, 2)
+    if params:
+        if params != 2 * reader._in(proto)[1]:
+            raise _Unknown(_("a scale or bias that is a weight, the other not"))
+        return "leaf", "instancenorm affine", params
+    return "leaf", "instancenorm", 0
+
+
+def _depth_to_space(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """DepthToSpace in either channel order (DCR, TensorFlow's; CRD, PyTorch's): the
+    same sizes and counts."""
+    if len(reader._in(proto)) != 4:
+        raise _Unknown(_("not a 2-D map"))
+    word = "pixelshuffle" if proto.op_type == "DepthToSpace" else "pixelunshuffle"
+    return "leaf", f"{word} {int(attrs['blocksize'])}", 0
+
+
+def _hard_sigmoid(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
+    if abs(alpha - 1 / 6) > 1e-6 or beta != 0.5:
+        raise _Unknown(
+            _("alpha={alpha}, beta={beta}: hardsigmoid is PyTorch's, x/6 + 1/2 clipped").format(
+                alpha=f"{alpha:g}", beta=f"{beta:g}"
+            )
+        )
+    return "leaf", "hardsigmoid", 0
+
+
+def _max_unpool(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """``maxunpool POOL``, POOL the label of the MaxPool whose indices it reads."""
+    found = reader.indices.get(proto.input[1]) if len(proto.input) > 1 else None
+    if found is None:
+        raise _Unknown(_("max unpooling reads its pooling's indices: write maxunpool POOL"))
+    pool, before = found
+    out = reader.shapes.get(proto.output[0])
+    if out != before:
+        raise _Unknown(
+            _("unpools to {out}, not to the size before {pool} ({size})").format(
+                out=out, pool=pool, size=before
+            )
+        )
+    return "maxunpool", pool, 0  # the graph writes maxunpool and the pooling's label
+
+
+def _erf(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
+    """A GELU or SiLU made one node again (see ``_fuse_activations``); any other Erf has
+    no word."""
+    word = reader.fused.get(proto.output[0])
+    if word is None:
+        raise _Unknown("no layer word for this operator")
+    return "leaf", word, 0
+
+
+def _slice_sides(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> Pads:
+    """(before, after) per spatial axis that a Slice of a map's spatial axes removes."""
+    dims = reader._in(proto)
+    rank = len(dims)
+    found = [
+        reader.tensor(proto.input[i]) if len(proto.input) > i and proto.input[i] else None
+        for i in range(1, 5)
+    ]
+    starts = found[0] if len(proto.input) > 1 else attrs.get("starts")
+    ends = found[1] if len(proto.input) > 2 else attrs.get("ends")
+    axes = found[2] if found[2] is not None else attrs.get("axes", range(len(starts or ())))
+    steps = found[3] if found[3] is not None else [1] * len(starts or ())
+    if starts is None or ends is None or rank < 3 or reader.layouts.get(proto.input[0]):
+        raise _Unknown(_("slicing by values the graph computes, or not of a map"))
+    sides = [(0, 0)] * (rank - 2)
+    for axis, start, end, step in zip(axes, starts, ends, steps, strict=True):
+        axis = int(axis) % rank
+        big = 2**62  # ONNX writes "to the end" as the largest int64
+        begin, stop, stride = slice(
+            int(max(min(start, big), -big)), int(max(min(end, big), -big)), int(step)
+        ).indices(dims[axis])
+        if axis < 2 and (begin, stop) != (0, dims[axis]):
+            raise _Unknown(_("slices the batch or the channels: crop slices the spatial axes"))
+        if stride != 1 or stop <= begin:
+            raise _Unknown(_("slices with step {step} or to nothing").format(step=stride))
+        if axis >= 2:
+            sides[axis - 2] = (begin, dims[axis] - stop)
+    return tuple(sides)
 
 
 _HANDLERS = {
@@ -664,5 +1262,39 @@ _HANDLERS = {
     "Concat": _concat,
     "Mul": _mul,
     "Resize": _resize,
+    "Upsample": _resize,
+    "LayerNormalization": _layer_norm,
+    "GroupNormalization": _group_norm,
+    "InstanceNormalization": _instance_norm,
+    "DepthToSpace": _depth_to_space,
+    "SpaceToDepth": _depth_to_space,
+    "HardSigmoid": _hard_sigmoid,
+    "MaxUnpool": _max_unpool,
+    "Erf": _erf,
 }
 """The operators understood, by ONNX name."""
+
+# What may read a map whose channels a Transpose moved last (ConvNeXt's blocks).
+_CHANNELS_LAST = frozenset(
+    {
+        "Erf",  # a GELU or SiLU made one node again (see _fuse_activations)
+        "LayerNormalization",
+        "MatMul",
+        "Add",
+        "Mul",
+        "Relu",
+        "Gelu",
+        "Sigmoid",
+        "Tanh",
+        "HardSwish",
+        "HardSigmoid",
+        "LeakyRelu",
+        "Elu",
+        "Dropout",
+    }
+)
+
+_PADDED = ("Conv", "MaxPool", "AveragePool")  # the operators a zero Pad folds into
+
+# ONNX's padding modes → the language's
+_PAD_MODES = {"constant": "zeros", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}

@@ -34,39 +34,63 @@ PyTorch                                   layer language
 ``nn.LocalResponseNorm(5)``               ``lrn``
 ``nn.Identity``, ``x.contiguous()``       nothing (a path of nothing: ``identity``)
 ``nn.Upsample``, ``F.interpolate``         ``upsample S`` (nearest) or ``upsample S bilinear``
-``nn.ZeroPad1d/2d/3d`` before a conv or   folded into that layer's padding
-pool
+(``scale_factor`` or ``size``)
+``nn.LayerNorm`` on vectors, or on the     ``layernorm``
+channels after ``x.permute(0, 2, 3, 1)``;
+``F.layer_norm``
+``nn.Linear`` with the channels last       ``conv N k1``
+``nn.GroupNorm``, ``F.group_norm``         ``groupnorm G``
+``nn.InstanceNorm1d/2d/3d``,              ``instancenorm`` (``affine``)
+``F.instance_norm``
+``x * gamma`` (one per channel)           ``layerscale``
+``nn.ChannelShuffle``, ``view`` →          ``channelshuffle G``
+``transpose(1, 2)`` → ``view``
+``nn.PixelShuffle``, ``nn.PixelUnshuffle`` ``pixelshuffle R``, ``pixelunshuffle R``
+``nn.Hardsigmoid``, ``F.hardsigmoid``      ``hardsigmoid``
+``nn.ZeroPad1d/2d/3d``, ``F.pad`` before  folded into that layer's padding
+a conv or pool
+other padding (``ZeroPad``,               ``pad ..`` (``reflect``, ``replicate``, ``circular``)
+``ReflectionPad``, ``ReplicationPad``,
+``CircularPad``, ``F.pad``)
+``x[:, :, a:b, c:d]``                     ``crop HxW`` or ``crop top= bottom= left= right=``
+``DropPath``, ``StochasticDepth``         nothing (the identity at inference)
 ``x + y``, ``torch.add``                  the add of a ``residual:`` or ``add:`` block;
                                           ``add A, B`` where paths cross or shapes broadcast
 ``torch.cat([...], 1)``                   the join of a ``concat:`` block; ``concat A, B``
 ``x * gate(x)``, ``torch.mul``            ``scale:``; another product ``mul A, B``
 ``torch.split``, ``torch.chunk``,         ``split N:`` / ``split a b:`` when the parts'
 ``torch.narrow``, ``x[:, a:b]``           paths are joined again by one ``torch.cat``
-``nn.MaxUnpool2d`` with a pooling's       ``maxunpool POOL``
+``nn.MaxUnpool1d/2d/3d`` with a pooling's ``maxunpool POOL``
 indices
 a module called again                     ``reuse LABEL`` (its parameters counted once)
 a branch the output does not need that    ``side:``
 runs a module; ``return scores, aux``
 ========================================  ===================================================
 
+A value whose axes a ``permute`` or ``view`` moved carries its layout (``_LAYOUTS``): the
+channels last (ConvNeXt's blocks), or the channels viewed as groups (the steps of a
+channel shuffle); only the layers listed above are understood on such a value.
+
 Where paths cross (DenseNet), :mod:`cnn_magic.importers.graph` labels the values read
-again and writes ``from=LABEL`` and one-line merges. Anything else — ``nn.GroupNorm``,
-upsampling by a fraction, a product with a constant, a subclass of a known module, a
-parameter used in a function — has no word yet: :class:`CNNError` lists each one with
-its module path, type and why. With ``unknown="opaque"`` each unknown that reads one
-tensor becomes an ``opaque`` row (``opaque 7x7x512`` where it changes the shape),
-counted as zero, with its parameters said in the text's header.
+again and writes ``from=LABEL`` and one-line merges. Anything else — upsampling by a
+fraction, a product with a constant other than a layer scale, a subclass of a known
+module, a parameter used in another function — has no word yet: :class:`CNNError`
+lists each one with its module path, type and why. With ``unknown="opaque"`` each
+unknown that reads one tensor becomes an ``opaque`` row (``opaque 7x7x512`` where it
+changes the shape), counted as zero, with its parameters said in the text's header.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypeGuard
 
 from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
+from ..i18n import _
 from ..results import Network
 from ..shapes import format_shape
 from .graph import MERGES, SLICE, Node, build, input_value
@@ -75,8 +99,10 @@ from .words import (
     Unwritable,
     adaptive_words,
     conv_words,
+    crop_words,
     deconv_words,
     number,
+    pad_words,
     pool_words,
     upsample_words,
     words,
@@ -96,10 +122,12 @@ def _torch() -> tuple[Any, Any]:
 
 
 class Ref(NamedTuple):
-    """A tensor argument: the call that produced it ("" for the model's input)."""
+    """A tensor argument: the call that produced it ("" for the model's input), and how
+    its axes are laid out when a permute or view moved them (see ``_LAYOUTS``)."""
 
     name: str
     shape: tuple[int, ...]
+    layout: str = ""
 
 
 class Call(NamedTuple):
@@ -256,10 +284,9 @@ def _ours(shape: Sequence[int]) -> tuple[int, ...]:
 
 
 def _record(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
-    torch, _ = _torch()
     shapes = ", ".join(str(tuple(x.shape)) for x in xs)
     try:
-        traced = torch.fx.symbolic_trace(model)
+        traced = _trace(model)
         if _captured_tensors(model, traced):
             raise _Untraceable("a tensor was captured while tracing")
     except Exception as trace_error:  # any failure to trace sends us to the hooks
@@ -285,6 +312,30 @@ def _record(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
             f"{type(run_error).__name__}: {_first_line(run_error)}",
             hint="check the input shape: (C, H, W) in PyTorch's order",
         ) from None
+
+
+def _trace(model: Any) -> Any:
+    """``torch.fx.symbolic_trace``, with cnn_magic's own small modules (``to_torch()``'s
+    LayerNorm over channels, layer scale and crop) kept whole, as PyTorch's are."""
+    torch, _ = _torch()
+
+    class Tracer(torch.fx.Tracer):  # type: ignore[misc,name-defined]
+        def is_leaf_module(self, module: Any, name: str) -> bool:
+            return _helper(module) != "" or bool(super().is_leaf_module(module, name))
+
+    tracer = Tracer()
+    graph = tracer.trace(model)
+    return torch.fx.GraphModule(tracer.root, graph, type(model).__name__)
+
+
+def _helper(module: Any) -> str:
+    """ "ChannelsLast", "LayerScale" or "Crop" for cnn_magic's own modules, else ""."""
+    _, nn = _torch()
+    from ..layers import _torch_helpers
+
+    helpers = _torch_helpers(nn)
+    name = type(module).__name__
+    return name if getattr(helpers, name, None) is type(module) else ""
 
 
 def _main_output(value: Any) -> Ref | None:
@@ -368,6 +419,7 @@ def _record_fx(model: Any, traced: Any, xs: tuple[Any, ...]) -> tuple[list[Call]
         with torch.no_grad():
             Run()(*xs)
     modules = dict(model.named_modules())
+    parameters = {name for name, _p in traced.named_parameters()}
     calls: list[Call] = []
     output: Ref | None = None
     placeholders = 0
@@ -410,7 +462,8 @@ def _record_fx(model: Any, traced: Any, xs: tuple[Any, ...]) -> tuple[list[Call]
         stack = node.meta.get("nn_module_stack") or {}
         enclosing = next(reversed(stack.values()))[0] if stack else ""
         if node.op == "get_attr":
-            values[node.name] = _Constant(node.target)
+            learned = node.target in parameters  # a buffer is no parameter
+            values[node.name] = _Constant(node.target, tuple(value.shape), learned)
             continue
         if node.op == "call_module":
             module = modules[node.target]
@@ -442,9 +495,11 @@ def _record_fx(model: Any, traced: Any, xs: tuple[Any, ...]) -> tuple[list[Call]
 
 
 class _Constant(NamedTuple):
-    """A parameter or buffer read by a function (fx ``get_attr``)."""
+    """A parameter or buffer read by a function (fx ``get_attr``), with its shape."""
 
     target: str
+    shape: tuple[int, ...] = ()
+    parameter: bool = True  # False: a buffer, or a tensor made inside forward
 
 
 class _Parts(NamedTuple):
@@ -482,15 +537,20 @@ def _record_by_hooks(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     calls: list[Call] = []
     depth = [0]
     paths = {module: path for path, module in model.named_modules()}
+    parameters = {id(p): path for path, p in model.named_parameters()}
 
     def ref(value: Any) -> Any:
         if isinstance(value, torch.Tensor):
             name = names.get(id(value))
+            if name is None and id(value) in parameters:
+                return _Constant(parameters[id(value)], tuple(value.shape))
             if name is None:
-                return _Constant("a tensor made inside forward")
+                return _Constant("a tensor made inside forward", tuple(value.shape), False)
             return Ref(name, tuple(value.shape))
         if isinstance(value, list | tuple):
             return type(value)(ref(v) for v in value)
+        if isinstance(value, dict):  # keyword arguments: F.layer_norm(x, s, weight=...)
+            return {key: ref(v) for key, v in value.items()}
         return value
 
     def produced(name: str, out: Any) -> None:
@@ -580,12 +640,11 @@ def _record_by_hooks(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
                 produced(name, out)
             return out
 
-    # cnn_magic's own containers (a merge of references has no children) are no layers
-    leaves = [
-        m
-        for m in model.modules()
-        if not list(m.children()) and type(m).__module__ != "cnn_magic.torch_export"
-    ]
+    # PyTorch's own modules without children, and cnn_magic's layer modules, are leaves;
+    # a module of the user's is looked into, so that the functions of its forward are
+    # read as when tracing (a hand-written channel shuffle, ``x * self.gamma``, stochastic
+    # depth returning its input); cnn_magic's own containers are no layers either
+    leaves = [m for m in model.modules() if _helper(m) or (_leaf(m) and not list(m.children()))]
     leaf_ids = {id(m) for m in leaves}
     containers = [m for m in model.modules() if id(m) not in leaf_ids]
     handles = [m.register_forward_pre_hook(before) for m in leaves]
@@ -605,6 +664,11 @@ def _record_by_hooks(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
             hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
         )
     return calls, result
+
+
+def _leaf(module: Any) -> bool:
+    """A module of PyTorch itself (``torch.nn`` or a subclass defined there)."""
+    return str(type(module).__module__).startswith("torch.nn")
 
 
 def _type_name(module: Any) -> str:
@@ -654,10 +718,28 @@ def _function_table() -> dict[Any, str]:
         "gelu": (F.gelu,),
         "silu": (F.silu,),
         "hardswish": (F.hardswish,),
+        "hardsigmoid": (F.hardsigmoid,),
+        "permute": (torch.permute, T.permute),
+        "transpose": (torch.transpose, T.transpose, torch.swapaxes, T.swapaxes),
+        "layernorm": (F.layer_norm,),
+        "groupnorm": (F.group_norm,),
+        "instancenorm": (F.instance_norm,),
+        "pixelshuffle": (F.pixel_shuffle, torch.pixel_shuffle),
+        "pixelunshuffle": (F.pixel_unshuffle, torch.pixel_unshuffle),
+        "channelshuffle": (F.channel_shuffle, torch.channel_shuffle, torch.native_channel_shuffle),
+        "pad": (F.pad, torch._C._nn.pad),
         "leakyrelu": (F.leaky_relu, F.leaky_relu_),
         "elu": (F.elu, F.elu_),
         "softmax": (F.softmax, torch.softmax, T.softmax),
-        "dropout": (F.dropout, F.dropout2d, torch.dropout),
+        "dropout": (
+            F.dropout,
+            F.dropout1d,
+            F.dropout2d,
+            F.dropout3d,
+            F.alpha_dropout,
+            F.feature_alpha_dropout,
+            torch.dropout,
+        ),
         "adaptiveavgpool": (
             F.adaptive_avg_pool1d,
             F.adaptive_avg_pool2d,
@@ -709,6 +791,9 @@ _METHODS = {
     "chunk": "split",
     "__getitem__": "getitem",
     "narrow": "narrow",
+    "permute": "permute",
+    "transpose": "transpose",
+    "swapaxes": "transpose",
     "contiguous": "pass",
     "clone": "pass",
     "detach": "pass",
@@ -769,19 +854,43 @@ def _convert(
     first_calls: dict[int, str] = {}  # a module → its first call, whose weights later ones share
     pooled: dict[str, tuple[int, ...]] = {}  # a node → its input's shape (ours), for unpooling
     opaque_parameters = 0
-    pads: dict[str, tuple[Call, tuple[int, ...]]] = {}
+    layouts: dict[str, str] = {}  # values whose axes a permute or view moved
+    readers = Counter(r.name for call in calls for r in _refs(call.args, call.kwargs))
+    pads: dict[str, tuple[Call, Ref, _Padding]] = {}  # explicit padding, not yet placed
+
+    def resolved(ref: Ref) -> Ref:
+        layout = layouts.get(ref.name, "") if len(ref.shape) > 2 else ""  # vectors have none
+        return ref._replace(name=alias.get(ref.name, ref.name), layout=layout)
+
+    def place_pad(name: str) -> None:
+        """The padding ``name`` as a ``pad`` statement of its own."""
+        pad_call, source, padding = pads.pop(name)
+        if padding.statement is None:
+            problems.append((pad_call.path, pad_call.type_name, padding.why))
+        else:
+            nodes.append(_node(pad_call, "leaf", padding.statement, (source.name,), [source]))
+            pooled[pad_call.name] = _ours(source.shape[1:])
+
     for call in calls:
-        inputs = [r._replace(name=alias.get(r.name, r.name)) for r in _refs(call.args, call.kwargs)]
-        sides = None
-        if len(inputs) == 1 and inputs[0].name in pads:
-            pad_call, sides = pads.pop(inputs[0].name)
-            padded = _refs(pad_call.args, {})[0]
-            inputs = [padded._replace(name=alias.get(padded.name, padded.name))]
+        inputs = [resolved(r) for r in _refs(call.args, call.kwargs)]
+        statement: tuple[str, str] | None = None
+        if len(inputs) == 1 and inputs[0].name in pads:  # fold into a conv or pool
+            pad_call, source, padding = pads[inputs[0].name]
+            if padding.sides is not None and readers[pad_call.name] == 1:
+                try:
+                    statement = _statement(call, [source], padding.sides)
+                    pads.pop(inputs[0].name)
+                    inputs = [source]
+                except (_Unknown, Unwritable):
+                    pass
+        for ref in inputs:
+            if ref.name in pads:
+                place_pad(ref.name)
         try:
             if call.module is not None and _torch_class(call.module) in _MAXUNPOOL:
                 kind, text, inputs = _unpool(call, inputs, nodes, pooled)
             else:
-                kind, text = _statement(call, inputs, sides)
+                kind, text = statement or _statement(call, inputs)
         except (_Unknown, Unwritable) as why:
             if unknown == "opaque" and len(inputs) == 1 and call.out:
                 kind, text = "opaque", _opaque(inputs[0].shape, call.out)
@@ -797,15 +906,15 @@ def _convert(
                     why_text += f" (reads {len(inputs)} tensors: opaque stands for one input)"
                 problems.append((call.path or call.name, call.type_name, why_text))
                 continue
-        if kind == "pass":
+        if kind in ("pass", "layout"):
             alias[call.name] = inputs[0].name
+            layouts[call.name] = text if kind == "layout" else inputs[0].layout
             continue
         if kind == "pad":
-            try:
-                pads[call.name] = (call, _pad_sides(call))
-            except _Unknown as why:
-                problems.append((call.path, call.type_name, str(why)))
+            pads[call.name] = (call, inputs[0], _padding(call, inputs[0]))
             continue
+        if kind != "opaque" and any(r.layout == "last" for r in inputs):
+            layouts[call.name] = "last"  # a layer on a channels-last map keeps that layout
         source_names = tuple(r.name for r in inputs)
         shares = ""
         if call.module is not None and kind != "opaque":
@@ -826,14 +935,16 @@ def _convert(
                 )
             )
             continue
-        nodes.append(_node(call, kind, text, source_names, inputs, shares))
+        nodes.append(
+            _node(call, kind, text, source_names, inputs, shares, layouts.get(call.name, ""))
+        )
         if inputs:
             pooled[call.name] = _ours(inputs[0].shape[1:])
-    for pad_call, _ in pads.values():
-        problems.append(
-            (pad_call.path, pad_call.type_name, "padding that no conv or pool takes on")
-        )
+    for name in list(pads):
+        place_pad(name)
     out_name = alias.get(output.name, output.name)  # an input's when it returns it
+    if layouts.get(output.name, "").startswith(("groups", "shuffled")) and not problems:
+        problems.append(("output", "return", "the model returns channels viewed as groups"))
     if opaque_parameters:
         notes.append(f"{opaque_parameters:,} parameters are inside opaque parts, counted as zero")
     return nodes, problems, notes, opaque_parameters, out_name
@@ -931,8 +1042,11 @@ def _node(
     sources: tuple[str, ...],
     inputs: list[Ref],
     shares: str = "",
+    layout: str = "",
 ) -> Node:
-    out = _ours(call.out[1:]) if call.out else ()
+    """The node of a call; ``layout`` "last" when its output has the channels last
+    (already our order)."""
+    out = (call.out[1:] if layout == "last" else _ours(call.out[1:])) if call.out else ()
     params = -1
     macs = -1
     if call.module is not None and kind != "opaque":
@@ -942,6 +1056,10 @@ def _node(
         macs = _macs(call.module, inputs[0].shape if inputs else (), call.out or ())
         if shares:
             params = 0  # the weights are the first call's, counted there
+    elif kind == "leaf":  # a function's weights: the parameters it reads (F.layer_norm)
+        constants = [c for c in _constants(call) if c.parameter]
+        if constants:
+            params = sum(math.prod(c.shape) for c in constants)
     label = word_label(call.path)
     extra: tuple[str, ...] = ()
     if "\n" in text:
@@ -964,8 +1082,8 @@ def _macs(module: Any, in_shape: tuple[int, ...], out: tuple[int, ...]) -> int:
     if cls in _DECONV:
         per_input = (module.out_channels // module.groups) * math.prod(module.kernel_size)
         return int(math.prod(in_shape[1:]) * per_input)
-    if cls == "Linear":
-        return int(module.in_features * module.out_features)
+    if cls == "Linear":  # on vectors, or on each position of a channels-last map
+        return int(module.in_features * module.out_features * math.prod(out[1:-1]))
     return -1
 
 
@@ -999,13 +1117,23 @@ def _plus(pads: Pads, sides: tuple[int, ...] | None) -> Pads:
 def _statement(
     call: Call, inputs: list[Ref], sides: tuple[int, ...] | None = None
 ) -> tuple[str, str]:
-    """("leaf" | "add" | "concat" | "pass" | "pad", statement text) of a call;
-    ``sides``: an explicit padding in front (PyTorch's order, left, right, top, ...)."""
+    """("leaf" | "add" | "concat" | "pass" | "layout" | "pad", statement text) of a call;
+    ``sides``: an explicit padding in front (PyTorch's order, left, right, top, ...).
+    "layout" moves axes without a layer (``x.permute(0, 2, 3, 1)``): its text is the
+    new layout (see ``_LAYOUTS``)."""
+    if any(r.name.endswith(INDICES) for r in inputs):
+        raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
+    padded = call.function in ("maxpool", "avgpool") or _torch_class(call.module) in _PADDED
+    if sides is not None and not padded:
+        raise _Unknown("padding that no conv or pool takes on")
+    if any(r.layout for r in inputs):
+        return _moved_statement(call, inputs)
     if call.module is not None:
         return _module_statement(call, inputs, sides)
-    if sides is not None:
-        raise _Unknown("padding that no conv or pool takes on")
-    return _function_statement(call, inputs)
+    return _function_statement(call, inputs, sides)
+
+
+# Module classes by what they become, in 1, 2 and 3 spatial dimensions.
 
 
 # Module classes by what they become, in 1, 2 and 3 spatial dimensions.
@@ -1016,10 +1144,22 @@ _AVGPOOL = ("AvgPool1d", "AvgPool2d", "AvgPool3d")
 _ADAPTIVE_AVG = ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
 _ADAPTIVE_MAX = ("AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
 _BATCHNORM = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
-_DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")
-_PAD = ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d")
+_INSTANCENORM = ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
+_DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+_PAD = tuple(
+    f"{kind}Pad{d}d"
+    for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular")
+    for d in (1, 2, 3)
+)
 _UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
 _MAXUNPOOL = ("MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")
+_PADDED = (*_CONV, *_MAXPOOL, *_AVGPOOL)  # the layers an explicit zero padding folds into
+
+# How a value's axes can be laid out after a permute or view, besides PyTorch's usual
+# (N, C, *spatial) (""): "last", the channels last (N, *spatial, C), as ConvNeXt's blocks
+# compute; "groups G", the channels viewed as (N, G, C/G, *spatial), and "shuffled G",
+# those two axes swapped: the steps of ShuffleNet's channel shuffle.
+_LAYOUTS = ("", "last", "groups", "shuffled")
 
 
 def _torch_class(module: Any) -> str:
@@ -1040,8 +1180,6 @@ def _module_statement(
     n = len(in_shape) - 2  # spatial dimensions
     if len(inputs) != 1:
         raise _Unknown("takes more than one tensor")
-    if sides is not None and cls not in (*_CONV, *_MAXPOOL, *_AVGPOOL):
-        raise _Unknown("padding that no conv or pool takes on")
     if cls in _CONV:
         return "leaf", _conv(module, in_shape, sides)
     if cls in _DECONV:
@@ -1082,6 +1220,19 @@ def _module_statement(
         if not module.affine:
             raise _Unknown("affine=False: the language's bn has γ and β")
         return "leaf", "bn"
+    if cls == "LayerNorm":
+        return "leaf", _layernorm(module.normalized_shape, _affine(module), in_shape, "")
+    if cls == "GroupNorm":
+        if not module.affine:
+            raise _Unknown(_("affine=False: the language's groupnorm has γ and β"))
+        return "leaf", f"groupnorm {module.num_groups}"
+    if cls in _INSTANCENORM:
+        return "leaf", "instancenorm affine" if module.affine else "instancenorm"
+    if cls == "ChannelShuffle":
+        return "leaf", f"channelshuffle {module.groups}"
+    if cls in ("PixelShuffle", "PixelUnshuffle"):
+        factor = module.upscale_factor if cls == "PixelShuffle" else module.downscale_factor
+        return "leaf", f"{cls.lower()} {factor}"
     if cls in _DROPOUT:
         return "leaf", f"dropout {number(module.p)}"
     if cls == "Flatten":
@@ -1098,6 +1249,9 @@ def _module_statement(
         return "pad", ""
     if cls in _UPSAMPLE:
         return "leaf", _upsample(module.mode, in_shape, call.out or ())
+    helper = _helper(module)
+    if helper:
+        return "leaf", _helper_statement(helper, module, in_shape)
     activation = _module_activation(module, in_shape) if cls else None
     if activation is not None:
         return "leaf", activation
@@ -1106,10 +1260,53 @@ def _module_statement(
     raise _Unknown("no layer word for this module")
 
 
+def _helper_statement(helper: str, module: Any, in_shape: tuple[int, ...]) -> str:
+    """cnn_magic's own modules, as ``to_torch()`` builds them."""
+    if helper == "ChannelsLast":
+        inner = module.inner
+        if _torch_class(inner) != "LayerNorm":
+            raise _Unknown(_("channels last around a {name}").format(name=type(inner).__name__))
+        layout = "" if len(in_shape) == 2 else "last"
+        channels_last = (*in_shape[:1], *in_shape[2:], *in_shape[1:2])
+        return _layernorm(inner.normalized_shape, _affine(inner), channels_last, layout)
+    if helper == "LayerScale":
+        if module.weight.numel() != in_shape[1]:
+            raise _Unknown(
+                _("{factors} factors for {channels} channels").format(
+                    factors=module.weight.numel(), channels=in_shape[1]
+                )
+            )
+        return "layerscale"
+    return _crop(module.sides, in_shape)
+
+
+def _affine(module: Any) -> bool:
+    """A LayerNorm with both γ and β (the language's ``layernorm`` learns both)."""
+    return bool(module.elementwise_affine) and getattr(module, "bias", None) is not None
+
+
+def _layernorm(normalized: Any, affine: bool, shape: tuple[int, ...], layout: str) -> str:
+    """``layernorm``: over the features of vectors or the channels of a channels-last
+    map (``shape`` as PyTorch sees it), with γ and β."""
+    channels = shape[-1]
+    over_channels = len(shape) == 2 or layout == "last"
+    if tuple(normalized) != (channels,) or not over_channels:
+        raise _Unknown(
+            _(
+                "normalises over {normalized} of {shape}: the language's layernorm is over "
+                "the channels at each position (or a vector's features)"
+            ).format(normalized=tuple(normalized), shape=shape)
+        )
+    if not affine:
+        raise _Unknown(_("without γ and β: the language's layernorm learns both"))
+    return "layernorm"
+
+
 def _is_known_subclass(module: Any) -> bool:
     _, nn = _torch()
     known = tuple(
-        getattr(nn, name) for name in (*_CONV, *_DECONV, *_MAXPOOL, *_BATCHNORM, "Linear", "ReLU")
+        getattr(nn, name)
+        for name in (*_CONV, *_DECONV, *_MAXPOOL, *_BATCHNORM, "Linear", "ReLU", "LayerNorm")
     )
     return isinstance(module, known)
 
@@ -1172,6 +1369,7 @@ def _module_activation(module: Any, in_shape: tuple[int, ...]) -> str | None:
         nn.Sigmoid: "sigmoid",
         nn.Tanh: "tanh",
     }
+    simple[nn.Hardsigmoid] = "hardsigmoid"
     if cls in simple:
         return simple[cls]
     if cls is nn.LeakyReLU:
@@ -1202,6 +1400,22 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
     "hardtanh": (("input", None), ("min_val", -1.0), ("max_val", 1.0), ("inplace", False)),
     "softmax": (("input", None), ("dim", None), ("_stacklevel", 3), ("dtype", None)),
     "dropout": (("input", None), ("p", 0.5), ("training", True), ("inplace", False)),
+    "pad": (("input", None), ("pad", None), ("mode", "constant"), ("value", None)),
+    "layernorm": (
+        ("input", None),
+        ("normalized_shape", None),
+        ("weight", None),
+        ("bias", None),
+        ("eps", 1e-5),
+    ),
+    "groupnorm": (("input", None), ("num_groups", None), ("weight", None), ("bias", None)),
+    "instancenorm": (
+        ("input", None),
+        ("running_mean", None),
+        ("running_var", None),
+        ("weight", None),
+        ("bias", None),
+    ),
     "adaptiveavgpool": (("input", None), ("output_size", None)),
     "adaptivemaxpool": (("input", None), ("output_size", None), ("return_indices", False)),
     "maxpool": (
@@ -1238,7 +1452,7 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
 def _bind(name: str, call: Call) -> dict[str, Any]:
     spec = _SIGNATURES[name]
     bound = {key: default for key, default in spec}
-    for (key, _), value in zip(spec, call.args, strict=False):
+    for (key, _default), value in zip(spec, call.args, strict=False):
         bound[key] = value
     bound.update(call.kwargs)
     return bound
@@ -1268,15 +1482,39 @@ def _channel_slice(call: Call, inputs: list[Ref]) -> tuple[int, int]:
     return first, stop
 
 
-def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
+def _function_statement(
+    call: Call, inputs: list[Ref], sides: tuple[int, ...] | None = None
+) -> tuple[str, str]:
     name = call.function
     out = call.out or ()
     if not name:
         raise _Unknown("no layer word for this function")
-    if any(isinstance(v, _Constant) for v in (*call.args, *call.kwargs.values())):
+    if name in ("layernorm", "groupnorm", "instancenorm"):
+        return "leaf", _norm_function(name, call, inputs[0])
+    if name == "mul" and _constants(call):
+        return "leaf", _layerscale(call, inputs)
+    if _constants(call):
         raise _Unknown("reads a parameter or a tensor made inside forward: not counted")
     if name == "pass":
         return "pass", ""
+    if name in ("permute", "transpose"):
+        order = _order(name, call, len(inputs[0].shape))
+        rank = len(order)
+        if order == tuple(range(rank)):
+            return "pass", ""
+        if rank > 2 and order == (0, *range(2, rank), 1):
+            return "layout", "last"
+        raise _Unknown(
+            _("moves the axes to {order}: only the channels to the end is known").format(
+                order=order
+            )
+        )
+    if name == "pad":
+        return "pad", ""
+    if name in ("pixelshuffle", "pixelunshuffle", "channelshuffle"):
+        factor = call.kwargs.get("upscale_factor") or call.kwargs.get("downscale_factor")
+        factor = factor or call.kwargs.get("groups") or call.args[1]
+        return "leaf", f"{name} {int(factor)}"
     if name in ("add", "mul"):
         if len(inputs) < 2:
             what = "adds a constant to a tensor" if name == "add" else "multiplies by a constant"
@@ -1302,13 +1540,20 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             if holder.dim != 1:
                 raise _Unknown(f"a part along dim {holder.dim}: split: cuts the channels")
             return "slice", "{}:{}".format(*holder.parts[call.args[1]])
-        return "slice", "{}:{}".format(*_channel_slice(call, inputs))
+        if not inputs:  # an item of a tuple the language has no word for
+            raise _Unknown(_("takes one of several outputs (a split, or a pooling's indices)"))
+        if _slices_channels(call):
+            return "slice", "{}:{}".format(*_channel_slice(call, inputs))
+        return _getitem(call, inputs[0])  # the spatial axes: a crop
     if name == "reshape":
         shape = inputs[0].shape
         if out == shape:
             return "pass", ""
         if out == (shape[0], math.prod(shape[1:])):
             return "leaf", "flatten"
+        grouped = len(shape) > 2 and len(out) == len(shape) + 1 and out[3:] == shape[2:]
+        if grouped and out[0] == shape[0] and out[1] * out[2] == shape[1]:
+            return "layout", f"groups {out[1]}"  # the first step of a channel shuffle
         raise _Unknown(f"reshapes {shape} to {out}: only flattening to (N, features) is known")
     if name == "mean":
         bound = _bind("mean", call)
@@ -1319,7 +1564,7 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
         raise _Unknown("a mean over other axes than height and width")
     if name == "interpolate":
         return "leaf", _upsample(_bind(name, call)["mode"], inputs[0].shape, out)
-    if name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish"):
+    if name in _ELEMENTWISE:
         return "leaf", name
     if name == "leakyrelu":
         return "leaf", f"leakyrelu {number(_bind(name, call)['negative_slope'])}"
@@ -1346,7 +1591,7 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
             name,
             bound["kernel_size"],
             bound["stride"],
-            _sym(bound["padding"], len(inputs[0].shape) - 2),
+            _plus(_sym(bound["padding"], len(inputs[0].shape) - 2), sides),
             bound.get("dilation", 1),
             bool(bound["ceil_mode"]),
             inputs[0].shape,
@@ -1354,13 +1599,249 @@ def _function_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
     raise _Unknown("no layer word for this function")  # pragma: no cover
 
 
+def _slices_channels(call: Call) -> bool:
+    """``x[:, a:b]`` and the like: an index that cuts the channels (a split's part)."""
+    index = call.args[1] if len(call.args) > 1 else None
+    index = index if isinstance(index, tuple) else (index,)
+    return len(index) >= 2 and index[0] is not Ellipsis and index[1] != slice(None)
+
+
+# ----------------------------------------------------------------- the newer layers
+
+# Functions that act on each element alone: the same statement in any layout.
+_ELEMENTWISE = (
+    "relu",
+    "relu6",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "silu",
+    "hardswish",
+    "hardsigmoid",
+)
+
+
+def _constants(call: Call) -> list[_Constant]:
+    """The parameters and made-up tensors a function reads."""
+    found: list[_Constant] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, _Constant):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(call.args)
+    walk(tuple(call.kwargs.values()))
+    return found
+
+
+def _order(name: str, call: Call, rank: int) -> tuple[int, ...]:
+    """The new order of the axes of a ``permute`` or ``transpose``."""
+    if name == "permute":
+        dims = call.kwargs.get("dims", call.args[1:])
+        if len(dims) == 1 and isinstance(dims[0], list | tuple):
+            dims = dims[0]
+        return tuple(int(d) % rank for d in dims)
+    first = call.kwargs.get("dim0", call.args[1] if len(call.args) > 1 else 0)
+    second = call.kwargs.get("dim1", call.args[2] if len(call.args) > 2 else 0)
+    order = list(range(rank))
+    a, b = int(first) % rank, int(second) % rank
+    order[a], order[b] = order[b], order[a]
+    return tuple(order)
+
+
+def _moved_statement(call: Call, inputs: list[Ref]) -> tuple[str, str]:
+    """A call on a value whose axes were moved (``_LAYOUTS``): ConvNeXt's channels-last
+    layers, and the steps of a channel shuffle."""
+    layouts = {r.layout for r in inputs}
+    layout = inputs[0].layout
+    name, cls = call.function, _torch_class(call.module) if call.module is not None else ""
+    if len(layouts) > 1:
+        raise _Unknown(_("combines values of different axis orders"))
+    if name == "pass":
+        return "pass", ""
+    rank = len(inputs[0].shape)
+    if layout.startswith(("groups", "shuffled")):
+        groups = layout.split()[1]
+        swapped = name in ("permute", "transpose") and layout.startswith("groups")
+        if swapped and _order(name, call, rank) == (0, 2, 1, *range(3, rank)):
+            return "layout", f"shuffled {groups}"
+        if name == "reshape" and layout.startswith("shuffled"):
+            shape = inputs[0].shape
+            if call.out == (shape[0], shape[1] * shape[2], *shape[3:]):
+                return "leaf", f"channelshuffle {shape[2]}"
+        raise _Unknown(
+            _("reads channels viewed as {groups} groups: only a channel shuffle is known").format(
+                groups=groups
+            )
+        )
+    # the channels last: (N, *spatial, C)
+    if name in ("permute", "transpose") and _order(name, call, rank) == (
+        0,
+        rank - 1,
+        *range(1, rank - 1),
+    ):
+        return "layout", ""
+    if name in ("layernorm", "mul"):
+        return "leaf", (
+            _norm_function(name, call, inputs[0])
+            if name == "layernorm"
+            else _layerscale(call, inputs)
+        )
+    if name == "add" and len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
+        return "add", "add"
+    shape = inputs[0].shape
+    if name == "reshape" and call.out == (shape[0], math.prod(shape[1:])):
+        return "leaf", "flatten"  # the same features in another order: the same counts
+    if name in (*_ELEMENTWISE, "dropout", "leakyrelu", "elu") and not _constants(call):
+        return _function_statement(call, inputs)
+    if cls == "LayerNorm":
+        return "leaf", _layernorm(
+            call.module.normalized_shape, _affine(call.module), inputs[0].shape, "last"
+        )
+    if cls == "Linear":  # on each position: a 1×1 convolution
+        bias = None if call.module.bias is not None else "nobias"
+        return "leaf", words(f"conv {call.module.out_features} k1", bias)
+    if cls in _DROPOUT or (
+        cls and cls != "Softmax" and _module_activation(call.module, ()) is not None
+    ):
+        return _module_statement(call, inputs, None)
+    raise _Unknown(
+        _(
+            "reads a map with the channels last (after a permute): only layer norm, linear "
+            "layers, activations and layer scale are known there"
+        )
+    )
+
+
+def _norm_function(name: str, call: Call, source: Ref) -> str:
+    """``F.layer_norm``, ``F.group_norm`` and ``F.instance_norm`` with their weights."""
+    bound = _bind(name, call)
+    affine = isinstance(bound["weight"], _Constant) and isinstance(bound["bias"], _Constant)
+    if name == "layernorm":
+        normalized = bound["normalized_shape"]
+        normalized = (normalized,) if isinstance(normalized, int) else tuple(normalized)
+        return _layernorm(normalized, affine, source.shape, source.layout)
+    if not affine and (name == "groupnorm" or bound["weight"] is not None):
+        raise _Unknown(_("without both weight and bias: the language's norms learn γ and β"))
+    if name == "groupnorm":
+        return f"groupnorm {int(bound['num_groups'])}"
+    if isinstance(bound["running_mean"], _Constant):
+        raise _Unknown(_("running statistics: the language's instancenorm uses each sample's"))
+    return "instancenorm affine" if affine else "instancenorm"
+
+
+def _layerscale(call: Call, inputs: list[Ref]) -> str:
+    """``x * γ`` (or ``γ * x``) with one learned factor per channel: ``layerscale``."""
+    constants = _constants(call)
+    if len(inputs) != 1 or len(constants) != 1 or not constants[0].parameter:
+        raise _Unknown(
+            _(
+                "an element-wise product with a tensor that is no parameter (a buffer, or "
+                "one made inside forward)"
+            )
+        )
+    shape, gamma = inputs[0].shape, constants[0].shape
+    axis = len(shape) - 1 if len(shape) == 2 or inputs[0].layout == "last" else 1
+    wanted = tuple(shape[axis] if i == axis else 1 for i in range(len(shape)))
+    aligned = (1,) * (len(shape) - len(gamma)) + gamma
+    if len(gamma) > len(shape) or aligned != wanted or call.out != shape:
+        raise _Unknown(
+            _(
+                "multiplies {shape} by a parameter of shape {gamma}: layer scale has one "
+                "factor per channel"
+            ).format(shape=shape, gamma=gamma)
+        )
+    return "layerscale"
+
+
+def _getitem(call: Call, source: Ref) -> tuple[str, str]:
+    """Slicing the spatial axes (``x[:, :, 2:-2, 2:-2]``): ``crop``."""
+    index = call.args[1] if len(call.args) > 1 else ()
+    index = index if isinstance(index, tuple) else (index,)
+    shape = source.shape
+    if Ellipsis in index:
+        at = index.index(Ellipsis)
+        index = (*index[:at], *([slice(None)] * (len(shape) - len(index) + 1)), *index[at + 1 :])
+    index = (*index, *([slice(None)] * (len(shape) - len(index))))
+    whole = slice(None)
+    if len(index) != len(shape) or any(not isinstance(i, slice) for i in index):
+        raise _Unknown(_("indexes single positions or adds axes: only slicing is known"))
+    if index[:2] != (whole, whole) or len(shape) < 3:
+        raise _Unknown(_("slices the batch or the channels: crop slices height and width"))
+    sides = []
+    for size, part in zip(shape[2:], index[2:], strict=True):
+        start, stop, step = part.indices(size)
+        if step != 1 or stop <= start:
+            raise _Unknown(_("slices with step {step} or to nothing").format(step=step))
+        sides.append((start, size - stop))
+    if not any(b or a for b, a in sides):
+        return "pass", ""
+    return "leaf", _crop(tuple(sides), shape)
+
+
+def _crop(sides: Sequence[tuple[int, int]], shape: tuple[int, ...]) -> str:
+    """``crop HxW`` where the sides keep the centre, else ``crop top= bottom= left=
+    right=`` (1-D: left and right); ``shape`` as PyTorch's, (N, C, *spatial)."""
+    return crop_words(tuple(sides), shape[2:])
+
+
 # ----------------------------------------------------------------- explicit padding
 
 
-def _pad_sides(call: Call) -> tuple[int, ...]:
-    """(left, right, top, bottom, ...) of a ZeroPad / ConstantPad module."""
-    padding = tuple(int(p) for p in call.module.padding)
-    value = getattr(call.module, "value", 0.0)
-    if value not in (0.0, -math.inf):
-        raise _Unknown(f"pads with {value}")
-    return padding
+class _Padding(NamedTuple):
+    """Explicit padding: ``sides`` to fold into a following conv or pool (zeros, or −∞
+    before a max pooling; None otherwise), and its own ``pad`` statement (None: ``why``)."""
+
+    sides: tuple[int, ...] | None
+    statement: str | None
+    why: str = ""
+
+
+# PyTorch's padding modes → the language's
+_PAD_MODE = {
+    "constant": "zeros",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "circular": "circular",
+}
+
+
+def _padding(call: Call, source: Ref) -> _Padding:
+    """The padding of a ``ZeroPad``/``ConstantPad``/``ReflectionPad``/``ReplicationPad``/
+    ``CircularPad`` module or of ``F.pad``; sides in PyTorch's order (left, right, top,
+    bottom, front, back)."""
+    if call.module is not None:
+        name = type(call.module).__name__
+        sides = tuple(int(p) for p in call.module.padding)
+        value = float(getattr(call.module, "value", 0.0))
+        kinds = {"Reflection": "reflect", "Replication": "replicate", "Circular": "circular"}
+        mode_name = next((m for k, m in kinds.items() if name.startswith(k)), "constant")
+    else:
+        bound = _bind("pad", call)
+        sides = tuple(int(p) for p in bound["pad"])
+        mode_name = bound["mode"]
+        value = float(bound["value"] or 0.0)
+    spatial = len(source.shape) - 2
+    if source.layout or len(sides) > 2 * spatial or len(sides) % 2 or spatial < 1:
+        why = _("pads {axes} axes of {shape}").format(axes=len(sides) // 2, shape=source.shape)
+        return _Padding(None, None, why)
+    sides = sides + (0,) * (2 * spatial - len(sides))  # the leading spatial axes unpadded
+    foldable = mode_name == "constant" and value in (0.0, -math.inf) and min(sides) >= 0
+    fold = sides if foldable else None
+    if min(sides) < 0:
+        return _Padding(None, None, _("negative padding {sides}").format(sides=sides))
+    if mode_name not in _PAD_MODE or (mode_name == "constant" and value != 0.0):
+        why = (
+            _("pads with {value}: pad fills with zeros, reflect, replicate or circular")
+            if mode_name == "constant"
+            else _("mode {mode}: pad fills with zeros, reflect, replicate or circular")
+        )
+        return _Padding(fold, None, why.format(value=value, mode=repr(mode_name)))
+    per_dim = tuple((sides[2 * i], sides[2 * i + 1]) for i in range(spatial))[::-1]
+    try:
+        return _Padding(fold, pad_words(per_dim, _PAD_MODE[mode_name]))
+    except Unwritable as why:
+        return _Padding(fold, None, str(why))

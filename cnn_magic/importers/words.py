@@ -13,6 +13,8 @@ importers write, in one place.
 
 from __future__ import annotations
 
+from ..i18n import _
+
 Dims = tuple[int, ...]  # one number per spatial dimension: (L,), (H, W) or (D, H, W)
 Pads = tuple[tuple[int, int], ...]  # (before, after) per spatial dimension
 Pair = Dims  # the name the 2-D callers use
@@ -117,6 +119,13 @@ def pool_words(
     pad, padded_ceil = padding_words(pads, kernel, stride, dilation, size, conv=False)
     if op == "avgpool" and any(d != 1 for d in dilation):
         raise Unwritable("average pooling with dilation")
+    if any(before > k // 2 for (before, _), k in zip(pads, kernel, strict=True)):
+        # PyTorch's pooling (and the language's) pads at most half the kernel
+        raise Unwritable(
+            _("padding {pads} of more than half the kernel {kernel}").format(
+                pads=pads, kernel=kernel
+            )
+        )
     return words(
         op,
         arg("k", kernel, None),
@@ -151,6 +160,43 @@ def upsample_words(in_size: tuple[int, ...], out_size: tuple[int, ...], mode: st
         word = ("linear", "bilinear", "trilinear")[len(scales) - 1]
     factor = str(scales[0]) if len(set(scales)) == 1 else "x".join(map(str, scales))
     return words(f"upsample {factor}", word)
+
+
+_SIDES = {1: ("left", "right"), 2: ("top", "bottom", "left", "right")}
+
+
+def pad_words(sides: Pads, mode: str = "zeros") -> str:
+    """``pad 1``, ``pad 2x1`` or ``pad top=1 right=2`` (``reflect``, ``replicate``,
+    ``circular``) for (before, after) per spatial axis; the language names the sides of
+    1-D and 2-D maps only.
+
+    >>> pad_words(((1, 1), (2, 2)), "reflect"), pad_words(((0, 1), (0, 1)))
+    ('pad 1x2 reflect', 'pad bottom=1 right=1')
+    """
+    tail = None if mode == "zeros" else mode
+    if all(b == a for b, a in sides):
+        return words(arg("pad ", tuple(b for b, _ in sides), None), tail)
+    if len(sides) not in _SIDES:
+        raise Unwritable(_("unequal sides of a volume: pad takes one number per axis there"))
+    flat = (v for pair in sides for v in pair)
+    keyed = (f"{k}={v}" for k, v in zip(_SIDES[len(sides)], flat, strict=True) if v)
+    return words("pad", *keyed, tail)
+
+
+def crop_words(sides: Pads, size: Dims) -> str:
+    """``crop HxW`` where (before, after) per axis keep the centre of ``size`` (the
+    language's rule: before = ⌊(size − kept)/2⌋), else ``crop top= bottom= left= right=``.
+
+    >>> crop_words(((2, 2), (1, 2)), (9, 9)), crop_words(((1, 0), (0, 2)), (9, 9))
+    ('crop 5x6', 'crop top=1 right=2')
+    """
+    kept = tuple(n - b - a for n, (b, a) in zip(size, sides, strict=True))
+    if all(b == (b + a) // 2 for b, a in sides):
+        return f"crop {'x'.join(map(str, kept))}"
+    if len(sides) not in _SIDES:
+        raise Unwritable(_("crops a volume off-centre: crop of three dimensions keeps the centre"))
+    flat = (v for pair in sides for v in pair)
+    return words("crop", *(f"{k}={v}" for k, v in zip(_SIDES[len(sides)], flat, strict=True) if v))
 
 
 def label(path: str) -> str:
