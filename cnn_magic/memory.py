@@ -45,7 +45,7 @@ from typing import Any
 
 from .conventions import DTYPE_BYTES
 from .errors import CNNError, did_you_mean
-from .i18n import _
+from .i18n import N_, _, current_language, display_width, language, pad
 from .results import Block, Layer, Network
 from .torch_export import padded_input
 
@@ -110,7 +110,8 @@ class Memory:
     optimizer: str
     training: bool
     layers: tuple[LayerMemory, ...]
-    assumptions: tuple[str, ...]
+    assumptions: tuple[str, ...]  # in English; shown in the language below
+    lang: str = "en"  # the language in force when it was made
 
     @property
     def params(self) -> int:
@@ -144,24 +145,36 @@ class Memory:
         """A table in bytes, one row per layer, the totals, and the assumptions."""
         from .table import format_bytes
 
-        width = max([len(layer.name) for layer in self.layers] + [5])
-        columns = ("params", "grads", "optimizer", "activations")
+        with language(self.lang):
+            columns = (_("params"), _("grads"), _("optimizer"), _("activations"))
+            first, total = _("layer"), _("total")
+            summary = _("altogether {size}, batch {batch}, {dtype}, {optimizer}").format(
+                size=format_bytes(self.total),
+                batch=self.batch,
+                dtype=self.dtype,
+                optimizer=self.optimizer,
+            )
+            assumptions = [_(line) for line in self.assumptions]
+        names = [m.name for m in self.layers]
+        width = max(display_width(name) for name in [*names, first, total])
 
-        def row(name: str, values: tuple[int, ...]) -> str:
-            return f"{name:<{width}}" + "".join(f"  {value:>15,}" for value in values)
+        def row(name: str, values: tuple[str, ...]) -> str:
+            return pad(name, width) + "".join("  " + pad(value, 15, right=True) for value in values)
 
-        lines = [f"{'layer':<{width}}" + "".join(f"  {c:>15}" for c in columns)]
+        lines = [row(first, columns)]
         lines += [
-            row(m.name, (m.params, m.grads, m.optimizer_state, m.activations)) for m in self.layers
+            row(m.name, _grouped(m.params, m.grads, m.optimizer_state, m.activations))
+            for m in self.layers
         ]
-        totals = (self.params, self.grads, self.optimizer_state, self.activations)
-        lines.append(row("total", totals))
-        lines.append(
-            f"altogether {format_bytes(self.total)}, batch {self.batch}, {self.dtype}, "
-            f"{self.optimizer}"
-        )
-        lines += [f"- {line}" for line in self.assumptions]
+        totals = _grouped(self.params, self.grads, self.optimizer_state, self.activations)
+        lines.append(row(total, totals))
+        lines.append(summary)
+        lines += [f"- {line}" for line in assumptions]
         return "\n".join(lines)
+
+
+def _grouped(*values: int) -> tuple[str, ...]:
+    return tuple(f"{value:,}" for value in values)
 
 
 def memory(
@@ -202,7 +215,15 @@ def memory(
             if optimizer == "adam":
                 state += 4 * _tensors(layer)
         rows.append(LayerMemory(layer.name, params, grads, state, kept.get(index, 0)))
-    return Memory(batch, dtype, optimizer, training, tuple(rows), _assumptions(training, optimizer))
+    return Memory(
+        batch,
+        dtype,
+        optimizer,
+        training,
+        tuple(rows),
+        _assumptions(training, optimizer),
+        current_language(),
+    )
 
 
 def frozen_layers(net: Network) -> frozenset[int]:
@@ -215,20 +236,25 @@ def frozen_layers(net: Network) -> frozenset[int]:
 
 def _assumptions(training: bool, optimizer: str) -> tuple[str, ...]:
     if not training:
-        return ("inference: no gradients, no optimizer state, nothing kept for backward",)
+        return (N_("inference: no gradients, no optimizer state, nothing kept for backward"),)
     return (
-        "activations: the tensors PyTorch's CPU kernels keep for backward, each storage "
-        "counted once, at the first layer that keeps it",
-        "activations written after a layer are separate modules, not in-place",
-        "gradients: one per trained parameter, in the same dtype",
+        N_(
+            "activations: the tensors PyTorch's CPU kernels keep for backward, each storage "
+            "counted once, at the first layer that keeps it"
+        ),
+        N_("activations written after a layer are separate modules, not in-place"),
+        N_("gradients: one per trained parameter, in the same dtype"),
         {
-            "sgd": "plain SGD keeps no state",
-            "momentum": "SGD with momentum keeps one buffer per parameter",
-            "adam": "Adam keeps two moments per parameter and one float32 step per "
-            "parameter tensor",
+            "sgd": N_("plain SGD keeps no state"),
+            "momentum": N_("SGD with momentum keeps one buffer per parameter"),
+            "adam": N_(
+                "Adam keeps two moments per parameter and one float32 step per parameter tensor"
+            ),
         }[optimizer],
-        "not counted: the input batch's gradient, temporary buffers of the kernels, "
-        "the allocator's rounding, and the framework itself",
+        N_(
+            "not counted: the input batch's gradient, temporary buffers of the kernels, "
+            "the allocator's rounding, and the framework itself"
+        ),
     )
 
 

@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .errors import CNNError, did_you_mean
-from .i18n import _
+from .i18n import N_, _, current_language, display_width, language, pad
 from .layers import ACTIVATIONS
 from .results import Block, Layer, Network
 
@@ -350,46 +350,54 @@ TOOLS: dict[str, Tool] = {
         Tool(
             "torchinfo",
             "torchinfo.summary(model, input_size).total_mult_adds",
-            "multiply-adds; counts each weight and bias once per output position of a "
-            "conv, and the parameters of fc and the norms once, so bias and norms add a "
-            "little",
+            N_(
+                "multiply-adds; counts each weight and bias once per output position of a "
+                "conv, and the parameters of fc and the norms once, so bias and norms add a "
+                "little"
+            ),
             _torchinfo,
         ),
         Tool(
             "fvcore",
             "fvcore.nn.FlopCountAnalysis(model, x).total()  (model in training mode)",
-            "multiply-adds of conv and fc without bias, plus 5 per batch-norm element in "
-            "training mode (a fresh model is in training mode), 5 per layer- or group-norm "
-            "element and 1 per element of adaptive average pooling",
+            N_(
+                "multiply-adds of conv and fc without bias, plus 5 per batch-norm element in "
+                "training mode (a fresh model is in training mode), 5 per layer- or group-norm "
+                "element and 1 per element of adaptive average pooling"
+            ),
             _fvcore(training=True),
             traced=_traced(training=True),
         ),
         Tool(
             "fvcore-eval",
             "fvcore.nn.FlopCountAnalysis(model.train(False), x).total()",
-            "as fvcore, but batch norm in eval mode costs 2 per element",
+            N_("as fvcore, but batch norm in eval mode costs 2 per element"),
             _fvcore(training=False),
             traced=_traced(training=False),
         ),
         Tool(
             "ptflops-pytorch",
             "ptflops.get_model_complexity_info(model, (C, H, W), backend='pytorch')",
-            "multiply-adds with bias, BN 2 per element (layer norm 1), and ReLU and "
-            "pooling counted twice (module hook and patched functional call) per element",
+            N_(
+                "multiply-adds with bias, BN 2 per element (layer norm 1), and ReLU and "
+                "pooling counted twice (module hook and patched functional call) per element"
+            ),
             _ptflops_functional,
             _ptflops_module,
         ),
         Tool(
             "ptflops-aten",
             "ptflops.get_model_complexity_info(model, (C, H, W), backend='aten')",
-            "only convolutions and matrix products: multiply-adds plus one per biased output",
+            N_("only convolutions and matrix products: multiply-adds plus one per biased output"),
             _ptflops_aten,
         ),
         Tool(
             "thop",
             "thop.profile(model, inputs=(x,))[0]",
-            "multiply-adds without bias, batch and layer norm 4 per element, average "
-            "pooling; ReLU, max pooling and the modules it has no rule for free",
+            N_(
+                "multiply-adds without bias, batch and layer norm 4 per element, average "
+                "pooling; ReLU, max pooling and the modules it has no rule for free"
+            ),
             _nothing,
             _thop,
             hooked_per_place=True,
@@ -397,8 +405,10 @@ TOOLS: dict[str, Tool] = {
         Tool(
             "flopcountermode",
             "torch.utils.flop_counter.FlopCounterMode().get_total_flops()",
-            "FLOPs = 2 per multiply-add of convolutions and matrix products only, bias "
-            "excluded: twice our MACs",
+            N_(
+                "FLOPs = 2 per multiply-add of convolutions and matrix products only, bias "
+                "excluded: twice our MACs"
+            ),
             _flop_counter_mode,
         ),
     )
@@ -406,9 +416,11 @@ TOOLS: dict[str, Tool] = {
 """The tools by name, in the order the comparison table lists them."""
 
 PARAM_TOOLS = {
-    "torchinfo": "parameters PyTorch trains: weights, biases, batch norm's γ and β",
-    "keras": "also batch norm's moving mean and variance (Keras's non-trainable weights): "
-    "2·C more per batch norm",
+    "torchinfo": N_("parameters PyTorch trains: weights, biases, batch norm's γ and β"),
+    "keras": N_(
+        "also batch norm's moving mean and variance (Keras's non-trainable weights): "
+        "2·C more per batch norm"
+    ),
 }
 
 
@@ -518,11 +530,12 @@ class ToolRow(NamedTuple):
     tool: str
     figure: int
     ratio: float  # to our MACs
-    counts: str
+    counts: str  # in English; shown in the comparison's language
 
 
 class ToolComparison(NamedTuple):
-    """Every tool's figure for one network, with our MACs as the yardstick."""
+    """Every tool's figure for one network, with our MACs as the yardstick; shown in the
+    language in force when it was made."""
 
     macs: int
     params: int
@@ -530,23 +543,39 @@ class ToolComparison(NamedTuple):
     rows: tuple[ToolRow, ...]
     trainable: int = 0  # torchinfo's "Trainable params"; Keras's too
     frozen: int = 0  # torchinfo's "Non-trainable params"; Keras adds the BN statistics
+    lang: str = "en"
+
+    def _words(self) -> tuple[list[tuple[str, str, str, str]], str, str]:
+        """(tool, figure, ratio, what it counts) rows, yardstick first; the two
+        parameter lines."""
+        with language(self.lang):
+            rows = [(_("cnn_magic MACs"), f"{self.macs:,}", "1.000×", _("the yardstick"))]
+            rows += [
+                (row.tool, f"{row.figure:,}", f"{row.ratio:.3f}×", _(row.counts))
+                for row in self.rows
+            ]
+            params = _(
+                "parameters: {params} (PyTorch, torchinfo); {keras} (Keras, with batch "
+                "norm's moving statistics)"
+            ).format(params=f"{self.params:,}", keras=f"{self.keras_params:,}")
+            trainable = _(
+                "trainable: {trainable}; non-trainable: {frozen} (torchinfo), "
+                "{keras_frozen} (Keras)"
+            ).format(
+                trainable=f"{self.trainable:,}",
+                frozen=f"{self.frozen:,}",
+                keras_frozen=f"{self.keras_params - self.trainable:,}",
+            )
+        return rows, params, trainable
 
     def __str__(self) -> str:
-        width = max(len(row.tool) for row in self.rows)
-        lines = [f"{'cnn_magic MACs':<{width}}  {self.macs:>15,}  1.000×  the yardstick"]
-        lines += [
-            f"{row.tool:<{width}}  {row.figure:>15,}  {row.ratio:.3f}×  {row.counts}"
-            for row in self.rows
+        rows, params, trainable = self._words()
+        width = max(display_width(row[0]) for row in rows)
+        lines = [
+            f"{pad(name, width)}  {figure:>15}  {ratio}  {counts}"
+            for name, figure, ratio, counts in rows
         ]
-        lines.append(
-            f"parameters: {self.params:,} (PyTorch, torchinfo); "
-            f"{self.keras_params:,} (Keras, with batch norm's moving statistics)"
-        )
-        lines.append(
-            f"trainable: {self.trainable:,}; non-trainable: {self.frozen:,} (torchinfo), "
-            f"{self.keras_params - self.trainable:,} (Keras)"
-        )
-        return "\n".join(lines)
+        return "\n".join([*lines, params, trainable])
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
@@ -554,20 +583,18 @@ class ToolComparison(NamedTuple):
     def _repr_html_(self) -> str:
         import html
 
+        rows, params, trainable = self._words()
+        with language(self.lang):
+            head = [_("tool"), _("count"), _("÷ MACs"), _("what it counts")]
         cells = "".join(
-            f"<tr><td>{html.escape(row.tool)}</td><td style='text-align:right'>"
-            f"{row.figure:,}</td><td>{row.ratio:.3f}×</td><td>{html.escape(row.counts)}</td></tr>"
-            for row in self.rows
+            f"<tr><td>{html.escape(name)}</td><td style='text-align:right'>{figure}</td>"
+            f"<td>{ratio}</td><td>{html.escape(counts)}</td></tr>"
+            for name, figure, ratio, counts in rows
         )
+        header = "".join(f"<th>{html.escape(word)}</th>" for word in head)
         return (
-            "<table><thead><tr><th>tool</th><th>count</th><th>÷ MACs</th>"
-            "<th>what it counts</th></tr></thead><tbody>"
-            f"<tr><td>cnn_magic MACs</td><td style='text-align:right'>{self.macs:,}</td>"
-            f"<td>1.000×</td><td>the yardstick</td></tr>{cells}</tbody></table>"
-            f"<p>parameters: {self.params:,} (PyTorch, torchinfo); {self.keras_params:,} "
-            "(Keras, with batch norm's moving statistics)<br>"
-            f"trainable: {self.trainable:,}; non-trainable: {self.frozen:,} (torchinfo), "
-            f"{self.keras_params - self.trainable:,} (Keras)</p>"
+            f"<table><thead><tr>{header}</tr></thead><tbody>{cells}</tbody></table>"
+            f"<p>{html.escape(params)}<br>{html.escape(trainable)}</p>"
         )
 
 
@@ -581,5 +608,11 @@ def compare_tools(net: Network) -> ToolComparison:
     from .frozen import non_trainable, trainable
 
     return ToolComparison(
-        macs, net.params, tool_params(net, "keras"), tuple(rows), trainable(net), non_trainable(net)
+        macs,
+        net.params,
+        tool_params(net, "keras"),
+        tuple(rows),
+        trainable(net),
+        non_trainable(net),
+        current_language(),
     )
