@@ -532,3 +532,20 @@ def test_the_tools_comparison_and_the_memory_speak_the_language_they_were_made_i
         assert line not in chinese_memory
     assert "梯度" in chinese_memory and "批大小 8" in chinese_memory
     assert "gradients: one per trained parameter" in english_memory
+
+
+def test_config_help_follows_the_session_language(shell: Any, capsys: Any) -> None:
+    """``%config CnnMagic`` lists the options with their help, in the language in force."""
+    shell.run_line_magic("load_ext", "cnn_magic")
+    shell.run_line_magic("config", "CnnMagic")
+    english = capsys.readouterr().out
+    try:
+        shell.run_line_magic("config", 'CnnMagic.lang = "zh"')
+        shell.run_line_magic("config", "CnnMagic")
+        chinese = capsys.readouterr().out
+    finally:
+        shell.run_line_magic("config", 'CnnMagic.lang = "en"')
+    assert "Default rounding of output sizes" in english
+    assert "CnnMagic.rounding=" in chinese and "输出大小的默认取整方式" in chinese
+    assert "Default rounding of output sizes" not in chinese
+    assert "显示静态表格，而不是交互控件。" in chinese
