@@ -980,6 +980,8 @@ class _Reader:
             if value in self.weights and value.endswith((".weight", ".bias")):
                 return word_label(value.rsplit(".", 1)[0])
         parts = [p for p in name.strip("/").split("/") if p]
+        if len(parts) == 1 and name.startswith("/") and parts[0].startswith(proto.op_type):
+            return word_label(parts[0].lower())  # "/Mul_1" at the top: "mul_1", as traced
         if len(parts) > 1:
             path: list[str] = []
             for part in parts[:-1]:
