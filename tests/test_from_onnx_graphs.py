@@ -479,3 +479,9 @@ def test_refusals_read_in_chinese() -> None:
     assert "计为零并加以标记" in message
     with language("zh"), pytest.raises(CNNError, match="不是 ONNX 模型"):
         cnn_magic.from_onnx(b"\x08\x07 not protobuf \xff")
+    del made.graph.node[1:]  # the Erf alone: an opaque row, noted at the top
+    made.graph.output[0].name = "e"
+    with language("zh"):
+        text = cnn_magic.from_onnx(made, unknown="opaque").text
+    assert "# handmade，从 ONNX 导入（opset 17）\n" in text
+    assert "# 不透明层（opaque），计为零：act（Erf，初始化器共 0 个值）：" in text
