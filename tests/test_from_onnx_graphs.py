@@ -276,8 +276,11 @@ def test_a_split_along_the_spatial_axes_is_named() -> None:
             a, b = torch.split(x, [2, 2], dim=2)
             return torch.cat((a, b), 1)
 
+    data = export(Rows(), (1, 4, 4, 4))
     with pytest.raises(CNNError, match=r"\(Split\): splits along axis 2"):
-        cnn_magic.from_onnx(export(Rows(), (1, 4, 4, 4)))
+        cnn_magic.from_onnx(data)
+    with pytest.raises(CNNError, match=r"\(Split\): splits along axis 2"):
+        cnn_magic.from_onnx(data, unknown="opaque")  # an opaque row gives one value
 
 
 # ----------------------------------------------------------------- outputs

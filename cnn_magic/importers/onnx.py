@@ -762,7 +762,8 @@ class _Reader:
                 except _Unknown:  # it reads what nothing produced: no opaque row either
                     source = ()
                 out = self._out(proto)
-                if unknown == "opaque" and len(source) == 1 and out:
+                single = sum(bool(value) for value in proto.output) == 1
+                if unknown == "opaque" and len(source) == 1 and out and single:
                     label = self.label(proto, name)
                     weights = sum(
                         math.prod(self.weights[v]) for v in proto.input if v in self.weights
