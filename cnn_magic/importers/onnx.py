@@ -200,7 +200,7 @@ def from_onnx(
     _set_input(onnx, inputs[0], shape)
     model = _fold_sizes(onnx, model)
     _fuse_circular_pads(onnx, model)
-    fused = _fuse_activations(onnx, model)
+    fused = _fuse_written_out(onnx, model)
     try:
         # data_prop: sizes computed from constants (Resize's scales) are followed too
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
@@ -346,7 +346,7 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
     return model
 
 
-def _fuse_activations(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
+def _fuse_written_out(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
     """Layers written out in several nodes, made one node again: GELU as exporters
     write it before opset 20 — ``x · 0.5 · (1 + erf(x / √2))`` in five nodes (Div, Erf,
     Add, Mul, Mul), or its tanh approximation ``0.5 · x · (1 + tanh(√(2/π) · (x +
@@ -1562,7 +1562,7 @@ def _max_unpool(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str
 
 
 def _erf(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
-    """A GELU, SiLU or layer norm made one node again (see ``_fuse_activations``); any
+    """A GELU, SiLU or layer norm made one node again (see ``_fuse_written_out``); any
     other Erf has no word."""
     word, *weights = reader.fused.get(proto.output[0], ("",))
     if not word:
@@ -1656,7 +1656,7 @@ _HANDLERS = {
 # What may read a map whose channels a Transpose moved last (ConvNeXt's blocks).
 _CHANNELS_LAST = frozenset(
     {
-        "Erf",  # a GELU or SiLU made one node again (see _fuse_activations)
+        "Erf",  # a GELU, SiLU or layer norm made one node again (see _fuse_written_out)
         "LayerNormalization",
         "MatMul",
         "Add",
