@@ -333,25 +333,40 @@ def test_an_output_that_is_the_input_is_named() -> None:
 
 
 @pytest.fixture(scope="module")
-def exported() -> dict[str, bytes]:
-    """Each twin exported once for the module (a few seconds each)."""
+def exported() -> dict[tuple[str, int], bytes]:
+    """Each twin exported once for the module (at most a few seconds each)."""
     return {}
 
 
 @pytest.mark.parametrize(
-    "name", ["mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf", "shufflenet_v2_x1_0"]
+    ("name", "opset"),
+    [
+        ("mobilenet_v3_large", 17),
+        ("mobilenet_v3_large", 13),
+        ("efficientnet_b0", 17),
+        ("regnet_y_400mf", 17),
+        ("shufflenet_v2_x1_0", 17),
+    ],
 )
-def test_exported_modern_zoo(name: str, exported: dict[str, bytes]) -> None:
+def test_exported_modern_zoo(name: str, opset: int, exported: dict[tuple[str, int], bytes]) -> None:
     """Squeeze-and-excitation gates (with HardSigmoid in MobileNetV3, after SiLU in
     EfficientNet), RegNet's grouped blocks, ShuffleNetV2's channel halves: the example
-    files' numbers layer by layer."""
-    if name not in exported:
+    files' numbers layer by layer. Before opset 14 HardSwish is Mul(x, HardSigmoid(x))."""
+    if (name, opset) not in exported:
         model = torch_zoo_modern.BUILDERS[name]()
-        exported[name] = export(model, torch_zoo_modern.INPUTS[name])
-    net = cnn_magic.from_onnx(exported[name])
+        exported[name, opset] = export(model, torch_zoo_modern.INPUTS[name], opset)
+    net = cnn_magic.from_onnx(exported[name, opset])
     ours = cnn_magic.example(name)
     assert (net.params, net.macs) == (ours.params, ours.macs)
     assert_same_network(ours, net)
+
+
+def test_hardswish_before_opset_14_is_one_word() -> None:
+    """``x · HardSigmoid(x)`` with PyTorch's α = 1/6: ``hardswish``; a gate by a
+    HardSigmoid of another map stays a product."""
+    model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.Hardswish(), nn.Conv2d(3, 2, 1))
+    text = same_as_torch(model, (1, 2, 4, 4), opset=13)
+    assert ": hardswish\n" in text and "scale:" not in text
 
 
 def export_for_inference(model: nn.Module, shape: tuple[int, ...]) -> bytes:

@@ -26,7 +26,8 @@ bias initializer)
 ``Tanh``, ``Softmax`` (channels);
 GELU as Div, Erf, Add, Mul, Mul, or
 its tanh form in nine nodes;
-SiLU as Mul(x, Sigmoid(x))
+SiLU as Mul(x, Sigmoid(x)), HardSwish
+as Mul(x, HardSigmoid(x)) before opset 14
 ``LRN`` (size 5)                           ``lrn``
 ``Dropout``                                ``dropout P``
 ``Flatten`` (axis 1), ``Reshape`` to       ``flatten``
@@ -347,8 +348,9 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
 
 
 def _fuse_written_out(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
-    """Layers written out in several nodes, made one node again: GELU as exporters
-    write it before opset 20 — ``x · 0.5 · (1 + erf(x / √2))`` in five nodes (Div, Erf,
+    """Layers written out in several nodes, made one node again (HardSwish before
+    opset 14 as ``x · HardSigmoid(x)``, like SiLU below); GELU as exporters write it
+    before opset 20 — ``x · 0.5 · (1 + erf(x / √2))`` in five nodes (Div, Erf,
     Add, Mul, Mul), or its tanh approximation ``0.5 · x · (1 + tanh(√(2/π) · (x +
     0.044715 · x³)))`` in nine —, SiLU, which ONNX has no operator for — ``x ·
     sigmoid(x)`` —, and layer normalization over the last axis as exporters write it
@@ -410,19 +412,23 @@ def _fuse_written_out(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
         drop.update(parts)
         replace[id(erf)] = gelu
         fused[half.output[0]] = ("gelu",)
-    # SiLU (ONNX has no operator for it): Mul(x, Sigmoid(x)), the Sigmoid read only there
+    # SiLU (ONNX has no operator for it): Mul(x, Sigmoid(x)), the Sigmoid read only
+    # there; and HardSwish before opset 14: Mul(x, HardSigmoid(x)) with PyTorch's α, β
     for mul in every:
         if mul.op_type != "Mul" or len(mul.input) != 2 or id(mul) in drop:
             continue
         for x, gate in (tuple(mul.input), tuple(mul.input)[::-1]):
             sigmoid = producer.get(gate)
-            if sigmoid is None or sigmoid.op_type != "Sigmoid" or sigmoid.input[0] != x:
+            if sigmoid is None or sigmoid.input[0] != x:
+                continue
+            word = {"Sigmoid": "silu", "HardSigmoid": "hardswish"}.get(sigmoid.op_type)
+            if word is None or (word == "hardswish" and not _pytorch_hard_sigmoid(sigmoid)):
                 continue
             if only_reader(gate, "Mul") is not mul or id(sigmoid) in drop:
                 continue
             drop.add(id(sigmoid))
             replace[id(mul)] = onnx.helper.make_node("Erf", [x], [mul.output[0]], name=mul.name)
-            fused[mul.output[0]] = ("silu",)
+            fused[mul.output[0]] = (word,)
             break
     # GELU's tanh approximation, from its Tanh: back to x, then on to the output
     for tanh in every:
@@ -620,6 +626,14 @@ def _fuse_circular_pads(onnx: Any, model: Any) -> None:
             nodes.extend(replace.get(id(node), [node]))
     del graph.node[:]
     graph.node.extend(n for n in nodes if id(n) not in drop)  # merged Pads too
+
+
+def _pytorch_hard_sigmoid(node: Any) -> bool:
+    """A HardSigmoid with PyTorch's α = 1/6 and β = 1/2 (ONNX's defaults are Keras's
+    0.2 and 0.5)."""
+    attrs = {a.name: _attribute(a) for a in node.attribute}
+    alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
+    return abs(alpha - 1 / 6) < 1e-6 and beta == 0.5
 
 
 def _last_axis(mean: Any) -> bool:
@@ -1536,7 +1550,7 @@ def _depth_to_space(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple
 
 def _hard_sigmoid(reader: _Reader, proto: Any, attrs: dict[str, Any]) -> tuple[str, str, int]:
     alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
-    if abs(alpha - 1 / 6) > 1e-6 or beta != 0.5:
+    if not _pytorch_hard_sigmoid(proto):
         raise _Unknown(
             _("alpha={alpha}, beta={beta}: hardsigmoid is PyTorch's, x/6 + 1/2 clipped").format(
                 alpha=f"{alpha:g}", beta=f"{beta:g}"
