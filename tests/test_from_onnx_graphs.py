@@ -283,6 +283,45 @@ def test_a_split_along_the_spatial_axes_is_named() -> None:
         cnn_magic.from_onnx(data, unknown="opaque")  # an opaque row gives one value
 
 
+class SplitInsideConcat(nn.Module):
+    """A split's concatenation inside another: the exporter writes one Concat."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 1)
+        self.side = nn.Conv2d(4, 3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = x.chunk(2, dim=1)
+        return torch.cat((self.side(x), torch.cat((torch.relu(a), self.conv(b)), 1)), 1)
+
+
+def test_a_split_inside_a_concatenation_is_nested_again() -> None:
+    data = export(SplitInsideConcat(), (1, 4, 5, 5))
+    joins = [n for n in onnx.load_from_string(data).graph.node if n.op_type == "Concat"]
+    assert len(joins) == 1 and len(joins[0].input) == 3  # flattened by the exporter
+    text = same_as_torch(SplitInsideConcat(), (1, 4, 5, 5))
+    assert "split 2:\n" in text
+
+
+class CalledTwice(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.relu(self.conv(x)))
+
+
+def test_weights_read_twice_are_counted_once() -> None:
+    """A module called again reads the same initializers: ``reuse``, its parameters
+    counted once, as PyTorch counts them."""
+    text = same_as_torch(CalledTwice(), (1, 3, 6, 6))
+    assert "reuse conv" in text
+    net = cnn_magic.from_onnx(export(CalledTwice(), (1, 3, 6, 6)))
+    assert net.params == sum(p.numel() for p in CalledTwice().parameters())
+
+
 # ----------------------------------------------------------------- outputs
 
 

@@ -419,7 +419,7 @@ def _fuse_written_out(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
             continue
         for x, gate in (tuple(mul.input), tuple(mul.input)[::-1]):
             sigmoid = producer.get(gate)
-            if sigmoid is None or sigmoid.input[0] != x:
+            if sigmoid is None or list(sigmoid.input[:1]) != [x]:
                 continue
             word = {"Sigmoid": "silu", "HardSigmoid": "hardswish"}.get(sigmoid.op_type)
             if word is None or (word == "hardswish" and not _pytorch_hard_sigmoid(sigmoid)):
@@ -751,6 +751,9 @@ class _Reader:
         self.indices: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.matmuls: dict[str, Node] = {}  # a MatMul's output → its node, for the bias
         self.output: str | None = None  # the node giving the graph's first output
+        self.cut: dict[str, int] = {}  # a split's part → the channels of what it cuts
+        # (operator, the weights it reads) → the first node that reads them
+        self.owners: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def convert(self, unknown: str) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
         nodes: list[Node] = []
@@ -815,6 +818,7 @@ class _Reader:
             self.alias[proto.output[0]] = node.name
         for output in list(self.pads):
             self.place_pad(output, nodes, problems)
+        nodes = self._nest_split_concats(nodes)
         made = {node.name for node in nodes}
         outputs = [self.alias.get(value.name) for value in self.graph.output]
         if nodes and not problems and outputs[0] not in made:
@@ -829,6 +833,59 @@ class _Reader:
         # side outputs (an auxiliary head), as the graph writes any path nothing reads
         self.output = outputs[0] if outputs and outputs[0] in made else None
         return nodes, problems, notes
+
+    def _nest_split_concats(self, nodes: list[Node]) -> list[Node]:
+        """PyTorch's exporter writes a concatenation of concatenations as one Concat
+        (``cat([a, cat([b(x1), c(x2)])])`` of a split ``x1, x2`` gives ``Concat(a, b, c)``).
+        A run of a Concat's inputs whose paths start with the consecutive parts of one
+        split, covering all its channels, is that split's concatenation again, nested,
+        so that it is a ``split:`` block."""
+        by_name = {node.name: node for node in nodes}
+        readers: dict[str, int] = {}
+        for node in nodes:
+            for source in node.inputs:
+                readers[source] = readers.get(source, 0) + 1
+
+        def part(value: str) -> Node | None:
+            """The split's part a path starts with, walking back a chain read only once."""
+            node = by_name.get(value)
+            while node is not None and node.statement != SLICE:
+                if len(node.inputs) != 1 or readers.get(node.name) != 1 or node.is_merge:
+                    return None
+                node = by_name.get(node.inputs[0])
+            return node if node is not None and readers.get(node.name) == 1 else None
+
+        out: list[Node] = []
+        for node in nodes:
+            if node.statement == "concat":  # each run of a split's parts, nested
+                while (run := self._split_run(node, [part(v) for v in node.inputs])) is not None:
+                    begin, stop = run
+                    values = node.inputs[begin:stop]
+                    channels = sum(by_name[value].out_shape[-1] for value in values)
+                    shape = (*node.out_shape[:-1], channels)
+                    inner = Node(f"{node.name}:{begin}", node.label, "concat", values, shape, 0)
+                    out.append(inner)
+                    node = node._replace(
+                        inputs=(*node.inputs[:begin], inner.name, *node.inputs[stop:])
+                    )
+            out.append(node)
+        return out
+
+    def _split_run(self, concat: Node, parts: list[Node | None]) -> tuple[int, int] | None:
+        """(first, stop) of the inputs of ``concat`` whose paths start with every part of
+        one split in order, when they are not all its inputs; None if there is none."""
+        for begin, first in enumerate(parts):
+            if first is None or first.part[0] != 0:
+                continue
+            stop, end = begin + 1, first.part[1]
+            while stop < len(parts) and end < self.cut.get(first.name, -1):
+                after = parts[stop]
+                if after is None or after.inputs != first.inputs or after.part[0] != end:
+                    break
+                stop, end = stop + 1, after.part[1]
+            if end == self.cut.get(first.name) and 2 <= stop - begin < len(parts):
+                return begin, stop
+        return None
 
     def _crop(
         self, proto: Any, name: str, attrs: dict[str, Any], sources: tuple[str, ...]
@@ -846,6 +903,7 @@ class _Reader:
                     _("slices the channels and the spatial axes at once: split: cuts the channels")
                 )
             out = self._out(proto)
+            self.cut[name] = dims[1]
             return Node(name, self.label(proto, name), SLICE, sources, out, 0, -1, part=ranges[1])
         if len(dims) < 3:
             raise _Unknown(_("slicing by values the graph computes, or not of a map"))
@@ -896,6 +954,7 @@ class _Reader:
             part = (first, first + shape[1])
             out = (*shape[2:], shape[1]) if len(shape) >= 3 else tuple(shape[1:])
             parts.append(Node(f"{name}:{index}", label, SLICE, sources, out, 0, -1, part=part))
+            self.cut[f"{name}:{index}"] = dims[1]
             first = part[1]
         return parts
 
@@ -1090,8 +1149,19 @@ class _Reader:
             return None
         statement = kind if kind in MERGES else text
         macs = self.macs(proto)
+        # the same weights read by another node of the same operator: a module called
+        # again, ``reuse`` of the first (its parameters counted once, there)
+        used = tuple(value for value in proto.input[1:] if value in self.weights)
+        shares = self.owners.setdefault((op, used), name) if used and params else name
         node = Node(
-            name, self.label(proto, name), statement, sources, self._out(proto), params, macs
+            name,
+            self.label(proto, name),
+            statement,
+            sources,
+            self._out(proto),
+            params if shares == name else 0,
+            macs,
+            shares="" if shares == name else shares,
         )
         if op == "MaxPool" and len(proto.output) > 1 and proto.output[1]:
             self.indices[proto.output[1]] = (node.name, self._in(proto))
