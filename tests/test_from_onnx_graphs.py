@@ -313,13 +313,40 @@ class CalledTwice(nn.Module):
         return self.conv(torch.relu(self.conv(x)))
 
 
-def test_weights_read_twice_are_counted_once() -> None:
+class LinearTwice(nn.Module):
+    """A linear layer called twice, on vectors (Gemm) or on a channels-last map (MatMul
+    by the transposed weight, which the exporter writes once and again as an
+    Identity of it)."""
+
+    def __init__(self, channels_last: bool) -> None:
+        super().__init__()
+        self.channels_last = channels_last
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last:
+            y = self.fc(torch.relu(self.fc(x.permute(0, 2, 3, 1))))
+            return y.permute(0, 3, 1, 2)
+        return self.fc(torch.relu(self.fc(x)))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("model", "shape", "reused"),
+    [
+        (CalledTwice(), (1, 3, 6, 6), "reuse conv"),
+        (LinearTwice(False), (1, 4), "reuse fc"),
+        (LinearTwice(True), (1, 4, 3, 3), "reuse fc"),
+    ],
+    ids=["conv", "linear", "linear on a map"],
+)
+def test_weights_read_twice_are_counted_once(
+    model: nn.Module, shape: tuple[int, ...], reused: str
+) -> None:
     """A module called again reads the same initializers: ``reuse``, its parameters
     counted once, as PyTorch counts them."""
-    text = same_as_torch(CalledTwice(), (1, 3, 6, 6))
-    assert "reuse conv" in text
-    net = cnn_magic.from_onnx(export(CalledTwice(), (1, 3, 6, 6)))
-    assert net.params == sum(p.numel() for p in CalledTwice().parameters())
+    assert reused in same_as_torch(model, shape)
+    net = cnn_magic.from_onnx(export(model, shape))
+    assert net.params == sum(p.numel() for p in model.parameters())
 
 
 # ----------------------------------------------------------------- outputs

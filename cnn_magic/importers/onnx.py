@@ -187,9 +187,12 @@ def from_onnx(
     model = load(source, max_bytes)
     graph = model.graph
     weights = {init.name: tuple(init.dims) for init in graph.initializer}
+    same: dict[str, str] = {}  # an unnamed copy of a weight → the weight
     for node in graph.node:  # PyTorch's exporter writes a parameter equal to another
         if node.op_type == "Identity" and node.input and node.input[0] in weights:
             weights[node.output[0]] = weights[node.input[0]]  # as an Identity of it
+            if node.output[0].startswith("onnx::"):  # a value it computed, used again
+                same[node.output[0]] = same.get(node.input[0], node.input[0])
     inputs = [value for value in graph.input if value.name not in weights]
     if len(inputs) != 1:
         raise CNNError(
@@ -215,6 +218,7 @@ def from_onnx(
     }
     reader = _Reader(inferred.graph, weights, shapes, inputs[0].name)
     reader.fused = fused
+    reader.same = same
     last = _channels_last_input(graph, inputs[0].name, len(shape))
     if last:  # Keras's (N, H, W, C), moved to PyTorch's order by the first Transpose
         reader.layouts[inputs[0].name] = "last"
@@ -754,6 +758,9 @@ class _Reader:
         self.cut: dict[str, int] = {}  # a split's part → the channels of what it cuts
         # (operator, the weights it reads) → the first node that reads them
         self.owners: dict[tuple[str, tuple[str, ...]], str] = {}
+        # a weight the exporter computed once and wrote again as an Identity (the
+        # transposed weight of a linear layer called twice) → the first
+        self.same: dict[str, str] = {}
 
     def convert(self, unknown: str) -> tuple[list[Node], list[tuple[str, str, str]], list[str]]:
         nodes: list[Node] = []
@@ -1133,7 +1140,7 @@ class _Reader:
             matmul = self.matmuls.pop(next(i for i in proto.input if i in self.matmuls))
             return matmul._replace(
                 statement=matmul.statement.replace(" nobias", ""),
-                params=matmul.params + params,
+                params=0 if matmul.shares else matmul.params + params,  # reuse: counted once
                 out_shape=self._out(proto),
             )
         if kind == "maxunpool":  # reads its pooling's indices by the pooling's label
@@ -1151,7 +1158,7 @@ class _Reader:
         macs = self.macs(proto)
         # the same weights read by another node of the same operator: a module called
         # again, ``reuse`` of the first (its parameters counted once, there)
-        used = tuple(value for value in proto.input[1:] if value in self.weights)
+        used = tuple(self.same.get(v, v) for v in proto.input[1:] if v in self.weights)
         shares = self.owners.setdefault((op, used), name) if used and params else name
         node = Node(
             name,
