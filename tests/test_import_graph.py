@@ -23,6 +23,8 @@ from torch import nn
 import cnn_magic
 from cnn_magic import CNNError
 
+Shape = tuple[int, ...]
+
 
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
@@ -283,6 +285,39 @@ def test_drawn_graphs_import_by_hooks_too(model: Drawn, size: int) -> None:
 
     with mock.patch.object(torch.fx, "symbolic_trace", untraceable):
         imported_as_torch_counts(model, (model.channels, size, size))
+
+
+def convolutions_as_run(model: nn.Module, shape: tuple[int, ...]) -> list[tuple[Shape, Shape]]:
+    """Each call of a convolution as PyTorch runs the model: its input and output
+    shapes, ours (H, W, C), in the order of the calls."""
+    calls: list[tuple[Shape, Shape]] = []
+
+    def ours(tensor: torch.Tensor) -> Shape:
+        return (*tensor.shape[2:], tensor.shape[1])
+
+    def hook(_: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        calls.append((ours(inputs[0]), ours(out)))
+
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    handles = [conv.register_forward_hook(hook) for conv in convs]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *shape))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return calls
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn_graphs(), st.integers(1, 6))
+def test_the_text_lists_the_layers_in_the_order_they_run(model: Drawn, size: int) -> None:
+    """Blocks only where the model runs their paths whole, one after the other: the
+    table lists the convolutions in the order PyTorch calls them."""
+    shape = (model.channels, size, size)
+    net = cnn_magic.from_torch(model, shape)
+    listed = [(layer.in_shape, layer.out_shape) for layer in net.layers if layer.op == "conv"]
+    assert listed == convolutions_as_run(model, shape), net.text
 
 
 # ----------------------------------------------------------------- products

@@ -10,7 +10,8 @@ series-parallel circuit:
   sequence of statements, one per line, labelled with the node's name (a module path
   such as ``layer1.0.conv1``);
 - **parallel**: paths that leave one value and meet in one merge, each read by nothing
-  else, become a block: ``residual:`` (two paths into an add; the shorter is the
+  else and run whole, one after the other in the merge's order, become a block:
+  ``residual:`` (two paths into an add; the shorter is the
   ``shortcut:``, none if it is the value itself), ``add:`` (three or more),
   ``concat:``, ``split:`` (every path starts with its own consecutive slice of the
   value's channels) or ``scale:`` (the value times a gate computed from it);
@@ -18,8 +19,10 @@ series-parallel circuit:
   ``side:`` block (an auxiliary head) where its value is written;
 - consecutive runs of identical statements or blocks become ``repeat N:``.
 
-What does not reduce (DenseNet's concatenations read every earlier map; a product of
-two computed maps) is written with references: the value gets a label, a statement that
+Every reduction keeps the order in which the model runs its layers: the text lists
+them as PyTorch runs them. What does not reduce (DenseNet's concatenations read every
+earlier map; a product of two computed maps; U-Net's skip, cropped after the
+up-convolution it joins) is written with references: the value gets a label, a statement that
 does not read the previous output says ``from=LABEL``, and a merge that is no block is a
 one-line ``concat A, B``, ``add A, B`` or ``mul A, B``. Only the values that need it get
 labels of that kind, so the nested blocks stay wherever they fit. A node that applies
@@ -150,14 +153,40 @@ def _flatten_adds(nodes: Sequence[Node]) -> list[Node]:
     return out
 
 
+Span = tuple[int, int]  # the first and last row a unit writes, in execution order
+
+
+def _joined(spans: Sequence[Span | None]) -> tuple[bool, Span | None]:
+    """Whether units written one after the other list their rows in the order the model
+    runs them (each starts right where the one before ends), and the rows they write
+    together (None for none)."""
+    joined: Span | None = None
+    for span in spans:
+        if span is None:
+            continue
+        if joined is not None and span[0] != joined[1] + 1:
+            return False, None
+        joined = span if joined is None else (joined[0], span[1])
+    return True, joined
+
+
 class _Unit:
     """A part of the graph already written as items: it reads ``inputs`` (one value,
-    the previous output, unless it starts with a one-line merge) and gives ``out``."""
+    the previous output, unless it starts with a one-line merge) and gives ``out``;
+    ``rows``: the run of rows (nodes in execution order) it writes, in that order."""
 
-    __slots__ = ("inputs", "items", "out", "position")
+    __slots__ = ("inputs", "items", "out", "position", "rows")
 
-    def __init__(self, items: list[Item], inputs: tuple[str, ...], out: str, position: int):
+    def __init__(
+        self,
+        items: list[Item],
+        inputs: tuple[str, ...],
+        out: str,
+        position: int,
+        rows: Span | None = None,
+    ):
         self.items, self.inputs, self.out, self.position = items, inputs, out, position
+        self.rows = rows
 
     @property
     def single(self) -> bool:
@@ -172,7 +201,12 @@ class _Unit:
 
 
 class _Reducer:
-    """Series, parallel and side reductions of the graph until none applies."""
+    """Series, parallel and side reductions of the graph until none applies.
+
+    Every unit writes its rows in the order the model runs them, one run of
+    consecutive rows: a reduction that would list a layer before one the model runs
+    earlier does not apply, and the values stay read by their labels (U-Net's skip is
+    cropped after the up-convolution, so the crop is no branch written before it)."""
 
     def __init__(
         self, nodes: Sequence[Node], input_shapes: Sequence[Shape], output: str | None
@@ -190,6 +224,7 @@ class _Reducer:
         for value in self.fixed:
             self.index[value] = -2  # never right before a side output
         self.sides: set[str] = set()  # side outputs written where they run
+        row = 0  # a slice writes no row of its own: the split's branches start at it
         for position, node in enumerate(nodes):
             if node.name in self.units:
                 raise CNNError(f"internal error: two nodes named {node.name!r}")
@@ -199,7 +234,9 @@ class _Reducer:
                 self.readers[source].add(node.name)
             inputs = tuple(dict.fromkeys(node.inputs))
             item: Item = Merge(node) if node.is_merge else Leaf(node)
-            self.units[node.name] = _Unit([item], inputs, node.name, position)
+            rows = None if node.statement == SLICE else (row, row)
+            row += rows is not None
+            self.units[node.name] = _Unit([item], inputs, node.name, position, rows)
             self.readers[node.name] = set()
             self.shapes[node.name] = node.out_shape
         self.output = output if output is not None else nodes[-1].name if nodes else ""
@@ -243,9 +280,12 @@ class _Reducer:
         if source in self.fixed:
             return False
         before = self.units[source]
+        in_order, rows = _joined([before.rows, unit.rows])
+        if not in_order:
+            return False  # the model runs other layers in between
         self._remove(before)
         unit.items = before.items + unit.items
-        unit.inputs, unit.position = before.inputs, before.position
+        unit.inputs, unit.position, unit.rows = before.inputs, before.position, rows
         for value in unit.inputs:
             self.readers[value].add(unit.out)
         return True
@@ -255,9 +295,12 @@ class _Reducer:
         right after that value when it runs right after it (an auxiliary head), else
         where it runs (reading the value by its label)."""
         (source,) = unit.inputs
-        if unit.position == self.index[source] + 1:
+        before = self.units[source]
+        end = before.rows[1] if before.rows is not None else self.index[source]
+        if unit.rows is not None and unit.rows[0] == end + 1:
             self._remove(unit)
-            self.units[source].items.append(Side(tuple(unit.items)))
+            before.items.append(Side(tuple(unit.items)))
+            before.rows = (before.rows or unit.rows)[0], unit.rows[1]
         else:
             unit.items = [Side(tuple(unit.items))]
             self.sides.add(unit.out)
@@ -272,7 +315,8 @@ class _Reducer:
         return unit.inputs[0]
 
     def _parallel(self, unit: _Unit, merge: Node) -> bool:
-        """Paths from one value into this merge: a block."""
+        """Paths from one value into this merge: a block, when the model runs each path
+        whole, one after the other in the merge's order (as a block writes them)."""
         inputs = merge.inputs
         starts = {value: self._path(value, unit.out) for value in inputs}
         candidates = list(dict.fromkeys(s for s in starts.values() if s is not None))
@@ -280,10 +324,12 @@ class _Reducer:
         for start in candidates:
             if all(v == start or starts[v] == start for v in inputs):
                 paths = [v for v in inputs if v != start]
-                if len(paths) == len(set(paths)):
+                in_order, rows = _joined([*(self.units[v].rows for v in paths), unit.rows])
+                if len(paths) == len(set(paths)) and in_order:
                     fork = self._fork(merge, start, inputs)
                     if fork is not None:
                         self._close(unit, fork, start, paths)
+                        unit.rows = rows
                         return True
         return False
 
