@@ -154,6 +154,67 @@ def test_repeat_can_be_turned_off() -> None:
     assert "layer4.1.conv2" in [layer.name for layer in net.layers]
 
 
+NESTED = """input 8x8x4
+s: split 2:
+  branch:
+    sc: scale:
+      gap
+      g: conv 2 k1 sigmoid
+  branch:
+    r: residual:
+      c: conv 2 k3 p1
+      shortcut:
+        d: conv 2 k1
+aux: side:
+  gap
+  fc 3
+m: maxpool k2
+maxunpool m
+skip: conv 4 k1 from=s
+"""
+
+
+def test_an_export_is_labelled_with_the_texts_names() -> None:
+    """to_torch()'s containers keep their contents in attributes (a split's
+    ``branches``, a residual's ``body``, a reference's ``module``, the whole model
+    under ``model``); the import names each layer by the blocks and labels of the
+    text instead."""
+    model = cnn_magic.evaluate(NESTED, "floor").to_torch()
+    assert "model.s.branches.branch1.sc.gate.g.0" in dict(model.named_modules())
+    lines = cnn_magic.from_torch(model, (4, 8, 8)).text.splitlines()
+    for line in (
+        "s: split 2:",
+        "    s.branch1.sc: scale:",
+        "      s.branch1.sc.g.0: conv 2 k1",
+        "    s.branch2.r: residual:",
+        "      s.branch2.r.c: conv 2 k3 p1",
+        "        s.branch2.r.shortcut.d: conv 2 k1",
+        "aux: side:",
+        "  aux.fc1.1: fc 3",
+        "  maxunpool1: maxunpool m",  # a dead end, read by nothing: a side output
+        "skip: conv 4 k1",
+    ):
+        assert line in lines
+
+
+class OwnNames(nn.Module):
+    """A model of one's own whose attributes happen to be the containers' words."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = nn.Sequential(nn.Conv2d(3, 4, 1))
+        self.branches = nn.ModuleDict({"body": nn.ReLU()})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.branches["body"](self.model(x))
+        return out
+
+
+def test_other_models_keep_their_module_paths() -> None:
+    lines = cnn_magic.from_torch(OwnNames(), (3, 4, 4)).text.splitlines()
+    assert lines[-2:] == ["model.0: conv 4 k1", "branches.body: relu"]
+
+
 # ----------------------------------------------------------------- functional models
 
 

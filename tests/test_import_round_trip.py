@@ -183,11 +183,12 @@ def test_a_shared_tower_reads_each_input() -> None:
     assert_same_network(net, imported)
     text = imported.text
     assert "x1: input 1@32x32\nx2: input 1@32x32\n" in text
-    assert "model.tower.conv1.module.0: conv 16 k3 from=x1\n" in text
-    assert "reuse model.tower.conv1.module.0 from=x2\n" in text
+    # labelled with the text's own names, not the words of to_torch()'s containers
+    assert "tower.conv1.0: conv 16 k3 from=x1\n" in text
+    assert "reuse tower.conv1.0 from=x2\n" in text
     # both passes end in the tower's gap: each output gets a label of its own
-    assert "model.tower.pool2_2: gap\n" in text and "model.tower.pool2_3: gap\n" in text
-    assert "concat model.tower.pool2_2, model.tower.pool2_3\n" in text
+    assert "tower.pool2_2: gap\n" in text and "tower.pool2_3: gap\n" in text
+    assert "concat tower.pool2_2, tower.pool2_3\n" in text
 
 
 class TwoImages(torch.nn.Module):

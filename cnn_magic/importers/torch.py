@@ -177,6 +177,7 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         calls, output = _record(model, xs)
     finally:
         model.train(training)
+    calls = _own_names(model, calls)
     sizes = {name: p.numel() for name, p in model.named_parameters()}
     nodes, problems, notes, opaque_parameters, output_name = _convert(calls, output, unknown, sizes)
     if problems:
@@ -207,6 +208,54 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         labels = _input_labels(model, len(shapes))
         inputs = [(label, _ours(one[1:])) for label, one in zip(labels, shapes, strict=True)]
     return build(nodes, _ours(shape[1:]), header, repeat=repeat, output=output_name, inputs=inputs)
+
+
+# cnn_magic's own containers (``to_torch()``) and the attribute each keeps its contents
+# in: a word of the module path, not of the text the model was exported from
+_WRAPPERS = {
+    "Tape": "model",
+    "Reads": "module",
+    "Shared": "module",
+    "Unpool": "unpool",
+    "Concat": "branches",
+    "Add": "branches",
+    "Split": "branches",
+    "Residual": "body",
+    "Scale": "gate",
+    "Side": "head",
+}
+
+
+def _own_names(model: Any, calls: list[Call]) -> list[Call]:
+    """For a model ``to_torch()`` made, each call's path without the words of its
+    containers (``model.tower.conv1.module.0`` is ``tower.conv1.0``,
+    ``split1.branches.branch1.conv1`` is ``split1.branch1.conv1``): the names the text
+    gave its layers and blocks. Other models keep their module paths."""
+    from .. import torch_export
+
+    wrappers = {getattr(torch_export, name): attribute for name, attribute in _WRAPPERS.items()}
+    modules = dict(model.named_modules())
+    if not any(type(module) in wrappers for module in modules.values()):
+        return calls
+    own: dict[str, str] = {}
+    for path in modules:
+        parts = path.split(".") if path else []
+        kept = [
+            part
+            for depth, part in enumerate(parts)
+            if wrappers.get(type(modules.get(".".join(parts[:depth])))) != part
+        ]
+        own[path] = ".".join(kept)
+
+    def renamed(path: str) -> str:
+        parts = path.split(".")
+        for cut in range(len(parts), 0, -1):  # the innermost module the path names
+            head = ".".join(parts[:cut])
+            if head in own:
+                return ".".join(filter(None, [own[head], *parts[cut:]])) or path
+        return path
+
+    return [call._replace(path=renamed(call.path)) for call in calls]
 
 
 def _input_shapes(given: Any) -> list[tuple[int, ...]]:
