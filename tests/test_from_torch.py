@@ -29,6 +29,7 @@ from torch import nn
 
 import cnn_magic
 from cnn_magic import CNNError
+from cnn_magic.i18n import language
 from cnn_magic.layers import ACTIVATIONS
 from cnn_magic.torch_export import input_tensor
 
@@ -351,6 +352,43 @@ def test_bad_input_shape(given: object, message: str) -> None:
 def test_wrong_input_shape_names_the_failure() -> None:
     with pytest.raises(CNNError, match=r"failed on zeros of shape \(1, 3, 32, 32\)"):
         cnn_magic.from_torch(torch_zoo.lenet5(), (3, 32, 32))
+
+
+def test_refusals_read_in_chinese() -> None:
+    """The refusal of an unknown module and of a wrong input shape, in the notes'
+    language: module paths, type names, layer words and PyTorch's own message stay."""
+    with language("zh"), pytest.raises(CNNError) as unknown:
+        cnn_magic.from_torch(Unknowns(), (3, 8, 8))
+    assert str(unknown.value).splitlines() == [
+        "模型中有 2 个部分在层语言中没有对应的词：",
+        "  norm (nn.CELU): 层语言中没有这个模块对应的词",
+        "  up (nn.Upsample): 把 8 缩放到 12：upsample 只按整数倍缩放",
+        'from_torch(..., unknown="opaque") 会把每个这样的部分写成一个 opaque 层，'
+        "按零计数并加以标记",
+    ]
+    with language("zh"), pytest.raises(CNNError) as shape:
+        cnn_magic.from_torch(torch_zoo.lenet5(), (3, 32, 32))
+    message = str(shape.value)
+    assert message.startswith(
+        "Sequential 在形状为 (1, 3, 32, 32) 的全零输入上运行失败：RuntimeError:"
+    )
+    assert message.endswith("\n请检查输入形状：按 PyTorch 的顺序写作 (C, H, W)")
+    with language("zh"), pytest.raises(CNNError, match="既不是一批图像"):
+        cnn_magic.from_torch(torch_zoo.lenet5(), (1, 1, 3, 32, 32, 2))
+
+
+def test_the_header_notes_read_in_chinese() -> None:
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.PReLU(4), nn.ReLU(), nn.Upsample(scale_factor=1.5))
+    with language("zh"):
+        text = cnn_magic.from_torch(model, (3, 8, 8), unknown="opaque").text
+    assert text.startswith(
+        "# Sequential，从 PyTorch 导入\n"
+        "# opaque，按零计数：1（nn.PReLU，4 个参数）：num_parameters=4：prelu 只有一个权重\n"
+        "# opaque，按零计数：3（nn.Upsample，0 个参数）：把 6 缩放到 9：upsample 只按整数倍缩放\n"
+        "# 有 4 个参数在 opaque 部分里，按零计数\n"
+    )
+    english = cnn_magic.from_torch(model, (3, 8, 8), unknown="opaque").text
+    assert english.startswith("# Sequential, imported from PyTorch\n")  # the language in force
 
 
 def test_not_a_module() -> None:

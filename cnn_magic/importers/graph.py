@@ -38,6 +38,7 @@ from typing import NamedTuple
 
 from ..errors import CNNError
 from ..evaluate import evaluate
+from ..i18n import _
 from ..results import Network
 from ..shapes import format_shape
 from .words import label as word_label
@@ -227,10 +228,14 @@ class _Reducer:
         row = 0  # a slice writes no row of its own: the split's branches start at it
         for position, node in enumerate(nodes):
             if node.name in self.units:
-                raise CNNError(f"internal error: two nodes named {node.name!r}")
+                raise CNNError(_("internal error: two nodes named {name!r}").format(name=node.name))
             for source in node.inputs:
                 if source not in self.units:
-                    raise CNNError(f"{node.label or node.name} reads an unknown value {source!r}")
+                    raise CNNError(
+                        _("{node} reads an unknown value {value!r}").format(
+                            node=node.label or node.name, value=source
+                        )
+                    )
                 self.readers[source].add(node.name)
             inputs = tuple(dict.fromkeys(node.inputs))
             item: Item = Merge(node) if node.is_merge else Leaf(node)
@@ -893,9 +898,13 @@ def build(
     if slices:
         where = ", ".join(f"{n.label or n.name} (channels {n.part[0]}:{n.part[1]})" for n in slices)
         raise CNNError(
-            f"channels taken apart without a word in the layer language: {where}",
-            hint="split: cuts the channels into runs, one per branch, and concatenates "
-            "the branches' outputs again; other slicing has no word",
+            _("channels taken apart without a word in the layer language: {where}").format(
+                where=where
+            ),
+            hint=_(
+                "split: cuts the channels into runs, one per branch, and concatenates "
+                "the branches' outputs again; other slicing has no word"
+            ),
         )
     items = _first_written_owns_the_weights(items)
     needed = set(_read_values(items))
@@ -917,8 +926,10 @@ def check(net: Network, rows: Sequence[Node | None]) -> None:
     """Every layer's output shape, parameters and MACs must be the framework's."""
     if len(rows) != len(net.layers):
         raise CNNError(
-            f"internal error: {len(net.layers)} layers from {len(rows)} nodes",
-            hint="please report this model",
+            _("internal error: {layers} layers from {nodes} nodes").format(
+                layers=len(net.layers), nodes=len(rows)
+            ),
+            hint=_("please report this model"),
         )
     problems = []
     for layer, node in zip(net.layers, rows, strict=True):
@@ -928,15 +939,28 @@ def check(net: Network, rows: Sequence[Node | None]) -> None:
         shape = layer.out_shape if not node.extra else None
         if shape is not None and shape != node.out_shape:
             problems.append(
-                f"{where}: {format_shape(layer.out_shape)} here, "
-                f"{format_shape(node.out_shape)} in the model"
+                _("{where}: {here} here, {there} in the model").format(
+                    where=where,
+                    here=format_shape(layer.out_shape),
+                    there=format_shape(node.out_shape),
+                )
             )
         if node.params >= 0 and layer.params != node.params:
-            problems.append(f"{where}: {layer.params:,} parameters here, {node.params:,} there")
+            problems.append(
+                _("{where}: {here} parameters here, {there} there").format(
+                    where=where, here=f"{layer.params:,}", there=f"{node.params:,}"
+                )
+            )
         if node.macs >= 0 and layer.macs != node.macs:
-            problems.append(f"{where}: {layer.macs:,} MACs here, {node.macs:,} there")
+            problems.append(
+                _("{where}: {here} MACs here, {there} there").format(
+                    where=where, here=f"{layer.macs:,}", there=f"{node.macs:,}"
+                )
+            )
     if problems:
         raise CNNError(
-            "the translation does not reproduce the model: " + "; ".join(problems[:5]),
-            hint="please report this model; the text was:\n" + net.text,
+            _("the translation does not reproduce the model: {problems}").format(
+                problems="; ".join(problems[:5])
+            ),
+            hint=_("please report this model; the text was:\n{text}").format(text=net.text),
         )
