@@ -551,6 +551,8 @@ def test_unet_crops_each_skip_where_the_model_does() -> None:
     crop, concat = lines[at + 1 : at + 3]
     assert crop.endswith(": crop 56x56 from=down.3.3")
     assert concat == f"cat: concat {crop.split(':')[0]}, up.0"
+    # the bottom's two conv + relu pairs repeat inside one module: named after it
+    assert lines[at - 3 : at] == ["down.4: repeat 2:", "  conv 1024 k3", "  relu"]
 
 
 class FlattenChannelsLast(nn.Module):

@@ -628,22 +628,38 @@ def _fold_inside(item: Item, pinned: frozenset[str]) -> Item:
 
 
 def _repeat_label(units: list[list[Item]]) -> str:
-    """``layer1.1-2`` for units under ``layer1.1`` … ``layer1.2``; "" when the units'
+    """``layer1.1-2`` for units under ``layer1.1`` … ``layer1.2``; the module's own path
+    (``down.4``) for parts of one module (its two convolutions); "" when the units'
     paths do not run like that."""
-    first, last = _prefix(units[0]), _prefix(units[-1])
-    runs = first and len(first) == len(last) and first[:-1] == last[:-1]
-    if runs and first[-1].isdigit() and last[-1].isdigit():
+    prefixes = [_prefix(unit) for unit in units]
+    if _numbered(prefixes):
+        first, last = prefixes[0], prefixes[-1]
         return ".".join([*first[:-1], f"{first[-1]}-{last[-1]}"])
+    if prefixes[0] and all(p == prefixes[0] for p in prefixes):
+        return ".".join(prefixes[0])
     return ""
+
+
+def _numbered(prefixes: list[list[str]]) -> bool:
+    """The units sit under consecutive modules of one parent, one each (``layer1.1``,
+    ``layer1.2``)."""
+    first = prefixes[0]
+    if not first or any(len(p) != len(first) or p[:-1] != first[:-1] for p in prefixes):
+        return False
+    if not all(p[-1].isdigit() for p in prefixes):
+        return False
+    numbers = [int(p[-1]) for p in prefixes]
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def _relabel(units: list[list[Item]]) -> list[Item]:
     """The body of a repeat: the first unit with its labels made relative to the module
     path its unit sits under (``layer1.1.conv1`` → ``conv1``, and the layer is named
-    ``conv1.2`` in the second repetition); unlabelled where units share no path, since a
-    label of the first unit would misname the others."""
+    ``conv1.2`` in the second repetition); unlabelled where units are not one module
+    each, since a label of the first unit would misname the others."""
     shared = _prefix(units[0])
-    prefix = ".".join(shared) + "." if shared and _repeat_label(units) else None
+    numbered = _numbered([_prefix(unit) for unit in units])
+    prefix = ".".join(shared) + "." if numbered else None
     return [_strip(item, prefix) for item in units[0]]
 
 
