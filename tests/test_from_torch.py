@@ -8,7 +8,9 @@ files; and the imported text must evaluate to the same network again.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
+from unittest import mock
 
 import pytest
 import torch
@@ -389,6 +391,31 @@ def test_the_header_notes_read_in_chinese() -> None:
     )
     english = cnn_magic.from_torch(model, (3, 8, 8), unknown="opaque").text
     assert english.startswith("# Sequential, imported from PyTorch\n")  # the language in force
+
+
+class ReturnsADict(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"out": self.conv(x)}
+
+
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
+def test_an_output_that_is_no_tensor_is_refused(hooks: bool) -> None:
+    def untraceable(*_: object, **__: object) -> None:
+        raise torch.fx.proxy.TraceError("data-dependent control flow")
+
+    tracing = mock.patch.object(torch.fx, "symbolic_trace", untraceable) if hooks else None
+    with tracing or contextlib.nullcontext(), language("zh"), pytest.raises(CNNError) as info:
+        cnn_magic.from_torch(ReturnsADict(), (3, 4, 4))
+    assert str(info.value) == (
+        "模型的输出既不是张量，也不是张量组成的元组\n"
+        "请返回得分（辅助输出放在其后，如 GoogLeNet 那样）"
+    )
+    with pytest.raises(CNNError, match="the model's output is not a tensor or a tuple of them"):
+        cnn_magic.from_torch(ReturnsADict(), (3, 4, 4))
 
 
 def test_not_a_module() -> None:
