@@ -109,29 +109,38 @@ class CnnMagic(Magics):
     rounding = Enum(
         ROUNDINGS,
         default_value="textbook",
-        help="Default rounding of output sizes: textbook (conv down, pooling up), floor or ceil.",
+        help=N_(
+            "Default rounding of output sizes: textbook (conv down, pooling up), floor or ceil."
+        ),
     ).tag(config=True)
     flops = Enum(
         CONVENTIONS,
         default_value="flops",
-        help="Default operations convention: flops (2 per multiply-add), macs or exact.",
+        help=N_("Default operations convention: flops (2 per multiply-add), macs or exact."),
     ).tag(config=True)
-    all_ops = Bool(False, help="Also count pooling, activations, batch norm and adds.").tag(
+    all_ops = Bool(False, help=N_("Also count pooling, activations, batch norm and adds.")).tag(
         config=True
     )
     dtype = Enum(
-        tuple(DTYPE_BYTES), default_value="float32", help="Data type of the activation memory."
+        tuple(DTYPE_BYTES), default_value="float32", help=N_("Data type of the activation memory.")
     ).tag(config=True)
-    static = Bool(False, help="Show a static table instead of the widget.").tag(config=True)
+    static = Bool(False, help=N_("Show a static table instead of the widget.")).tag(config=True)
     lang = Enum(
         LANGUAGES,
         default_value="en",
-        help="Language of every word shown (en or zh); also the Python API's from then on.",
+        help=N_("Language of every word shown (en or zh); also the Python API's from then on."),
     ).tag(config=True)
 
     @observe("lang")
     def _lang_changed(self, change: dict[str, Any]) -> None:
         set_language(change["new"])
+
+    @classmethod
+    def class_get_trait_help(cls, trait: Any, inst: Any = None, helptext: str | None = None) -> str:
+        """``%config CnnMagic``'s help of one option, in the language in force."""
+        if helptext is None and trait.help:
+            helptext = _(trait.help)
+        return str(super().class_get_trait_help(trait, inst, helptext))
 
     @no_var_expand
     @magic_arguments()

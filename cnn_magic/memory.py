@@ -5,13 +5,25 @@ The activation figure follows what PyTorch's CPU kernels save for backward (read
 ``torch.autograd.graph.saved_tensors_hooks``, and checked against it on the example
 networks' PyTorch twins in ``tests/test_memory.py``):
 
-- conv, dwconv, deconv, fc, bn, pooling with a window, and the activations relu6,
-  leakyrelu, prelu, elu, gelu, silu, hardswish keep their *input*;
-- relu, sigmoid, tanh and softmax keep their *output*;
-- bn also keeps a mean and an inverse deviation per channel (float32); max pooling keeps
-  the argmax of every output (int64); dropout keeps its mask (one value per element);
-  lrn keeps two more input-sized tensors and its padded square (C + 4 channels);
-- gap (a mean), add, concat, flatten and identity keep nothing.
+- conv, dwconv, deconv, fc, bn, the norms, pooling with a window, and the
+  activations relu6, leakyrelu, prelu, elu, gelu, silu, hardswish, hardsigmoid keep
+  their *input*; reflection and replication padding too;
+- relu, sigmoid, tanh and softmax keep their *output*; a product (``scale:``, ``mul``)
+  keeps each factor whose partner needs a gradient (``layerscale``: its input, unless
+  frozen);
+- bn also keeps a mean and an inverse deviation per channel (float32); layernorm one
+  each per position and sample, groupnorm per group and sample, instancenorm per
+  channel and sample (and γ repeated per sample when affine); max pooling keeps the
+  argmax of every output (int64), and a max unpooling the argmax again (``to_torch()``
+  computes it a second time); dropout keeps its mask (one value per element); lrn keeps
+  two more input-sized tensors and its padded square (C + 4 channels);
+- gap (a mean), add, concat, split, flatten, identity, crop (a view), zero and circular
+  padding, the shuffles and upsampling keep nothing.
+
+A side head keeps what its layers keep; a reused layer keeps what it keeps each time it
+runs; a layer that reads a label (``from=``, ``concat A, B``) reads that output's
+storage. A conv or pooling that ``to_torch()`` pads in a module in front keeps the
+padded map (``torch_export.padded_input``).
 
 A tensor kept by several layers (a ReLU's output is also the next convolution's input)
 is one storage and is counted once, at the first layer that keeps it. An activation
@@ -33,8 +45,9 @@ from typing import Any
 
 from .conventions import DTYPE_BYTES
 from .errors import CNNError, did_you_mean
-from .i18n import _
+from .i18n import N_, _, current_language, display_width, language, pad
 from .results import Block, Layer, Network
+from .torch_export import padded_input
 
 OPTIMIZERS = {
     "sgd": 0,  # plain SGD keeps no state
@@ -62,10 +75,14 @@ _KEEPS_INPUT = frozenset(
         "gelu",
         "silu",
         "hardswish",
+        "hardsigmoid",
+        "layernorm",
+        "groupnorm",
+        "instancenorm",
     }
 )
 _KEEPS_OUTPUT = frozenset({"relu", "sigmoid", "tanh", "softmax"})
-_VIEWS = frozenset({"flatten", "identity"})  # their output is their input's storage
+_VIEWS = frozenset({"flatten", "identity", "crop"})  # their output is their input's storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +110,8 @@ class Memory:
     optimizer: str
     training: bool
     layers: tuple[LayerMemory, ...]
-    assumptions: tuple[str, ...]
+    assumptions: tuple[str, ...]  # in English; shown in the language below
+    lang: str = "en"  # the language in force when it was made
 
     @property
     def params(self) -> int:
@@ -127,24 +145,36 @@ class Memory:
         """A table in bytes, one row per layer, the totals, and the assumptions."""
         from .table import format_bytes
 
-        width = max([len(layer.name) for layer in self.layers] + [5])
-        columns = ("params", "grads", "optimizer", "activations")
+        with language(self.lang):
+            columns = (_("params"), _("grads"), _("optimizer"), _("activations"))
+            first, total = _("layer"), _("total")
+            summary = _("altogether {size}, batch {batch}, {dtype}, {optimizer}").format(
+                size=format_bytes(self.total),
+                batch=self.batch,
+                dtype=self.dtype,
+                optimizer=self.optimizer,
+            )
+            assumptions = [_(line) for line in self.assumptions]
+        names = [m.name for m in self.layers]
+        width = max(display_width(name) for name in [*names, first, total])
 
-        def row(name: str, values: tuple[int, ...]) -> str:
-            return f"{name:<{width}}" + "".join(f"  {value:>15,}" for value in values)
+        def row(name: str, values: tuple[str, ...]) -> str:
+            return pad(name, width) + "".join("  " + pad(value, 15, right=True) for value in values)
 
-        lines = [f"{'layer':<{width}}" + "".join(f"  {c:>15}" for c in columns)]
+        lines = [row(first, columns)]
         lines += [
-            row(m.name, (m.params, m.grads, m.optimizer_state, m.activations)) for m in self.layers
+            row(m.name, _grouped(m.params, m.grads, m.optimizer_state, m.activations))
+            for m in self.layers
         ]
-        totals = (self.params, self.grads, self.optimizer_state, self.activations)
-        lines.append(row("total", totals))
-        lines.append(
-            f"altogether {format_bytes(self.total)}, batch {self.batch}, {self.dtype}, "
-            f"{self.optimizer}"
-        )
-        lines += [f"- {line}" for line in self.assumptions]
+        totals = _grouped(self.params, self.grads, self.optimizer_state, self.activations)
+        lines.append(row(total, totals))
+        lines.append(summary)
+        lines += [f"- {line}" for line in assumptions]
         return "\n".join(lines)
+
+
+def _grouped(*values: int) -> tuple[str, ...]:
+    return tuple(f"{value:,}" for value in values)
 
 
 def memory(
@@ -185,7 +215,15 @@ def memory(
             if optimizer == "adam":
                 state += 4 * _tensors(layer)
         rows.append(LayerMemory(layer.name, params, grads, state, kept.get(index, 0)))
-    return Memory(batch, dtype, optimizer, training, tuple(rows), _assumptions(training, optimizer))
+    return Memory(
+        batch,
+        dtype,
+        optimizer,
+        training,
+        tuple(rows),
+        _assumptions(training, optimizer),
+        current_language(),
+    )
 
 
 def frozen_layers(net: Network) -> frozenset[int]:
@@ -198,20 +236,25 @@ def frozen_layers(net: Network) -> frozenset[int]:
 
 def _assumptions(training: bool, optimizer: str) -> tuple[str, ...]:
     if not training:
-        return ("inference: no gradients, no optimizer state, nothing kept for backward",)
+        return (N_("inference: no gradients, no optimizer state, nothing kept for backward"),)
     return (
-        "activations: the tensors PyTorch's CPU kernels keep for backward, each storage "
-        "counted once, at the first layer that keeps it",
-        "activations written after a layer are separate modules, not in-place",
-        "gradients: one per trained parameter, in the same dtype",
+        N_(
+            "activations: the tensors PyTorch's CPU kernels keep for backward, each storage "
+            "counted once, at the first layer that keeps it"
+        ),
+        N_("activations written after a layer are separate modules, not in-place"),
+        N_("gradients: one per trained parameter, in the same dtype"),
         {
-            "sgd": "plain SGD keeps no state",
-            "momentum": "SGD with momentum keeps one buffer per parameter",
-            "adam": "Adam keeps two moments per parameter and one float32 step per "
-            "parameter tensor",
+            "sgd": N_("plain SGD keeps no state"),
+            "momentum": N_("SGD with momentum keeps one buffer per parameter"),
+            "adam": N_(
+                "Adam keeps two moments per parameter and one float32 step per parameter tensor"
+            ),
         }[optimizer],
-        "not counted: the input batch's gradient, temporary buffers of the kernels, "
-        "the allocator's rounding, and the framework itself",
+        N_(
+            "not counted: the input batch's gradient, temporary buffers of the kernels, "
+            "the allocator's rounding, and the framework itself"
+        ),
     )
 
 
@@ -228,7 +271,7 @@ def _tensors(layer: Layer) -> int:
 def _kept(net: Network, batch: int, size: int, frozen: frozenset[int]) -> dict[int, int]:
     """Bytes first kept for backward at each layer index."""
     flow = _Flow(net, batch, size, frozen)
-    flow.sequence(0, len(net.layers), 0, ("input", net.input_shape, False))
+    flow.sequence(0, len(net.layers), 0, flow.values[-1])
     seen: set[object] = set()
     kept: dict[int, int] = {}
     for index, storages in flow.saved:
@@ -252,7 +295,13 @@ class _Flow:
         self.starts = {(block.first, block.depth): block for block in net.blocks}
         self.saved: list[tuple[int, list[tuple[object, int]]]] = []
         self.per_sample = batch * size  # bytes of one value across the batch
+        self.batch = batch
         self.size = size
+        # each row's output, and the inputs (-1, -2, ...), for layers that read labels
+        self.values: dict[int, Value] = {
+            -number: (("input", number), shape, False)
+            for number, (_, shape) in enumerate(net.inputs, start=1)
+        }
 
     def sequence(self, lo: int, hi: int, depth: int, value: Value) -> Value:
         index = lo
@@ -267,11 +316,16 @@ class _Flow:
         return value
 
     def block(self, block: Block, value: Value) -> Value:
-        if block.kind == "repeat":
+        if block.kind in ("repeat", "group"):
             return self.sequence(block.first, block.stop, block.depth + 1, value)
+        if block.kind == "side":  # the head runs on the input, which passes on unchanged
+            self.sequence(block.first, block.stop, block.depth + 1, value)
+            return value
         outputs = [self.sequence(lo, hi, block.depth + 1, value) for lo, hi in self.paths(block)]
         if block.kind == "residual" and len(outputs) == 1:
             outputs.append(value)  # no shortcut: the block's input is added
+        if block.kind == "scale":
+            outputs.insert(0, value)  # the input times the gate
         return self.layer(block.stop - 1, outputs)
 
     def paths(self, block: Block) -> Iterator[tuple[int, int]]:
@@ -285,9 +339,17 @@ class _Flow:
         records a layer only where an input requires a gradient or the layer trains
         parameters: layers before the first trained one keep nothing."""
         layer = self.net.layers[index]
+        if layer.reads:  # from=LABEL, or a merge of labelled outputs
+            inputs = [self.values[row] for row in layer.reads]
+        out = self._layer(index, layer, inputs)
+        self.values[index] = out
+        return out
+
+    def _layer(self, index: int, layer: Layer, inputs: list[Value]) -> Value:
         op, (source, _, grad) = layer.op, inputs[0]
+        owner = layer.shared if layer.shared >= 0 else index  # reuse: that row's weights
         recorded = any(value[2] for value in inputs) or (
-            layer.params > 0 and index not in self.frozen
+            self.net.layers[owner].params > 0 and owner not in self.frozen
         )
         out: Value = ((index, "out"), layer.out_shape, recorded)
         if op in _VIEWS:
@@ -303,10 +365,37 @@ class _Flow:
             saved.append(((index, len(saved)), nbytes))
 
         if op in _KEEPS_INPUT and not (op == "adaptiveavgpool" and _to_one(layer)):
-            keep(inputs[0])
+            padded = padded_input(layer)  # a pad module in front: the padded map is kept
+            keep(inputs[0] if padded is None else ((index, "padded"), padded, True))
         elif op in _KEEPS_OUTPUT:
             keep(out)
+        elif op == "pad" and _pad_keeps_input(layer):
+            keep(inputs[0])
+        elif op == "layerscale" and owner not in self.frozen:
+            keep(inputs[0])  # γ's gradient needs x (x's needs γ, a parameter)
+        elif op == "mul":
+            # a product keeps each factor the other's gradient needs, one product at a time
+            product = inputs[0]
+            for step, factor in enumerate(inputs[1:]):
+                if factor[2]:
+                    keep(product)
+                if product[2]:
+                    keep(factor)
+                product = ((index, "product", step), layer.out_shape, product[2] or factor[2])
         samples = self.per_sample
+        statistic = 4 * self.batch  # bytes of one float32 statistic per sample
+        if op == "layernorm":  # a mean and 1/σ per position
+            extra(2 * math.prod(layer.in_shape[:-1]) * statistic)
+        if op == "groupnorm":  # a mean and 1/σ per group
+            assert layer.args is not None and layer.args.groups is not None
+            extra(2 * layer.args.groups * statistic)
+        if op == "instancenorm":  # batch norm over N·C channels: a mean and 1/σ each,
+            channels = layer.in_shape[-1]
+            extra(2 * channels * statistic)
+            if self.net.layers[owner].weights:  # and γ repeated for each sample
+                extra(channels * samples)
+        if op == "maxunpool":  # the indices of its pooling, computed again (int64)
+            extra(math.prod(layer.in_shape) * 8 * samples // self.size)
         if op == "bn":
             extra(2 * layer.in_shape[-1] * 4)  # mean and 1/σ per channel, float32, once
         if op in ("maxpool", "gmp", "adaptivemaxpool"):
@@ -315,8 +404,8 @@ class _Flow:
         if op == "dropout":
             extra(math.prod(layer.out_shape) * samples)  # the mask, in the activations' dtype
         if op == "lrn":
-            h, w, c = layer.in_shape
-            extra((2 * math.prod(layer.in_shape) + h * w * (c + 4)) * samples)
+            spatial, c = math.prod(layer.in_shape[:-1]), layer.in_shape[-1]
+            extra((2 * spatial * c + spatial * (c + 4)) * samples)
         if layer.activation is not None:
             before = ((index, "before"), layer.out_shape, True)
             if layer.activation in _KEEPS_OUTPUT:
@@ -325,6 +414,11 @@ class _Flow:
                 keep(before)
         self.saved.append((index, saved))
         return out
+
+
+def _pad_keeps_input(layer: Layer) -> bool:
+    """Reflection and replication padding keep their input; zeros and circular do not."""
+    return layer.args is not None and layer.args.mode in ("reflect", "replicate")
 
 
 def _to_one(layer: Layer) -> bool:

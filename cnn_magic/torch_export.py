@@ -49,7 +49,7 @@ import functools
 import operator
 from typing import Any
 
-from .layers import ACTIVATIONS, RULES
+from .layers import ACTIVATIONS, RULES, _pads
 from .results import Block, Layer, Network
 from .shapes import Shape, format_shape
 
@@ -93,23 +93,31 @@ def to_torch(net: Network) -> Module:
         if layer.op == "maxunpool" and layer.args is not None and layer.args.pool_row is not None:
             row = layer.args.pool_row
             pools = [m for m in builder.modules[row].modules() if "MaxPool" in type(m).__name__]
-            pools[-1].register_forward_hook(_keep_indices(builder.tape, row))
+            pools[-1].register_forward_hook(_KeepIndices(builder.tape, row))
     read = {i for layer in net.layers for i in layer.reads}
     if read:  # references: labelled outputs are kept on a tape for the layers that read them
         for index in read - {-1}:
-            builder.modules[index].register_forward_hook(_keep(builder.tape, index))
+            builder.modules[index].register_forward_hook(_Keep(builder.tape, index))
         model = _classes()["Tape"](model, builder.tape)
     model.layer_modules = tuple(builder.modules)
     return model.train(False)  # inference mode: batch norm uses its running buffers
 
 
-def _keep_indices(tape: dict[int, Any], row: int) -> Any:
-    """A hook that keeps where a max pooling found its maxima (as ``return_indices``)."""
-    import torch.nn.functional as F
+class _KeepIndices:
+    """A forward hook that keeps where a max pooling found its maxima (as
+    ``return_indices``) on the tape. An object rather than a closure, so that
+    ``copy.deepcopy(model)`` gives the copy's hooks the copy's tape; and it calls
+    ``max_poolNd_with_indices``, not ``F.max_poolNd``, so that a counter patching the
+    latter (ptflops) sees each pooling once."""
 
-    def hook(module: Any, inputs: Any, output: Any) -> None:
+    def __init__(self, tape: dict[int, Any], row: int) -> None:
+        self.tape, self.row = tape, row
+
+    def __call__(self, module: Any, inputs: Any, output: Any) -> None:
+        import torch.nn.functional as F
+
         dims = inputs[0].dim() - 2
-        pool = getattr(F, f"max_pool{dims}d")
+        pool = getattr(F, f"max_pool{dims}d_with_indices")
         _, indices = pool(
             inputs[0],
             module.kernel_size,
@@ -119,21 +127,22 @@ def _keep_indices(tape: dict[int, Any], row: int) -> Any:
             module.ceil_mode,
             return_indices=True,
         )
-        tape[-1000 - row] = indices  # rows are ≥ 0 and inputs −1, −2, ...: no clash
-
-    return hook
+        self.tape[-1000 - self.row] = indices  # rows are ≥ 0 and inputs −1, −2, ...: no clash
 
 
 SHARING = -(10**9)
 """The tape's count of reused modules running: their original's rows keep nothing then."""
 
 
-def _keep(tape: dict[int, Any], index: int) -> Any:
-    def hook(module: Any, inputs: Any, output: Any) -> None:
-        if not tape.get(SHARING):  # a reuse runs the original's very module: not its row
-            tape[index] = output
+class _Keep:
+    """A forward hook that keeps a labelled output on the tape (an object, for deepcopy)."""
 
-    return hook
+    def __init__(self, tape: dict[int, Any], index: int) -> None:
+        self.tape, self.index = tape, index
+
+    def __call__(self, module: Any, inputs: Any, output: Any) -> None:
+        if not self.tape.get(SHARING):  # a reuse runs the original's very module: not its row
+            self.tape[self.index] = output
 
 
 def input_tensor(net: Network, batch: int = 1) -> Any:
@@ -192,6 +201,23 @@ def compare(net: Network, model: Module = None, *, device: str = "cpu") -> list[
     if total != net.params:
         problems.append(f"total: {net.params:,} parameters here, {total:,} in PyTorch")
     return problems
+
+
+def padded_input(layer: Layer) -> tuple[int, ...] | None:
+    """The map a conv or pooling layer's own module receives where ``to_torch()`` pads
+    in a module of its own in front (padding PyTorch's layer cannot take: unequal, or
+    over half a pooling's kernel), channels last; None where the layer pads itself.
+    Counting tools and autograd see this map, not the layer's input."""
+    axes = layer.axes
+    if not axes or layer.op not in ("conv", "dwconv", "maxpool", "avgpool"):
+        return None
+    if layer.op in ("maxpool", "avgpool"):  # as Pool.torch decides
+        native = all(a.pad_before == a.pad_after and 2 * a.pad_before <= a.kernel for a in axes)
+    else:  # as Conv.torch decides
+        native = all(before == after for before, after in map(_pads, axes))
+    if native:
+        return None
+    return (*(a.size + sum(_pads(a)) for a in axes), layer.in_shape[-1])
 
 
 def _hwc(torch_shape: Any) -> tuple[int, ...]:
@@ -389,6 +415,11 @@ def _classes() -> dict[str, Any]:
             self.output = self.head(x)
             return x
 
+        def __getstate__(self) -> dict[str, Any]:
+            """Copies and pickles leave out the last pass's output (a deepcopy of a
+            tensor that autograd recorded would fail)."""
+            return {**self.__dict__, "output": None}
+
     class Reads(nn.Module):  # type: ignore[misc, name-defined]
         """A layer that reads labelled outputs (kept on ``tape`` by hooks) instead of its
         input: ``module`` on the one it names, or their merge (concat, add or mul)."""
@@ -405,7 +436,8 @@ def _classes() -> dict[str, Any]:
                 return self.module(values[0])
             if self.op == "concat":
                 return torch.cat(values, dim=1)
-            combine = torch.add if self.op == "add" else torch.mul
+            # `+` and `*`, as models write them (as Add and Scale do)
+            combine = operator.add if self.op == "add" else operator.mul
             return functools.reduce(combine, values)
 
     class Unpool(nn.Module):  # type: ignore[misc, name-defined]
@@ -447,7 +479,10 @@ def _classes() -> dict[str, Any]:
         def forward(self, *inputs: Any) -> Any:
             for number, x in enumerate(inputs, start=1):  # rows −1, −2, ...: the inputs
                 self.tape[-number] = x
-            return self.model(inputs[0])
+            try:
+                return self.model(inputs[0])
+            finally:  # the kept outputs are not held after the pass
+                self.tape.clear()
 
     classes = {
         "Reads": Reads,

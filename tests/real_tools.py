@@ -100,7 +100,12 @@ def run_all(model: nn.Module, shape: tuple[int, ...]) -> dict[str, int]:
     Each tool gets its own copy: some leave buffers or hooks behind, and fvcore's
     figure depends on the training mode."""
     found = {}
-    with quiet():
-        for name, runner in RUNNERS.items():
-            found[name] = runner(copy.deepcopy(model), shape)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small models on shared cores: one thread is faster
+    try:
+        with quiet():
+            for name, runner in RUNNERS.items():
+                found[name] = runner(copy.deepcopy(model), shape)
+    finally:
+        torch.set_num_threads(threads)
     return found

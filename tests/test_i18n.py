@@ -540,3 +540,39 @@ def test_each_divisibility_check_has_its_own_hint(text: str, english: str, chine
         "input 8x6x12\npixelunshuffle 2",
     ):
         cnn_magic.evaluate(fixed)
+
+
+def test_the_tools_comparison_and_the_memory_speak_the_language_they_were_made_in() -> None:
+    from cnn_magic.memory import _assumptions
+    from cnn_magic.tools import TOOLS
+
+    net = cnn_magic.example("lenet5")
+    with language("zh"):
+        tools, memory = net.compare_tools(), net.memory(batch=8, optimizer="adam")
+    english_tools, english_memory = str(net.compare_tools()), str(net.memory(batch=8))
+    chinese_tools, chinese_memory = str(tools), str(memory)  # shown after the block: still zh
+    for entry in TOOLS.values():
+        assert entry.counts in english_tools and entry.counts not in chinese_tools
+    assert "作为基准" in chinese_tools and "可训练：61,706" in chinese_tools
+    assert "作为基准" in tools._repr_html_() and "它计入什么" in tools._repr_html_()
+    for line in _assumptions(True, "adam"):
+        assert line not in chinese_memory
+    assert "梯度" in chinese_memory and "批大小 8" in chinese_memory
+    assert "gradients: one per trained parameter" in english_memory
+
+
+def test_config_help_follows_the_session_language(shell: Any, capsys: Any) -> None:
+    """``%config CnnMagic`` lists the options with their help, in the language in force."""
+    shell.run_line_magic("load_ext", "cnn_magic")
+    shell.run_line_magic("config", "CnnMagic")
+    english = capsys.readouterr().out
+    try:
+        shell.run_line_magic("config", 'CnnMagic.lang = "zh"')
+        shell.run_line_magic("config", "CnnMagic")
+        chinese = capsys.readouterr().out
+    finally:
+        shell.run_line_magic("config", 'CnnMagic.lang = "en"')
+    assert "Default rounding of output sizes" in english
+    assert "CnnMagic.rounding=" in chinese and "输出大小的默认取整方式" in chinese
+    assert "Default rounding of output sizes" not in chinese
+    assert "显示静态表格，而不是交互控件。" in chinese

@@ -6,7 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 import torch_zoo
+import torch_zoo_modern
+from hypothesis import assume, given, settings
+from test_against_torch import SETTINGS, Case
 from test_tools import NETWORKS
+from test_tools_modern import LAYER_STRATEGIES, LAYERS, MERGES, network
 
 import cnn_magic
 from cnn_magic import CNNError
@@ -26,8 +30,13 @@ def saved_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
             storages[storage.data_ptr()] = storage.nbytes()
         return tensor
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        output = model(x)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small batches on shared cores: one thread is faster
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+            output = model(x)
+    finally:
+        torch.set_num_threads(threads)
     del output
     return sum(storages.values())
 
@@ -51,6 +60,42 @@ def test_activations_of_the_zoo_twins(name: str) -> None:
     for separate modules (the in-place ReLU6 keeps its input too)."""
     measured = saved_bytes(torch_zoo.BUILDERS[name](), torch.zeros(torch_zoo.INPUTS[name]))
     assert cnn_magic.example(name).memory().activations == measured
+
+
+@pytest.mark.parametrize("name", list(torch_zoo_modern.BUILDERS))
+def test_activations_of_the_modern_networks(name: str) -> None:
+    """to_torch() of each newer example (U-Net at 188×188), and the twin written as
+    torchvision writes it: PyTorch keeps the same tensors for both."""
+    net = network(name)
+    assert net.memory(batch=2).activations == saved_bytes(net.to_torch(), input_tensor(net, 2))
+    twin = torch_zoo_modern.BUILDERS[name]()
+    assert net.memory().activations == saved_bytes(twin, input_tensor(net))
+
+
+@pytest.mark.parametrize("key", [*LAYERS, *MERGES])
+def test_activations_of_every_newer_layer_kind(key: str) -> None:
+    """Norms keep their input and float32 statistics, a product both factors, a side
+    head its own, a reused layer what it keeps each time it runs."""
+    net = cnn_magic.evaluate({**LAYERS, **MERGES}[key].format(s=9), "floor")
+    assert net.memory(batch=3).activations == saved_bytes(net.to_torch(), input_tensor(net, 3))
+
+
+@pytest.mark.parametrize("kind", list(LAYER_STRATEGIES))
+def test_activations_of_drawn_newer_layers(kind: str) -> None:
+    """Each newer layer alone, its sizes and arguments drawn as in its differential test."""
+
+    @settings(SETTINGS, max_examples=10)
+    @given(LAYER_STRATEGIES[kind]())
+    def run(case: Case) -> None:
+        try:
+            net = cnn_magic.evaluate(case.text, rounding=case.rounding)
+        except CNNError:
+            assume(False)
+            return
+        measured = saved_bytes(net.to_torch(), input_tensor(net, 2))
+        assert net.memory(batch=2).activations == measured, case.text
+
+    run()
 
 
 def test_parameters_gradients_and_optimizer_state() -> None:

@@ -177,12 +177,25 @@ def test_compare_tools_table() -> None:
 
 
 def test_what_is_not_modelled_is_an_error() -> None:
-    """Pooling with unequal padding: PyTorch pads in a module of its own first, and
-    ptflops counts the padded input; rather than guess, say so."""
+    """A layer kind the tools' rules were not checked on is an error, never a zero."""
     net = cnn_magic.evaluate("input 9x9x2\nmaxpool k2 s2 same", "floor")
-    with pytest.raises(CNNError, match=r"ptflops-pytorch's count of pool1 .* is not modelled"):
-        net.total("ptflops-pytorch")
-    assert net.total("thop") == 0
+    layer = net.layers[0]._replace(op="attention")
+    with pytest.raises(CNNError, match=r"thop's count of pool1 \(attention, 2-D\) is not modelled"):
+        tools.total(net.replace(layers=(layer,)), "thop")
+
+
+def test_pooling_padded_in_front() -> None:
+    """Padding PyTorch's pooling cannot take (unequal, or over half the kernel) is a pad
+    module in front in to_torch(); ptflops counts the padded map the pooling receives."""
+    from cnn_magic.torch_export import input_tensor
+
+    for text in (
+        "input 9x9x2\nmaxpool k2 s2 same",
+        "input 10x7x3\navgpool k4 s3 same\nmaxpool k3 s2 p1 ceil\nmaxpool k2 s2 same",
+    ):
+        net = cnn_magic.evaluate(text, "floor")
+        figures = real_tools.run_all(net.to_torch(), tuple(input_tensor(net).shape))
+        assert {name: net.total(name) for name in tools.TOOLS} == figures, text
 
 
 def test_unknown_tool() -> None:
