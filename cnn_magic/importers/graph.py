@@ -11,10 +11,10 @@ series-parallel circuit:
   such as ``layer1.0.conv1``);
 - **parallel**: paths that leave one value and meet in one merge, each read by nothing
   else and run whole, one after the other in the merge's order, become a block:
-  ``residual:`` (two paths into an add; the shorter is the
-  ``shortcut:``, none if it is the value itself), ``add:`` (three or more),
-  ``concat:``, ``split:`` (every path starts with its own consecutive slice of the
-  value's channels) or ``scale:`` (the value times a gate computed from it);
+  ``residual:`` (two paths into an add; the shorter is the ``shortcut:``, none if it
+  is the value itself), ``add:`` (three or more), ``concat:``, ``split:`` (every path
+  starts with its own consecutive slice of the value's channels) or ``scale:`` (the
+  value times a gate computed from it);
 - **side**: a path that nothing reads and that is not the model's output becomes a
   ``side:`` block (an auxiliary head) where its value is written;
 - consecutive runs of identical statements or blocks become ``repeat N:``.
@@ -22,13 +22,14 @@ series-parallel circuit:
 Every reduction keeps the order in which the model runs its layers: the text lists
 them as PyTorch runs them. What does not reduce (DenseNet's concatenations read every
 earlier map; a product of two computed maps; U-Net's skip, cropped after the
-up-convolution it joins) is written with references: the value gets a label, a statement that
-does not read the previous output says ``from=LABEL``, and a merge that is no block is a
-one-line ``concat A, B``, ``add A, B`` or ``mul A, B``. Only the values that need it get
-labels of that kind, so the nested blocks stay wherever they fit. A node that applies
-an earlier node's weights again is ``reuse LABEL``. After evaluating the text,
-:func:`check` compares every layer's output shape, parameters and MACs with what the
-framework reported, so a translation that went wrong is an error, never a wrong number.
+up-convolution it joins) is written with references: the value gets a label, a
+statement that does not read the previous output says ``from=LABEL``, and a merge that
+is no block is a one-line ``concat A, B``, ``add A, B`` or ``mul A, B``. Only the
+values that need it get labels of that kind, so the nested blocks stay wherever they
+fit. A node that applies an earlier node's weights again is ``reuse LABEL``. After
+evaluating the text, :func:`check` compares every layer's output shape, parameters and
+MACs with what the framework reported, so a translation that went wrong is an error,
+never a wrong number.
 """
 
 from __future__ import annotations
