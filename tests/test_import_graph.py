@@ -22,6 +22,7 @@ from torch import nn
 
 import cnn_magic
 from cnn_magic import CNNError
+from cnn_magic.i18n import language
 
 Shape = tuple[int, ...]
 
@@ -434,6 +435,10 @@ def test_a_lone_slice_of_channels_is_refused() -> None:
 
     with pytest.raises(CNNError, match=r"channels taken apart without a word.*channels 0:2"):
         cnn_magic.from_torch(FirstHalf(), (4, 3, 3))
+    with language("zh"), pytest.raises(CNNError) as chinese:
+        cnn_magic.from_torch(FirstHalf(), (4, 3, 3))
+    assert str(chinese.value).startswith("通道被拆开，层语言中却没有对应的词：getitem")
+    assert "\nsplit: 把通道切成连续的几段，每个分支一段" in str(chinese.value)
 
 
 # ----------------------------------------------------------------- side outputs, sharing
