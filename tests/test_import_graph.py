@@ -9,6 +9,7 @@ evaluates again to the same layers.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from unittest import mock
 
 import pytest
@@ -311,12 +312,20 @@ def convolutions_as_run(model: nn.Module, shape: tuple[int, ...]) -> list[tuple[
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(drawn_graphs(), st.integers(1, 6))
-def test_the_text_lists_the_layers_in_the_order_they_run(model: Drawn, size: int) -> None:
+@given(drawn_graphs(), st.integers(1, 6), st.booleans())
+def test_the_text_lists_the_layers_in_the_order_they_run(
+    model: Drawn, size: int, hooks: bool
+) -> None:
     """Blocks only where the model runs their paths whole, one after the other: the
-    table lists the convolutions in the order PyTorch calls them."""
+    table lists the convolutions in the order PyTorch calls them (traced, or recorded
+    by hooks)."""
+
+    def untraceable(*_: object, **__: object) -> None:
+        raise torch.fx.proxy.TraceError("data-dependent control flow")
+
     shape = (model.channels, size, size)
-    net = cnn_magic.from_torch(model, shape)
+    with mock.patch.object(torch.fx, "symbolic_trace", untraceable) if hooks else nullcontext():
+        net = cnn_magic.from_torch(model, shape)
     listed = [(layer.in_shape, layer.out_shape) for layer in net.layers if layer.op == "conv"]
     assert listed == convolutions_as_run(model, shape), net.text
 
