@@ -22,33 +22,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_against_torch import SETTINGS
 from test_from_torch import assert_same_network, collapsed
-from test_modern_layers_against_torch import (
-    channelshuffle_cases,
-    crop_cases,
-    groupnorm_cases,
-    instancenorm_cases,
-    layernorm_cases,
-    layerscale_cases,
-    pad_cases,
-    pixelshuffle_cases,
-    upsample_cases,
-)
+from test_modern_layers_against_torch import STRATEGIES
 from torch import nn
 
 import cnn_magic
 from cnn_magic import CNNError
 
-MODERN = {
-    "layernorm": layernorm_cases,
-    "groupnorm": groupnorm_cases,
-    "instancenorm": instancenorm_cases,
-    "layerscale": layerscale_cases,
-    "channelshuffle": channelshuffle_cases,
-    "pixelshuffle": pixelshuffle_cases,
-    "upsample": upsample_cases,
-    "pad": pad_cases,
-    "crop": crop_cases,
-}
+MODERN = STRATEGIES
 
 
 class Untraceable(nn.Module):

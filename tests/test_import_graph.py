@@ -15,6 +15,7 @@ from unittest import mock
 import pytest
 import torch
 import torch.nn.functional as F
+import torch_zoo_modern
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from real_tools import RUNNERS
@@ -52,17 +53,9 @@ def imported_as_torch_counts(model: nn.Module, shape: tuple[int, ...]) -> cnn_ma
 # ----------------------------------------------------------------- DenseNet
 
 
-class DenseLayer(nn.Module):
-    """torchvision's ``_DenseLayer``: reads the list of every earlier map."""
-
-    def __init__(self, inp: int, growth: int, bn_size: int) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(inp)
-        self.relu1 = nn.ReLU(inplace=True)
-        self.conv1 = nn.Conv2d(inp, bn_size * growth, kernel_size=1, bias=False)
-        self.norm2 = nn.BatchNorm2d(bn_size * growth)
-        self.relu2 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(bn_size * growth, growth, kernel_size=3, padding=1, bias=False)
+class DenseLayer(torch_zoo_modern.DenseLayer):
+    """torchvision's ``_DenseLayer``: the zoo's layers, reading the list of every earlier
+    map (the zoo's own concatenates its output to its input instead)."""
 
     def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
         x = torch.cat(features, 1)
