@@ -8,7 +8,9 @@ files; and the imported text must evaluate to the same network again.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
+from unittest import mock
 
 import pytest
 import torch
@@ -29,6 +31,7 @@ from torch import nn
 
 import cnn_magic
 from cnn_magic import CNNError
+from cnn_magic.i18n import language
 from cnn_magic.layers import ACTIVATIONS
 from cnn_magic.torch_export import input_tensor
 
@@ -152,6 +155,67 @@ def test_repeat_can_be_turned_off() -> None:
     net = cnn_magic.from_torch(torch_zoo.resnet18(), (1, 3, 224, 224), repeat=False)
     assert "repeat" not in net.text
     assert "layer4.1.conv2" in [layer.name for layer in net.layers]
+
+
+NESTED = """input 8x8x4
+s: split 2:
+  branch:
+    sc: scale:
+      gap
+      g: conv 2 k1 sigmoid
+  branch:
+    r: residual:
+      c: conv 2 k3 p1
+      shortcut:
+        d: conv 2 k1
+aux: side:
+  gap
+  fc 3
+m: maxpool k2
+maxunpool m
+skip: conv 4 k1 from=s
+"""
+
+
+def test_an_export_is_labelled_with_the_texts_names() -> None:
+    """to_torch()'s containers keep their contents in attributes (a split's
+    ``branches``, a residual's ``body``, a reference's ``module``, the whole model
+    under ``model``); the import names each layer by the blocks and labels of the
+    text instead."""
+    model = cnn_magic.evaluate(NESTED, "floor").to_torch()
+    assert "model.s.branches.branch1.sc.gate.g.0" in dict(model.named_modules())
+    lines = cnn_magic.from_torch(model, (4, 8, 8)).text.splitlines()
+    for line in (
+        "s: split 2:",
+        "    s.branch1.sc: scale:",
+        "      s.branch1.sc.g.0: conv 2 k1",
+        "    s.branch2.r: residual:",
+        "      s.branch2.r.c: conv 2 k3 p1",
+        "        s.branch2.r.shortcut.d: conv 2 k1",
+        "aux: side:",
+        "  aux.fc1.1: fc 3",
+        "  maxunpool1: maxunpool m",  # a dead end, read by nothing: a side output
+        "skip: conv 4 k1",
+    ):
+        assert line in lines
+
+
+class OwnNames(nn.Module):
+    """A model of one's own whose attributes happen to be the containers' words."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = nn.Sequential(nn.Conv2d(3, 4, 1))
+        self.branches = nn.ModuleDict({"body": nn.ReLU()})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.branches["body"](self.model(x))
+        return out
+
+
+def test_other_models_keep_their_module_paths() -> None:
+    lines = cnn_magic.from_torch(OwnNames(), (3, 4, 4)).text.splitlines()
+    assert lines[-2:] == ["model.0: conv 4 k1", "branches.body: relu"]
 
 
 # ----------------------------------------------------------------- functional models
@@ -290,6 +354,68 @@ def test_bad_input_shape(given: object, message: str) -> None:
 def test_wrong_input_shape_names_the_failure() -> None:
     with pytest.raises(CNNError, match=r"failed on zeros of shape \(1, 3, 32, 32\)"):
         cnn_magic.from_torch(torch_zoo.lenet5(), (3, 32, 32))
+
+
+def test_refusals_read_in_chinese() -> None:
+    """The refusal of an unknown module and of a wrong input shape, in the notes'
+    language: module paths, type names, layer words and PyTorch's own message stay."""
+    with language("zh"), pytest.raises(CNNError) as unknown:
+        cnn_magic.from_torch(Unknowns(), (3, 8, 8))
+    assert str(unknown.value).splitlines() == [
+        "模型中有 2 个部分在层语言中没有对应的词：",
+        "  norm (nn.CELU): 层语言中没有这个模块对应的词",
+        "  up (nn.Upsample): 把 8 缩放到 12：upsample 只按整数倍缩放",
+        'from_torch(..., unknown="opaque") 会把每个这样的部分写成一个 opaque 层，'
+        "按零计数并加以标记",
+    ]
+    with language("zh"), pytest.raises(CNNError) as shape:
+        cnn_magic.from_torch(torch_zoo.lenet5(), (3, 32, 32))
+    message = str(shape.value)
+    assert message.startswith(
+        "Sequential 在形状为 (1, 3, 32, 32) 的全零输入上运行失败：RuntimeError:"
+    )
+    assert message.endswith("\n请检查输入形状：按 PyTorch 的顺序写作 (C, H, W)")
+    with language("zh"), pytest.raises(CNNError, match="既不是一批图像"):
+        cnn_magic.from_torch(torch_zoo.lenet5(), (1, 1, 3, 32, 32, 2))
+
+
+def test_the_header_notes_read_in_chinese() -> None:
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.PReLU(4), nn.ReLU(), nn.Upsample(scale_factor=1.5))
+    with language("zh"):
+        text = cnn_magic.from_torch(model, (3, 8, 8), unknown="opaque").text
+    assert text.startswith(
+        "# Sequential，从 PyTorch 导入\n"
+        "# opaque，按零计数：1（nn.PReLU，4 个参数）：num_parameters=4：prelu 只有一个权重\n"
+        "# opaque，按零计数：3（nn.Upsample，0 个参数）：把 6 缩放到 9：upsample 只按整数倍缩放\n"
+        "# 有 4 个参数在 opaque 部分里，按零计数\n"
+    )
+    english = cnn_magic.from_torch(model, (3, 8, 8), unknown="opaque").text
+    assert english.startswith("# Sequential, imported from PyTorch\n")  # the language in force
+
+
+class ReturnsADict(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"out": self.conv(x)}
+
+
+@pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
+def test_an_output_that_is_no_tensor_is_refused(hooks: bool) -> None:
+    def untraceable(*_: object, **__: object) -> None:
+        raise torch.fx.proxy.TraceError("data-dependent control flow")
+
+    tracing = mock.patch.object(torch.fx, "symbolic_trace", untraceable) if hooks else None
+    with tracing or contextlib.nullcontext(), language("zh"), pytest.raises(CNNError) as info:
+        cnn_magic.from_torch(ReturnsADict(), (3, 4, 4))
+    assert str(info.value) == (
+        "模型的输出既不是张量，也不是张量组成的元组\n"
+        "请返回得分（辅助输出放在其后，如 GoogLeNet 那样）"
+    )
+    with pytest.raises(CNNError, match="the model's output is not a tensor or a tuple of them"):
+        cnn_magic.from_torch(ReturnsADict(), (3, 4, 4))
 
 
 def test_not_a_module() -> None:

@@ -22,33 +22,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_against_torch import SETTINGS
 from test_from_torch import assert_same_network, collapsed
-from test_modern_layers_against_torch import (
-    channelshuffle_cases,
-    crop_cases,
-    groupnorm_cases,
-    instancenorm_cases,
-    layernorm_cases,
-    layerscale_cases,
-    pad_cases,
-    pixelshuffle_cases,
-    upsample_cases,
-)
+from test_modern_layers_against_torch import STRATEGIES
 from torch import nn
 
 import cnn_magic
 from cnn_magic import CNNError
 
-MODERN = {
-    "layernorm": layernorm_cases,
-    "groupnorm": groupnorm_cases,
-    "instancenorm": instancenorm_cases,
-    "layerscale": layerscale_cases,
-    "channelshuffle": channelshuffle_cases,
-    "pixelshuffle": pixelshuffle_cases,
-    "upsample": upsample_cases,
-    "pad": pad_cases,
-    "crop": crop_cases,
-}
+MODERN = STRATEGIES
 
 
 class Untraceable(nn.Module):
@@ -518,8 +498,8 @@ def test_indices_read_by_another_layer_are_refused() -> None:
 # ----------------------------------------------------------------- the modern zoo
 
 # The twins whose text is one network to compare row by row (GoogLeNet's auxiliary
-# heads and U-Net's crops by reference are checked below).
-TWINS = [name for name in torch_zoo_modern.BUILDERS if name not in ("googlenet", "unet")]
+# heads are checked below).
+TWINS = [name for name in torch_zoo_modern.BUILDERS if name != "googlenet"]
 
 
 @pytest.mark.parametrize("hooks", [False, True], ids=["fx", "hooks"])
@@ -543,15 +523,16 @@ def test_googlenet_imports_its_inference_path() -> None:
     assert collapsed(net) == collapsed(main)  # type: ignore[arg-type]
 
 
-def test_unet_imports_with_the_example_numbers() -> None:
-    """U-Net's skips are imported as nested concatenations (its layers in another
-    order than the example's references): the same layers and totals."""
-    net = cnn_magic.from_torch(torch_zoo_modern.unet(), (1, 572, 572))
-    example = cnn_magic.example("unet")
-    assert sorted(collapsed(net)) == sorted(collapsed(example))
-    assert net.output_shape == example.output_shape
-    for convention in ("flops", "macs", "exact"):
-        assert net.total(convention, all_ops=True) == example.total(convention, all_ops=True)
+def test_unet_crops_each_skip_where_the_model_does() -> None:
+    """U-Net's forward crops a skip after the up-convolution it is joined with: the
+    text does too, reading the skip by its label, as the example file writes it."""
+    lines = cnn_magic.from_torch(torch_zoo_modern.unet(), (1, 572, 572)).text.splitlines()
+    at = lines.index("up.0: deconv 512 k2 s2")
+    crop, concat = lines[at + 1 : at + 3]
+    assert crop.endswith(": crop 56x56 from=down.3.3")
+    assert concat == f"cat: concat {crop.split(':')[0]}, up.0"
+    # the bottom's two conv + relu pairs repeat inside one module: named after it
+    assert lines[at - 3 : at] == ["down.4: repeat 2:", "  conv 1024 k3", "  relu"]
 
 
 class FlattenChannelsLast(nn.Module):

@@ -313,8 +313,8 @@ KEY_WORDS = ("kernel", "stride", "padding", "dilation", "groups", "bias", "yes",
 
 
 MESSAGE_CALLS = {"error", "CNNError", "_indent_error"}
-# The PyTorch importer and its graph arrived last: still English.
-NOT_YET_TRANSLATED = ("torch", "graph", "words")  # the importers' modules
+# Every module of the package, the importers included, speaks through the catalog.
+NOT_YET_TRANSLATED: tuple[str, ...] = ()
 
 
 def test_every_error_message_goes_through_the_catalog() -> None:
@@ -340,6 +340,33 @@ def test_every_error_message_goes_through_the_catalog() -> None:
                 )
                 if literal:
                     bare.append(f"{path.name}:{value.lineno}")
+    assert not bare, bare
+
+
+# the PyTorch importer's reasons for a part it cannot write, listed in its refusal
+REASON_CALLS = {"_Unknown", "Unwritable", "_Untraceable", "_Padding"}
+REASON_MODULES = ("importers/torch.py", "importers/graph.py", "importers/words.py")
+
+
+@pytest.mark.parametrize("module", REASON_MODULES)
+def test_every_reason_the_torch_importer_gives_goes_through_the_catalog(module: str) -> None:
+    """Why a module has no word ("no layer word for this module") is part of the
+    refusal a user reads: each reason is ``_("...")`` too."""
+    bare = []
+    for node in ast.walk(ast.parse((REPO / "cnn_magic" / module).read_text("utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", "")
+        if name not in REASON_CALLS:
+            continue
+        for value in (*node.args, *(k.value for k in node.keywords)):
+            literal = isinstance(value, ast.JoinedStr) or (
+                isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+                and re.search("[A-Za-z]{2}", value.value)
+            )
+            if literal:
+                bare.append(f"{module}:{value.lineno}")
     assert not bare, bare
 
 

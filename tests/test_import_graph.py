@@ -9,11 +9,13 @@ evaluates again to the same layers.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from unittest import mock
 
 import pytest
 import torch
 import torch.nn.functional as F
+import torch_zoo_modern
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from real_tools import RUNNERS
@@ -22,6 +24,9 @@ from torch import nn
 
 import cnn_magic
 from cnn_magic import CNNError
+from cnn_magic.i18n import language
+
+Shape = tuple[int, ...]
 
 
 def count_params(model: nn.Module) -> int:
@@ -48,17 +53,9 @@ def imported_as_torch_counts(model: nn.Module, shape: tuple[int, ...]) -> cnn_ma
 # ----------------------------------------------------------------- DenseNet
 
 
-class DenseLayer(nn.Module):
-    """torchvision's ``_DenseLayer``: reads the list of every earlier map."""
-
-    def __init__(self, inp: int, growth: int, bn_size: int) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(inp)
-        self.relu1 = nn.ReLU(inplace=True)
-        self.conv1 = nn.Conv2d(inp, bn_size * growth, kernel_size=1, bias=False)
-        self.norm2 = nn.BatchNorm2d(bn_size * growth)
-        self.relu2 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(bn_size * growth, growth, kernel_size=3, padding=1, bias=False)
+class DenseLayer(torch_zoo_modern.DenseLayer):
+    """torchvision's ``_DenseLayer``: the zoo's layers, reading the list of every earlier
+    map (the zoo's own concatenates its output to its input instead)."""
 
     def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
         x = torch.cat(features, 1)
@@ -285,6 +282,47 @@ def test_drawn_graphs_import_by_hooks_too(model: Drawn, size: int) -> None:
         imported_as_torch_counts(model, (model.channels, size, size))
 
 
+def convolutions_as_run(model: nn.Module, shape: tuple[int, ...]) -> list[tuple[Shape, Shape]]:
+    """Each call of a convolution as PyTorch runs the model: its input and output
+    shapes, ours (H, W, C), in the order of the calls."""
+    calls: list[tuple[Shape, Shape]] = []
+
+    def ours(tensor: torch.Tensor) -> Shape:
+        return (*tensor.shape[2:], tensor.shape[1])
+
+    def hook(_: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        calls.append((ours(inputs[0]), ours(out)))
+
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    handles = [conv.register_forward_hook(hook) for conv in convs]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *shape))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return calls
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn_graphs(), st.integers(1, 6), st.booleans())
+def test_the_text_lists_the_layers_in_the_order_they_run(
+    model: Drawn, size: int, hooks: bool
+) -> None:
+    """Blocks only where the model runs their paths whole, one after the other: the
+    table lists the convolutions in the order PyTorch calls them (traced, or recorded
+    by hooks)."""
+
+    def untraceable(*_: object, **__: object) -> None:
+        raise torch.fx.proxy.TraceError("data-dependent control flow")
+
+    shape = (model.channels, size, size)
+    with mock.patch.object(torch.fx, "symbolic_trace", untraceable) if hooks else nullcontext():
+        net = cnn_magic.from_torch(model, shape)
+    listed = [(layer.in_shape, layer.out_shape) for layer in net.layers if layer.op == "conv"]
+    assert listed == convolutions_as_run(model, shape), net.text
+
+
 # ----------------------------------------------------------------- products
 
 
@@ -399,6 +437,10 @@ def test_a_lone_slice_of_channels_is_refused() -> None:
 
     with pytest.raises(CNNError, match=r"channels taken apart without a word.*channels 0:2"):
         cnn_magic.from_torch(FirstHalf(), (4, 3, 3))
+    with language("zh"), pytest.raises(CNNError) as chinese:
+        cnn_magic.from_torch(FirstHalf(), (4, 3, 3))
+    assert str(chinese.value).startswith("通道被拆开，层语言中却没有对应的词：getitem")
+    assert "\nsplit: 把通道切成连续的几段，每个分支一段" in str(chinese.value)
 
 
 # ----------------------------------------------------------------- side outputs, sharing

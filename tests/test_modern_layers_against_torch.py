@@ -328,3 +328,18 @@ def maxunpool_cases(draw) -> Case:
 @given(maxunpool_cases())
 def test_maxunpool(case: Case) -> None:
     agree_and_export(case)
+
+
+STRATEGIES = {
+    "layernorm": layernorm_cases,
+    "groupnorm": groupnorm_cases,
+    "instancenorm": instancenorm_cases,
+    "layerscale": layerscale_cases,
+    "channelshuffle": channelshuffle_cases,
+    "pixelshuffle": pixelshuffle_cases,
+    "upsample": upsample_cases,
+    "pad": pad_cases,
+    "crop": crop_cases,
+    "maxunpool": maxunpool_cases,
+}
+"""Each newer layer kind's drawn cases, for the suites that reuse them."""

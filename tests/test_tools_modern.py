@@ -20,18 +20,7 @@ import torch
 import torch_zoo_modern
 from hypothesis import assume, given, settings
 from test_against_torch import SETTINGS, Case
-from test_modern_layers_against_torch import (
-    channelshuffle_cases,
-    crop_cases,
-    groupnorm_cases,
-    instancenorm_cases,
-    layernorm_cases,
-    layerscale_cases,
-    maxunpool_cases,
-    pad_cases,
-    pixelshuffle_cases,
-    upsample_cases,
-)
+from test_modern_layers_against_torch import STRATEGIES
 
 import cnn_magic
 from cnn_magic import CNNError, tools
@@ -206,18 +195,7 @@ def check_drawn(case: Case) -> None:
     assert {tool: net.total(tool) for tool in TOOLS} == found, case.text
 
 
-LAYER_STRATEGIES = {
-    "layernorm": layernorm_cases,
-    "groupnorm": groupnorm_cases,
-    "instancenorm": instancenorm_cases,
-    "layerscale": layerscale_cases,
-    "channelshuffle": channelshuffle_cases,
-    "pixelshuffle": pixelshuffle_cases,
-    "upsample": upsample_cases,
-    "pad": pad_cases,
-    "crop": crop_cases,
-    "maxunpool": maxunpool_cases,
-}
+LAYER_STRATEGIES = STRATEGIES
 
 
 @pytest.mark.parametrize("kind", list(LAYER_STRATEGIES))

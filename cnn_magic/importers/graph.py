@@ -10,22 +10,26 @@ series-parallel circuit:
   sequence of statements, one per line, labelled with the node's name (a module path
   such as ``layer1.0.conv1``);
 - **parallel**: paths that leave one value and meet in one merge, each read by nothing
-  else, become a block: ``residual:`` (two paths into an add; the shorter is the
-  ``shortcut:``, none if it is the value itself), ``add:`` (three or more),
-  ``concat:``, ``split:`` (every path starts with its own consecutive slice of the
-  value's channels) or ``scale:`` (the value times a gate computed from it);
+  else and run whole, one after the other in the merge's order, become a block:
+  ``residual:`` (two paths into an add; the shorter is the ``shortcut:``, none if it
+  is the value itself), ``add:`` (three or more), ``concat:``, ``split:`` (every path
+  starts with its own consecutive slice of the value's channels) or ``scale:`` (the
+  value times a gate computed from it);
 - **side**: a path that nothing reads and that is not the model's output becomes a
   ``side:`` block (an auxiliary head) where its value is written;
 - consecutive runs of identical statements or blocks become ``repeat N:``.
 
-What does not reduce (DenseNet's concatenations read every earlier map; a product of
-two computed maps) is written with references: the value gets a label, a statement that
-does not read the previous output says ``from=LABEL``, and a merge that is no block is a
-one-line ``concat A, B``, ``add A, B`` or ``mul A, B``. Only the values that need it get
-labels of that kind, so the nested blocks stay wherever they fit. A node that applies
-an earlier node's weights again is ``reuse LABEL``. After evaluating the text,
-:func:`check` compares every layer's output shape, parameters and MACs with what the
-framework reported, so a translation that went wrong is an error, never a wrong number.
+Every reduction keeps the order in which the model runs its layers: the text lists
+them as PyTorch runs them. What does not reduce (DenseNet's concatenations read every
+earlier map; a product of two computed maps; U-Net's skip, cropped after the
+up-convolution it joins) is written with references: the value gets a label, a
+statement that does not read the previous output says ``from=LABEL``, and a merge that
+is no block is a one-line ``concat A, B``, ``add A, B`` or ``mul A, B``. Only the
+values that need it get labels of that kind, so the nested blocks stay wherever they
+fit. A node that applies an earlier node's weights again is ``reuse LABEL``. After
+evaluating the text, :func:`check` compares every layer's output shape, parameters and
+MACs with what the framework reported, so a translation that went wrong is an error,
+never a wrong number.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import NamedTuple
 
 from ..errors import CNNError
 from ..evaluate import evaluate
+from ..i18n import _
 from ..results import Network
 from ..shapes import format_shape
 from .words import label as word_label
@@ -150,14 +155,40 @@ def _flatten_adds(nodes: Sequence[Node]) -> list[Node]:
     return out
 
 
+Span = tuple[int, int]  # the first and last row a unit writes, in execution order
+
+
+def _joined(spans: Sequence[Span | None]) -> tuple[bool, Span | None]:
+    """Whether units written one after the other list their rows in the order the model
+    runs them (each starts right where the one before ends), and the rows they write
+    together (None for none)."""
+    joined: Span | None = None
+    for span in spans:
+        if span is None:
+            continue
+        if joined is not None and span[0] != joined[1] + 1:
+            return False, None
+        joined = span if joined is None else (joined[0], span[1])
+    return True, joined
+
+
 class _Unit:
     """A part of the graph already written as items: it reads ``inputs`` (one value,
-    the previous output, unless it starts with a one-line merge) and gives ``out``."""
+    the previous output, unless it starts with a one-line merge) and gives ``out``;
+    ``rows``: the run of rows (nodes in execution order) it writes, in that order."""
 
-    __slots__ = ("inputs", "items", "out", "position")
+    __slots__ = ("inputs", "items", "out", "position", "rows")
 
-    def __init__(self, items: list[Item], inputs: tuple[str, ...], out: str, position: int):
+    def __init__(
+        self,
+        items: list[Item],
+        inputs: tuple[str, ...],
+        out: str,
+        position: int,
+        rows: Span | None = None,
+    ):
         self.items, self.inputs, self.out, self.position = items, inputs, out, position
+        self.rows = rows
 
     @property
     def single(self) -> bool:
@@ -172,7 +203,12 @@ class _Unit:
 
 
 class _Reducer:
-    """Series, parallel and side reductions of the graph until none applies."""
+    """Series, parallel and side reductions of the graph until none applies.
+
+    Every unit writes its rows in the order the model runs them, one run of
+    consecutive rows: a reduction that would list a layer before one the model runs
+    earlier does not apply, and the values stay read by their labels (U-Net's skip is
+    cropped after the up-convolution, so the crop is no branch written before it)."""
 
     def __init__(
         self, nodes: Sequence[Node], input_shapes: Sequence[Shape], output: str | None
@@ -190,16 +226,23 @@ class _Reducer:
         for value in self.fixed:
             self.index[value] = -2  # never right before a side output
         self.sides: set[str] = set()  # side outputs written where they run
+        row = 0  # a slice writes no row of its own: the split's branches start at it
         for position, node in enumerate(nodes):
             if node.name in self.units:
-                raise CNNError(f"internal error: two nodes named {node.name!r}")
+                raise CNNError(_("internal error: two nodes named {name!r}").format(name=node.name))
             for source in node.inputs:
                 if source not in self.units:
-                    raise CNNError(f"{node.label or node.name} reads an unknown value {source!r}")
+                    raise CNNError(
+                        _("{node} reads an unknown value {value!r}").format(
+                            node=node.label or node.name, value=source
+                        )
+                    )
                 self.readers[source].add(node.name)
             inputs = tuple(dict.fromkeys(node.inputs))
             item: Item = Merge(node) if node.is_merge else Leaf(node)
-            self.units[node.name] = _Unit([item], inputs, node.name, position)
+            rows = None if node.statement == SLICE else (row, row)
+            row += rows is not None
+            self.units[node.name] = _Unit([item], inputs, node.name, position, rows)
             self.readers[node.name] = set()
             self.shapes[node.name] = node.out_shape
         self.output = output if output is not None else nodes[-1].name if nodes else ""
@@ -243,9 +286,12 @@ class _Reducer:
         if source in self.fixed:
             return False
         before = self.units[source]
+        in_order, rows = _joined([before.rows, unit.rows])
+        if not in_order:
+            return False  # the model runs other layers in between
         self._remove(before)
         unit.items = before.items + unit.items
-        unit.inputs, unit.position = before.inputs, before.position
+        unit.inputs, unit.position, unit.rows = before.inputs, before.position, rows
         for value in unit.inputs:
             self.readers[value].add(unit.out)
         return True
@@ -255,9 +301,12 @@ class _Reducer:
         right after that value when it runs right after it (an auxiliary head), else
         where it runs (reading the value by its label)."""
         (source,) = unit.inputs
-        if unit.position == self.index[source] + 1:
+        before = self.units[source]
+        end = before.rows[1] if before.rows is not None else self.index[source]
+        if unit.rows is not None and unit.rows[0] == end + 1:
             self._remove(unit)
-            self.units[source].items.append(Side(tuple(unit.items)))
+            before.items.append(Side(tuple(unit.items)))
+            before.rows = (before.rows or unit.rows)[0], unit.rows[1]
         else:
             unit.items = [Side(tuple(unit.items))]
             self.sides.add(unit.out)
@@ -272,7 +321,8 @@ class _Reducer:
         return unit.inputs[0]
 
     def _parallel(self, unit: _Unit, merge: Node) -> bool:
-        """Paths from one value into this merge: a block."""
+        """Paths from one value into this merge: a block, when the model runs each path
+        whole, one after the other in the merge's order (as a block writes them)."""
         inputs = merge.inputs
         starts = {value: self._path(value, unit.out) for value in inputs}
         candidates = list(dict.fromkeys(s for s in starts.values() if s is not None))
@@ -280,10 +330,12 @@ class _Reducer:
         for start in candidates:
             if all(v == start or starts[v] == start for v in inputs):
                 paths = [v for v in inputs if v != start]
-                if len(paths) == len(set(paths)):
+                in_order, rows = _joined([*(self.units[v].rows for v in paths), unit.rows])
+                if len(paths) == len(set(paths)) and in_order:
                     fork = self._fork(merge, start, inputs)
                     if fork is not None:
                         self._close(unit, fork, start, paths)
+                        unit.rows = rows
                         return True
         return False
 
@@ -577,22 +629,38 @@ def _fold_inside(item: Item, pinned: frozenset[str]) -> Item:
 
 
 def _repeat_label(units: list[list[Item]]) -> str:
-    """``layer1.1-2`` for units under ``layer1.1`` … ``layer1.2``; "" when the units'
+    """``layer1.1-2`` for units under ``layer1.1`` … ``layer1.2``; the module's own path
+    (``down.4``) for parts of one module (its two convolutions); "" when the units'
     paths do not run like that."""
-    first, last = _prefix(units[0]), _prefix(units[-1])
-    runs = first and len(first) == len(last) and first[:-1] == last[:-1]
-    if runs and first[-1].isdigit() and last[-1].isdigit():
+    prefixes = [_prefix(unit) for unit in units]
+    if _numbered(prefixes):
+        first, last = prefixes[0], prefixes[-1]
         return ".".join([*first[:-1], f"{first[-1]}-{last[-1]}"])
+    if prefixes[0] and all(p == prefixes[0] for p in prefixes):
+        return ".".join(prefixes[0])
     return ""
+
+
+def _numbered(prefixes: list[list[str]]) -> bool:
+    """The units sit under consecutive modules of one parent, one each (``layer1.1``,
+    ``layer1.2``)."""
+    first = prefixes[0]
+    if not first or any(len(p) != len(first) or p[:-1] != first[:-1] for p in prefixes):
+        return False
+    if not all(p[-1].isdigit() for p in prefixes):
+        return False
+    numbers = [int(p[-1]) for p in prefixes]
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def _relabel(units: list[list[Item]]) -> list[Item]:
     """The body of a repeat: the first unit with its labels made relative to the module
     path its unit sits under (``layer1.1.conv1`` → ``conv1``, and the layer is named
-    ``conv1.2`` in the second repetition); unlabelled where units share no path, since a
-    label of the first unit would misname the others."""
+    ``conv1.2`` in the second repetition); unlabelled where units are not one module
+    each, since a label of the first unit would misname the others."""
     shared = _prefix(units[0])
-    prefix = ".".join(shared) + "." if shared and _repeat_label(units) else None
+    numbered = _numbered([_prefix(unit) for unit in units])
+    prefix = ".".join(shared) + "." if numbered else None
     return [_strip(item, prefix) for item in units[0]]
 
 
@@ -847,9 +915,13 @@ def build(
     if slices:
         where = ", ".join(f"{n.label or n.name} (channels {n.part[0]}:{n.part[1]})" for n in slices)
         raise CNNError(
-            f"channels taken apart without a word in the layer language: {where}",
-            hint="split: cuts the channels into runs, one per branch, and concatenates "
-            "the branches' outputs again; other slicing has no word",
+            _("channels taken apart without a word in the layer language: {where}").format(
+                where=where
+            ),
+            hint=_(
+                "split: cuts the channels into runs, one per branch, and concatenates "
+                "the branches' outputs again; other slicing has no word"
+            ),
         )
     items = _first_written_owns_the_weights(items)
     needed = set(_read_values(items))
@@ -871,8 +943,10 @@ def check(net: Network, rows: Sequence[Node | None]) -> None:
     """Every layer's output shape, parameters and MACs must be the framework's."""
     if len(rows) != len(net.layers):
         raise CNNError(
-            f"internal error: {len(net.layers)} layers from {len(rows)} nodes",
-            hint="please report this model",
+            _("internal error: {layers} layers from {nodes} nodes").format(
+                layers=len(net.layers), nodes=len(rows)
+            ),
+            hint=_("please report this model"),
         )
     problems = []
     for layer, node in zip(net.layers, rows, strict=True):
@@ -882,15 +956,28 @@ def check(net: Network, rows: Sequence[Node | None]) -> None:
         shape = layer.out_shape if not node.extra else None
         if shape is not None and shape != node.out_shape:
             problems.append(
-                f"{where}: {format_shape(layer.out_shape)} here, "
-                f"{format_shape(node.out_shape)} in the model"
+                _("{where}: {here} here, {there} in the model").format(
+                    where=where,
+                    here=format_shape(layer.out_shape),
+                    there=format_shape(node.out_shape),
+                )
             )
         if node.params >= 0 and layer.params != node.params:
-            problems.append(f"{where}: {layer.params:,} parameters here, {node.params:,} there")
+            problems.append(
+                _("{where}: {here} parameters here, {there} there").format(
+                    where=where, here=f"{layer.params:,}", there=f"{node.params:,}"
+                )
+            )
         if node.macs >= 0 and layer.macs != node.macs:
-            problems.append(f"{where}: {layer.macs:,} MACs here, {node.macs:,} there")
+            problems.append(
+                _("{where}: {here} MACs here, {there} there").format(
+                    where=where, here=f"{layer.macs:,}", there=f"{node.macs:,}"
+                )
+            )
     if problems:
         raise CNNError(
-            "the translation does not reproduce the model: " + "; ".join(problems[:5]),
-            hint="please report this model; the text was:\n" + net.text,
+            _("the translation does not reproduce the model: {problems}").format(
+                problems="; ".join(problems[:5])
+            ),
+            hint=_("please report this model; the text was:\n{text}").format(text=net.text),
         )

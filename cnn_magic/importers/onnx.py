@@ -871,7 +871,9 @@ class _Reader:
                     channels = sum(by_name[value].out_shape[-1] for value in values)
                     shape = (*node.out_shape[:-1], channels)
                     inner = Node(f"{node.name}:{begin}", node.label, "concat", values, shape, 0)
-                    out.append(inner)
+                    # where the model would join them: right after the last of its paths
+                    last = max(i for i, done in enumerate(out) if done.name in values)
+                    out.insert(last + 1, inner)
                     node = node._replace(
                         inputs=(*node.inputs[:begin], inner.name, *node.inputs[stop:])
                     )

@@ -90,7 +90,7 @@ from typing import Any, NamedTuple, TypeGuard
 
 from ..dsl import parse_shape
 from ..errors import CNNError, did_you_mean
-from ..i18n import _
+from ..i18n import N_, _, _n
 from ..results import Network
 from ..shapes import format_shape
 from .graph import MERGES, SLICE, Node, build, input_value
@@ -153,12 +153,13 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
     torch, nn = _torch()
     if not isinstance(model, nn.Module):
         raise CNNError(
-            f"from_torch() takes a torch.nn.Module, not {type(model).__name__}",
-            hint="pass the model object itself: from_torch(model, (3, 224, 224))",
+            _("from_torch() takes a torch.nn.Module, not {type}").format(type=type(model).__name__),
+            hint=_("pass the model object itself: from_torch(model, (3, 224, 224))"),
         )
     if unknown not in UNKNOWN:
         raise CNNError(
-            f"unknown={unknown!r} is not valid", hint=did_you_mean(str(unknown), UNKNOWN)
+            _("unknown={unknown!r} is not valid").format(unknown=unknown),
+            hint=did_you_mean(str(unknown), UNKNOWN),
         )
     shapes = _input_shapes(input)
     shape = shapes[0]
@@ -177,15 +178,22 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         calls, output = _record(model, xs)
     finally:
         model.train(training)
+    calls = _own_names(model, calls)
     sizes = {name: p.numel() for name, p in model.named_parameters()}
     nodes, problems, notes, opaque_parameters, output_name = _convert(calls, output, unknown, sizes)
     if problems:
         listed = "\n".join(f"  {path} ({kind}): {why}" for path, kind, why in problems)
+        count = len(problems)
         raise CNNError(
-            f"{len(problems)} part{'s' if len(problems) > 1 else ''} of the model "
-            f"{'have' if len(problems) > 1 else 'has'} no word in the layer language:\n{listed}",
-            hint='from_torch(..., unknown="opaque") writes each as an opaque layer, counted as '
-            "zero and marked",
+            _n(
+                "{count} part of the model has no word in the layer language:\n{listed}",
+                "{count} parts of the model have no word in the layer language:\n{listed}",
+                count,
+            ).format(count=count, listed=listed),
+            hint=_(
+                'from_torch(..., unknown="opaque") writes each as an opaque layer, counted as '
+                "zero and marked"
+            ),
         )
     partly = [
         path
@@ -194,19 +202,76 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
     ]
     if partly:
         notes.append(
-            "trained as a whole, though only some parameters require grad: " + ", ".join(partly)
+            _("trained as a whole, though only some parameters require grad: {paths}").format(
+                paths=", ".join(partly)
+            )
         )
     used = sum(node.params for node in nodes if node.params > 0)
     used += opaque_parameters
     total = sum(p.numel() for p in model.parameters())
-    header = [f"{type(model).__name__}, imported from PyTorch", *notes]
+    header = [_("{model}, imported from PyTorch").format(model=type(model).__name__), *notes]
     if total != used:
-        header.append(f"{total - used:,} parameters of the model are not used by its forward")
+        unused = total - used
+        header.append(
+            _n(
+                "{count} parameter of the model is not used by its forward",
+                "{count} parameters of the model are not used by its forward",
+                unused,
+            ).format(count=f"{unused:,}")
+        )
     inputs = None
     if len(shapes) > 1:  # each input line labelled with forward's parameter name
         labels = _input_labels(model, len(shapes))
         inputs = [(label, _ours(one[1:])) for label, one in zip(labels, shapes, strict=True)]
     return build(nodes, _ours(shape[1:]), header, repeat=repeat, output=output_name, inputs=inputs)
+
+
+# cnn_magic's own containers (``to_torch()``) and the attribute each keeps its contents
+# in: a word of the module path, not of the text the model was exported from
+_WRAPPERS = {
+    "Tape": "model",
+    "Reads": "module",
+    "Shared": "module",
+    "Unpool": "unpool",
+    "Concat": "branches",
+    "Add": "branches",
+    "Split": "branches",
+    "Residual": "body",
+    "Scale": "gate",
+    "Side": "head",
+}
+
+
+def _own_names(model: Any, calls: list[Call]) -> list[Call]:
+    """For a model ``to_torch()`` made, each call's path without the words of its
+    containers (``model.tower.conv1.module.0`` is ``tower.conv1.0``,
+    ``split1.branches.branch1.conv1`` is ``split1.branch1.conv1``): the names the text
+    gave its layers and blocks. Other models keep their module paths."""
+    from .. import torch_export
+
+    wrappers = {getattr(torch_export, name): attribute for name, attribute in _WRAPPERS.items()}
+    modules = dict(model.named_modules())
+    if not any(type(module) in wrappers for module in modules.values()):
+        return calls
+    own: dict[str, str] = {}
+    for path in modules:
+        parts = path.split(".") if path else []
+        kept = [
+            part
+            for depth, part in enumerate(parts)
+            if wrappers.get(type(modules.get(".".join(parts[:depth])))) != part
+        ]
+        own[path] = ".".join(kept)
+
+    def renamed(path: str) -> str:
+        parts = path.split(".")
+        for cut in range(len(parts), 0, -1):  # the innermost module the path names
+            head = ".".join(parts[:cut])
+            if head in own:
+                return ".".join(filter(None, [own[head], *parts[cut:]])) or path
+        return path
+
+    return [call._replace(path=renamed(call.path)) for call in calls]
 
 
 def _input_shapes(given: Any) -> list[tuple[int, ...]]:
@@ -220,7 +285,7 @@ def _input_shapes(given: Any) -> list[tuple[int, ...]]:
     if not several:
         return [torch_input_shape(given)]
     if not given:
-        raise CNNError("no input shape given", hint=_SHAPE_HINT)
+        raise CNNError(_("no input shape given"), hint=_(_SHAPE_HINT))
     return [torch_input_shape(one) for one in given]
 
 
@@ -259,19 +324,23 @@ def torch_input_shape(given: Any) -> tuple[int, ...]:
     try:
         dims = tuple(int(d) for d in given)
     except (TypeError, ValueError):
-        raise CNNError(f"input {given!r} is not a shape", hint=_SHAPE_HINT) from None
+        raise CNNError(
+            _("input {given!r} is not a shape").format(given=given), hint=_(_SHAPE_HINT)
+        ) from None
     if len(dims) in (1, 3):  # (F,) or (C, H, W): the batch is left out
         dims = (1, *dims)
     if len(dims) not in (2, 4, 5) or min(dims) < 1:
         raise CNNError(
-            f"input {given!r} is not an image batch (N, C, H, W), vectors (N, F) or "
-            "volumes (N, C, D, H, W)",
-            hint=_SHAPE_HINT,
+            _(
+                "input {given!r} is not an image batch (N, C, H, W), vectors (N, F) or "
+                "volumes (N, C, D, H, W)"
+            ).format(given=given),
+            hint=_(_SHAPE_HINT),
         )
     return (1, *dims[1:])
 
 
-_SHAPE_HINT = "write (1, 3, 224, 224), (3, 224, 224), '224x224x3' or, in 1-D, '2@128'"
+_SHAPE_HINT = N_("write (1, 3, 224, 224), (3, 224, 224), '224x224x3' or, in 1-D, '2@128'")
 
 
 def _ours(shape: Sequence[int]) -> tuple[int, ...]:
@@ -288,7 +357,7 @@ def _record(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     try:
         traced = _trace(model)
         if _captured_tensors(model, traced):
-            raise _Untraceable("a tensor was captured while tracing")
+            raise _Untraceable(_("a tensor was captured while tracing"))
     except Exception as trace_error:  # any failure to trace sends us to the hooks
         try:
             return _record_by_hooks(model, xs)
@@ -296,11 +365,16 @@ def _record(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
             raise
         except Exception as run_error:
             raise CNNError(
-                f"{type(model).__name__} could neither be traced "
-                f"({type(trace_error).__name__}: {_first_line(trace_error)}) nor run on "
-                f"zeros of shape {shapes} ({type(run_error).__name__}: "
-                f"{_first_line(run_error)})",
-                hint="check the input shape: (C, H, W) in PyTorch's order",
+                _(
+                    "{model} could neither be traced ({trace_error}) nor run on zeros of "
+                    "shape {shapes} ({run_error})"
+                ).format(
+                    model=type(model).__name__,
+                    trace_error=f"{type(trace_error).__name__}: {_first_line(trace_error)}",
+                    shapes=shapes,
+                    run_error=f"{type(run_error).__name__}: {_first_line(run_error)}",
+                ),
+                hint=_("check the input shape: (C, H, W) in PyTorch's order"),
             ) from None
     try:
         return _record_fx(model, traced, xs)
@@ -308,9 +382,12 @@ def _record(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
         raise
     except Exception as run_error:
         raise CNNError(
-            f"{type(model).__name__} failed on zeros of shape {shapes}: "
-            f"{type(run_error).__name__}: {_first_line(run_error)}",
-            hint="check the input shape: (C, H, W) in PyTorch's order",
+            _("{model} failed on zeros of shape {shapes}: {error}").format(
+                model=type(model).__name__,
+                shapes=shapes,
+                error=f"{type(run_error).__name__}: {_first_line(run_error)}",
+            ),
+            hint=_("check the input shape: (C, H, W) in PyTorch's order"),
         ) from None
 
 
@@ -386,7 +463,7 @@ def _first_line(error: BaseException) -> str:
 
 
 def _record_fx(model: Any, traced: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
-    torch, _ = _torch()
+    torch = _torch()[0]
     values: dict[str, Any] = {}
 
     class Recorder(torch.fx.Interpreter):  # type: ignore[misc,name-defined]
@@ -488,8 +565,8 @@ def _record_fx(model: Any, traced: Any, xs: tuple[Any, ...]) -> tuple[list[Call]
         calls.append(Call(node.name, path, None, function, type_name, args, kwargs, value.shape))
     if output is None:
         raise CNNError(
-            "the model's output is not a tensor or a tuple of them",
-            hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
+            _("the model's output is not a tensor or a tuple of them"),
+            hint=_("return the scores (auxiliary outputs after them, as GoogLeNet does)"),
         )
     return calls, output
 
@@ -529,7 +606,7 @@ def _parts(
 def _record_by_hooks(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     """One run with hooks on the leaf modules and a TorchFunctionMode for the
     functions between them: works for models with Python control flow."""
-    torch, _ = _torch()
+    torch = _torch()[0]
     from torch.overrides import TorchFunctionMode
 
     names: dict[int, str] = {id(x): input_value(n) for n, x in enumerate(xs, start=1)}
@@ -660,8 +737,8 @@ def _record_by_hooks(model: Any, xs: tuple[Any, ...]) -> tuple[list[Call], Ref]:
     result = _main_output(ref(out))
     if result is None:
         raise CNNError(
-            "the model's output is not a tensor or a tuple of them",
-            hint="return the scores (auxiliary outputs after them, as GoogLeNet does)",
+            _("the model's output is not a tensor or a tuple of them"),
+            hint=_("return the scores (auxiliary outputs after them, as GoogLeNet does)"),
         )
     return calls, result
 
@@ -897,13 +974,18 @@ def _convert(
                 weights = _own_parameters(call, sizes)
                 opaque_parameters += weights
                 notes.append(
-                    f"opaque, counted as zero: {call.path} ({call.type_name}, "
-                    f"{weights:,} parameter{'' if weights == 1 else 's'}): {why}"
+                    _n(
+                        "opaque, counted as zero: {path} ({type}, {count} parameter): {why}",
+                        "opaque, counted as zero: {path} ({type}, {count} parameters): {why}",
+                        weights,
+                    ).format(path=call.path, type=call.type_name, count=f"{weights:,}", why=why)
                 )
             else:
                 why_text = str(why)
                 if unknown == "opaque" and len(inputs) != 1:
-                    why_text += f" (reads {len(inputs)} tensors: opaque stands for one input)"
+                    why_text += " " + _(
+                        "(reads {count} tensors: opaque stands for one input)"
+                    ).format(count=len(inputs))
                 problems.append((call.path or call.name, call.type_name, why_text))
                 continue
         if kind in ("pass", "layout"):
@@ -944,9 +1026,15 @@ def _convert(
         place_pad(name)
     out_name = alias.get(output.name, output.name)  # an input's when it returns it
     if layouts.get(output.name, "").startswith(("groups", "shuffled")) and not problems:
-        problems.append(("output", "return", "the model returns channels viewed as groups"))
+        problems.append(("output", "return", _("the model returns channels viewed as groups")))
     if opaque_parameters:
-        notes.append(f"{opaque_parameters:,} parameters are inside opaque parts, counted as zero")
+        notes.append(
+            _n(
+                "{count} parameter is inside opaque parts, counted as zero",
+                "{count} parameters are inside opaque parts, counted as zero",
+                opaque_parameters,
+            ).format(count=f"{opaque_parameters:,}")
+        )
     return nodes, problems, notes, opaque_parameters, out_name
 
 
@@ -960,21 +1048,23 @@ def _unpool(
     values = [r for r in inputs if not r.name.endswith(INDICES)]
     indices = [r for r in inputs if r.name.endswith(INDICES)]
     if len(values) != 1:
-        raise _Unknown("unpools more than one tensor")
+        raise _Unknown(_("unpools more than one tensor"))
     before, after = _ours(values[0].shape[1:]), _ours((call.out or ())[1:])
     if indices:
         pool = indices[0].name[: -len(INDICES)]
         if pooled.get(pool) != after:  # maxunpool restores the size its pooling started from
             raise _Unknown(
-                f"unpools to {format_shape(after)}, not to the {format_shape(pooled[pool])} "
-                "its pooling started from (give output_size)"
+                _(
+                    "unpools to {after}, not to the {before} its pooling started from "
+                    "(give output_size)"
+                ).format(after=format_shape(after), before=format_shape(pooled[pool]))
             )
         return "maxunpool", pool, values
     for node in reversed(nodes):
         shapes = (node.out_shape, pooled.get(node.name))
         if node.statement.startswith("maxpool") and shapes == (before, after):
             return "maxunpool", node.name, values
-    raise _Unknown("the max pooling whose indices it reads is not found")
+    raise _Unknown(_("the max pooling whose indices it reads is not found"))
 
 
 def _opaque(before: tuple[int, ...], after: tuple[int, ...]) -> str:
@@ -1110,7 +1200,11 @@ def _plus(pads: Pads, sides: tuple[int, ...] | None) -> Pads:
         return pads
     per_dim = [(sides[2 * i], sides[2 * i + 1]) for i in range(len(sides) // 2)][::-1]
     if len(per_dim) != len(pads):
-        raise _Unknown(f"padding of {len(per_dim)} dimensions before a {len(pads)}-D layer")
+        raise _Unknown(
+            _("padding of {count} dimensions before a {rank}-D layer").format(
+                count=len(per_dim), rank=len(pads)
+            )
+        )
     return tuple((b + pb, a + pa) for (b, a), (pb, pa) in zip(pads, per_dim, strict=True))
 
 
@@ -1125,7 +1219,7 @@ def _statement(
         raise _Unknown(_("reads where a max pooling found its maxima: only max unpooling does"))
     padded = call.function in ("maxpool", "avgpool") or _torch_class(call.module) in _PADDED
     if sides is not None and not padded:
-        raise _Unknown("padding that no conv or pool takes on")
+        raise _Unknown(_("padding that no conv or pool takes on"))
     if any(r.layout for r in inputs):
         return _moved_statement(call, inputs)
     if call.module is not None:
@@ -1179,12 +1273,14 @@ def _module_statement(
     in_shape = inputs[0].shape if inputs else ()
     n = len(in_shape) - 2  # spatial dimensions
     if len(inputs) != 1:
-        raise _Unknown("takes more than one tensor")
+        raise _Unknown(_("takes more than one tensor"))
     if cls in _CONV:
         return "leaf", _conv(module, in_shape, sides)
     if cls in _DECONV:
         if module.padding_mode != "zeros":
-            raise _Unknown(f"padding_mode={module.padding_mode!r}")
+            raise _Unknown(
+                _("padding_mode={mode!r}: deconv pads with zeros").format(mode=module.padding_mode)
+            )
         return "leaf", deconv_words(
             module.out_channels,
             _dims(module.kernel_size, n),
@@ -1197,7 +1293,11 @@ def _module_statement(
         )
     if cls == "Linear":
         if len(in_shape) != 2:
-            raise _Unknown(f"a Linear on a {len(in_shape)}-D tensor: fc reads a batch of vectors")
+            raise _Unknown(
+                _("a Linear on a {rank}-D tensor: fc reads a batch of vectors").format(
+                    rank=len(in_shape)
+                )
+            )
         return "leaf", words(
             f"fc {module.out_features}", None if module.bias is not None else "nobias"
         )
@@ -1213,12 +1313,12 @@ def _module_statement(
         )
     if cls in (*_ADAPTIVE_AVG, *_ADAPTIVE_MAX):
         if getattr(module, "return_indices", False):
-            raise _Unknown("return_indices=True")
+            raise _Unknown(_("return_indices=True"))
         kind = "avg" if cls in _ADAPTIVE_AVG else "max"
         return "leaf", adaptive_words(kind, (call.out or ())[2:])
     if cls in _BATCHNORM:
         if not module.affine:
-            raise _Unknown("affine=False: the language's bn has γ and β")
+            raise _Unknown(_("affine=False: the language's bn has γ and β"))
         return "leaf", "bn"
     if cls == "LayerNorm":
         return "leaf", _layernorm(module.normalized_shape, _affine(module), in_shape, "")
@@ -1237,13 +1337,17 @@ def _module_statement(
         return "leaf", f"dropout {number(module.p)}"
     if cls == "Flatten":
         if (module.start_dim, module.end_dim) != (1, -1):
-            raise _Unknown(f"start_dim={module.start_dim}, end_dim={module.end_dim}")
+            raise _Unknown(
+                _("start_dim={start}, end_dim={end}").format(
+                    start=module.start_dim, end=module.end_dim
+                )
+            )
         return "leaf", "flatten"
     if cls == "Identity":
         return "pass", ""  # a placeholder; a path of nothing is written `identity`
     if cls == "LocalResponseNorm":
         if module.size != 5:
-            raise _Unknown(f"size={module.size}: lrn counts a window of 5")
+            raise _Unknown(_("size={size}: lrn counts a window of 5").format(size=module.size))
         return "leaf", "lrn"
     if cls in _PAD:
         return "pad", ""
@@ -1256,8 +1360,8 @@ def _module_statement(
     if activation is not None:
         return "leaf", activation
     if _is_known_subclass(module):
-        raise _Unknown("a subclass of a PyTorch layer: its forward may compute something else")
-    raise _Unknown("no layer word for this module")
+        raise _Unknown(_("a subclass of a PyTorch layer: its forward may compute something else"))
+    raise _Unknown(_("no layer word for this module"))
 
 
 def _helper_statement(helper: str, module: Any, in_shape: tuple[int, ...]) -> str:
@@ -1352,13 +1456,13 @@ def _pool(
 def _upsample(mode: str, in_shape: tuple[int, ...], out: tuple[int, ...]) -> str:
     """nearest → ``upsample S``; linear, bilinear, trilinear → ``upsample S bilinear``."""
     if len(in_shape) < 3:
-        raise _Unknown("upsampling a vector")
+        raise _Unknown(_("upsampling a vector"))
     linear = mode in ("linear", "bilinear", "trilinear")
     return upsample_words(in_shape[2:], out[2:], "linear" if linear else mode)
 
 
 def _module_activation(module: Any, in_shape: tuple[int, ...]) -> str | None:
-    _, nn = _torch()
+    nn = _torch()[1]
     cls = type(module)
     simple = {
         nn.ReLU: "relu",
@@ -1378,7 +1482,11 @@ def _module_activation(module: Any, in_shape: tuple[int, ...]) -> str | None:
         return f"elu {number(module.alpha)}"
     if cls is nn.PReLU:
         if module.num_parameters != 1:
-            raise _Unknown(f"num_parameters={module.num_parameters}: prelu has one weight")
+            raise _Unknown(
+                _("num_parameters={count}: prelu has one weight").format(
+                    count=module.num_parameters
+                )
+            )
         return "prelu"
     if cls is nn.Hardtanh and (module.min_val, module.max_val) == (0.0, 6.0):
         return "relu6"
@@ -1391,7 +1499,9 @@ def _softmax(dim: Any, in_shape: tuple[int, ...]) -> str:
     rank = len(in_shape)
     if dim is None or dim == 1 or dim == -rank + 1 or (rank == 2 and dim == -1):
         return "softmax"
-    raise _Unknown(f"softmax over dim {dim}: the language's softmax is over the channels")
+    raise _Unknown(
+        _("softmax over dim {dim}: the language's softmax is over the channels").format(dim=dim)
+    )
 
 
 _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
@@ -1474,11 +1584,11 @@ def _channel_slice(call: Call, inputs: list[Ref]) -> tuple[int, int]:
     shape = inputs[0].shape if inputs else ()
     whole = slice(None)
     if len(index) < 2 or index[0] != whole or any(i != whole for i in index[2:]):
-        raise _Unknown("indexing other than a run of channels x[:, a:b]")
+        raise _Unknown(_("indexing other than a run of channels x[:, a:b]"))
     cut = index[1]
     if not isinstance(cut, slice) or cut.step not in (None, 1):
-        raise _Unknown("indexing other than a run of channels x[:, a:b]")
-    first, stop, _ = cut.indices(shape[1])
+        raise _Unknown(_("indexing other than a run of channels x[:, a:b]"))
+    first, stop, _step = cut.indices(shape[1])
     return first, stop
 
 
@@ -1488,13 +1598,13 @@ def _function_statement(
     name = call.function
     out = call.out or ()
     if not name:
-        raise _Unknown("no layer word for this function")
+        raise _Unknown(_("no layer word for this function"))
     if name in ("layernorm", "groupnorm", "instancenorm"):
         return "leaf", _norm_function(name, call, inputs[0])
     if name == "mul" and _constants(call):
         return "leaf", _layerscale(call, inputs)
     if _constants(call):
-        raise _Unknown("reads a parameter or a tensor made inside forward: not counted")
+        raise _Unknown(_("reads a parameter or a tensor made inside forward: not counted"))
     if name == "pass":
         return "pass", ""
     if name in ("permute", "transpose"):
@@ -1517,28 +1627,41 @@ def _function_statement(
         return "leaf", f"{name} {int(factor)}"
     if name in ("add", "mul"):
         if len(inputs) < 2:
-            what = "adds a constant to a tensor" if name == "add" else "multiplies by a constant"
-            raise _Unknown(f"{what}: not counted")
+            raise _Unknown(
+                _("adds a constant to a tensor: not counted")
+                if name == "add"
+                else _("multiplies by a constant: not counted")
+            )
         if not _broadcasts([r.shape for r in inputs], out):
-            raise _Unknown(f"combines shapes {' and '.join(str(r.shape) for r in inputs)}")
+            raise _Unknown(
+                _("combines shapes {shapes}").format(
+                    shapes=_(" and ").join(str(r.shape) for r in inputs)
+                )
+            )
         return name, name
     if name == "concat":
         bound = _bind("concat", call)
         rank = len(out)
         if bound["dim"] not in (1, 1 - rank):
-            raise _Unknown(f"joins along dim {bound['dim']}: concat joins channels (dim 1)")
+            raise _Unknown(
+                _("joins along dim {dim}: concat joins channels (dim 1)").format(dim=bound["dim"])
+            )
         return "concat", "concat"
     if name == "narrow":
         bound = _bind(name, call)
         if int(bound["dim"]) % len(out) != 1:
-            raise _Unknown(f"narrows dim {bound['dim']}: split: cuts the channels")
+            raise _Unknown(
+                _("narrows dim {dim}: split: cuts the channels").format(dim=bound["dim"])
+            )
         start = int(bound["start"]) % inputs[0].shape[1]
         return "slice", f"{start}:{start + int(bound['length'])}"
     if name == "getitem":
         holder = call.args[0]
         if isinstance(holder, _Parts):
             if holder.dim != 1:
-                raise _Unknown(f"a part along dim {holder.dim}: split: cuts the channels")
+                raise _Unknown(
+                    _("a part along dim {dim}: split: cuts the channels").format(dim=holder.dim)
+                )
             return "slice", "{}:{}".format(*holder.parts[call.args[1]])
         if not inputs:  # an item of a tuple the language has no word for
             raise _Unknown(_("takes one of several outputs (a split, or a pooling's indices)"))
@@ -1554,14 +1677,18 @@ def _function_statement(
         grouped = len(shape) > 2 and len(out) == len(shape) + 1 and out[3:] == shape[2:]
         if grouped and out[0] == shape[0] and out[1] * out[2] == shape[1]:
             return "layout", f"groups {out[1]}"  # the first step of a channel shuffle
-        raise _Unknown(f"reshapes {shape} to {out}: only flattening to (N, features) is known")
+        raise _Unknown(
+            _("reshapes {shape} to {out}: only flattening to (N, features) is known").format(
+                shape=shape, out=out
+            )
+        )
     if name == "mean":
         bound = _bind("mean", call)
         dims = bound["dim"]
         dims = {dims} if isinstance(dims, int) else set(dims or ())
         if len(inputs[0].shape) == 4 and dims in ({2, 3}, {-1, -2}):
             return "leaf", "gap" if bound["keepdim"] else "gap\nflatten"
-        raise _Unknown("a mean over other axes than height and width")
+        raise _Unknown(_("a mean over other axes than height and width"))
     if name == "interpolate":
         return "leaf", _upsample(_bind(name, call)["mode"], inputs[0].shape, out)
     if name in _ELEMENTWISE:
@@ -1574,19 +1701,19 @@ def _function_statement(
         bound = _bind(name, call)
         if (bound["min_val"], bound["max_val"]) == (0.0, 6.0):
             return "leaf", "relu6"
-        raise _Unknown("hardtanh other than ReLU6")
+        raise _Unknown(_("hardtanh other than ReLU6"))
     if name == "softmax":
         return "leaf", _softmax(_bind(name, call)["dim"], inputs[0].shape)
     if name == "dropout":
         return "leaf", f"dropout {number(_bind(name, call)['p'])}"
     if name in ("adaptiveavgpool", "adaptivemaxpool"):
         if _bind(name, call).get("return_indices"):
-            raise _Unknown("return_indices=True")
+            raise _Unknown(_("return_indices=True"))
         return "leaf", adaptive_words(name[8:11], out[2:])
     if name in ("maxpool", "avgpool"):
         bound = _bind(name, call)
         if bound.get("return_indices"):
-            raise _Unknown("return_indices=True")
+            raise _Unknown(_("return_indices=True"))
         return "leaf", _pool(
             name,
             bound["kernel_size"],
@@ -1596,7 +1723,7 @@ def _function_statement(
             bool(bound["ceil_mode"]),
             inputs[0].shape,
         )
-    raise _Unknown("no layer word for this function")  # pragma: no cover
+    raise _Unknown(_("no layer word for this function"))  # pragma: no cover
 
 
 def _slices_channels(call: Call) -> bool:

@@ -64,7 +64,7 @@ def padding_words(
         if same:
             return "same", False
     if any(a < b for b, a in pads):
-        raise Unwritable(f"more padding before than after ({pads})")
+        raise Unwritable(_("more padding before than after ({pads})").format(pads=pads))
     return arg("p", before, 0), True
 
 
@@ -118,7 +118,7 @@ def pool_words(
     left out where it equals the kernel (the language's default)."""
     pad, padded_ceil = padding_words(pads, kernel, stride, dilation, size, conv=False)
     if op == "avgpool" and any(d != 1 for d in dilation):
-        raise Unwritable("average pooling with dilation")
+        raise Unwritable(_("average pooling with dilation"))
     if any(before > k // 2 for (before, _), k in zip(pads, kernel, strict=True)):
         # PyTorch's pooling (and the language's) pads at most half the kernel
         raise Unwritable(
@@ -151,10 +151,16 @@ def upsample_words(in_size: tuple[int, ...], out_size: tuple[int, ...], mode: st
     scales = []
     for before, after in zip(in_size, out_size, strict=True):
         if after % before:
-            raise Unwritable(f"scales {before} to {after}: upsample scales by whole factors")
+            raise Unwritable(
+                _("scales {before} to {after}: upsample scales by whole factors").format(
+                    before=before, after=after
+                )
+            )
         scales.append(after // before)
     if mode not in ("nearest", "linear"):
-        raise Unwritable(f"mode {mode!r}: upsample is nearest or (bi/tri)linear")
+        raise Unwritable(
+            _("mode {mode!r}: upsample is nearest or (bi/tri)linear").format(mode=mode)
+        )
     word = None
     if mode == "linear":
         word = ("linear", "bilinear", "trilinear")[len(scales) - 1]
