@@ -475,3 +475,22 @@ def test_round_trip_drawn_layers_in_1d_and_3d(dims: int, data: st.DataObject) ->
     except CNNError:
         return  # refused texts are the other suite's business
     assert_same_network(net, round_trip(net))
+
+
+@pytest.mark.parametrize(
+    ("module", "shape", "line"),
+    [
+        (nn.Conv2d(3, 6, 5), (3, 32, 32), "conv2d: conv 6 k5"),
+        (nn.Conv2d(3, 6, 3, padding=1, padding_mode="circular"), (3, 8, 8), "conv2d: conv 6 k3 p1"),
+        (nn.Linear(10, 5), (10,), "linear: fc 5"),
+        (nn.BatchNorm2d(3).eval(), (3, 8, 8), "batchnorm2d: bn"),
+    ],
+)
+def test_a_single_pytorch_layer_is_a_model(module: nn.Module, shape: tuple[int, ...], line: str):
+    """``from_torch(nn.Conv2d(3, 6, 5), ...)``: the layer itself, not the functions its
+    forward calls; its training mode is left as it was."""
+    training = module.training
+    net = cnn_magic.from_torch(module, shape)
+    assert net.text.splitlines()[2] == line
+    assert net.params == sum(p.numel() for p in module.parameters())
+    assert module.training == training

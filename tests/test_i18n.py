@@ -12,6 +12,7 @@ import gettext
 import io
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -313,8 +314,30 @@ KEY_WORDS = ("kernel", "stride", "padding", "dilation", "groups", "bias", "yes",
 
 
 MESSAGE_CALLS = {"error", "CNNError", "_indent_error"}
-# Every module of the package, the importers included, speaks through the catalog.
-NOT_YET_TRANSLATED: tuple[str, ...] = ()
+
+
+def bare_messages(
+    path: Path, calls: set[str], arguments: Callable[[ast.Call], list[Any]]
+) -> list[str]:
+    """Where a call of one of ``calls`` in ``path`` is given, among the ``arguments`` it
+    shows the user, an English string or f-string that the catalog does not translate."""
+    bare = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in calls:
+            continue
+        for value in arguments(node):
+            literal = isinstance(value, ast.JoinedStr) or (
+                isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+                and re.search("[A-Za-z]{2}", value.value)
+            )
+            if literal:
+                bare.append(f"{path.relative_to(REPO)}:{value.lineno}")
+    return bare
 
 
 def test_every_error_message_goes_through_the_catalog() -> None:
@@ -322,51 +345,33 @@ def test_every_error_message_goes_through_the_catalog() -> None:
     reach a Chinese user in English: each must be ``_("...")`` (or built from one)."""
     bare = []
     for path in sorted((REPO / "cnn_magic").rglob("*.py")):
-        if path.parent.name in NOT_YET_TRANSLATED or path.stem in NOT_YET_TRANSLATED:
-            continue
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name not in MESSAGE_CALLS:
-                continue
-            given = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "hint")]
-            for value in given:
-                literal = isinstance(value, ast.JoinedStr) or (
-                    isinstance(value, ast.Constant)
-                    and isinstance(value.value, str)
-                    and re.search("[A-Za-z]{2}", value.value)
-                )
-                if literal:
-                    bare.append(f"{path.name}:{value.lineno}")
+        bare += bare_messages(
+            path,
+            MESSAGE_CALLS,
+            lambda call: [*call.args[:1], *(k.value for k in call.keywords if k.arg == "hint")],
+        )
     assert not bare, bare
 
 
-# the PyTorch importer's reasons for a part it cannot write, listed in its refusal
+# the importers' reasons for a part they cannot write, listed in their refusals
 REASON_CALLS = {"_Unknown", "Unwritable", "_Untraceable", "_Padding"}
-REASON_MODULES = ("importers/torch.py", "importers/graph.py", "importers/words.py")
+REASON_MODULES = (
+    "importers/torch.py",
+    "importers/graph.py",
+    "importers/words.py",
+    "importers/onnx.py",
+)
 
 
 @pytest.mark.parametrize("module", REASON_MODULES)
-def test_every_reason_the_torch_importer_gives_goes_through_the_catalog(module: str) -> None:
+def test_every_reason_an_importer_gives_goes_through_the_catalog(module: str) -> None:
     """Why a module has no word ("no layer word for this module") is part of the
     refusal a user reads: each reason is ``_("...")`` too."""
-    bare = []
-    for node in ast.walk(ast.parse((REPO / "cnn_magic" / module).read_text("utf-8"))):
-        if not isinstance(node, ast.Call):
-            continue
-        name = getattr(node.func, "id", "")
-        if name not in REASON_CALLS:
-            continue
-        for value in (*node.args, *(k.value for k in node.keywords)):
-            literal = isinstance(value, ast.JoinedStr) or (
-                isinstance(value, ast.Constant)
-                and isinstance(value.value, str)
-                and re.search("[A-Za-z]{2}", value.value)
-            )
-            if literal:
-                bare.append(f"{module}:{value.lineno}")
+    bare = bare_messages(
+        REPO / "cnn_magic" / module,
+        REASON_CALLS,
+        lambda call: [*call.args, *(k.value for k in call.keywords)],
+    )
     assert not bare, bare
 
 

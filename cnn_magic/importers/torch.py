@@ -84,7 +84,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypeGuard
 
@@ -163,6 +163,11 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
         )
     shapes = _input_shapes(input)
     shape = shapes[0]
+    name = type(model).__name__
+    if _leaf(model) and not any(True for _ in model.children()):
+        # one of PyTorch's layers on its own (nn.Conv2d(3, 6, 5)): read as a model holding
+        # it, as tracing it would read its forward's functions instead
+        model = nn.Sequential(OrderedDict([(name.lower(), model)])).train(model.training)
     parameter = next(model.parameters(), None)
     xs = tuple(
         torch.zeros(
@@ -209,7 +214,7 @@ def from_torch(model: Any, input: Any, *, unknown: str = "error", repeat: bool =
     used = sum(node.params for node in nodes if node.params > 0)
     used += opaque_parameters
     total = sum(p.numel() for p in model.parameters())
-    header = [_("{model}, imported from PyTorch").format(model=type(model).__name__), *notes]
+    header = [_("{model}, imported from PyTorch").format(model=name), *notes]
     if total != used:
         unused = total - used
         header.append(
