@@ -5,31 +5,14 @@ shape and counts, as ``from_torch`` makes of the model, and the same totals."""
 
 from __future__ import annotations
 
-import io
-import warnings
 from typing import Any
 
-import torch
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
+from test_from_onnx_layers import export
 from test_import_graph import Drawn, drawn_graphs
 
 import cnn_magic
-
-
-def export(model: Drawn, shape: tuple[int, ...]) -> bytes:
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (torch.zeros(shape),),
-            buffer,  # type: ignore[arg-type]
-            dynamo=False,
-            opset_version=17,
-            training=torch.onnx.TrainingMode.TRAINING,
-        )
-    return buffer.getvalue()
 
 
 def computes_nothing_twice(model: Drawn) -> bool:

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 import torch_zoo_modern
 from onnx import TensorProto, helper, numpy_helper
+from test_from_onnx_layers import export
 from test_from_torch import assert_same_network, collapsed
 from torch import nn
 
@@ -27,23 +28,6 @@ import cnn_magic
 from cnn_magic import CNNError
 
 FLOAT = TensorProto.FLOAT
-
-
-def export(model: nn.Module, shape: tuple[int, ...], opset: int = 17) -> bytes:
-    """PyTorch's TorchScript exporter (offline, no onnxscript), batch norm kept as its
-    own node (training mode)."""
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (torch.zeros(shape),),
-            buffer,  # type: ignore[arg-type]
-            dynamo=False,
-            opset_version=opset,
-            training=torch.onnx.TrainingMode.TRAINING,
-        )
-    return buffer.getvalue()
 
 
 def same_as_torch(model: nn.Module, shape: tuple[int, ...], opset: int = 17) -> str:

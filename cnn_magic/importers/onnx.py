@@ -351,6 +351,19 @@ def _fold_sizes(onnx: Any, model: Any) -> Any:
     return model
 
 
+def _dataflow(graph: Any, nodes: list[Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """(the node producing each value, the nodes reading it); a graph output is read by
+    ``None``, the graph itself, so a value it returns is never fused away."""
+    producer = {out: node for node in nodes for out in node.output}
+    readers: dict[str, list[Any]] = {}
+    for node in nodes:
+        for value in node.input:
+            readers.setdefault(value, []).append(node)
+    for output in graph.output:
+        readers.setdefault(output.name, []).append(None)
+    return producer, readers
+
+
 def _fuse_written_out(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
     """Layers written out in several nodes, made one node again (HardSwish before
     opset 14 as ``x · HardSigmoid(x)``, like SiLU below); GELU as exporters write it
@@ -373,13 +386,7 @@ def _fuse_written_out(onnx: Any, model: Any) -> dict[str, tuple[str, ...]]:
         value = node.attribute[0] if node.op_type == "Constant" and node.attribute else None
         if value is not None and value.name == "value" and math.prod(value.t.dims) == 1:
             scalars[node.output[0]] = float(onnx.numpy_helper.to_array(value.t).reshape(-1)[0])
-    producer = {out: node for node in every for out in node.output}
-    readers: dict[str, list[Any]] = {}
-    for node in every:
-        for value in node.input:
-            readers.setdefault(value, []).append(node)
-    for output in graph.output:
-        readers.setdefault(output.name, []).append(None)  # read by the graph itself
+    producer, readers = _dataflow(graph, every)
 
     def only_reader(value: str, op: str) -> Any:
         found = readers.get(value, [])
@@ -539,13 +546,7 @@ def _fuse_circular_pads(onnx: Any, model: Any) -> None:
             continue
         if value.t.data_type == onnx.TensorProto.INT64:
             known[node.output[0]] = [int(v) for v in to_array(value.t).reshape(-1)]
-    producer = {out: node for node in every for out in node.output}
-    readers: dict[str, list[Any]] = {}
-    for node in every:
-        for value in node.input:
-            readers.setdefault(value, []).append(node)
-    for output in graph.output:
-        readers.setdefault(output.name, []).append(None)
+    producer, readers = _dataflow(graph, every)
 
     def cut(value: str, x: str, axis: int) -> tuple[int, int] | None:
         """(b, 0) for ``x[-b:]`` along ``axis``, (0, a) for ``x[:a]``, read only once."""
