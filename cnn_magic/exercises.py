@@ -256,13 +256,15 @@ def _grouped(rng: random.Random) -> tuple[tuple[int, ...], list[Spec], str]:
     out = groups * rng.choice((2, 4, 8))
     size = rng.choice((8, 14, 28))
     conv = _conv(rng, "C1", out=out, k=rng.choice((1, 3)), p=rng.choice((0, 1)), g=groups)
+    if conv["k"] == 1:  # a 1×1 convolution is not padded (the draws stay as they were)
+        conv["p"] = 0
     return (size, size, channels), [conv], "weights params macs"
 
 
 def _macs_flops(rng: random.Random) -> tuple[tuple[int, ...], list[Spec], str]:
     size, channels = rng.choice((8, 14, 16, 28, 32)), rng.choice((1, 3, 6, 16))
     conv = _conv(rng, "C1", k=rng.choice((1, 3, 5)), p=rng.choice((0, 1)))
-    if conv["k"] == 1:
+    if conv["k"] == 1:  # a 1×1 convolution is not padded
         conv["p"] = 0
     return (size, size, channels), [conv], "output macs flops"
 

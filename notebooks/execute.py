@@ -20,6 +20,7 @@ from pathlib import Path
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 HERE = Path(__file__).resolve().parent
+ROOT = f"{HERE.parent}{os.sep}"
 
 
 def tidy(nb) -> None:
@@ -33,6 +34,8 @@ def tidy(nb) -> None:
         outputs = []
         for out in cell.outputs:
             out.get("data", {}).pop(WIDGET_VIEW, None)
+            if out.output_type == "error":  # the package's files, not where it was checked out
+                out.traceback = [line.replace(ROOT, "") for line in out.traceback]
             previous = outputs[-1] if outputs else None
             # the kernel splits a run of prints by timing; join them
             if (

@@ -150,6 +150,9 @@ def test_each_kind_asks_what_its_name_says(seed: int) -> None:
     keys = [q.key for q in cnn_magic.exercise("macs_flops", seed=seed).questions]
     assert {"C1.macs", "C1.flops"} <= set(keys)
     assert cnn_magic.exercise("fc", seed=seed).network.layers[0].op == "fc"
+    for kind in ("grouped", "macs_flops"):  # sensible: a 1×1 convolution is never padded
+        a = axis(cnn_magic.exercise(kind, seed=seed))
+        assert a.kernel > 1 or a.pad_before == a.pad_after == 0
     net = cnn_magic.exercise("network", seed=seed).network
     assert [layer.op for layer in net.layers][::2] == ["conv", "conv", "fc"]
 
