@@ -579,8 +579,8 @@ def to_markdown(
             ]
         body.append(cells)
     header, *table = _aligned([_headers(convention, all_ops), *body])
-    rule = [
-        f"{'-' * (len(c) - 1)}:" if i in _NUMERIC else f":{'-' * (len(c) - 1)}"
+    rule = [  # as wide as the header shows (a Chinese header's characters take two)
+        f"{'-' * (display_width(c) - 1)}:" if i in _NUMERIC else f":{'-' * (display_width(c) - 1)}"
         for i, c in enumerate(header)
     ]
     lines = ["| " + " | ".join(cells) + " |" for cells in (header, rule, *table)]

@@ -581,3 +581,13 @@ def test_config_help_follows_the_session_language(shell: Any, capsys: Any) -> No
     assert "CnnMagic.rounding=" in chinese and "输出大小的默认取整方式" in chinese
     assert "Default rounding of output sizes" not in chinese
     assert "显示静态表格，而不是交互控件。" in chinese
+
+
+def test_a_chinese_markdown_table_lines_up_in_columns() -> None:
+    """Every row of the Markdown table, the rule under the headers too, is as wide as
+    the headers in terminal columns: the table reads as a table in the source."""
+    with language("zh"):
+        text = cnn_magic.example("lenet5").to_markdown()
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    assert "浮点运算次数" in table[0]
+    assert len({display_width(line) for line in table}) == 1, table[:2]
