@@ -7,16 +7,14 @@ numbers must be the example files' exactly.
 
 from __future__ import annotations
 
-import io
-import warnings
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
-import torch
 import torch_zoo
 from onnx import TensorProto, helper, numpy_helper
+from test_from_onnx_layers import export
 from test_from_torch import collapsed
 
 import cnn_magic
@@ -175,27 +173,15 @@ def test_same_padding_and_deconv() -> None:
     assert collapsed(net) == collapsed(expected), net.text
 
 
-def export(name: str) -> bytes:
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            torch_zoo.BUILDERS[name](),
-            (torch.zeros(torch_zoo.INPUTS[name]),),
-            buffer,  # type: ignore[arg-type]
-            dynamo=False,
-            opset_version=17,
-            # keep batch norm as its own node (eval mode folds it into the conv)
-            training=torch.onnx.TrainingMode.TRAINING,
-            do_constant_folding=False,
-        )
-    return buffer.getvalue()
+def export_zoo(name: str) -> bytes:
+    """A zoo twin exported with its batch norms as their own nodes."""
+    return export(torch_zoo.BUILDERS[name](), torch_zoo.INPUTS[name], fold=False)
 
 
 @pytest.mark.parametrize("name", ["lenet5", "resnet18", "resnet50", "mobilenet_v2"])
 def test_exported_zoo(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}.onnx"
-    path.write_bytes(export(name))
+    path.write_bytes(export_zoo(name))
     net = cnn_magic.from_onnx(path)
     ours = cnn_magic.example(name)
     assert (net.params, net.macs) == (ours.params, ours.macs)
@@ -205,13 +191,13 @@ def test_exported_zoo(name: str, tmp_path: Path) -> None:
 def test_exported_alexnet_adaptive_pool_is_refused_or_exact() -> None:
     """The exporter writes AlexNet's 13 → 6 adaptive pooling as a fixed AveragePool
     (kernel 3, stride 2), which is what the ONNX graph then computes."""
-    net = cnn_magic.from_onnx(export("alexnet"))
+    net = cnn_magic.from_onnx(export_zoo("alexnet"))
     assert net.params == cnn_magic.example("alexnet").params
     assert net.macs == cnn_magic.example("alexnet").macs
 
 
 def test_labels_come_from_weights_and_node_names() -> None:
-    text = cnn_magic.from_onnx(export("resnet18"), repeat=False).text
+    text = cnn_magic.from_onnx(export_zoo("resnet18"), repeat=False).text
     assert "layer1.0.conv1: conv 64 k3 p1 nobias\n" in text
     assert "layer2.0.downsample.0: conv 128 k1 s2 nobias\n" in text
 
@@ -237,7 +223,7 @@ def test_garbage_is_not_an_onnx_model(tmp_path: Path) -> None:
 
 def test_size_limit(tmp_path: Path) -> None:
     path = tmp_path / "big.onnx"
-    path.write_bytes(export("lenet5"))
+    path.write_bytes(export_zoo("lenet5"))
     with pytest.raises(CNNError, match="more than the 1,000 allowed"):
         cnn_magic.from_onnx(path, max_bytes=1000)
 
@@ -290,18 +276,6 @@ def test_crossing_joins_from_an_exported_densenet() -> None:
     """DenseNet's concatenations read every earlier map: references, as from PyTorch."""
     from test_import_graph import DenseNet
 
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            DenseNet((3, 2)),
-            (torch.zeros(1, 3, 8, 8),),
-            buffer,  # type: ignore[arg-type]
-            dynamo=False,
-            opset_version=17,
-            training=torch.onnx.TrainingMode.TRAINING,
-            do_constant_folding=False,
-        )
-    net = cnn_magic.from_onnx(buffer.getvalue())
+    net = cnn_magic.from_onnx(export(DenseNet((3, 2)), (1, 3, 8, 8), fold=False))
     assert collapsed(net) == collapsed(cnn_magic.from_torch(DenseNet((3, 2)), (3, 8, 8)))
     assert ": concat " in net.text

@@ -9,8 +9,6 @@ makes of the same module: the same statements' numbers layer by layer, the same 
 
 from __future__ import annotations
 
-import io
-import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -421,19 +419,7 @@ def test_hardswish_before_opset_14_is_one_word() -> None:
 
 def export_for_inference(model: nn.Module, shape: tuple[int, ...]) -> bytes:
     """Exported in eval mode, batch norm kept as its own node (no constant folding)."""
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model.eval(),
-            (torch.zeros(shape),),
-            buffer,  # type: ignore[arg-type]
-            dynamo=False,
-            opset_version=17,
-            training=torch.onnx.TrainingMode.PRESERVE,
-            do_constant_folding=False,
-        )
-    return buffer.getvalue()
+    return export(model, shape, training=False, fold=False)
 
 
 def test_a_parameter_equal_to_another_is_counted() -> None:

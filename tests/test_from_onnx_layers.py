@@ -44,19 +44,29 @@ from cnn_magic import CNNError
 FLOAT = TensorProto.FLOAT
 
 
-def export(model: nn.Module, shape: tuple[int, ...], opset: int = 17) -> bytes:
-    """PyTorch's exporter (TorchScript: needs no network and no onnxscript), batch norm
-    kept as its own node (training mode). Opset 20 is the first with Gelu."""
+def export(
+    model: nn.Module,
+    shape: tuple[int, ...],
+    opset: int = 17,
+    *,
+    training: bool = True,
+    fold: bool = True,
+) -> bytes:
+    """PyTorch's exporter (TorchScript: needs no network and no onnxscript). In training
+    mode batch norm stays its own node (eval mode folds it into the conv, unless
+    ``fold=False``). Opset 20 is the first with Gelu."""
     buffer = io.BytesIO()
+    mode = torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.PRESERVE
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model,
+            model if training else model.eval(),
             (torch.zeros(shape),),
             buffer,  # type: ignore[arg-type]
             dynamo=False,
             opset_version=opset,
-            training=torch.onnx.TrainingMode.TRAINING,
+            training=mode,
+            do_constant_folding=fold,
         )
     return buffer.getvalue()
 
