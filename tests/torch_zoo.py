@@ -353,22 +353,46 @@ def conv_macs(module: nn.Conv2d, out: torch.Tensor) -> int:
     return out.numel() * (module.in_channels // module.groups) * kh * kw
 
 
-def trace(model: nn.Module, input_shape: tuple[int, ...]) -> list[Traced]:
-    """Run ``model`` on zeros and list the traced leaf modules in execution order."""
+def macs_of(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
+    """Multiply-adds of a traced module, as torchvision's published "GFLOPS" count them."""
+    if isinstance(module, nn.Conv2d):
+        return conv_macs(module, out)
+    if isinstance(module, nn.ConvTranspose2d):
+        # every input pixel meets every weight once: H_in·W_in·C_in·(C_out/g)·k_h·k_w
+        kh, kw = module.kernel_size
+        in_pixels = inp.numel() // module.in_channels
+        return in_pixels * module.in_channels * (module.out_channels // module.groups) * kh * kw
+    if isinstance(module, nn.Linear):
+        return module.in_features * module.out_features * (out.numel() // out.shape[-1])
+    return 0
+
+
+def trace(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    training: bool = False,
+    kinds: tuple[type[nn.Module], ...] = TRACED,
+) -> list[Traced]:
+    """Run ``model`` on zeros and list the traced leaf modules (of ``kinds``) in
+    execution order.
+
+    Output shapes are reported as PyTorch's (C, H, W) or (N,) without the batch axis;
+    a linear layer applied per pixel (ConvNeXt's NHWC blocks) is reported as (C, H, W)
+    like the 1×1 convolution it equals.
+    """
     rows: list[Traced] = []
 
-    def hook(module: nn.Module, _inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
-        if isinstance(module, nn.Conv2d):
-            macs = conv_macs(module, out)
-        elif isinstance(module, nn.Linear):
-            macs = module.in_features * module.out_features * (out.numel() // out.shape[-1])
-        else:
-            macs = 0
-        rows.append(Traced(type(module), tuple(out.shape[1:]), count_params(module), macs))
+    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        shape = tuple(out.shape[1:])
+        if isinstance(module, nn.Linear) and out.dim() == 4:
+            shape = (shape[2], shape[0], shape[1])
+        rows.append(
+            Traced(type(module), shape, count_params(module), macs_of(module, inputs[0], out))
+        )
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, TRACED)]
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]
     try:
-        model.eval()
+        model.train(training)
         with torch.no_grad():
             model(torch.zeros(input_shape))
     finally:

@@ -29,8 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch_zoo
 from torch import nn
-from torch_zoo import Traced, conv_macs, count_params
+from torch_zoo import Traced
 
 # Modules whose output the layer-language files will reproduce, in execution order.
 TRACED = (
@@ -694,43 +695,7 @@ def residual_adds(model: nn.Module) -> int:
     )
 
 
-def macs_of(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
-    """Multiply-adds of a traced module, as torchvision's published "GFLOPS" count them."""
-    if isinstance(module, nn.Conv2d):
-        return conv_macs(module, out)
-    if isinstance(module, nn.ConvTranspose2d):
-        # every input pixel meets every weight once: H_in·W_in·C_in·(C_out/g)·k_h·k_w
-        kh, kw = module.kernel_size
-        in_pixels = inp.numel() // module.in_channels
-        return in_pixels * module.in_channels * (module.out_channels // module.groups) * kh * kw
-    if isinstance(module, nn.Linear):
-        return module.in_features * module.out_features * (out.numel() // out.shape[-1])
-    return 0
-
-
 def trace(model: nn.Module, input_shape: tuple[int, ...], training: bool = False) -> list[Traced]:
-    """Run ``model`` on zeros and list the traced leaf modules in execution order.
-
-    Output shapes are reported as PyTorch's (C, H, W) or (N,) without the batch axis;
-    a linear layer applied per pixel (ConvNeXt's NHWC blocks) is reported as (C, H, W)
-    like the 1×1 convolution it equals.
-    """
-    rows: list[Traced] = []
-
-    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
-        shape = tuple(out.shape[1:])
-        if isinstance(module, nn.Linear) and out.dim() == 4:
-            shape = (shape[2], shape[0], shape[1])
-        rows.append(
-            Traced(type(module), shape, count_params(module), macs_of(module, inputs[0], out))
-        )
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, TRACED)]
-    try:
-        model.train(training)
-        with torch.no_grad():
-            model(torch.zeros(input_shape))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return rows
+    """The traced leaf modules (:data:`TRACED`) in execution order: see
+    :func:`torch_zoo.trace`."""
+    return torch_zoo.trace(model, input_shape, training, TRACED)
