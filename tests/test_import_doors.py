@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch_zoo
 from test_cli import main
-from test_from_onnx import export
+from test_from_onnx import export_zoo
 from test_magic import run
 
 import cnn_magic
@@ -36,7 +36,7 @@ def test_model_in_the_namespace(ip: Any) -> None:
 
 def test_onnx_file_tools_and_memory(ip: Any, tmp_path: Path) -> None:
     path = tmp_path / "lenet5.onnx"
-    path.write_bytes(export("lenet5"))
+    path.write_bytes(export_zoo("lenet5"))
     result, bundles = run(ip, f"%cnn --onnx {path} --static --tools --batch 8 -o _net")
     result.raise_error()
     net = ip.user_ns.pop("_net")
@@ -73,7 +73,7 @@ def test_torch_input_order() -> None:
 
 def test_command_line_reads_onnx(capsys: Any, tmp_path: Path) -> None:
     path = tmp_path / "resnet18.onnx"
-    path.write_bytes(export("resnet18"))
+    path.write_bytes(export_zoo("resnet18"))
     status, out, err = main(capsys, str(path), "--flops", "macs", "--tools", "--batch", "2")
     assert (status, err) == (0, "")
     assert "1,814,073,344" in out
