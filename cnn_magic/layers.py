@@ -1890,7 +1890,7 @@ class MaxUnpool(Rule):
 
     def shape_lines(self, layer: Layer) -> list[Worked]:
         names = SPATIAL_NAMES[len(layer.out_shape) - 1]
-        note = "the size before the max pooling it undoes"
+        note = _("the size before the max pooling it undoes")
         return [
             Worked(f"{n}_{{out}}", f"{n}_out", None, v, note)
             for n, v in zip(names, layer.out_shape, strict=False)
@@ -1929,7 +1929,7 @@ class Opaque(Rule):
     def shape_lines(self, layer: Layer) -> list[Worked]:
         shape = layer.out_shape
         names = (*SPATIAL_NAMES[len(shape) - 1], "C") if len(shape) > 1 else ("N",)
-        note = "as the imported model gives it: a part with no word, counted as zero"
+        note = _("as the imported model gives it: a part with no word, counted as zero")
         return [
             Worked(f"{n}_{{out}}", f"{n}_out", None, v, note if i == 0 else "")
             for i, (n, v) in enumerate(zip(names, shape, strict=True))

@@ -177,7 +177,10 @@ EVERY_LAYER = """input 16x16x8
 conv 8 k3 p1 relu
 dwconv k3 p1
 deconv 8 k2 s2
+pool: maxpool k2 s2
+maxunpool pool
 maxpool k2 s2
+opaque 8x8x8
 avgpool k2 s2
 bn
 lrn
