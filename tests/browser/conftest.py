@@ -19,8 +19,10 @@ from .jupyter import (
     App,
     BrowserError,
     JupyterServer,
+    NotebookPage,
     ServerError,
     launch_chromium,
+    write_notebook,
 )
 
 APPS: tuple[App, ...] = ("lab", "notebook")
@@ -127,6 +129,22 @@ def open_page(
     finally:
         context.close()
         server.shutdown_kernels()
+
+
+@contextmanager
+def run_notebook(
+    browser: Browser,
+    server: JupyterServer,
+    owner: pytest.Item | pytest.Collector,
+    name: str,
+    *sources: str,
+    scale: float = 1,
+) -> Iterator[NotebookPage]:
+    """The notebook ``name`` of these code cells, written, opened in a page of its own
+    (see :func:`open_page`) and run top to bottom: a module's tests share it."""
+    write_notebook(server.root_dir / name, *sources)
+    with open_page(browser, server, owner, scale=scale) as page:
+        yield NotebookPage(page, server, name).open().run_all()
 
 
 @pytest.fixture

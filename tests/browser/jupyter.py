@@ -501,6 +501,20 @@ class NotebookPage:
         return path
 
 
+def write_notebook(path: Path, *sources: str) -> Path:
+    """A notebook of code cells, with the python3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
 def trust(server: JupyterServer, path: Path) -> str:
     """Sign a notebook as its owner does (``jupyter trust``), with the server's own data
     folder, where the signing key and the signature database live."""

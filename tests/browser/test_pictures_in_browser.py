@@ -12,11 +12,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
-from .conftest import open_page
+from .conftest import run_notebook
 from .jupyter import WAIT_MS, JupyterServer, NotebookPage, is_png
 
 pytestmark = pytest.mark.browser
@@ -36,18 +35,6 @@ EXPLAIN_CELL = len(CELLS) - 1
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 
-def write_notebook(path: Path, *sources: str) -> Path:
-    """A notebook of code cells, with the python3 kernel."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
-
-
 # the relative luminance of a computed CSS colour, 0 (black) to 1 (white)
 LUMINANCE = """el => {
     const c = getComputedStyle(el).fill.match(/[\\d.]+/g).slice(0, 3).map(Number);
@@ -61,10 +48,10 @@ LUMINANCE = """el => {
 def pictures(
     browser: Browser, jupyter_server: JupyterServer, request: pytest.FixtureRequest
 ) -> Iterator[NotebookPage]:
-    name = "cnn_pictures.ipynb"
-    write_notebook(jupyter_server.root_dir / name, *CELLS)
-    with open_page(browser, jupyter_server, request.node, scale=SCALE) as page:
-        yield NotebookPage(page, jupyter_server, name).open().run_all()
+    with run_notebook(
+        browser, jupyter_server, request.node, "cnn_pictures.ipynb", *CELLS, scale=SCALE
+    ) as nb:
+        yield nb
 
 
 def svg(nb: NotebookPage, picture: str) -> Locator:

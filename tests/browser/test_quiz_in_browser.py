@@ -18,9 +18,8 @@ import pytest
 from networks import LENET5
 from playwright.sync_api import Browser, Locator, expect
 
-from .conftest import open_page
+from .conftest import run_notebook
 from .jupyter import JupyterServer, NotebookPage, is_png, png_size
-from .test_view_in_browser import write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -47,10 +46,10 @@ VIEW = ".cnn-magic-quiz"
 def cells(
     browser: Browser, jupyter_server: JupyterServer, request: pytest.FixtureRequest
 ) -> Iterator[NotebookPage]:
-    name = "cnn_quiz.ipynb"
-    write_notebook(jupyter_server.root_dir / name, *CELLS)
-    with open_page(browser, jupyter_server, request.node, scale=SCALE) as page:
-        yield NotebookPage(page, jupyter_server, name).open().run_all()
+    with run_notebook(
+        browser, jupyter_server, request.node, "cnn_quiz.ipynb", *CELLS, scale=SCALE
+    ) as nb:
+        yield nb
 
 
 def blank(view: Locator, n: int) -> Locator:

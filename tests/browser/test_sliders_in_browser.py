@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
-from .conftest import open_page
+from .conftest import run_notebook
 from .jupyter import JupyterServer, NotebookPage
-from .test_pictures_in_browser import write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +26,10 @@ S2: maxpool k2 s2
 def sliders(
     browser: Browser, jupyter_server: JupyterServer, request: pytest.FixtureRequest
 ) -> Iterator[NotebookPage]:
-    name = "cnn_sliders.ipynb"
-    write_notebook(jupyter_server.root_dir / name, "%load_ext cnn_magic", CELL)
-    with open_page(browser, jupyter_server, request.node) as page:
-        yield NotebookPage(page, jupyter_server, name).open().run_all()
+    with run_notebook(
+        browser, jupyter_server, request.node, "cnn_sliders.ipynb", "%load_ext cnn_magic", CELL
+    ) as nb:
+        yield nb
 
 
 def move(view: Locator, key: str) -> None:

@@ -26,8 +26,17 @@ from playwright.sync_api import Browser, Page, expect
 
 from cnn_magic.conventions import CONVENTION_TEXT, ROUNDING_TEXT
 
-from .conftest import open_page
-from .jupyter import VIEW, WAIT_MS, JupyterServer, NotebookPage, is_png, png_size, trust
+from .conftest import open_page, run_notebook
+from .jupyter import (
+    VIEW,
+    WAIT_MS,
+    JupyterServer,
+    NotebookPage,
+    is_png,
+    png_size,
+    trust,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -58,27 +67,16 @@ ANSI = '[class*="ansi-"]'
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
 
 
-def write_notebook(path: Path, *sources: str) -> Path:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def cells(
     browser: Browser, jupyter_server: JupyterServer, request: pytest.FixtureRequest
 ) -> Iterator[NotebookPage]:
     """The notebook written here, run once per front end and shared by the tests below,
     each of which leaves the toggles as it found them."""
-    name = "cnn_cells.ipynb"
-    write_notebook(jupyter_server.root_dir / name, *CELLS)
-    with open_page(browser, jupyter_server, request.node, scale=SCALE) as page:
-        yield NotebookPage(page, jupyter_server, name).open().run_all()
+    with run_notebook(
+        browser, jupyter_server, request.node, "cnn_cells.ipynb", *CELLS, scale=SCALE
+    ) as nb:
+        yield nb
 
 
 def total(nb: NotebookPage, cell: int) -> list[str]:

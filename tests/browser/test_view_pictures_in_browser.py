@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .conftest import open_page
+from .conftest import run_notebook
 from .jupyter import JupyterServer, NotebookPage, is_png
-from .test_pictures_in_browser import write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +26,15 @@ SCREENSHOT_DIR = os.environ.get("CNN_MAGIC_SCREENSHOT_DIR")
 def view(
     browser: Browser, jupyter_server: JupyterServer, request: pytest.FixtureRequest
 ) -> Iterator[NotebookPage]:
-    name = "cnn_view_pictures.ipynb"
-    write_notebook(jupyter_server.root_dir / name, "%load_ext cnn_magic", CELL)
-    with open_page(browser, jupyter_server, request.node) as page:
-        yield NotebookPage(page, jupyter_server, name).open().run_all()
+    with run_notebook(
+        browser,
+        jupyter_server,
+        request.node,
+        "cnn_view_pictures.ipynb",
+        "%load_ext cnn_magic",
+        CELL,
+    ) as nb:
+        yield nb
 
 
 def test_a_click_on_a_row_shows_its_windows(view: NotebookPage, artifacts: Path) -> None:
