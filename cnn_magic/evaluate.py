@@ -462,13 +462,9 @@ class _Walker:
                 hint=_("reuse tower  (or reuse tower from=right)"),
             )
         token = names[0]
-        found = self.defined.get(token.text)
-        if found is None:
-            self.read_label(statement, token)  # raises: unknown, later, or a side output
-            raise statement.error(
-                _("'{label}' names nothing to reuse").format(label=token.text), token
-            )
-        target, first, stop = found
+        target, first, stop = self.defined_by(
+            statement, token, _("'{label}' names nothing to reuse")
+        )
         if not target.opens_block and target.keyword.lower in REFERENCE_MERGES:
             raise statement.error(
                 _("'{label}' merges labelled outputs: it has no weights to reuse").format(
@@ -531,13 +527,9 @@ class _Walker:
             raise statement.error(
                 _("maxunpool takes one label: the max pooling it undoes"), statement.args[1]
             )
-        found = self.defined.get(token.text)
-        if found is None:
-            self.read_label(statement, token)  # raises: unknown, later, or a side output
-            raise statement.error(
-                _("'{label}' names nothing to undo").format(label=token.text), token
-            )
-        _target, first, stop = found
+        _target, first, stop = self.defined_by(
+            statement, token, _("'{label}' names nothing to undo")
+        )
         pool = self.layers[first]
         if stop - first != 1 or pool.op != "maxpool" or pool.axes is None:
             raise statement.error(
@@ -605,6 +597,17 @@ class _Walker:
         entry = (len(self.layers) - 1, shape, field)
         self.outputs[statement.label.text] = entry
         self.outputs[statement.label.text + suffix] = entry
+
+    def defined_by(
+        self, statement: Statement, token: Token, nothing: str
+    ) -> tuple[Statement, int, int]:
+        """(statement, first row, stop) of what the label ``token`` defined; a CNNError
+        when it names nothing of the kind (``nothing``: the message, with {label})."""
+        found = self.defined.get(token.text)
+        if found is None:
+            self.read_label(statement, token)  # raises: unknown, later, or a side output
+            raise statement.error(nothing.format(label=token.text), token)
+        return found
 
     def read_label(self, statement: Statement, token: Token) -> tuple[int, Shape, Field]:
         """The output a reference names: the most recent one with that label."""
